@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { RaftNsError } from './errors.js';
+
+/** Writes a file atomically: a temporary sibling, fsync'd by writeFileSync's close, then rename. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Canonical JSON text for files we hash or diff: two-space indent, trailing newline. */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/**
+ * Builds a directory atomically: `build` fills a temporary sibling folder, which is then renamed onto
+ * `outDir`. An existing `outDir` is refused unless `force`; with `force` it is replaced only after the
+ * new folder is complete, so a crash midway leaves either the old folder or the new one, never a mix.
+ */
+export async function writeDirAtomic<T>(
+  area: string,
+  outDir: string,
+  force: boolean,
+  build: (tmpDir: string) => Promise<T> | T,
+): Promise<T> {
+  if (existsSync(outDir) && !force) {
+    throw new RaftNsError(`${area}.exists`, `${area}: ${outDir} already exists; pass --force to replace it`);
+  }
+  mkdirSync(dirname(outDir), { recursive: true });
+  const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const result = await build(tmp);
+    if (existsSync(outDir)) {
+      const old = `${tmp}-old`;
+      renameSync(outDir, old);
+      renameSync(tmp, outDir);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, outDir);
+    }
+    return result;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** sha256 hex of bytes. */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** sha256 hex of a file, streamed (bounded memory whatever the size). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
