@@ -16,7 +16,11 @@ export interface WindowSplit {
   wLost: Float32Array; // [count, T] 0 = masked / unknown
   streamId: Int32Array; // [count] dense stream index within the split
   chunkIndex: Int32Array; // [count] position of the chunk within its stream
-  /** Raw inter-arrival gaps (ms) seen before each chunk's end, for the Jacobson/Karels baseline: optional. */
+  /**
+   * [count, T] ln of the Jacobson/Karels estimate (SRTT + 4·RTTVAR over the stream's heartbeat inter-arrival
+   * gaps seen up to and including that tick; NaN before two arrivals): the trivial baseline `train` reports.
+   */
+  jkLn: Float32Array;
 }
 
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;
