@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SummaryReporter from './test/support/summary-reporter.js';
 
 // Two cores: run test files in forked processes, one per core.
 export default defineConfig({
@@ -7,5 +8,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    reporters: ['default', new SummaryReporter()],
   },
 });
