@@ -5,3 +5,8 @@
 export { RaftNsError } from './util/errors.js';
 export { TOOL_VERSION } from './version.js';
 export { validateAgainst } from './schemas.js';
+export { windowDataset, writeWindows } from './window/window.js';
+export { readWindows } from './window/format.js';
+export { readDataset, readManifest, type Dataset, type ReadDatasetOptions } from './ingest/read.js';
+export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
+export type { DatasetManifest } from './ingest/manifest.js';
