@@ -6,8 +6,10 @@
 import { Command, CommanderError } from 'commander';
 import { RaftNsError } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
+import { register as registerWindow } from './window/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
+  registerWindow,
 ];
 
 export function makeProgram(): Command {
