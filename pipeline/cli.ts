@@ -6,9 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { RaftNsError } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
+import { register as registerPublish } from './publish/command.js';
 import { register as registerWindow } from './window/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
+  registerPublish,
   registerWindow,
 ];
 

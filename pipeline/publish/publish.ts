@@ -1,0 +1,264 @@
+/**
+ * `publish`: copies a verified artifact into the registry as `<registry>/<model>/<version>/` and lists it in
+ * `<registry>/index.json`.
+ *
+ * Guarantees:
+ * - Verified only: the artifact's verification report must say `passed: true` for the exact sha256 of the
+ *   weights.bin being published, and weights.bin must match the manifest's `weights_sha256`.
+ * - Immutable: publishing a version that exists with different bytes is refused; the same bytes is a no-op.
+ * - Atomic: the version folder is built under a temporary name, then renamed; index.json (the commit point,
+ *   see registry.ts) is replaced last by temp + rename. A failure before the index is replaced undoes the
+ *   rename, so the registry is left as it was. A hard crash between the two renames leaves a folder the index
+ *   does not list; it is not published, and the next publish of that version replaces it.
+ * - Safe names: model name and version are validated before they become paths.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { loadSchema, validateAgainst } from '../schemas.js';
+import { RaftNsError } from '../util/errors.js';
+import { jsonText, sha256Hex } from '../util/fs.js';
+import { TOOL_VERSION } from '../version.js';
+import { renderModelCard } from './model-card.js';
+import { checkModelName, checkVersion } from './names.js';
+import { INDEX_FILE, readIndex, withVersion, type RegistryFile, type RegistryVersion } from './registry.js';
+import { signManifest } from './signature.js';
+
+export interface PublishOptions {
+  /** Registry root, e.g. `artifacts/`. */
+  registryDir: string;
+  /** Verification report to use instead of looking beside the artifact. */
+  reportPath?: string;
+  /** Ed25519 private key (PKCS#8 PEM text) to sign manifest.json with, and the file it came from (for messages). */
+  signKey?: { pem: string; file: string };
+  /** Test hook, called after each step; throwing from it simulates a crash at that point. */
+  onStep?: (step: PublishStep) => void;
+}
+
+export type PublishStep = 'checked' | 'staged' | 'renamed' | 'indexed';
+
+export interface PublishResult {
+  status: 'published' | 'unchanged';
+  model: string;
+  version: string;
+  /** The version folder in the registry. */
+  dir: string;
+  weightsSha256: string;
+  files: RegistryFile[];
+  signed: boolean;
+}
+
+/** Files an artifact must carry (docs/CONTRACTS.md §6); ARTIFACT.md and model/ are copied when present. */
+const REQUIRED = ['manifest.json', 'weights.bin', 'golden.json'] as const;
+const OPTIONAL = ['ARTIFACT.md'] as const;
+export const REPORT_FILE = 'verification-report.json';
+
+/**
+ * Publishes the artifact folder `artifactDir` into `opts.registryDir`.
+ *
+ * @example
+ * await publishArtifact('runs/quantized', { registryDir: 'artifacts' });
+ * // → { status: 'published', model: 'raft-ns-default', version: '1.0.0', dir: 'artifacts/raft-ns-default/1.0.0', … }
+ */
+export async function publishArtifact(artifactDir: string, opts: PublishOptions): Promise<PublishResult> {
+  // 1. Read and check the artifact: names, weights hash, verification verdict.
+  const manifestPath = join(artifactDir, 'manifest.json');
+  for (const f of REQUIRED) {
+    if (!existsSync(join(artifactDir, f))) {
+      throw new RaftNsError('publish.missing-file', `publish: ${join(artifactDir, f)}: missing; an artifact folder needs ${REQUIRED.join(', ')}`);
+    }
+  }
+  const manifestBytes = readFileSync(manifestPath);
+  const manifest = parseJsonObject(manifestBytes, manifestPath, 'an artifact manifest');
+  validateIfSchema('artifact-manifest', manifest, manifestPath);
+  if (manifest.format !== undefined && manifest.format !== 'raft-ns-artifact') {
+    throw new RaftNsError('publish.bad-manifest', `publish: ${manifestPath} at /format: ${JSON.stringify(manifest.format)}; expected "raft-ns-artifact"`);
+  }
+  const model = checkModelName(manifest.name, `${manifestPath} at /name`);
+  const version = checkVersion(manifest.version, `${manifestPath} at /version`);
+
+  const weights = readFileSync(join(artifactDir, 'weights.bin'));
+  const weightsSha256 = sha256Hex(weights);
+  if (manifest.weights_sha256 !== weightsSha256) {
+    throw new RaftNsError(
+      'publish.tampered',
+      `publish: ${join(artifactDir, 'weights.bin')}: sha256 ${weightsSha256} differs from ${manifestPath} /weights_sha256 (${String(manifest.weights_sha256)}); the weights were modified after export`,
+    );
+  }
+  if (typeof manifest.weights_byte_length === 'number' && manifest.weights_byte_length !== weights.length) {
+    throw new RaftNsError('publish.tampered', `publish: ${join(artifactDir, 'weights.bin')}: ${weights.length} bytes; ${manifestPath} /weights_byte_length says ${manifest.weights_byte_length}`);
+  }
+
+  const reportPath = opts.reportPath ?? findReport(artifactDir);
+  const reportBytes = readFileSync(reportPath);
+  const report = parseJsonObject(reportBytes, reportPath, 'a verification report');
+  validateIfSchema('verification-report', report, reportPath);
+  const verdict = verificationVerdict(report);
+  if (verdict.weightsSha256 !== weightsSha256) {
+    throw new RaftNsError(
+      'publish.unverified',
+      `publish: ${reportPath}: the report is for weights ${verdict.weightsSha256 ?? '(none named)'}, not ${weightsSha256}; run raft-ns verify on this artifact first`,
+    );
+  }
+  if (!verdict.passed) {
+    throw new RaftNsError('publish.unverified', `publish: ${reportPath}: verification did not pass (passed: ${String(report.passed)}); fix the failing checks and verify again`);
+  }
+  const reportSha256 = sha256Hex(reportBytes);
+  opts.onStep?.('checked');
+
+  // 2. The exact bytes of the version folder.
+  const files = new Map<string, Uint8Array>();
+  files.set('manifest.json', manifestBytes);
+  files.set('weights.bin', weights);
+  files.set('golden.json', readFileSync(join(artifactDir, 'golden.json')));
+  files.set(REPORT_FILE, reportBytes);
+  for (const f of OPTIONAL) if (existsSync(join(artifactDir, f))) files.set(f, readFileSync(join(artifactDir, f)));
+  const modelDir = join(artifactDir, 'model');
+  if (existsSync(modelDir) && statSync(modelDir).isDirectory()) {
+    for (const p of listFiles(modelDir)) files.set(`model/${relative(modelDir, p).split(sep).join('/')}`, readFileSync(p));
+  }
+  const sig = opts.signKey ? signManifest(manifestBytes, opts.signKey.pem, opts.signKey.file) : null;
+  files.set('MODEL_CARD.md', Buffer.from(renderModelCard({ manifest, report, weightsSha256, reportSha256, signed: sig !== null })));
+  if (sig) files.set('manifest.sig', Buffer.from(sig.sigText));
+
+  const fileEntries: RegistryFile[] = [...files.entries()]
+    .map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes), byte_length: bytes.length }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const entry: RegistryVersion = {
+    version,
+    path: `${model}/${version}`,
+    weights_sha256: weightsSha256,
+    manifest_sha256: sha256Hex(manifestBytes),
+    verification: { report_sha256: reportSha256, passed: true, weights_sha256: weightsSha256 },
+    signature: sig ? { algorithm: 'ed25519', file: 'manifest.sig', public_key_sha256: sig.publicKeySha256 } : null,
+    files: fileEntries,
+    artifact_tool_version: typeof manifest.tool_version === 'string' ? manifest.tool_version : 'unknown',
+    published_by: TOOL_VERSION,
+  };
+  const versionDir = join(opts.registryDir, model, version);
+  const result = (status: PublishResult['status'], e: RegistryVersion): PublishResult => ({
+    status, model, version, dir: versionDir, weightsSha256, files: e.files, signed: e.signature !== null,
+  });
+
+  // 3. Immutability: an indexed version with the same bytes is a no-op; different bytes are refused.
+  const index = readIndex(opts.registryDir);
+  const existing = index.models[model]?.versions.find((v) => v.version === version);
+  if (existing) {
+    const unsigned = (fs: RegistryFile[]): string => JSON.stringify(fs.filter((f) => f.path !== 'manifest.sig'));
+    if (unsigned(existing.files) !== unsigned(fileEntries)) {
+      const differing = diffFiles(existing.files, fileEntries);
+      throw new RaftNsError(
+        'publish.immutable',
+        `publish: ${versionDir}: ${model} ${version} is already published with different bytes (${differing}); versions are immutable, publish under a new version`,
+      );
+    }
+    if (sig && existing.signature?.public_key_sha256 !== sig.publicKeySha256) {
+      throw new RaftNsError(
+        'publish.immutable',
+        `publish: ${versionDir}: ${model} ${version} is already published ${existing.signature ? 'signed by another key' : 'unsigned'}; versions are immutable, publish under a new version`,
+      );
+    }
+    return result('unchanged', existing);
+  }
+
+  // 4. Stage under a temporary name, rename into place, then commit by replacing index.json.
+  const modelRoot = join(opts.registryDir, model);
+  mkdirSync(modelRoot, { recursive: true });
+  const nonce = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const stagingDir = join(modelRoot, `.${version}.tmp-${nonce}`);
+  const indexPath = join(opts.registryDir, INDEX_FILE);
+  const indexTmp = join(opts.registryDir, `.${INDEX_FILE}.tmp-${nonce}`);
+  if (existsSync(versionDir)) removeDir(versionDir, nonce); // debris of an interrupted publish: never indexed
+  let renamed = false;
+  let committed = false;
+  try {
+    for (const [path, bytes] of files) {
+      const p = join(stagingDir, ...path.split('/'));
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, bytes);
+    }
+    opts.onStep?.('staged');
+    writeFileSync(indexTmp, jsonText(withVersion(index, model, entry)));
+    renameSync(stagingDir, versionDir);
+    renamed = true;
+    opts.onStep?.('renamed');
+    renameSync(indexTmp, indexPath);
+    committed = true;
+  } finally {
+    if (!committed) {
+      if (renamed) removeDir(versionDir, nonce);
+      rmSync(stagingDir, { recursive: true, force: true });
+      rmSync(indexTmp, { force: true });
+    }
+  }
+  opts.onStep?.('indexed');
+  return result('published', entry);
+}
+
+/** The verification report beside the artifact: inside its folder, or `<artifact>.verification-report.json` next to it. */
+function findReport(artifactDir: string): string {
+  const candidates = [join(artifactDir, REPORT_FILE), `${artifactDir.replace(/[\\/]+$/, '')}.${REPORT_FILE}`];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new RaftNsError('publish.unverified', `publish: ${artifactDir}: no ${REPORT_FILE} in the artifact folder or beside it; run raft-ns verify ${artifactDir} first`);
+  }
+  return found;
+}
+
+/** Reads the verdict from a verify report: `passed` and the `weights_sha256` it was computed for. */
+export function verificationVerdict(report: Record<string, unknown>): { passed: boolean; weightsSha256: string | undefined } {
+  const nested = report.artifact !== null && typeof report.artifact === 'object' ? (report.artifact as Record<string, unknown>) : {};
+  const sha = report.weights_sha256 ?? nested.weights_sha256;
+  return { passed: report.passed === true, weightsSha256: typeof sha === 'string' ? sha : undefined };
+}
+
+function parseJsonObject(bytes: Uint8Array, path: string, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new RaftNsError('publish.bad-json', `publish: ${path}: not valid JSON; expected ${what}`, { cause: err });
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new RaftNsError('publish.bad-json', `publish: ${path}: expected ${what} (a JSON object)`);
+  }
+  return v as Record<string, unknown>;
+}
+
+/** Validates against schemas/<name>.schema.json when that schema exists (the stage owning it may not have landed yet). */
+function validateIfSchema(name: string, value: unknown, path: string): void {
+  try {
+    loadSchema(name);
+  } catch {
+    return;
+  }
+  const v = validateAgainst(name, value);
+  if (!v.ok) {
+    const i = v.issues[0]!;
+    throw new RaftNsError('publish.bad-json', `publish: ${path} at ${i.path}: ${i.message}; expected schemas/${name}.schema.json`);
+  }
+}
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+function diffFiles(a: RegistryFile[], b: RegistryFile[]): string {
+  const m = new Map(a.map((f) => [f.path, f.sha256]));
+  const names = new Set([...a.map((f) => f.path), ...b.map((f) => f.path)]);
+  const diff = [...names].filter((n) => n !== 'manifest.sig' && m.get(n) !== b.find((f) => f.path === n)?.sha256);
+  return `${diff.join(', ')} differ`;
+}
+
+/** Removes a folder by first renaming it aside, so a crash mid-delete never leaves a half folder at its name. */
+function removeDir(dir: string, nonce: string): void {
+  const aside = join(dirname(dir), `.${basename(dir)}.trash-${nonce}`);
+  renameSync(dir, aside);
+  rmSync(aside, { recursive: true, force: true });
+}

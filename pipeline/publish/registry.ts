@@ -1,0 +1,111 @@
+/**
+ * The registry index, `artifacts/index.json` (schemas/registry-index.schema.json): every published version
+ * of every model with the sha256 of each file. Invariant: a version is published if and only if the index
+ * lists it. The index is replaced by temp file + rename as the last step of a publish, so it is the commit
+ * point; a version folder the index does not list is debris from an interrupted publish.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateAgainst } from '../schemas.js';
+import { RaftNsError } from '../util/errors.js';
+import { sha256Hex } from '../util/fs.js';
+import { TOOL_VERSION } from '../version.js';
+import { checkModelName, checkVersion, compareSemver, isRelease } from './names.js';
+import { verifyManifestSignature } from './signature.js';
+
+export interface RegistryFile {
+  path: string;
+  sha256: string;
+  byte_length: number;
+}
+
+export interface RegistryVersion {
+  version: string;
+  path: string;
+  weights_sha256: string;
+  manifest_sha256: string;
+  verification: { report_sha256: string; passed: true; weights_sha256: string };
+  signature: { algorithm: 'ed25519'; file: 'manifest.sig'; public_key_sha256: string } | null;
+  files: RegistryFile[];
+  artifact_tool_version: string;
+  published_by: string;
+}
+
+export interface RegistryIndex {
+  format: 'raft-ns-registry';
+  format_version: 1;
+  tool_version: string;
+  models: Record<string, { latest: string | null; versions: RegistryVersion[] }>;
+}
+
+export const INDEX_FILE = 'index.json';
+
+export function emptyIndex(): RegistryIndex {
+  return { format: 'raft-ns-registry', format_version: 1, tool_version: TOOL_VERSION, models: {} };
+}
+
+/** Reads and validates `<registry>/index.json`; an absent index is an empty registry. */
+export function readIndex(registryDir: string): RegistryIndex {
+  const path = join(registryDir, INDEX_FILE);
+  if (!existsSync(path)) return emptyIndex();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new RaftNsError('publish.bad-index', `publish: ${path}: not valid JSON; expected a registry index (schemas/registry-index.schema.json)`, { cause: err });
+  }
+  const v = validateAgainst<RegistryIndex>('registry-index', parsed);
+  if (!v.ok) {
+    const i = v.issues[0]!;
+    throw new RaftNsError('publish.bad-index', `publish: ${path} at ${i.path}: ${i.message}; expected a registry index (schemas/registry-index.schema.json)`);
+  }
+  return v.value;
+}
+
+/** A new index with `entry` added to `model`, versions sorted by semver precedence and `latest` recomputed. */
+export function withVersion(index: RegistryIndex, model: string, entry: RegistryVersion): RegistryIndex {
+  const models = { ...index.models };
+  const prev = models[model]?.versions.filter((v) => v.version !== entry.version) ?? [];
+  const versions = [...prev, entry].sort((a, b) => compareSemver(a.version, b.version));
+  const releases = versions.filter((v) => isRelease(v.version));
+  models[model] = { latest: releases.length ? releases[releases.length - 1]!.version : null, versions };
+  const sorted = Object.fromEntries(Object.keys(models).sort().map((k) => [k, models[k]!]));
+  return { format: 'raft-ns-registry', format_version: 1, tool_version: TOOL_VERSION, models: sorted };
+}
+
+/**
+ * The folder of a published version (`version` omitted = the model's `latest`), after checking every file
+ * against the sha256 the index records and, given an Ed25519 public key (PEM), the manifest signature.
+ *
+ * @example
+ * const dir = openPublished('artifacts', 'raft-ns-default');   // artifacts/raft-ns-default/<latest>
+ */
+export function openPublished(registryDir: string, model: string, version?: string, publicKeyPem?: string): string {
+  checkModelName(model, registryDir);
+  const index = readIndex(registryDir);
+  const entry = index.models[model];
+  const want = version ?? entry?.latest ?? undefined;
+  if (want !== undefined) checkVersion(want, registryDir);
+  const v = entry?.versions.find((x) => x.version === want);
+  if (!entry || !v) {
+    throw new RaftNsError('publish.not-found', `publish: ${join(registryDir, INDEX_FILE)}: no published version ${want ?? '(latest)'} of model ${model}`);
+  }
+  const dir = join(registryDir, v.path);
+  for (const f of v.files) {
+    const p = join(dir, f.path);
+    const actual = existsSync(p) ? sha256Hex(readFileSync(p)) : 'missing';
+    if (actual !== f.sha256) {
+      throw new RaftNsError('publish.tampered', `publish: ${p}: sha256 ${actual} differs from the registry index (${f.sha256}); the published copy was modified`);
+    }
+  }
+  if (publicKeyPem !== undefined) {
+    const sigPath = join(dir, 'manifest.sig');
+    if (!v.signature || !existsSync(sigPath)) {
+      throw new RaftNsError('publish.unsigned', `publish: ${dir}: version ${v.version} is not signed; expected manifest.sig`);
+    }
+    if (!verifyManifestSignature(readFileSync(join(dir, 'manifest.json')), readFileSync(sigPath, 'utf8'), publicKeyPem)) {
+      throw new RaftNsError('publish.bad-signature', `publish: ${sigPath}: signature does not verify with the given public key`);
+    }
+  }
+  return dir;
+}

@@ -1,0 +1,212 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPublished, publishArtifact, readIndex, verifyManifestSignature } from '../pipeline/publish/index.js';
+import { validateAgainst } from '../pipeline/schemas.js';
+import { RaftNsError } from '../pipeline/util/errors.js';
+import { sha256Hex } from '../pipeline/util/fs.js';
+
+let root: string;
+let registry: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'raft-ns-publish-'));
+  registry = join(root, 'artifacts');
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** A small artifact folder shaped like quantize's output (docs/CONTRACTS.md §6), plus verify's report. */
+function makeArtifact(
+  dir: string,
+  o: { name?: string; version?: string; fill?: number; report?: 'pass' | 'fail' | 'other-weights' | 'none' } = {},
+): string {
+  mkdirSync(join(dir, 'model'), { recursive: true });
+  const weights = new Uint8Array(256).map((_, i) => (i * 7 + (o.fill ?? 1)) & 0xff);
+  const sha = sha256Hex(weights);
+  const manifest = {
+    format: 'raft-ns-artifact', format_version: 1, name: o.name ?? 'raft-ns-default', version: o.version ?? '1.0.0',
+    tool_version: '0.1.0', created_at: '2026-11-25T00:00:00Z', seed: 42, tick_ms: 10,
+    architecture: { kind: 'lstm', units: 64, features: 4, feature_names: ['heartbeat_latency', 'log_replication_gap', 'rpc_retries', 'cpu_idle'],
+      gate_order: 'ifgo', recurrent_activation: 'sigmoid', activation: 'tanh', state: 'carried',
+      outputs: [{ name: 'log_gap_quantile', tau: 0.99 }, { name: 'leader_lost_logit' }], parameter_count: 17794 },
+    normalization: { transforms: ['log1p(x)'], mean: [1, 2, 3, 4], std: [1, 1, 1, 1], clip: 5 },
+    quantization: { scheme: 'int8-symmetric-per-output-channel', zero_point: 0 },
+    weights_sha256: sha, weights_byte_length: weights.length,
+    inputs: { dataset_sha256: 'a'.repeat(64), windows_sha256: 'b'.repeat(64), config_sha256: 'c'.repeat(64) },
+    training: { engine: 'fused', backend: 'cpu', epochs: 3, metrics: { val_pinball: 0.0123 } },
+    quantization_error: { max_abs_q: 0.004 },
+  };
+  writeFileSync(join(dir, 'weights.bin'), weights);
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(dir, 'golden.json'), '{"sequences":[]}\n');
+  writeFileSync(join(dir, 'ARTIFACT.md'), '# format\n');
+  writeFileSync(join(dir, 'model', 'model.json'), '{}\n');
+  const r = o.report ?? 'pass';
+  if (r !== 'none') {
+    const report = { weights_sha256: r === 'other-weights' ? 'd'.repeat(64) : sha, passed: r !== 'fail', checks: [{ name: 'golden', passed: r !== 'fail', max_abs_err: 0 }] };
+    writeFileSync(join(dir, 'verification-report.json'), `${JSON.stringify(report)}\n`);
+  }
+  return dir;
+}
+
+/** Every file under a folder (hidden ones included) with its sha256: the registry's exact state. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        out[`${relative(dir, p)}/`] = 'dir';
+        walk(p);
+      } else out[relative(dir, p)] = sha256Hex(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof RaftNsError) return err.code;
+    throw err;
+  }
+  return 'ok';
+}
+
+describe('raft-ns publish', () => {
+  it('publishes a verified artifact as <model>/<version>/ with a model card and a schema-valid index', async () => {
+    const art = makeArtifact(join(root, 'a'));
+    const r = await publishArtifact(art, { registryDir: registry });
+    expect(r.status).toBe('published');
+    const dir = join(registry, 'raft-ns-default', '1.0.0');
+    for (const f of ['manifest.json', 'weights.bin', 'golden.json', 'verification-report.json', 'ARTIFACT.md', 'MODEL_CARD.md', 'model/model.json']) {
+      expect(existsSync(join(dir, f)), f).toBe(true);
+    }
+    const index = JSON.parse(readFileSync(join(registry, 'index.json'), 'utf8')) as unknown;
+    expect(validateAgainst('registry-index', index).ok).toBe(true);
+    const v = readIndex(registry).models['raft-ns-default']!;
+    expect(v.latest).toBe('1.0.0');
+    expect(v.versions[0]!.weights_sha256).toBe(sha256Hex(readFileSync(join(art, 'weights.bin'))));
+    expect(v.versions[0]!.files.find((f) => f.path === 'weights.bin')!.byte_length).toBe(256);
+    const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
+    for (const h of ['## Model details', '## Intended use', '## Factors', '## Metrics', '## Evaluation data', '## Training data', '## Caveats']) {
+      expect(card).toContain(h);
+    }
+    expect(card).toContain('val_pinball | 0.0123');
+    expect(card).toContain('a'.repeat(64));
+    expect(openPublished(registry, 'raft-ns-default')).toBe(dir);
+    // No temporary debris once done.
+    expect(Object.keys(snapshot(registry)).filter((p) => p.includes('.tmp') || p.includes('.trash'))).toEqual([]);
+  });
+
+  it('keeps versions sorted by semver with latest the highest release', async () => {
+    for (const [i, v] of ['1.10.0', '1.2.0', '2.0.0-rc.1'].entries()) {
+      await publishArtifact(makeArtifact(join(root, v), { version: v, fill: i + 3 }), { registryDir: registry });
+    }
+    const m = readIndex(registry).models['raft-ns-default']!;
+    expect(m.versions.map((v) => v.version)).toEqual(['1.2.0', '1.10.0', '2.0.0-rc.1']);
+    expect(m.latest).toBe('1.10.0');
+  });
+
+  it('refuses an artifact without a passing report for its exact weights, and writes nothing', async () => {
+    expect(await code(publishArtifact(makeArtifact(join(root, 'n'), { report: 'none' }), { registryDir: registry }))).toBe('publish.unverified');
+    expect(await code(publishArtifact(makeArtifact(join(root, 'f'), { report: 'fail' }), { registryDir: registry }))).toBe('publish.unverified');
+    expect(await code(publishArtifact(makeArtifact(join(root, 'o'), { report: 'other-weights' }), { registryDir: registry }))).toBe('publish.unverified');
+    expect(existsSync(registry)).toBe(false);
+  });
+
+  it('refuses weights that were modified after export (and after verification)', async () => {
+    const art = makeArtifact(join(root, 't'));
+    const w = readFileSync(join(art, 'weights.bin'));
+    w[10] ^= 1;
+    writeFileSync(join(art, 'weights.bin'), w);
+    await expect(publishArtifact(art, { registryDir: registry })).rejects.toThrow(/weights\.bin: sha256 .* differs/);
+    expect(existsSync(registry)).toBe(false);
+  });
+
+  it('re-publishing the same bytes is a no-op; the same version with different bytes is refused', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const before = snapshot(registry);
+    const again = await publishArtifact(makeArtifact(join(root, 'a2')), { registryDir: registry });
+    expect(again.status).toBe('unchanged');
+    expect(snapshot(registry)).toEqual(before);
+    const other = makeArtifact(join(root, 'b'), { fill: 9 });
+    await expect(publishArtifact(other, { registryDir: registry })).rejects.toThrow(/already published with different bytes \(.*weights\.bin.*\)/);
+    expect(snapshot(registry)).toEqual(before);
+  });
+
+  it.each(['staged', 'renamed'] as const)('leaves the registry exactly as it was when interrupted after %s', async (step) => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const before = snapshot(registry);
+    const next = makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 });
+    await expect(
+      publishArtifact(next, {
+        registryDir: registry,
+        onStep: (s) => {
+          if (s === step) throw new Error(`simulated crash after ${s}`);
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
+    expect(snapshot(registry)).toEqual(before);
+    // The same publish then succeeds.
+    expect((await publishArtifact(next, { registryDir: registry })).status).toBe('published');
+    expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('treats a version folder missing from index.json (left by a hard crash) as unpublished and replaces it', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const debris = join(registry, 'raft-ns-default', '1.1.0');
+    mkdirSync(debris);
+    writeFileSync(join(debris, 'weights.bin'), 'half-written');
+    expect(() => openPublished(registry, 'raft-ns-default', '1.1.0')).toThrow(/no published version 1\.1\.0/);
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 }), { registryDir: registry });
+    expect(openPublished(registry, 'raft-ns-default', '1.1.0')).toBe(debris);
+    expect(readFileSync(join(debris, 'weights.bin')).length).toBe(256);
+  });
+
+  it.each([
+    ['name', '../evil', 'publish.bad-name'],
+    ['name', 'a/b', 'publish.bad-name'],
+    ['name', '.hidden', 'publish.bad-name'],
+    ['name', 'Model', 'publish.bad-name'],
+    ['version', '../../1.0.0', 'publish.bad-version'],
+    ['version', '1.0.0/../../x', 'publish.bad-version'],
+    ['version', 'v1.0.0', 'publish.bad-version'],
+    ['version', '1.0', 'publish.bad-version'],
+  ])('refuses %s %j with no file written', async (field, value, expected) => {
+    const art = makeArtifact(join(root, 'x'), field === 'name' ? { name: value } : { version: value });
+    expect(await code(publishArtifact(art, { registryDir: registry }))).toBe(expected);
+    expect(snapshot(root).hasOwnProperty('artifacts/')).toBe(false);
+    expect(existsSync(join(root, 'evil'))).toBe(false);
+  });
+
+  it('signs manifest.json with Ed25519; the signature checks with the public key and fails on tampering', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const r = await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry, signKey: { pem, file: 'key.pem' } });
+    expect(r.signed).toBe(true);
+    const manifest = readFileSync(join(r.dir, 'manifest.json'));
+    const sig = readFileSync(join(r.dir, 'manifest.sig'), 'utf8');
+    expect(verifyManifestSignature(manifest, sig, pub)).toBe(true);
+    expect(openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toBe(r.dir);
+    const tampered = Buffer.from(manifest.toString('utf8').replace('"seed": 42', '"seed": 43'));
+    expect(verifyManifestSignature(tampered, sig, pub)).toBe(false);
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(verifyManifestSignature(manifest, sig, other)).toBe(false);
+    // The same bytes signed by the same key again is a no-op; by another key it is refused (immutable).
+    expect((await publishArtifact(makeArtifact(join(root, 'a2')), { registryDir: registry, signKey: { pem, file: 'key.pem' } })).status).toBe('unchanged');
+    const pem2 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(await code(publishArtifact(makeArtifact(join(root, 'a3')), { registryDir: registry, signKey: { pem: pem2, file: 'k2.pem' } }))).toBe('publish.immutable');
+  });
+
+  it('detects a published file modified in place', async () => {
+    const r = await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    writeFileSync(join(r.dir, 'golden.json'), '{"sequences":[1]}\n');
+    expect(() => openPublished(registry, 'raft-ns-default')).toThrow(/golden\.json: sha256 .* differs from the registry index/);
+  });
+});
