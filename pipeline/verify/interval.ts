@@ -1,0 +1,214 @@
+/**
+ * Sound interval arithmetic for `verify` (docs/CONTRACTS.md §3, ../shared/DESIGN.md "Verification").
+ *
+ * Claim every function here keeps: if the runtime's value of an input lies in the input interval, the
+ * runtime's value of the result lies in the output interval — not just the exact real result.
+ *
+ * Why that holds (the rounding argument):
+ * 1. Every bound we compute is pushed one float64 ulp outward (nextDown / nextUp) after each operation,
+ *    so our intervals contain the exact real result of the operation on any inputs inside them.
+ * 2. The runtime does not compute exact reals: it rounds. We do not assume its summation order or whether
+ *    it keeps scratch and state in Float64Array or Float32Array. We assume only that every basic operation
+ *    and every stored value has relative error at most `u` (IEEE round-to-nearest; `u = 2^-24` covers both
+ *    float32 and float64 arithmetic, `u = 2^-53` covers float64 only), and that Math.exp / Math.tanh are
+ *    accurate to a few ulps. Then (Higham, Accuracy and Stability, §3.1):
+ *      |fl(Σ_{i<n} a_i·b_i) − Σ a_i·b_i| ≤ γ_n · Σ |a_i·b_i|,   γ_n = n·u / (1 − n·u),
+ *    in ANY order, so a dot product's interval is widened by γ_n times a bound on Σ|a_i·b_i|; an
+ *    elementwise result r is widened by (k·u)·|r| + tiny (k counts the roundings, `tiny` covers underflow).
+ * 3. Monotone functions (exp, σ, tanh) are evaluated at the endpoints and widened: for x ∈ [lo, hi],
+ *    f(x) ∈ [f(lo), f(hi)] exactly, and the computed value differs from it by the relative error above.
+ * Widening is applied generously (a handful of ulps more than the proof needs): the intervals IBP produces
+ * are many orders of magnitude wider than these epsilons, so generosity costs nothing measurable.
+ */
+
+/** A closed interval [lo, hi]; lo ≤ hi, either may be ±Infinity. */
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/** Rounding model of the runtime (see the file comment). */
+export interface RoundingModel {
+  /** Unit roundoff of the runtime's arithmetic and storage: 2^-24 (float32 or float64), 2^-53 (float64 only). */
+  u: number;
+  /** Absolute slack for results near zero (underflow, subnormals, σ/tanh flushing to 0 in float32). */
+  tiny: number;
+}
+
+/** Default: sound whether the runtime works in float32 or float64, and whatever its summation order. */
+export const DEFAULT_ROUNDING: RoundingModel = { u: 2 ** -24, tiny: 1e-30 };
+
+const f64 = new Float64Array(1);
+const i64 = new BigInt64Array(f64.buffer);
+
+/** The next float64 above x (x for +Infinity and NaN). */
+export function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  f64[0] = x;
+  i64[0] += x > 0 ? 1n : -1n;
+  return f64[0];
+}
+
+/** The next float64 below x. */
+export function nextDown(x: number): number {
+  return -nextUp(-x);
+}
+
+export function iv(lo: number, hi: number = lo): Interval {
+  return { lo, hi };
+}
+
+export function contains(a: Interval, x: number): boolean {
+  return a.lo <= x && x <= a.hi;
+}
+
+export function width(a: Interval): number {
+  return a.hi - a.lo;
+}
+
+export function hull(a: Interval, b: Interval): Interval {
+  return { lo: Math.min(a.lo, b.lo), hi: Math.max(a.hi, b.hi) };
+}
+
+/** a ∩ b; when they do not overlap (only possible through a bug), the narrower of the two is not safe, so throw. */
+export function intersect(a: Interval, b: Interval): Interval {
+  const lo = Math.max(a.lo, b.lo);
+  const hi = Math.min(a.hi, b.hi);
+  if (lo > hi) throw new Error(`verify: empty interval intersection [${a.lo}, ${a.hi}] ∩ [${b.lo}, ${b.hi}]`);
+  return { lo, hi };
+}
+
+/** Widens by the runtime's rounding of one stored/computed value: k roundings of relative size u. */
+export function widenRel(a: Interval, k: number, r: RoundingModel): Interval {
+  const e = k * r.u;
+  return {
+    lo: nextDown(a.lo - e * Math.abs(a.lo) - r.tiny),
+    hi: nextUp(a.hi + e * Math.abs(a.hi) + r.tiny),
+  };
+}
+
+export function add(a: Interval, b: Interval): Interval {
+  return { lo: nextDown(a.lo + b.lo), hi: nextUp(a.hi + b.hi) };
+}
+
+/** Product with the convention 0·∞ = 0, sound because the runtime's values are finite. */
+function mulPoint(x: number, y: number): number {
+  return x === 0 || y === 0 ? 0 : x * y;
+}
+
+export function mul(a: Interval, b: Interval): Interval {
+  const p1 = mulPoint(a.lo, b.lo);
+  const p2 = mulPoint(a.lo, b.hi);
+  const p3 = mulPoint(a.hi, b.lo);
+  const p4 = mulPoint(a.hi, b.hi);
+  return { lo: nextDown(Math.min(p1, p2, p3, p4)), hi: nextUp(Math.max(p1, p2, p3, p4)) };
+}
+
+/** Interval times an exact scalar weight. */
+export function scale(a: Interval, w: number): Interval {
+  if (w === 0) return { lo: 0, hi: 0 };
+  const p = mulPoint(a.lo, w);
+  const q = mulPoint(a.hi, w);
+  return w > 0 ? { lo: nextDown(p), hi: nextUp(q) } : { lo: nextDown(q), hi: nextUp(p) };
+}
+
+/** max |x| over the interval. */
+export function mag(a: Interval): number {
+  return Math.max(Math.abs(a.lo), Math.abs(a.hi));
+}
+
+/** γ_n = n·u / (1 − n·u), rounded up (Higham's bound on the error of an n-term sum of products). */
+export function gamma(n: number, r: RoundingModel): number {
+  const nu = n * r.u;
+  return nextUp(nextUp(nu) / nextDown(1 - nu));
+}
+
+/**
+ * Enclosure of the runtime's `bias + Σ_i x_i · w[i·stride]` for x_i in the intervals (lo[i], hi[i]) and
+ * exact float weights, in any summation order and with the runtime's rounding (file comment, point 2).
+ */
+export function dotBias(
+  lo: ArrayLike<number>,
+  hi: ArrayLike<number>,
+  w: ArrayLike<number>,
+  offset: number,
+  stride: number,
+  n: number,
+  bias: number,
+  r: RoundingModel,
+): Interval {
+  let sLo = bias;
+  let sHi = bias;
+  let absSum = Math.abs(bias);
+  for (let i = 0; i < n; i++) {
+    const wi = w[offset + i * stride]!;
+    if (wi === 0) continue;
+    const xl = lo[i]!;
+    const xh = hi[i]!;
+    const a = mulPoint(xl, wi);
+    const b = mulPoint(xh, wi);
+    // Each product and each partial sum pushed outward one ulp: sLo/sHi bound the exact real sum.
+    if (wi > 0) {
+      sLo = nextDown(sLo + nextDown(a));
+      sHi = nextUp(sHi + nextUp(b));
+    } else {
+      sLo = nextDown(sLo + nextDown(b));
+      sHi = nextUp(sHi + nextUp(a));
+    }
+    absSum = nextUp(absSum + nextUp(Math.max(Math.abs(a), Math.abs(b))));
+  }
+  // n products + the bias: n+1 terms; +1 for the final store.
+  const err = nextUp(gamma(n + 2, r) * absSum + r.tiny);
+  return { lo: nextDown(sLo - err), hi: nextUp(sHi + err) };
+}
+
+/** Runtime's logistic sigmoid: monotone, within [0, 1] whatever the implementation's rounding. */
+export function sigmoidRef(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+export function sigmoidIv(a: Interval, r: RoundingModel): Interval {
+  const w = widenRel({ lo: sigmoidRef(a.lo), hi: sigmoidRef(a.hi) }, 8, r);
+  return { lo: Math.max(0, w.lo), hi: Math.min(1, w.hi) };
+}
+
+export function tanhIv(a: Interval, r: RoundingModel): Interval {
+  const w = widenRel({ lo: Math.tanh(a.lo), hi: Math.tanh(a.hi) }, 8, r);
+  return { lo: Math.max(-1, w.lo), hi: Math.min(1, w.hi) };
+}
+
+export function expIv(a: Interval, r: RoundingModel): Interval {
+  const w = widenRel({ lo: Math.exp(a.lo), hi: Math.exp(a.hi) }, 8, r);
+  return { lo: Math.max(0, w.lo), hi: w.hi };
+}
+
+/**
+ * Enclosure of σ'(z) = σ(z)(1 − σ(z)) over z ∈ a (unimodal, maximum 1/4 at 0). Derivatives are only
+ * compared in sign by the monotonicity check, so this bounds the exact derivative (no runtime rounding:
+ * the runtime never computes derivatives) — pushed out generously all the same.
+ */
+export function sigmoidDerivIv(a: Interval): Interval {
+  const d = (z: number): number => {
+    const s = sigmoidRef(z);
+    return s * (1 - s);
+  };
+  const atLo = d(a.lo);
+  const atHi = d(a.hi);
+  const lo = Math.min(atLo, atHi);
+  const hi = a.lo <= 0 && a.hi >= 0 ? 0.25 : Math.max(atLo, atHi);
+  return { lo: Math.max(0, lo * (1 - 1e-12) - 1e-300), hi: Math.min(0.25, hi * (1 + 1e-12) + 1e-300) };
+}
+
+/** Enclosure of tanh'(z) = 1 − tanh²(z) over z ∈ a (unimodal, maximum 1 at 0). */
+export function tanhDerivIv(a: Interval): Interval {
+  const d = (z: number): number => {
+    const t = Math.tanh(z);
+    return 1 - t * t;
+  };
+  const atLo = d(a.lo);
+  const atHi = d(a.hi);
+  const lo = Math.min(atLo, atHi);
+  const hi = a.lo <= 0 && a.hi >= 0 ? 1 : Math.max(atLo, atHi);
+  return { lo: Math.max(0, lo * (1 - 1e-12) - 1e-300), hi: Math.min(1, hi * (1 + 1e-12) + 1e-300) };
+}
