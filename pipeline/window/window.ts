@@ -40,12 +40,11 @@ export interface WindowDatasetOptions {
  *   console.log(manifest.splits.train.chunks);
  */
 export async function windowDataset(opts: WindowDatasetOptions): Promise<{ manifest: WindowsManifest; outDir: string }> {
-  const source = openDataset(opts.dataset);
+  const source = await openDataset(opts.dataset);
   const windowLen = opts.windowLen ?? DEFAULT_WINDOW_LEN;
   const collector = new StreamCollector(opts.dataset);
-  const total = source.info.rowCount >= 0 ? source.info.rowCount : undefined;
-  const readBar = makeProgress({ label: 'window: read', unit: 'rows', quiet: opts.quiet ?? false, ...(total !== undefined ? { total } : {}) });
-  for await (const batch of source.batches()) {
+  const readBar = makeProgress({ label: 'window: read', unit: 'rows', quiet: opts.quiet ?? false, total: source.info.rowCount });
+  for await (const batch of source.batches) {
     for (const row of batch) collector.add(row);
     readBar.update(collector.rowCount);
   }
