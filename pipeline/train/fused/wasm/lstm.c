@@ -201,7 +201,7 @@ void lstm_forward(void) {
 /*
  * BPTT after lstm_forward(), with dL/dy [B,T,2] written over y. Overwrites grads. No gradient flows into
  * h0/c0 (the carried state is detached). dz of step t is written over gate[t] (no longer needed), and
- * the W/U gradient is one GEMM over all T·B rows at the end.
+ * the W/U gradient is one GEMM over all T·B rows after the time loop.
  */
 void lstm_backward(void) {
   const int B = cB, T = cT_;
@@ -210,16 +210,20 @@ void lstm_backward(void) {
   /* Uᵀ [256, 64] so dh = dz · Uᵀ has contiguous 64-wide rows. */
   for (int k = 0; k < H; k++)
     for (int j = 0; j < G; j++) ut[j * H + k] = params[(F + k) * G + j];
+  double hacc[H * OUTS + OUTS];
+  for (int i = 0; i < H * OUTS + OUTS; i++) hacc[i] = 0;
   for (int t = T - 1; t >= 0; t--) {
     f32 *gT = gate + (unsigned long)t * B * G;
+    double hg[H * OUTS + OUTS]; /* this step's head gradient, in double: cheap here, and sums 8k terms */
+    for (int i = 0; i < H * OUTS + OUTS; i++) hg[i] = 0;
     for (int s = 0; s < B; s++) {
       const f32 dq = y[((unsigned long)s * T + t) * 2], dl = y[((unsigned long)s * T + t) * 2 + 1];
       const f32 *h = hid + ((unsigned long)t * B + s) * H;
-      grads[OFF_BD] += dq;
-      grads[OFF_BD + 1] += dl;
+      hg[H * OUTS] += dq;
+      hg[H * OUTS + 1] += dl;
       for (int u = 0; u < H; u++) {
-        grads[OFF_WD + 2 * u] += h[u] * dq;
-        grads[OFF_WD + 2 * u + 1] += h[u] * dl;
+        hg[2 * u] += (double)h[u] * dq;
+        hg[2 * u + 1] += (double)h[u] * dl;
         dh[s * H + u] += dq * params[OFF_WD + 2 * u] + dl * params[OFF_WD + 2 * u + 1];
       }
       f32 *g0 = gT + s * G;
@@ -237,6 +241,7 @@ void lstm_backward(void) {
         ST(dc + s * H + u, wasm_f32x4_mul(dcu, f));
       }
     }
+    for (int i = 0; i < H * OUTS + OUTS; i++) hacc[i] += hg[i];
     if (t == 0) break;
     /* dh_{t-1} = dz_t · Uᵀ: blocks of 4 samples × 8 units. */
     int s = 0;
@@ -272,31 +277,43 @@ void lstm_backward(void) {
       }
     }
   }
-  /* dWU = Σ_n inp[n]ᵀ dz[n] over all n = t·B + s, blocks of 4 input rows × 8 gate columns; db = Σ_n dz[n]. */
-  const unsigned long N = (unsigned long)T * B;
+  for (int i = 0; i < H * OUTS + OUTS; i++) grads[OFF_WD + i] = (f32)hacc[i];
+  /*
+   * dWU = Σ_t Σ_s inp[t,s]ᵀ dz[t,s], blocks of 4 input rows × 8 gate columns; db = Σ_t Σ_s dz[t,s].
+   * Two-level sums (over the B samples of a step in registers, then over steps) keep the float32 rounding
+   * error near (B + T)·ε instead of B·T·ε, so shards on different threads add up to nearly the same bits.
+   */
   for (int k = 0; k < IN; k += 4) {
     for (int j = 0; j < G; j += 8) {
-      v128_t z = wasm_f32x4_splat(0.0f);
-      v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
-      const f32 *r = inp + k;
-      const f32 *d = gate + j;
-      for (unsigned long n = 0; n < N; n++, r += IN, d += G) {
-        v128_t d0 = LD(d), d1 = LD(d + 4);
-        v128_t v0 = SPLAT(r), v1 = SPLAT(r + 1), v2 = SPLAT(r + 2), v3 = SPLAT(r + 3);
-        a00 = FMA(a00, v0, d0); a01 = FMA(a01, v0, d1);
-        a10 = FMA(a10, v1, d0); a11 = FMA(a11, v1, d1);
-        a20 = FMA(a20, v2, d0); a21 = FMA(a21, v2, d1);
-        a30 = FMA(a30, v3, d0); a31 = FMA(a31, v3, d1);
-      }
       f32 *o = grads + k * G + j;
-      ST(o, a00); ST(o + 4, a01); ST(o + G, a10); ST(o + G + 4, a11);
-      ST(o + 2 * G, a20); ST(o + 2 * G + 4, a21); ST(o + 3 * G, a30); ST(o + 3 * G + 4, a31);
+      for (int t = 0; t < T; t++) {
+        v128_t z = wasm_f32x4_splat(0.0f);
+        v128_t a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+        const f32 *r = inp + (unsigned long)t * B * IN + k;
+        const f32 *d = gate + (unsigned long)t * B * G + j;
+        for (int s = 0; s < B; s++, r += IN, d += G) {
+          v128_t d0 = LD(d), d1 = LD(d + 4);
+          v128_t v0 = SPLAT(r), v1 = SPLAT(r + 1), v2 = SPLAT(r + 2), v3 = SPLAT(r + 3);
+          a00 = FMA(a00, v0, d0); a01 = FMA(a01, v0, d1);
+          a10 = FMA(a10, v1, d0); a11 = FMA(a11, v1, d1);
+          a20 = FMA(a20, v2, d0); a21 = FMA(a21, v2, d1);
+          a30 = FMA(a30, v3, d0); a31 = FMA(a31, v3, d1);
+        }
+        ST(o, wasm_f32x4_add(LD(o), a00)); ST(o + 4, wasm_f32x4_add(LD(o + 4), a01));
+        ST(o + G, wasm_f32x4_add(LD(o + G), a10)); ST(o + G + 4, wasm_f32x4_add(LD(o + G + 4), a11));
+        ST(o + 2 * G, wasm_f32x4_add(LD(o + 2 * G), a20)); ST(o + 2 * G + 4, wasm_f32x4_add(LD(o + 2 * G + 4), a21));
+        ST(o + 3 * G, wasm_f32x4_add(LD(o + 3 * G), a30)); ST(o + 3 * G + 4, wasm_f32x4_add(LD(o + 3 * G + 4), a31));
+      }
     }
   }
   for (int j = 0; j < G; j += 4) {
-    v128_t a = wasm_f32x4_splat(0.0f);
-    const f32 *d = gate + j;
-    for (unsigned long n = 0; n < N; n++, d += G) a = wasm_f32x4_add(a, LD(d));
-    ST(grads + OFF_B + j, a);
+    v128_t total = wasm_f32x4_splat(0.0f);
+    for (int t = 0; t < T; t++) {
+      v128_t a = wasm_f32x4_splat(0.0f);
+      const f32 *d = gate + (unsigned long)t * B * G + j;
+      for (int s = 0; s < B; s++, d += G) a = wasm_f32x4_add(a, LD(d));
+      total = wasm_f32x4_add(total, a);
+    }
+    ST(grads + OFF_B + j, total);
   }
 }
