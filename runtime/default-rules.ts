@@ -1,0 +1,142 @@
+/**
+ * The default safety rules, embedded so the runtime can load them without node:fs (browsers, bundlers).
+ * Source of truth: rules/default.rules.json; test/runtime-rules.test.ts fails if the two differ.
+ */
+import type { SafetyRules } from './rules.js';
+
+export const DEFAULT_RULES: SafetyRules = {
+  "format": "raft-ns-safety-rules",
+  "format_version": 1,
+  "name": "default",
+  "description": "Default guardrails for etcd/hashicorp-style clusters (100 ms heartbeats, 1-2 s static timeouts).",
+  "static_fallback_ms": 1000,
+  "rules": [
+    {
+      "id": "raft-timing-floor",
+      "kind": "timing_floor",
+      "k": 2,
+      "absolute_floor_ms": 50,
+      "rtt_window_ticks": 64,
+      "why": "Raft needs broadcastTime << electionTimeout: never time out before two heartbeat intervals plus the worst recent round trip."
+    },
+    {
+      "id": "ceiling",
+      "kind": "ceiling",
+      "max_ms": 10000,
+      "why": "Bounds the downtime of a real leader failure, whatever the model proposes."
+    },
+    {
+      "id": "prevote-partition-floor",
+      "kind": "conditional_floor",
+      "min_ms": 150,
+      "when": {
+        "roles": [
+          "pre-candidate"
+        ],
+        "unreachable_peers_more_than_fraction": 0.5
+      },
+      "why": "A pre-candidate that cannot reach a majority cannot win; retrying fast only adds load (Raft paper's 150 ms lower bound)."
+    },
+    {
+      "id": "max-change-per-tick",
+      "kind": "max_change_per_tick",
+      "max_increase_ms": 1000,
+      "max_decrease_ms": 400,
+      "why": "One noisy tick must not swing the timeout; shrinking is the direction that causes spurious elections, so it is slower."
+    },
+    {
+      "id": "quantile-monotone-in-latency",
+      "kind": "monotonic",
+      "output": "log_gap_quantile",
+      "feature": "heartbeat_latency",
+      "direction": "nondecreasing",
+      "region": {
+        "min": [
+          -5,
+          -5,
+          -5,
+          -5
+        ],
+        "max": [
+          5,
+          5,
+          5,
+          5
+        ]
+      },
+      "state": "reachable",
+      "why": "Slower heartbeats must never shorten the proposed timeout, all else equal."
+    },
+    {
+      "id": "quantile-monotone-in-retries",
+      "kind": "monotonic",
+      "output": "log_gap_quantile",
+      "feature": "rpc_retries",
+      "direction": "nondecreasing",
+      "region": {
+        "min": [
+          -5,
+          -5,
+          -5,
+          -5
+        ],
+        "max": [
+          5,
+          5,
+          5,
+          5
+        ]
+      },
+      "state": "reachable",
+      "why": "More RPC retries mean a lossier network: the proposal must not shrink because of them."
+    },
+    {
+      "id": "input-domain",
+      "kind": "input_domain",
+      "normalized": {
+        "min": [
+          -5,
+          -5,
+          -5,
+          -5
+        ],
+        "max": [
+          5,
+          5,
+          5,
+          5
+        ]
+      },
+      "raw": {
+        "heartbeat_latency_ms": [
+          0,
+          60000
+        ],
+        "log_replication_gap": [
+          0,
+          1000000000
+        ],
+        "rpc_retries": [
+          0,
+          1000000
+        ],
+        "cpu_idle_pct": [
+          0,
+          100
+        ],
+        "heartbeat_interval_ms": [
+          1,
+          60000
+        ]
+      },
+      "why": "Proofs hold only inside this box; outside it the runtime uses the static fallback timeout."
+    },
+    {
+      "id": "int8-budget",
+      "kind": "quantization_budget",
+      "max_abs_log_gap": 0.05,
+      "max_abs_logit": 0.25,
+      "why": "The int8 artifact may differ from the float model by at most ~5% in the proposed timeout."
+    }
+  ]
+};

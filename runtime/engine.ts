@@ -1,0 +1,182 @@
+/**
+ * The LSTM step of docs/CONTRACTS.md §3, for serving: one tick in, (q, ℓ) out, state carried.
+ *
+ * Layout (why it is fast): the contract stores U as [64, 256] with column j = gate·64 + unit. Here the
+ * weights are repacked once per model into P[unit][k][gate] — for each hidden unit, the 4 gate columns of
+ * every input row sit next to each other. One pass over P computes the four gate pre-activations of one
+ * unit in four independent accumulators (one h[k] load feeds 4 multiply-adds, one linear read of memory),
+ * then the unit's activations and its (c, h) update happen while those values are still in registers. No
+ * z[256] round trip through memory, no second pass. Sums run in float64 over float32 weights; (h, c) are
+ * float64, like the pipeline's reference forward (pipeline/quantize/reference.ts) that computes the golden
+ * vectors — so the runtime reproduces them to ~1e-12, not just 1e-5.
+ *
+ * A `LstmModel` is immutable and shared by every node of a process; each node owns one `LstmState`
+ * (≈ 0.8 KB). `step` allocates nothing.
+ */
+import { NUM_FEATURES } from './features.js';
+import { GATES, OUTPUTS, UNITS, type DenseParams } from './artifact.js';
+
+const H = UNITS;
+const F = NUM_FEATURES;
+/** Per unit: 4 gates × (F input rows + H recurrent rows + 1 bias). */
+const UNIT_STRIDE = 4 * (F + H + 1);
+
+/** Per-node recurrent state: h, c (float64) and a scratch buffer for the next h. */
+export class LstmState {
+  readonly h = new Float64Array(H);
+  readonly c = new Float64Array(H);
+  /** h_t is written here while h_{t−1} is still being read, then copied in. */
+  private hNext = new Float64Array(H);
+
+  reset(): void {
+    this.h.fill(0);
+    this.c.fill(0);
+  }
+
+  /** @internal the engine's double buffer */
+  scratch(): Float64Array {
+    return this.hNext;
+  }
+
+  /** True when every state value is finite (an engine fault poisons the state with NaN). */
+  isFinite(): boolean {
+    for (let i = 0; i < H; i++) if (!Number.isFinite(this.h[i]!) || !Number.isFinite(this.c[i]!)) return false;
+    return true;
+  }
+
+  /** Bytes owned by one node's state (typed-array payloads). */
+  get byteLength(): number {
+    return this.h.byteLength + this.c.byteLength + this.hNext.byteLength;
+  }
+}
+
+/** Immutable packed weights of one precision path. Share between nodes. */
+export class LstmModel {
+  /** [H][F + H + 1][4]: input rows, recurrent rows, bias, gate-interleaved per unit. */
+  private readonly packed: Float32Array;
+  /** [H][2] head kernel, then [2] head bias. */
+  private readonly head: Float32Array;
+
+  private constructor(packed: Float32Array, head: Float32Array) {
+    this.packed = packed;
+    this.head = head;
+  }
+
+  /** Packs dense contract-layout parameters (row-major [in, 4·64], column j = gate·64 + unit). */
+  static fromDense(p: DenseParams): LstmModel {
+    const packed = new Float32Array(H * UNIT_STRIDE);
+    for (let u = 0; u < H; u++) {
+      const base = u * UNIT_STRIDE;
+      for (let g = 0; g < 4; g++) {
+        const col = g * H + u;
+        for (let k = 0; k < F; k++) packed[base + k * 4 + g] = p.kernel[k * GATES + col]!;
+        for (let k = 0; k < H; k++) packed[base + (F + k) * 4 + g] = p.recurrentKernel[k * GATES + col]!;
+        packed[base + (F + H) * 4 + g] = p.bias[col]!;
+      }
+    }
+    const head = new Float32Array(H * OUTPUTS + OUTPUTS);
+    head.set(p.headKernel, 0);
+    head.set(p.headBias, H * OUTPUTS);
+    return new LstmModel(packed, head);
+  }
+
+  /** Bytes of the packed weights (shared by all nodes using this model). */
+  get byteLength(): number {
+    return this.packed.byteLength + this.head.byteLength;
+  }
+
+  /**
+   * One tick: x (4 normalized features) → y[0] = q (ln-ms quantile), y[1] = ℓ (leader-lost logit);
+   * advances `s`. Allocation-free.
+   */
+  step(s: LstmState, x: ArrayLike<number>, y: Float64Array | Float32Array): void {
+    const P = this.packed;
+    const h = s.h;
+    const c = s.c;
+    const hn = s.scratch();
+    const x0 = x[0]!, x1 = x[1]!, x2 = x[2]!, x3 = x[3]!;
+    for (let u = 0; u < H; u++) {
+      let p = u * UNIT_STRIDE;
+      // bias + x·W for the 4 gates of unit u
+      const bp = p + (F + H) * 4;
+      let zi = P[bp]! + x0 * P[p]! + x1 * P[p + 4]! + x2 * P[p + 8]! + x3 * P[p + 12]!;
+      let zf = P[bp + 1]! + x0 * P[p + 1]! + x1 * P[p + 5]! + x2 * P[p + 9]! + x3 * P[p + 13]!;
+      let zg = P[bp + 2]! + x0 * P[p + 2]! + x1 * P[p + 6]! + x2 * P[p + 10]! + x3 * P[p + 14]!;
+      let zo = P[bp + 3]! + x0 * P[p + 3]! + x1 * P[p + 7]! + x2 * P[p + 11]! + x3 * P[p + 15]!;
+      p += F * 4;
+      // + h·U, two rows per iteration
+      for (let k = 0; k < H; k += 2) {
+        const a = h[k]!;
+        const b = h[k + 1]!;
+        zi += a * P[p]! + b * P[p + 4]!;
+        zf += a * P[p + 1]! + b * P[p + 5]!;
+        zg += a * P[p + 2]! + b * P[p + 6]!;
+        zo += a * P[p + 3]! + b * P[p + 7]!;
+        p += 8;
+      }
+      const ig = 1 / (1 + Math.exp(-zi));
+      const fg = 1 / (1 + Math.exp(-zf));
+      const gg = Math.tanh(zg);
+      const og = 1 / (1 + Math.exp(-zo));
+      const cu = fg * c[u]! + ig * gg;
+      c[u] = cu;
+      hn[u] = og * Math.tanh(cu);
+    }
+    h.set(hn);
+    const W = this.head;
+    let q = W[H * OUTPUTS]!;
+    let l = W[H * OUTPUTS + 1]!;
+    for (let k = 0; k < H; k++) {
+      const hk = h[k]!;
+      q += hk * W[k * 2]!;
+      l += hk * W[k * 2 + 1]!;
+    }
+    y[0] = q;
+    y[1] = l;
+  }
+
+  /**
+   * Runs a whole sequence from `state` (fresh zero state if omitted): xs is [T, 4] normalized features,
+   * returns [T, 2] outputs. For parity tests against the training-side model and for golden vectors.
+   */
+  forward(xs: ArrayLike<number>, state: LstmState = new LstmState()): Float64Array {
+    const T = Math.floor(xs.length / F);
+    const out = new Float64Array(T * OUTPUTS);
+    const x = new Float64Array(F);
+    const y = new Float64Array(OUTPUTS);
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < F; i++) x[i] = xs[t * F + i]!;
+      this.step(state, x, y);
+      out[t * 2] = y[0]!;
+      out[t * 2 + 1] = y[1]!;
+    }
+    return out;
+  }
+}
+
+/**
+ * The contract's LSTM step written the obvious way (z[256] = x·W + h·U + b, then gates) in float64 with
+ * float64 state — the reference the packed kernel is tested against, and the naive baseline in the bench.
+ */
+export function referenceStep(p: DenseParams, h: Float64Array, c: Float64Array, x: ArrayLike<number>, y: Float64Array, z = new Float64Array(GATES)): void {
+  for (let j = 0; j < GATES; j++) {
+    let s = p.bias[j]!;
+    for (let k = 0; k < F; k++) s += x[k]! * p.kernel[k * GATES + j]!;
+    for (let k = 0; k < H; k++) s += h[k]! * p.recurrentKernel[k * GATES + j]!;
+    z[j] = s;
+  }
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  for (let u = 0; u < H; u++) {
+    const i = sig(z[u]!);
+    const f = sig(z[H + u]!);
+    const g = Math.tanh(z[2 * H + u]!);
+    const o = sig(z[3 * H + u]!);
+    c[u] = f * c[u]! + i * g;
+    h[u] = o * Math.tanh(c[u]!);
+  }
+  for (let o = 0; o < OUTPUTS; o++) {
+    let s = p.headBias[o]!;
+    for (let k = 0; k < H; k++) s += h[k]! * p.headKernel[k * OUTPUTS + o]!;
+    y[o] = s;
+  }
+}

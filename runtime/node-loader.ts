@@ -1,0 +1,43 @@
+/**
+ * The thin Node shell of the runtime: reads an artifact folder (or a rules file) from disk and hands the
+ * bytes to the I/O-free parsers. The only runtime file that touches node:fs; browsers fetch() the same two
+ * files and call artifactFromBytes directly.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { artifactFromBytes, type LoadedArtifact, type ParseOptions } from './artifact.js';
+import { RuntimeError } from './errors.js';
+import { compileRules, type CompiledRules } from './rules.js';
+
+/**
+ * Loads and checks `<dir>/manifest.json` + `<dir>/weights.bin`.
+ * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/1.0.0');
+ */
+export async function loadArtifactFromDir(dir: string, options: ParseOptions = {}): Promise<LoadedArtifact> {
+  const manifestPath = join(dir, 'manifest.json');
+  const weightsPath = join(dir, 'weights.bin');
+  const manifest = await readOrFail(manifestPath);
+  const weights = await readOrFail(weightsPath);
+  return artifactFromBytes(manifest, weights, { manifestName: manifestPath, weightsName: weightsPath, ...options });
+}
+
+/** Reads, validates and compiles a safety-rules JSON file. */
+export async function loadRulesFromFile(path: string): Promise<CompiledRules> {
+  const bytes = await readOrFail(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new RuntimeError('runtime.rules.json', `runtime: ${path}: not valid JSON (${(err as Error).message}); expected safety rules (schemas/safety-rules.schema.json)`);
+  }
+  return compileRules(value, path);
+}
+
+async function readOrFail(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RuntimeError('runtime.artifact.missing', `runtime: ${path}: cannot read (${code ?? (err as Error).message})`, { cause: err });
+  }
+}

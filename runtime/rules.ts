@@ -1,0 +1,448 @@
+/**
+ * The safety rules: one file format (schemas/safety-rules.schema.json) and ONE engine. The runtime's
+ * guardrails call `applyGuardrails` on every proposal; `raft-ns verify` imports the same functions to check
+ * rules on data and to read the boxes and properties it proves. Pure functions, no I/O, no allocation on
+ * the per-tick path.
+ *
+ * Rule kinds:
+ * - `timing_floor`   timeout ≥ max(absolute_floor_ms, k × (heartbeat interval + worst observed RTT)) —
+ *                    Raft's broadcastTime ≪ electionTimeout, made concrete.
+ * - `ceiling`        timeout ≤ max_ms (bounds failover downtime).
+ * - `conditional_floor` timeout ≥ min_ms while a condition holds (e.g. pre-vote with > N/2 peers unreachable).
+ * - `max_change_per_tick` |timeout − previous| bounded, asymmetric (shrinking is the risky direction).
+ * - `monotonic`      a declared property of the network over an input region; proved by verify, not
+ *                    enforced per tick.
+ * - `input_domain`   the box (raw units and normalized features) inside which proofs hold; outside it the
+ *                    runtime uses the static fallback (Simplex-style shield).
+ * - `quantization_budget` how far int8 may stray from float (checked by verify).
+ *
+ * Composition order (so that the rate limit can never push a value out of bounds):
+ * max_change → timing floors → conditional floors → ceiling. A floor above the ceiling is a conflict;
+ * the ceiling wins and the conflict is recorded, so the result is always in [absolute floor, ceiling].
+ */
+import { RuntimeError } from './errors.js';
+import { FEATURE_NAMES, NUM_FEATURES } from './features.js';
+
+export const RULES_FORMAT = 'raft-ns-safety-rules';
+export const RULES_FORMAT_VERSION = 1;
+
+export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+export type RawField = 'heartbeat_latency_ms' | 'log_replication_gap' | 'rpc_retries' | 'cpu_idle_pct' | 'heartbeat_interval_ms';
+export const RAW_FIELDS: readonly RawField[] = ['heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries', 'cpu_idle_pct', 'heartbeat_interval_ms'];
+const ROLES: readonly Role[] = ['follower', 'pre-candidate', 'candidate', 'leader'];
+
+interface RuleBase {
+  /** Stable id, reported in explain() and verification reports. */
+  id: string;
+  /** Why the rule exists, in one sentence (shown next to every activation). */
+  why: string;
+}
+export interface TimingFloorRule extends RuleBase {
+  kind: 'timing_floor';
+  k: number;
+  absolute_floor_ms: number;
+  /** The worst RTT is the max heartbeat latency over this many recent ticks. */
+  rtt_window_ticks: number;
+}
+export interface CeilingRule extends RuleBase {
+  kind: 'ceiling';
+  max_ms: number;
+}
+export interface ConditionalFloorRule extends RuleBase {
+  kind: 'conditional_floor';
+  min_ms: number;
+  /** All present conditions must hold. */
+  when: { roles?: Role[]; unreachable_peers_more_than_fraction?: number };
+}
+export interface MaxChangeRule extends RuleBase {
+  kind: 'max_change_per_tick';
+  max_increase_ms: number;
+  max_decrease_ms: number;
+}
+export interface Box {
+  min: number[];
+  max: number[];
+}
+export interface MonotonicRule extends RuleBase {
+  kind: 'monotonic';
+  output: 'log_gap_quantile' | 'leader_lost_logit';
+  feature: FeatureName;
+  direction: 'nondecreasing' | 'nonincreasing';
+  /** Region in normalized feature space (4 dims, feature order of CONTRACTS.md §3). */
+  region: Box;
+  /** Which (h, c) the property is claimed for: the zero state, or every state reachable inside the domain. */
+  state: 'zero' | 'reachable';
+}
+export interface InputDomainRule extends RuleBase {
+  kind: 'input_domain';
+  normalized: Box;
+  raw: Record<RawField, [number, number]>;
+}
+export interface QuantizationBudgetRule extends RuleBase {
+  kind: 'quantization_budget';
+  max_abs_log_gap: number;
+  max_abs_logit: number;
+}
+export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
+export type RuleKind = Rule['kind'];
+
+export interface SafetyRules {
+  format: typeof RULES_FORMAT;
+  format_version: typeof RULES_FORMAT_VERSION;
+  name: string;
+  description?: string;
+  /** The static timeout used whenever the model cannot be trusted (invalid input, no artifact, fault). */
+  static_fallback_ms: number;
+  rules: Rule[];
+}
+
+export type RulesValidation = { ok: true; value: SafetyRules } | { ok: false; issues: Array<{ path: string; message: string }> };
+
+/**
+ * Structural validation matching schemas/safety-rules.schema.json plus the cross-rule checks a schema cannot
+ * express (absolute floor ≤ every ceiling, fallback inside the bounds, exactly one input_domain). Result is
+ * data, not an exception.
+ */
+export function validateRules(value: unknown): RulesValidation {
+  const issues: Array<{ path: string; message: string }> = [];
+  const bad = (path: string, message: string): void => void issues.push({ path, message });
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const num = (v: unknown, path: string, min: number, exclusiveMin = false, max = Infinity): boolean => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || (exclusiveMin ? v <= min : v < min) || v > max) {
+      bad(path, `expected a finite number ${exclusiveMin ? '>' : '≥'} ${min}${max < Infinity ? ` and ≤ ${max}` : ''}, got ${JSON.stringify(v)}`);
+      return false;
+    }
+    return true;
+  };
+  const keys = (o: Record<string, unknown>, path: string, allowed: readonly string[]): void => {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(path, `unknown key "${k}"`);
+  };
+  const box = (b: unknown, path: string): void => {
+    if (!isObj(b)) return bad(path, 'expected {min: number[4], max: number[4]}');
+    keys(b, path, ['min', 'max']);
+    const { min, max } = b;
+    if (!Array.isArray(min) || !Array.isArray(max) || min.length !== NUM_FEATURES || max.length !== NUM_FEATURES) {
+      return bad(path, `expected min and max of length ${NUM_FEATURES}`);
+    }
+    for (let i = 0; i < NUM_FEATURES; i++) {
+      if (typeof min[i] !== 'number' || typeof max[i] !== 'number' || !Number.isFinite(min[i]) || !Number.isFinite(max[i]) || min[i] > max[i]) {
+        bad(`${path}/min/${i}`, `expected finite min ≤ max for ${FEATURE_NAMES[i]}`);
+      }
+    }
+  };
+  if (!isObj(value)) return { ok: false, issues: [{ path: '/', message: 'expected a JSON object' }] };
+  keys(value, '/', ['$schema', 'format', 'format_version', 'name', 'description', 'static_fallback_ms', 'rules']);
+  if (value.format !== RULES_FORMAT) bad('/format', `expected "${RULES_FORMAT}"`);
+  if (value.format_version !== RULES_FORMAT_VERSION) bad('/format_version', `expected ${RULES_FORMAT_VERSION}`);
+  if (typeof value.name !== 'string' || value.name.length === 0) bad('/name', 'expected a non-empty string');
+  if (value.description !== undefined && typeof value.description !== 'string') bad('/description', 'expected a string');
+  num(value.static_fallback_ms, '/static_fallback_ms', 0, true);
+  if (!Array.isArray(value.rules)) {
+    bad('/rules', 'expected an array');
+    return { ok: false, issues };
+  }
+  const ids = new Set<string>();
+  let domains = 0;
+  value.rules.forEach((r: unknown, i: number) => {
+    const p = `/rules/${i}`;
+    if (!isObj(r)) return bad(p, 'expected an object');
+    if (typeof r.id !== 'string' || !/^[a-z0-9][a-z0-9_.-]*$/.test(r.id)) bad(`${p}/id`, 'expected a lower-case id ([a-z0-9_.-])');
+    else if (ids.has(r.id)) bad(`${p}/id`, `duplicate id "${r.id}"`);
+    else ids.add(r.id);
+    if (typeof r.why !== 'string' || r.why.length === 0) bad(`${p}/why`, 'expected a non-empty string');
+    const common = ['id', 'why', 'kind'];
+    switch (r.kind) {
+      case 'timing_floor':
+        keys(r, p, [...common, 'k', 'absolute_floor_ms', 'rtt_window_ticks']);
+        num(r.k, `${p}/k`, 0);
+        num(r.absolute_floor_ms, `${p}/absolute_floor_ms`, 0, true);
+        if (!Number.isInteger(r.rtt_window_ticks) || (r.rtt_window_ticks as number) < 1 || (r.rtt_window_ticks as number) > 4096) {
+          bad(`${p}/rtt_window_ticks`, 'expected an integer in [1, 4096]');
+        }
+        break;
+      case 'ceiling':
+        keys(r, p, [...common, 'max_ms']);
+        num(r.max_ms, `${p}/max_ms`, 0, true);
+        break;
+      case 'conditional_floor': {
+        keys(r, p, [...common, 'min_ms', 'when']);
+        num(r.min_ms, `${p}/min_ms`, 0, true);
+        const w = r.when;
+        if (!isObj(w)) {
+          bad(`${p}/when`, 'expected an object');
+          break;
+        }
+        keys(w, `${p}/when`, ['roles', 'unreachable_peers_more_than_fraction']);
+        if (w.roles === undefined && w.unreachable_peers_more_than_fraction === undefined) bad(`${p}/when`, 'expected at least one condition');
+        if (w.roles !== undefined && (!Array.isArray(w.roles) || w.roles.length === 0 || w.roles.some((x) => !ROLES.includes(x as Role)))) {
+          bad(`${p}/when/roles`, `expected a non-empty list of ${ROLES.join(' | ')}`);
+        }
+        if (w.unreachable_peers_more_than_fraction !== undefined) num(w.unreachable_peers_more_than_fraction, `${p}/when/unreachable_peers_more_than_fraction`, 0, false, 1);
+        break;
+      }
+      case 'max_change_per_tick':
+        keys(r, p, [...common, 'max_increase_ms', 'max_decrease_ms']);
+        num(r.max_increase_ms, `${p}/max_increase_ms`, 0, true);
+        num(r.max_decrease_ms, `${p}/max_decrease_ms`, 0, true);
+        break;
+      case 'monotonic':
+        keys(r, p, [...common, 'output', 'feature', 'direction', 'region', 'state']);
+        if (r.output !== 'log_gap_quantile' && r.output !== 'leader_lost_logit') bad(`${p}/output`, 'expected log_gap_quantile | leader_lost_logit');
+        if (!FEATURE_NAMES.includes(r.feature as FeatureName)) bad(`${p}/feature`, `expected one of ${FEATURE_NAMES.join(' | ')}`);
+        if (r.direction !== 'nondecreasing' && r.direction !== 'nonincreasing') bad(`${p}/direction`, 'expected nondecreasing | nonincreasing');
+        if (r.state !== 'zero' && r.state !== 'reachable') bad(`${p}/state`, 'expected zero | reachable');
+        box(r.region, `${p}/region`);
+        break;
+      case 'input_domain': {
+        domains++;
+        keys(r, p, [...common, 'normalized', 'raw']);
+        box(r.normalized, `${p}/normalized`);
+        const raw = r.raw;
+        if (!isObj(raw)) {
+          bad(`${p}/raw`, 'expected an object');
+          break;
+        }
+        keys(raw, `${p}/raw`, RAW_FIELDS);
+        for (const f of RAW_FIELDS) {
+          const v = raw[f];
+          if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number' || typeof v[1] !== 'number' || !(v[0] >= 0) || !(v[0] <= v[1]) || !Number.isFinite(v[1])) {
+            bad(`${p}/raw/${f}`, 'expected [min, max] with 0 ≤ min ≤ max, finite');
+          }
+        }
+        break;
+      }
+      case 'quantization_budget':
+        keys(r, p, [...common, 'max_abs_log_gap', 'max_abs_logit']);
+        num(r.max_abs_log_gap, `${p}/max_abs_log_gap`, 0);
+        num(r.max_abs_logit, `${p}/max_abs_logit`, 0);
+        break;
+      default:
+        bad(`${p}/kind`, `unknown rule kind ${JSON.stringify(r.kind)}`);
+    }
+  });
+  if (issues.length === 0) {
+    const rs = value.rules as Rule[];
+    const floors = rs.filter((r): r is TimingFloorRule => r.kind === 'timing_floor');
+    const ceilings = rs.filter((r): r is CeilingRule => r.kind === 'ceiling');
+    if (floors.length === 0) bad('/rules', 'expected at least one timing_floor rule');
+    if (ceilings.length === 0) bad('/rules', 'expected at least one ceiling rule');
+    if (domains !== 1) bad('/rules', `expected exactly one input_domain rule, found ${domains}`);
+    const absFloor = Math.max(...floors.map((r) => r.absolute_floor_ms));
+    const ceiling = Math.min(...ceilings.map((r) => r.max_ms));
+    if (absFloor > ceiling) bad('/rules', `absolute floor ${absFloor} ms exceeds the ceiling ${ceiling} ms`);
+    rs.forEach((r, i) => {
+      if (r.kind === 'conditional_floor' && r.min_ms > ceiling) bad(`/rules/${i}/min_ms`, `${r.min_ms} ms exceeds the ceiling ${ceiling} ms`);
+    });
+    const fb = value.static_fallback_ms as number;
+    if (fb < absFloor || fb > ceiling) bad('/static_fallback_ms', `${fb} ms is outside [${absFloor}, ${ceiling}] ms`);
+  }
+  return issues.length === 0 ? { ok: true, value: value as unknown as SafetyRules } : { ok: false, issues };
+}
+
+/** Rules flattened for the per-tick path. Build once with `compileRules`; immutable; share between nodes. */
+export interface CompiledRules {
+  readonly source: SafetyRules;
+  readonly rules: readonly Rule[];
+  /** max over timing floors of absolute_floor_ms: no timeout is ever below this. */
+  readonly absoluteFloorMs: number;
+  /** min over ceilings: no timeout is ever above this. */
+  readonly ceilingMs: number;
+  readonly staticFallbackMs: number;
+  /** Longest RTT window any timing floor asks for (the runtime keeps a ring buffer this long). */
+  readonly rttWindowTicks: number;
+  readonly domain: InputDomainRule;
+  /** raw box as flat [lo, hi] pairs in RAW_FIELDS order. */
+  readonly rawBox: Float64Array;
+  readonly normBox: Float64Array; // [min0..min3, max0..max3]
+}
+
+/** Validates and compiles; throws RuntimeError (`runtime.rules.invalid`) naming the first problems. */
+export function compileRules(value: unknown, sourceName = 'rules'): CompiledRules {
+  const v = validateRules(value);
+  if (!v.ok) {
+    const first = v.issues.slice(0, 3).map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new RuntimeError('runtime.rules.invalid', `runtime: ${sourceName}: invalid safety rules (${first})`);
+  }
+  const s = v.value;
+  const floors = s.rules.filter((r): r is TimingFloorRule => r.kind === 'timing_floor');
+  const domain = s.rules.find((r): r is InputDomainRule => r.kind === 'input_domain')!;
+  const rawBox = new Float64Array(RAW_FIELDS.length * 2);
+  RAW_FIELDS.forEach((f, i) => {
+    rawBox[2 * i] = domain.raw[f][0];
+    rawBox[2 * i + 1] = domain.raw[f][1];
+  });
+  const normBox = new Float64Array(2 * NUM_FEATURES);
+  for (let i = 0; i < NUM_FEATURES; i++) {
+    normBox[i] = domain.normalized.min[i]!;
+    normBox[NUM_FEATURES + i] = domain.normalized.max[i]!;
+  }
+  return {
+    source: s,
+    rules: s.rules,
+    absoluteFloorMs: Math.max(...floors.map((r) => r.absolute_floor_ms)),
+    ceilingMs: Math.min(...s.rules.filter((r): r is CeilingRule => r.kind === 'ceiling').map((r) => r.max_ms)),
+    staticFallbackMs: s.static_fallback_ms,
+    rttWindowTicks: Math.max(...floors.map((r) => r.rtt_window_ticks)),
+    domain,
+    rawBox,
+    normBox,
+  };
+}
+
+/** What the guardrails need to know about the current tick (all in ms / counts). */
+export interface GuardrailContext {
+  role: Role;
+  heartbeatIntervalMs: number;
+  /** Worst heartbeat round trip over the rule's window (0 if none seen). */
+  worstRttMs: number;
+  clusterSize: number;
+  peersReachable: number;
+  /** The timeout armed at the previous tick; NaN at the first tick (no rate limit then). */
+  previousMs: number;
+}
+
+/**
+ * Per-tick record of what the rules did, preallocated once per node (length = rules.length).
+ * `active[i]` = 1 if rule i changed the value this tick; `beforeMs[i]`/`afterMs[i]` the value it saw and set;
+ * `counts[i]` accumulates activations; `conflict` = a floor exceeded the ceiling (the ceiling won).
+ */
+export class GuardrailTrace {
+  readonly active: Uint8Array;
+  readonly beforeMs: Float64Array;
+  readonly afterMs: Float64Array;
+  readonly counts: Float64Array;
+  conflict = false;
+  constructor(ruleCount: number) {
+    this.active = new Uint8Array(ruleCount);
+    this.beforeMs = new Float64Array(ruleCount);
+    this.afterMs = new Float64Array(ruleCount);
+    this.counts = new Float64Array(ruleCount);
+  }
+}
+
+/** The hard floor in this context: max over timing floors and active conditional floors (before the ceiling). */
+export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
+  let floor = cr.absoluteFloorMs;
+  const rules = cr.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    if (r.kind === 'timing_floor') {
+      const f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+      if (f > floor) floor = f;
+    } else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx) && r.min_ms > floor) {
+      floor = r.min_ms;
+    }
+  }
+  return floor;
+}
+
+function conditionHolds(r: ConditionalFloorRule, ctx: GuardrailContext): boolean {
+  const w = r.when;
+  if (w.roles !== undefined && !w.roles.includes(ctx.role)) return false;
+  if (w.unreachable_peers_more_than_fraction !== undefined) {
+    // Peers other than this node; a peer counts as unreachable if not heard from within the last timeout.
+    const peers = Math.max(0, ctx.clusterSize - 1);
+    const unreachable = Math.max(0, peers - ctx.peersReachable);
+    if (!(unreachable > w.unreachable_peers_more_than_fraction * peers)) return false;
+  }
+  return true;
+}
+
+/**
+ * Applies every enforcing rule to `proposalMs` and returns the timeout to arm, always within
+ * [cr.absoluteFloorMs, cr.ceilingMs] for any finite context; records activations in `trace`.
+ * A non-finite proposal is the caller's fault path (it uses the fallback); here it is treated as the ceiling
+ * so the invariant holds even then. Allocation-free.
+ */
+export function applyGuardrails(cr: CompiledRules, proposalMs: number, ctx: GuardrailContext, trace: GuardrailTrace): number {
+  const rules = cr.rules;
+  const n = rules.length;
+  trace.active.fill(0);
+  trace.conflict = false;
+  let v = Number.isFinite(proposalMs) ? proposalMs : cr.ceilingMs;
+  // 1. rate limit relative to the previous armed value
+  if (Number.isFinite(ctx.previousMs)) {
+    for (let i = 0; i < n; i++) {
+      const r = rules[i]!;
+      if (r.kind !== 'max_change_per_tick') continue;
+      const lo = ctx.previousMs - r.max_decrease_ms;
+      const hi = ctx.previousMs + r.max_increase_ms;
+      const nv = v < lo ? lo : v > hi ? hi : v;
+      if (nv !== v) v = mark(trace, i, v, nv);
+    }
+  }
+  // 2–3. floors
+  for (let i = 0; i < n; i++) {
+    const r = rules[i]!;
+    let f = -Infinity;
+    if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+    else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
+    if (!(f <= v)) v = mark(trace, i, v, Number.isFinite(f) ? f : cr.ceilingMs); // NaN floor (bad context) → ceiling
+  }
+  // 4. ceilings
+  for (let i = 0; i < n; i++) {
+    const r = rules[i]!;
+    if (r.kind === 'ceiling' && v > r.max_ms) {
+      for (let j = 0; j < n; j++) if (trace.active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick') trace.conflict = true;
+      v = mark(trace, i, v, r.max_ms);
+    }
+  }
+  // Belt and braces: the contract of this function is the interval, whatever the context held.
+  if (!(v >= cr.absoluteFloorMs)) v = cr.absoluteFloorMs;
+  return v;
+}
+
+function mark(trace: GuardrailTrace, i: number, before: number, after: number): number {
+  if (trace.active[i] === 0) {
+    trace.active[i] = 1;
+    trace.beforeMs[i] = before;
+    trace.counts[i]! += 1;
+  }
+  trace.afterMs[i] = after;
+  return after;
+}
+
+/** Reasons an input is refused (0 = inside the domain). */
+export const DOMAIN_OK = 0;
+
+/**
+ * Checks one tick's raw signals against the rules' input domain. Returns 0 inside the box, otherwise
+ * 1 + the index in RAW_FIELDS of the first field that is non-finite or outside its range. A null latency
+ * (no measurement this tick) is allowed.
+ */
+export function rawDomainViolation(
+  cr: CompiledRules,
+  heartbeatLatencyMs: number | null,
+  logReplicationGap: number,
+  rpcRetries: number,
+  cpuIdlePct: number,
+  heartbeatIntervalMs: number,
+): number {
+  const b = cr.rawBox;
+  if (heartbeatLatencyMs !== null && !(heartbeatLatencyMs >= b[0]! && heartbeatLatencyMs <= b[1]!)) return 1;
+  if (!(logReplicationGap >= b[2]! && logReplicationGap <= b[3]!)) return 2;
+  if (!(rpcRetries >= b[4]! && rpcRetries <= b[5]!)) return 3;
+  if (!(cpuIdlePct >= b[6]! && cpuIdlePct <= b[7]!)) return 4;
+  if (!(heartbeatIntervalMs >= b[8]! && heartbeatIntervalMs <= b[9]!)) return 5;
+  return DOMAIN_OK;
+}
+
+/** Returns 0 if the normalized features lie in the domain's normalized box, else 1 + the feature index. */
+export function normalizedDomainViolation(cr: CompiledRules, z: ArrayLike<number>): number {
+  const b = cr.normBox;
+  for (let i = 0; i < NUM_FEATURES; i++) {
+    const v = z[i]!;
+    if (!(v >= b[i]! && v <= b[NUM_FEATURES + i]!)) return 1 + i;
+  }
+  return DOMAIN_OK;
+}
+
+/** The declared properties verify must prove (monotonicity) and the quantization budget, for `verify`. */
+export function declaredProperties(cr: CompiledRules): { monotonic: MonotonicRule[]; quantization: QuantizationBudgetRule[]; domain: InputDomainRule } {
+  return {
+    monotonic: cr.rules.filter((r): r is MonotonicRule => r.kind === 'monotonic'),
+    quantization: cr.rules.filter((r): r is QuantizationBudgetRule => r.kind === 'quantization_budget'),
+    domain: cr.domain,
+  };
+}

@@ -1,0 +1,370 @@
+/**
+ * NeuroSymbolicTimeout: the drop-in election-timeout provider. It satisfies the TimeoutPolicy interface of
+ * docs/CONTRACTS.md §7 structurally (`observe(o)`, `electionTimeoutMs()`), plus `explain()`.
+ *
+ * Per tick: validate the observation against the rules' input domain → features (runtime/features.ts) →
+ * LSTM step (carried state) → proposal exp(q) ms → drop toward the hard floor when P(leader_lost) is high and
+ * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → the timeout to arm.
+ *
+ * Invariant: electionTimeoutMs() ∈ [rules.absoluteFloorMs, rules.ceilingMs] always, and neither method ever
+ * throws. Whatever goes wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the
+ * verified box), no artifact or a refused one, or a fault inside the engine — yields the static fallback
+ * timeout for that tick and is counted in explain(). Steady state allocates nothing.
+ */
+import type { LoadedArtifact, Precision } from './artifact.js';
+import { DEFAULT_RULES } from './default-rules.js';
+import { LstmModel, LstmState } from './engine.js';
+import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
+import {
+  applyGuardrails, compileRules, GuardrailTrace, hardFloorMs, normalizedDomainViolation, rawDomainViolation, RAW_FIELDS,
+  type CompiledRules, type GuardrailContext, type Role, type SafetyRules,
+} from './rules.js';
+
+/** What a node sees at the end of each tick (CONTRACTS.md §7; same shape as sim/policy.ts). */
+export interface TimeoutObservation {
+  nowMs: number;
+  tickMs: number;
+  role: Role;
+  term: number;
+  leaderId: string | null;
+  heartbeatLatencyMs: number | null;
+  logReplicationGap: number;
+  rpcRetries: number;
+  cpuIdlePct: number;
+  heartbeatReceived: boolean;
+  clusterSize: number;
+  peersReachable: number;
+  heartbeatIntervalMs: number;
+}
+
+/** A loaded model of one precision path, shareable by every node of a process. */
+export interface SharedModel {
+  artifact: LoadedArtifact;
+  precision: Precision;
+  lstm: LstmModel;
+}
+
+/** Packs one precision path of an artifact once; pass the result to many NeuroSymbolicTimeout instances. */
+export function makeSharedModel(artifact: LoadedArtifact, precision: Precision = 'int8'): SharedModel {
+  const params = precision === 'int8' ? artifact.int8 : artifact.float32;
+  if (!params) throw new Error(`runtime: artifact ${artifact.manifest.name}@${artifact.manifest.version} has no ${precision} tensors`);
+  return { artifact, precision, lstm: LstmModel.fromDense(params) };
+}
+
+export interface NeuroSymbolicTimeoutOptions {
+  /** The model: a shared model, a loaded artifact (packed here), or null/undefined (→ static fallback always). */
+  model?: SharedModel | LoadedArtifact | null;
+  /** Precision path when `model` is an artifact. Default int8 (the verified one), float32 if absent. */
+  precision?: Precision;
+  /** Safety rules (parsed JSON or compiled). Default: the embedded default rules. */
+  rules?: SafetyRules | CompiledRules;
+  /** Static timeout on any fallback; default the rules' static_fallback_ms. Must lie within the rules' bounds. */
+  fallbackTimeoutMs?: number;
+  /** Why the model is missing, when the caller caught a load error (shown in explain()). */
+  modelError?: string;
+  /** P(leader_lost) above which the timeout starts dropping toward the floor (default 0.8). */
+  lostThreshold?: number;
+}
+
+export type FallbackReason = 'no-model' | 'invalid-input' | 'outside-domain' | 'engine-fault';
+const FALLBACK_REASONS: readonly FallbackReason[] = ['no-model', 'invalid-input', 'outside-domain', 'engine-fault'];
+
+/** A rule that changed the value this tick. */
+export interface RuleActivation {
+  id: string;
+  kind: string;
+  beforeMs: number;
+  afterMs: number;
+  why: string;
+}
+
+export interface Explanation {
+  timeoutMs: number;
+  /** 'model' = guardrailed model proposal; 'fallback' = static fallback this tick. */
+  source: 'model' | 'fallback';
+  fallbackReason: FallbackReason | null;
+  /** Detail of the fallback (which field left the domain, the load error, ...). */
+  fallbackDetail: string | null;
+  /** Neural outputs of the last model tick: q (ln ms), exp(q) ms, ℓ, σ(ℓ). NaN before the first. */
+  q: number;
+  rawProposalMs: number;
+  leaderLostLogit: number;
+  pLeaderLost: number;
+  /** Certainty of the leader-lost head, |2·P − 1| ∈ [0, 1]. */
+  confidence: number;
+  /** Proposal after the leader-lost drop, before the rules. */
+  composedMs: number;
+  hardFloorMs: number;
+  silenceMs: number;
+  usualGapMs: number;
+  rules: RuleActivation[];
+  floorCeilingConflict: boolean;
+  ruleActivationCounts: Record<string, number>;
+  fallbackCount: number;
+  fallbackCounts: Record<FallbackReason, number>;
+  ticks: number;
+  model: { name: string; version: string; weightsSha256: string; precision: Precision } | null;
+  rules_name: string;
+  bounds: { floorMs: number; ceilingMs: number };
+}
+
+/**
+ * @example
+ * const art = await loadArtifactFromDir('artifacts/raft-ns-default/1.0.0');   // node-loader.ts
+ * const shared = makeSharedModel(art, 'int8');
+ * const policy = new NeuroSymbolicTimeout({ model: shared });
+ * // every tick: policy.observe(obs); if (now - lastLeaderContact >= policy.electionTimeoutMs()) campaign();
+ */
+export class NeuroSymbolicTimeout {
+  private readonly rules: CompiledRules;
+  private readonly model: SharedModel | null;
+  private readonly norm: Normalization | null;
+  private readonly fallbackMs: number;
+  private readonly modelError: string | null;
+  private readonly lostThreshold: number;
+
+  private readonly features = new FeatureState();
+  private readonly state = new LstmState();
+  private readonly x = new Float32Array(NUM_FEATURES); // float32, as the windows stage stores training inputs
+  private readonly y = new Float64Array(2);
+  private readonly trace: GuardrailTrace;
+  private readonly ctx: GuardrailContext = {
+    role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, previousMs: Number.NaN,
+  };
+  private readonly rtt: Float64Array; // ring buffer of heartbeat RTTs (NaN = none that tick)
+  private rttPos = 0;
+
+  private timeoutMs: number;
+  private source: 'model' | 'fallback' = 'fallback';
+  private reason: FallbackReason | null;
+  private detail: string | null;
+  private readonly fallbackCounts = new Float64Array(FALLBACK_REASONS.length);
+  private fallbackTotal = 0;
+  private ticks = 0;
+  private q = Number.NaN;
+  private logit = Number.NaN;
+  private composedMs = Number.NaN;
+  private floorMs = Number.NaN;
+  // Heartbeat inter-arrival statistics (Jacobson/Karels smoothing) for "the usual gap".
+  private lastHeartbeatMs = Number.NaN;
+  private gapMeanMs = Number.NaN;
+  private gapDevMs = 0;
+  private silenceMs = 0;
+
+  constructor(options: NeuroSymbolicTimeoutOptions = {}) {
+    this.rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules ?? DEFAULT_RULES);
+    const fb = options.fallbackTimeoutMs ?? this.rules.staticFallbackMs;
+    if (!(fb >= this.rules.absoluteFloorMs && fb <= this.rules.ceilingMs)) {
+      throw new RangeError(`runtime: fallbackTimeoutMs ${fb} is outside the rules' bounds [${this.rules.absoluteFloorMs}, ${this.rules.ceilingMs}] ms`);
+    }
+    this.fallbackMs = fb;
+    this.lostThreshold = options.lostThreshold ?? 0.8;
+    let model: SharedModel | null = null;
+    let err = options.modelError ?? null;
+    if (options.model) {
+      if ('lstm' in options.model) model = options.model;
+      else {
+        const precision = options.precision ?? (options.model.int8 ? 'int8' : 'float32');
+        try {
+          model = makeSharedModel(options.model, precision);
+        } catch (e) {
+          err = (e as Error).message;
+        }
+      }
+    }
+    this.model = model;
+    this.norm = model ? model.artifact.normalization : null;
+    this.modelError = model ? null : (err ?? 'no artifact given');
+    this.trace = new GuardrailTrace(this.rules.rules.length);
+    this.rtt = new Float64Array(this.rules.rttWindowTicks).fill(Number.NaN);
+    this.timeoutMs = fb;
+    this.reason = model ? null : 'no-model';
+    this.detail = this.modelError;
+  }
+
+  /** Feeds one tick. Never throws; on any problem the next electionTimeoutMs() is the static fallback. */
+  observe(o: TimeoutObservation): void {
+    try {
+      this.observeUnsafe(o);
+    } catch (e) {
+      // A bug or a hostile observation object (getters that throw): fall back, reset to a known state.
+      this.fallback('engine-fault', null);
+      this.state.reset();
+      void e;
+    }
+  }
+
+  /** The timeout to arm now, measured from the last leader contact. In [floor, ceiling]; never throws. */
+  electionTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  /** Resets the carried state and statistics (e.g. after a restart or snapshot install). Counters are kept. */
+  reset(): void {
+    this.state.reset();
+    this.features.reset();
+    this.rtt.fill(Number.NaN);
+    this.lastHeartbeatMs = Number.NaN;
+    this.gapMeanMs = Number.NaN;
+    this.gapDevMs = 0;
+    this.ctx.previousMs = Number.NaN;
+  }
+
+  /** Bytes owned by this node (state, buffers, ring buffer), excluding the shared model weights. */
+  get nodeByteLength(): number {
+    return this.state.byteLength + this.x.byteLength + this.y.byteLength + this.rtt.byteLength
+      + this.trace.active.byteLength + this.trace.beforeMs.byteLength + this.trace.afterMs.byteLength + this.trace.counts.byteLength
+      + this.fallbackCounts.byteLength;
+  }
+
+  /** Bytes of the shared model weights (paid once per process per model). */
+  get sharedByteLength(): number {
+    return this.model ? this.model.lstm.byteLength : 0;
+  }
+
+  private observeUnsafe(o: TimeoutObservation): void {
+    this.ticks++;
+    const valid = typeof o === 'object' && o !== null
+      && Number.isFinite(o.nowMs) && Number.isFinite(o.tickMs) && o.tickMs > 0
+      && Number.isInteger(o.clusterSize) && o.clusterSize >= 1 && o.clusterSize <= 1000
+      && Number.isInteger(o.peersReachable) && o.peersReachable >= 0 && o.peersReachable < o.clusterSize
+      && (o.role === 'follower' || o.role === 'pre-candidate' || o.role === 'candidate' || o.role === 'leader')
+      && typeof o.heartbeatReceived === 'boolean';
+    if (!valid) return this.fallback('invalid-input', null);
+    const lat = o.heartbeatLatencyMs;
+    const field = rawDomainViolation(this.rules, lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs);
+    if (field !== 0) {
+      const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
+      const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
+      return this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
+    }
+    // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
+    if (o.heartbeatReceived) {
+      if (Number.isFinite(this.lastHeartbeatMs)) {
+        const gap = o.nowMs - this.lastHeartbeatMs;
+        if (gap > 0) {
+          if (Number.isNaN(this.gapMeanMs)) {
+            this.gapMeanMs = gap;
+            this.gapDevMs = gap / 2;
+          } else {
+            this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
+            this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
+          }
+        }
+      }
+      this.lastHeartbeatMs = o.nowMs;
+    }
+    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
+    this.rtt[this.rttPos] = lat === null ? Number.NaN : lat;
+    this.rttPos = this.rttPos + 1 === this.rtt.length ? 0 : this.rttPos + 1;
+    const ctx = this.ctx;
+    ctx.role = o.role;
+    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
+    ctx.worstRttMs = this.worstRtt();
+    ctx.clusterSize = o.clusterSize;
+    ctx.peersReachable = o.peersReachable;
+
+    if (!this.model) return this.fallback('no-model', null);
+    const x = this.x;
+    this.features.rawInto(o, x, 0);
+    normalizeInPlace(x, 0, this.norm!);
+    if (normalizedDomainViolation(this.rules, x) !== 0) return this.fallback('outside-domain', -1);
+    const y = this.y;
+    this.model.lstm.step(this.state, x, y);
+    const q = y[0]!;
+    const l = y[1]!;
+    if (!Number.isFinite(q) || !Number.isFinite(l) || !this.state.isFinite()) {
+      this.state.reset();
+      return this.fallback('engine-fault', null);
+    }
+    this.q = q;
+    this.logit = l;
+    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
+    let proposal = Math.exp(q);
+    const floor = hardFloorMs(this.rules, ctx);
+    this.floorMs = floor;
+    // DESIGN.md "The learning problem": drop toward the floor when the leader is probably gone AND the
+    // silence already exceeds the usual gap (mean + 4·deviation). Linear in P above the threshold.
+    const p = 1 / (1 + Math.exp(-l));
+    if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {
+      const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
+      proposal = proposal - (proposal - floor) * s;
+    }
+    this.composedMs = proposal;
+    const t = applyGuardrails(this.rules, proposal, ctx, this.trace);
+    this.timeoutMs = t;
+    ctx.previousMs = t;
+    this.source = 'model';
+    this.reason = null;
+    this.detail = null;
+  }
+
+  private worstRtt(): number {
+    let w = 0;
+    const r = this.rtt;
+    for (let i = 0; i < r.length; i++) if (r[i]! > w) w = r[i]!; // NaN compares false: skipped
+    return w;
+  }
+
+  /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */
+  private fallbackField: number | null = null;
+
+  private fallback(reason: FallbackReason, field: number | null): void {
+    this.timeoutMs = this.fallbackMs;
+    this.ctx.previousMs = this.fallbackMs;
+    this.source = 'fallback';
+    this.reason = reason;
+    this.fallbackField = field;
+    this.detail = null;
+    this.fallbackTotal++;
+    this.fallbackCounts[FALLBACK_REASONS.indexOf(reason)]! += 1;
+    this.trace.active.fill(0);
+  }
+
+  /** What the provider did at the last tick and why (allocates; for logs, dashboards and the demo). */
+  explain(): Explanation {
+    const rules: RuleActivation[] = [];
+    const counts: Record<string, number> = {};
+    this.rules.rules.forEach((r, i) => {
+      counts[r.id] = this.trace.counts[i]!;
+      if (this.trace.active[i] === 1) rules.push({ id: r.id, kind: r.kind, beforeMs: this.trace.beforeMs[i]!, afterMs: this.trace.afterMs[i]!, why: r.why });
+    });
+    const fc = {} as Record<FallbackReason, number>;
+    FALLBACK_REASONS.forEach((r, i) => (fc[r] = this.fallbackCounts[i]!));
+    let detail = this.detail;
+    if (this.reason === 'no-model') detail = this.modelError;
+    else if (this.fallbackField !== null && this.source === 'fallback') {
+      detail = this.fallbackField === -1 ? 'normalized features outside the input_domain box' : `${RAW_FIELDS[this.fallbackField - 1]} outside the input_domain range or not a finite number ≥ 0`;
+    }
+    const p = 1 / (1 + Math.exp(-this.logit));
+    const m = this.model;
+    return {
+      timeoutMs: this.timeoutMs,
+      source: this.source,
+      fallbackReason: this.reason,
+      fallbackDetail: detail,
+      q: this.q,
+      rawProposalMs: Math.exp(this.q),
+      leaderLostLogit: this.logit,
+      pLeaderLost: p,
+      confidence: Math.abs(2 * p - 1),
+      composedMs: this.composedMs,
+      hardFloorMs: this.floorMs,
+      silenceMs: this.silenceMs,
+      usualGapMs: this.gapMeanMs,
+      rules,
+      floorCeilingConflict: this.trace.conflict,
+      ruleActivationCounts: counts,
+      fallbackCount: this.fallbackTotal,
+      fallbackCounts: fc,
+      ticks: this.ticks,
+      model: m ? { name: m.artifact.manifest.name, version: m.artifact.manifest.version, weightsSha256: m.artifact.weightsSha256, precision: m.precision } : null,
+      rules_name: this.rules.source.name,
+      bounds: { floorMs: this.rules.absoluteFloorMs, ceilingMs: this.rules.ceilingMs },
+    };
+  }
+}
+
+function isCompiled(r: SafetyRules | CompiledRules | undefined): r is CompiledRules {
+  return r !== undefined && 'ceilingMs' in r;
+}
