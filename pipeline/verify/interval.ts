@@ -88,29 +88,47 @@ export function widenRel(a: Interval, k: number, r: RoundingModel): Interval {
   };
 }
 
-export function add(a: Interval, b: Interval): Interval {
-  return { lo: nextDown(a.lo + b.lo), hi: nextUp(a.hi + b.hi) };
+/** x + y rounded down: exact (no push) when an operand is 0, so exact zeros stay exact zeros. */
+function addDown(x: number, y: number): number {
+  return x === 0 ? y : y === 0 ? x : nextDown(x + y);
 }
 
-/** Product with the convention 0·∞ = 0, sound because the runtime's values are finite. */
+function addUp(x: number, y: number): number {
+  return x === 0 ? y : y === 0 ? x : nextUp(x + y);
+}
+
+export function add(a: Interval, b: Interval): Interval {
+  return { lo: addDown(a.lo, b.lo), hi: addUp(a.hi, b.hi) };
+}
+
+/**
+ * x·y rounded down / up, with the convention 0·∞ = 0 (sound because the runtime's values are finite).
+ * A product with an exactly-zero factor is exactly 0 and is not pushed, so exact zeros (a weight or gate
+ * derivative that is 0) stay exact; any other product is pushed one ulp (an underflow to 0 included).
+ */
+function mulDown(x: number, y: number): number {
+  return x === 0 || y === 0 ? 0 : nextDown(x * y);
+}
+
+function mulUp(x: number, y: number): number {
+  return x === 0 || y === 0 ? 0 : nextUp(x * y);
+}
+
+/** Product with the convention 0·∞ = 0, unrounded (for magnitudes). */
 function mulPoint(x: number, y: number): number {
   return x === 0 || y === 0 ? 0 : x * y;
 }
 
 export function mul(a: Interval, b: Interval): Interval {
-  const p1 = mulPoint(a.lo, b.lo);
-  const p2 = mulPoint(a.lo, b.hi);
-  const p3 = mulPoint(a.hi, b.lo);
-  const p4 = mulPoint(a.hi, b.hi);
-  return { lo: nextDown(Math.min(p1, p2, p3, p4)), hi: nextUp(Math.max(p1, p2, p3, p4)) };
+  return {
+    lo: Math.min(mulDown(a.lo, b.lo), mulDown(a.lo, b.hi), mulDown(a.hi, b.lo), mulDown(a.hi, b.hi)),
+    hi: Math.max(mulUp(a.lo, b.lo), mulUp(a.lo, b.hi), mulUp(a.hi, b.lo), mulUp(a.hi, b.hi)),
+  };
 }
 
 /** Interval times an exact scalar weight. */
 export function scale(a: Interval, w: number): Interval {
-  if (w === 0) return { lo: 0, hi: 0 };
-  const p = mulPoint(a.lo, w);
-  const q = mulPoint(a.hi, w);
-  return w > 0 ? { lo: nextDown(p), hi: nextUp(q) } : { lo: nextDown(q), hi: nextUp(p) };
+  return w >= 0 ? { lo: mulDown(a.lo, w), hi: mulUp(a.hi, w) } : { lo: mulDown(a.hi, w), hi: mulUp(a.lo, w) };
 }
 
 /** max |x| over the interval. */
