@@ -83,19 +83,22 @@ export function syntheticRows(clusters: string[], ticks: number, seed: number): 
 /** Writes `rows` as a one-part dataset folder in ingest's layout with a schema-valid manifest. */
 export function writeDatasetFolder(dir: string, rows: WindowInputRow[]): void {
   mkdirSync(dir, { recursive: true });
-  const b = new PartBatchBuilder(Math.max(1, rows.length));
+  const batches = [];
+  let b = new PartBatchBuilder();
   for (const r of rows) {
     b.push(r.ts_ms, r.cluster_id, r.node_id, r.term, r.role, r.leader_id, r.heartbeat_latency_ms, r.log_replication_gap,
       r.rpc_retries, r.cpu_idle_pct, r.heartbeat_received, null);
+    if (b.full) (batches.push(b.build()), (b = new PartBatchBuilder()));
   }
-  const bytes = tableToIPC(new Table([b.build()]), 'file');
+  if (b.length > 0 || batches.length === 0) batches.push(b.build());
+  const bytes = tableToIPC(new Table(batches), 'file');
   writeFileSync(join(dir, 'part-00000.arrow'), bytes);
   const streams = new Set(rows.map((r) => `${r.cluster_id}/${r.node_id}`));
   const manifest = {
     format: 'raft-ns-dataset', schema_version: 1, tool_version: '0.0.0-test', created_at: '2026-01-01T00:00:00Z',
     tick_ms: TICK_MS, tick_ms_source: 'flag', row_count: rows.length, columns: partColumnsForManifest(), stats: {},
     stream_count: streams.size, cluster_count: new Set(rows.map((r) => r.cluster_id)).size, sources: [],
-    parts: [{ file: 'part-00000.arrow', sha256: sha256Hex(bytes), byte_length: bytes.byteLength, row_count: rows.length, batch_count: 1 }],
+    parts: [{ file: 'part-00000.arrow', sha256: sha256Hex(bytes), byte_length: bytes.byteLength, row_count: rows.length, batch_count: batches.length }],
     invalid: { on_invalid: 'fail', row_count: 0 }, anonymization: { method: 'none' },
     options: { allow_extra_columns: false, part_rows: 1_000_000, batch_rows: 65_536 },
   };

@@ -2,6 +2,7 @@
  * The windows folder end to end: a dataset folder in (ingest layout), manifest + split files out, read back
  * by readWindows with the manifest validated and the files' sha256 checked.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,5 +92,23 @@ describe('windowDataset / readWindows', () => {
     await expect(windowDataset({ dataset, out, stride: 0, quiet: true })).rejects.toThrow(/^window: --stride 0; expected/);
     expect(existsSync(out)).toBe(false);
     expect(readdirSync(root).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('raft-ns window (built CLI)', () => {
+  const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
+
+  it('windows a dataset and prints the split summary', () => {
+    const out = join(root, 'cli-out');
+    const stdout = execFileSync('node', [cli, 'window', '--dataset', dataset, '--out', out, '--window', '16', '--seed', '2', '--quiet'], { encoding: 'utf8' });
+    expect(stdout).toMatch(/^window: .*T=16, stride=16, split by cluster, seed 2/);
+    expect(stdout).toMatch(/\n {2}train \d+ chunks, \d+ streams/);
+    expect(readWindows(out).manifest.seed).toBe(2);
+  });
+
+  it('exits 1 with a one-line message on a bad option', () => {
+    const r = spawnSync('node', [cli, 'window', '--dataset', dataset, '--out', join(root, 'cli-bad'), '--stride', 'x'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toBe('raft-ns window: --stride x; expected an integer');
   });
 });

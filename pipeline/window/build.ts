@@ -147,7 +147,8 @@ export function chunkStarts(n: number, T: number, stride: number): number[] {
   return starts;
 }
 
-function checkConfig(c: WindowConfig): void {
+/** Throws a one-line RaftNsError for an option out of range (called before any input is read, and again here). */
+export function checkConfig(c: WindowConfig): void {
   const bad = (what: string, expected: string): never => {
     throw new RaftNsError('window.config', `window: ${what}; expected ${expected}`);
   };

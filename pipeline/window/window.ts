@@ -2,13 +2,14 @@
  * The `window` stage: a dataset folder in, a windows folder out (docs/CONTRACTS.md §5). This file is the thin
  * shell (files, progress); the deterministic work is in build.ts, labels.ts and split.ts.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { jsonText, sha256Hex, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
 import { makeProgress } from '../util/progress.js';
 import { validateAgainst } from '../schemas.js';
 import { SPLIT_NAMES } from './types.js';
-import { buildWindows, DEFAULT_CLIP, DEFAULT_WINDOW_LEN, type WindowsBuild } from './build.js';
-import { DEFAULT_FRACTIONS, type SplitFractions } from './split.js';
+import { buildWindows, checkConfig, DEFAULT_CLIP, DEFAULT_WINDOW_LEN, type WindowConfig, type WindowsBuild } from './build.js';
+import { checkFractions, DEFAULT_FRACTIONS, type SplitFractions } from './split.js';
 import { openDataset } from './source.js';
 import { StreamCollector } from './streams.js';
 import type { WindowsManifest } from './format.js';
@@ -40,8 +41,22 @@ export interface WindowDatasetOptions {
  *   console.log(manifest.splits.train.chunks);
  */
 export async function windowDataset(opts: WindowDatasetOptions): Promise<{ manifest: WindowsManifest; outDir: string }> {
-  const source = await openDataset(opts.dataset);
   const windowLen = opts.windowLen ?? DEFAULT_WINDOW_LEN;
+  const config = (tickMs: number): WindowConfig => ({
+    windowLen,
+    stride: opts.stride ?? windowLen,
+    seed: opts.seed ?? 0,
+    fractions: opts.fractions ?? DEFAULT_FRACTIONS,
+    clip: DEFAULT_CLIP,
+    tickMs,
+  });
+  // Fail on options and on an existing --out before reading a possibly large dataset.
+  checkConfig(config(1));
+  checkFractions(config(1).fractions);
+  if (existsSync(opts.out) && !opts.force) {
+    throw new RaftNsError('window.exists', `window: ${opts.out} already exists; pass --force to replace it`);
+  }
+  const source = await openDataset(opts.dataset);
   const collector = new StreamCollector(opts.dataset);
   const readBar = makeProgress({ label: 'window: read', unit: 'rows', quiet: opts.quiet ?? false, total: source.info.rowCount });
   for await (const batch of source.batches) {
@@ -52,14 +67,7 @@ export async function windowDataset(opts: WindowDatasetOptions): Promise<{ manif
   const info = { ...source.info, rowCount: collector.rowCount };
   const streams = collector.finish();
   const buildBar = makeProgress({ label: 'window: build', unit: 'ticks', quiet: opts.quiet ?? false, total: collector.rowCount });
-  const build = buildWindows(streams, {
-    windowLen,
-    stride: opts.stride ?? windowLen,
-    seed: opts.seed ?? 0,
-    fractions: opts.fractions ?? DEFAULT_FRACTIONS,
-    clip: DEFAULT_CLIP,
-    tickMs: source.tickMs,
-  }, info, (done) => buildBar.update(done));
+  const build = buildWindows(streams, config(source.tickMs), info, (done) => buildBar.update(done));
   buildBar.done();
   const manifest = await writeWindows(opts.out, build, opts.force ?? false);
   return { manifest, outDir: opts.out };
