@@ -6,10 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { RaftNsError } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
+import { register as registerRun } from './run/command.js';
 import { register as registerPublish } from './publish/command.js';
 import { register as registerWindow } from './window/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
+  registerRun,
   registerPublish,
   registerWindow,
 ];

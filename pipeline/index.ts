@@ -5,6 +5,7 @@
 export { RaftNsError } from './util/errors.js';
 export { TOOL_VERSION } from './version.js';
 export { validateAgainst } from './schemas.js';
+export { runMainJob, DEFAULT_RUN_CONFIG, runStages, type RunConfig, type RunReport, type Stage } from './run/index.js';
 export { publishArtifact, openPublished, readIndex as readRegistryIndex, verifyManifestSignature, type PublishResult } from './publish/index.js';
 export { windowDataset, writeWindows } from './window/window.js';
 export { readWindows } from './window/format.js';
