@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runMainJob, type RunReport } from '../pipeline/run/run.js';
+import { DEFAULT_RUN_CONFIG } from '../pipeline/run/pipeline.js';
 import { runStages, type Stage, type StageRecord } from '../pipeline/run/stage.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
 
@@ -136,5 +138,23 @@ describe('raft-ns run: content-addressed stage cache', () => {
     expect(rs[0]!.status).toBe('ran');
     expect(n).toBe(2);
     expect(existsSync(join(rs[0]!.dir!, 'stage.json'))).toBe(true);
+  });
+
+  it('writes a run report and a stage-by-stage display; a missing stage makes the run incomplete', async () => {
+    const src = join(root, 'src.txt');
+    writeFileSync(src, 'abc\n');
+    let text = '';
+    const config = { ...DEFAULT_RUN_CONFIG, seed: 7 };
+    const report = await runMainJob({ config, cacheDir, stages: fakePipeline({ sourceFile: src, doubleMissing: true }).stages, write: (t) => { text += t; } });
+    expect(report.result).toBe('incomplete');
+    const onDisk = JSON.parse(readFileSync(join(cacheDir, 'run-report.json'), 'utf8')) as RunReport;
+    expect(onDisk.seed).toBe(7);
+    expect(onDisk.config_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(onDisk.stages.map((r) => r.status)).toEqual(['ran', 'unavailable', 'blocked']);
+    expect(text).toMatch(/\[2\/3\] double\s+skipped\s+not available yet/);
+    expect(text).toContain('result: INCOMPLETE');
+    const again = await runMainJob({ config, cacheDir, stages: fakePipeline({ sourceFile: src }).stages });
+    expect(again.result).toBe('complete');
+    expect(again.stages.map((r) => r.status)).toEqual(['cached', 'ran', 'ran']);
   });
 });
