@@ -6,6 +6,8 @@ type Bench = (args: string[]) => Promise<void>;
 
 // One entry per benchmark: name → lazy import, so one bench's heavy deps never load for another.
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
+  window: () => import('./window.js'),
+  'train-fused': () => import('./train-fused.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -92,7 +92,8 @@ class GrowingStream {
  * `source` names the input in error messages; positions are 0-based row numbers over all rows added.
  */
 export class StreamCollector {
-  private readonly streams = new Map<string, GrowingStream>();
+  // cluster → node → stream: two lookups of existing strings, no key string built per row.
+  private readonly streams = new Map<string, Map<string, GrowingStream>>();
   private rowIndex = 0;
 
   constructor(private readonly source: string) {}
@@ -103,11 +104,12 @@ export class StreamCollector {
 
   add(row: WindowInputRow): void {
     const pos = this.rowIndex++;
-    const key = `${row.cluster_id}\u0000${row.node_id}`;
-    let s = this.streams.get(key);
+    let nodes = this.streams.get(row.cluster_id);
+    if (!nodes) this.streams.set(row.cluster_id, (nodes = new Map()));
+    let s = nodes.get(row.node_id);
     if (!s) {
       s = new GrowingStream(row.cluster_id, row.node_id);
-      this.streams.set(key, s);
+      nodes.set(row.node_id, s);
     }
     const role = ROLE_CODES[row.role as RoleName];
     if (role === undefined) this.fail(pos, `role "${row.role}"`, 'one of follower, pre-candidate, candidate, leader');
@@ -138,7 +140,7 @@ export class StreamCollector {
 
   /** The streams sorted by (cluster_id, node_id) in code-unit order, so the output never depends on row order. */
   finish(): NodeStream[] {
-    const all = [...this.streams.values()].map((s) => s.finish());
+    const all = [...this.streams.values()].flatMap((nodes) => [...nodes.values()].map((s) => s.finish()));
     all.sort((a, b) => cmp(a.clusterId, b.clusterId) || cmp(a.nodeId, b.nodeId));
     return all;
   }
