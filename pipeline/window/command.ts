@@ -7,7 +7,7 @@ import { parseFractions, windowDataset } from './window.js';
 export function register(program: Command): void {
   program
     .command('window')
-    .description('Cut a dataset into per-node chunks of T ticks with labels and train-fitted normalization, split by cluster or time block')
+    .description('cut a dataset into per-node chunks of T ticks with labels and train-fitted normalization, split by cluster or time block')
     .requiredOption('--dataset <dir>', 'dataset folder written by `raft-ns ingest`')
     .requiredOption('--out <dir>', 'windows folder to write')
     .option('--window <ticks>', 'ticks per chunk T', '32')
