@@ -9,11 +9,15 @@ import { TOOL_VERSION } from './version.js';
 import { register as registerRun } from './run/command.js';
 import { register as registerPublish } from './publish/command.js';
 import { register as registerWindow } from './window/command.js';
+import { register as registerTrain } from './train/command.js';
+import { register as registerQuantize } from './quantize/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerRun,
   registerPublish,
   registerWindow,
+  registerTrain,
+  registerQuantize,
 ];
 
 export function makeProgram(): Command {

@@ -9,6 +9,10 @@ export { runMainJob, DEFAULT_RUN_CONFIG, runStages, type RunConfig, type RunRepo
 export { publishArtifact, openPublished, readIndex as readRegistryIndex, verifyManifestSignature, type PublishResult } from './publish/index.js';
 export { windowDataset, writeWindows } from './window/window.js';
 export { readWindows } from './window/format.js';
+export { train, type TrainInput, type TrainOptions, type TrainResult, type RunManifest } from './train/train.js';
+export { resolveTrainConfig, readTrainConfig, defaultTrainConfig, type TrainConfig } from './train/config.js';
+export { loadTrainInput } from './train/command.js';
+export { quantize, quantizeRun, type ArtifactManifest, type QuantizeOptions } from './quantize/quantize.js';
 export { readDataset, readManifest, type Dataset, type ReadDatasetOptions } from './ingest/read.js';
 export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';

@@ -29,7 +29,7 @@ import { FusedKernelWasm, wasmSimdAvailable } from './kernel-wasm.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
 export { FusedKernelTs, type FusedKernel } from './kernel-ts.js';
-export { FusedKernelWasm, wasmSimdAvailable } from './kernel-wasm.js';
+export { FusedKernelWasm, wasmSimdAvailable, wasmPeakProbe, PEAK_PROBE_FLOPS_PER_ITER } from './kernel-wasm.js';
 
 export interface FusedEngineOptions {
   /** Threads (calling thread included); default os.availableParallelism(). */

@@ -21,6 +21,7 @@ interface LstmExports {
   lstm_cT(): number;
   lstm_forward(): void;
   lstm_backward(): void;
+  lstm_peak_probe(iters: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;
@@ -39,6 +40,18 @@ function moduleBytesToModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Buffer.from(LSTM_WASM_BASE64.replace(/\s+/g, ''), 'base64'));
   return compiled;
 }
+
+/**
+ * Runs the arithmetic-peak probe of wasm/lstm.c: `iters` × 96 f32 flops in registers. For benchmarks
+ * (the caller times it); returns the probe's checksum.
+ */
+export function wasmPeakProbe(iters: number): number {
+  const ex = new WebAssembly.Instance(moduleBytesToModule(), {}).exports as unknown as LstmExports;
+  return ex.lstm_peak_probe(iters);
+}
+
+/** Flops per iteration of wasmPeakProbe. */
+export const PEAK_PROBE_FLOPS_PER_ITER = 96;
 
 export class FusedKernelWasm implements FusedKernel {
   readonly kind = 'wasm-simd' as const;

@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 clang --target=wasm32 -O3 -msimd128 -nostdlib -ffreestanding -fno-builtin \
   -Wall -Wextra -Werror \
-  -Wl,--no-entry $(for f in lstm_layout lstm_params lstm_grads lstm_x lstm_h0 lstm_c0 lstm_y lstm_hT lstm_cT lstm_forward lstm_backward; do printf -- '-Wl,--export=%s ' "$f"; done) -Wl,--initial-memory=1048576 -Wl,--strip-all \
+  -Wl,--no-entry $(for f in lstm_layout lstm_params lstm_grads lstm_x lstm_h0 lstm_c0 lstm_y lstm_hT lstm_cT lstm_forward lstm_backward lstm_peak_probe; do printf -- '-Wl,--export=%s ' "$f"; done) -Wl,--initial-memory=1048576 -Wl,--strip-all \
   -o lstm.wasm lstm.c
 CLANG="$(clang --version | head -n 1)"
 node -e '

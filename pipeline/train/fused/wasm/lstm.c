@@ -317,3 +317,25 @@ void lstm_backward(void) {
     ST(grads + OFF_B + j, total);
   }
 }
+
+/*
+ * Arithmetic-peak probe for the benchmark: 12 independent f32x4 multiply-add chains (no FMA in wasm
+ * SIMD128, so one mul + one add per lane step), 96 flops per iteration, no memory traffic. Returns a sum
+ * so the work cannot be optimized away.
+ */
+float lstm_peak_probe(int iters) {
+  v128_t m = wasm_f32x4_splat(0.999999f), c = wasm_f32x4_splat(1e-7f);
+  v128_t a0 = wasm_f32x4_splat(0.1f), a1 = wasm_f32x4_splat(0.2f), a2 = wasm_f32x4_splat(0.3f);
+  v128_t a3 = wasm_f32x4_splat(0.4f), a4 = wasm_f32x4_splat(0.5f), a5 = wasm_f32x4_splat(0.6f);
+  v128_t a6 = wasm_f32x4_splat(0.7f), a7 = wasm_f32x4_splat(0.8f), a8 = wasm_f32x4_splat(0.9f);
+  v128_t a9 = wasm_f32x4_splat(1.0f), a10 = wasm_f32x4_splat(1.1f), a11 = wasm_f32x4_splat(1.2f);
+  for (int i = 0; i < iters; i++) {
+    a0 = FMA(c, a0, m); a1 = FMA(c, a1, m); a2 = FMA(c, a2, m); a3 = FMA(c, a3, m);
+    a4 = FMA(c, a4, m); a5 = FMA(c, a5, m); a6 = FMA(c, a6, m); a7 = FMA(c, a7, m);
+    a8 = FMA(c, a8, m); a9 = FMA(c, a9, m); a10 = FMA(c, a10, m); a11 = FMA(c, a11, m);
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)),
+                            wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
+  s = wasm_f32x4_add(s, wasm_f32x4_add(wasm_f32x4_add(a8, a9), wasm_f32x4_add(a10, a11)));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3);
+}

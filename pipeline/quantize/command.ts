@@ -1,0 +1,25 @@
+/**
+ * `raft-ns quantize`: parses options, calls `quantize`, prints the error report. No logic beyond that.
+ */
+import { Command } from 'commander';
+import { quantize } from './quantize.js';
+
+export function register(program: Command): void {
+  program
+    .command('quantize')
+    .description('Quantize a training run to int8 (symmetric, per output channel) and write the artifact folder (manifest, weights, golden vectors, ARTIFACT.md, tfjs model).')
+    .requiredOption('--run <dir>', 'run folder (output of `raft-ns train`)')
+    .requiredOption('--out <dir>', 'artifact folder to create')
+    .option('--name <name>', 'model name', 'raft-ns-timeout')
+    .option('--version <semver>', 'model version', '0.1.0')
+    .option('--force', 'replace an existing --out folder')
+    .action(async (o: { run: string; out: string; name: string; version: string; force?: boolean }) => {
+      const { manifest } = await quantize(o.run, { outDir: o.out, name: o.name, version: o.version, force: o.force ?? false, createdAt: new Date().toISOString() });
+      const e = manifest.quantization_error;
+      process.stdout.write(
+        `quantize: int8 vs float on ${e.ticks} test ticks (${e.streams} streams): |Δ timeout| max ${e.timeout_ms.max.toFixed(3)} ms, p99 ${e.timeout_ms.p99.toFixed(3)} ms; ` +
+          `|Δ P(leader_lost)| max ${e.p_leader_lost.max.toExponential(2)}, p99 ${e.p_leader_lost.p99.toExponential(2)}\n` +
+          `quantize: wrote ${o.out} (${manifest.name}@${manifest.version}, weights ${manifest.weights_byte_length} bytes, sha256 ${manifest.weights_sha256.slice(0, 16)}…)\n`,
+      );
+    });
+}

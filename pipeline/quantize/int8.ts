@@ -1,0 +1,42 @@
+/**
+ * int8 symmetric per-output-channel quantization (docs/CONTRACTS.md §6), for a row-major [in, out] matrix:
+ *   scale[c] = max_r |w[r][c]| / 127   (1 if the column is all zero)
+ *   q[r][c]  = clamp(round(w[r][c] / scale[c]), −127, 127)          zero point 0
+ *   w'[r][c] = fround(q[r][c] · scale[c])                          (dequantized, float32)
+ * `round` is round-half-away-from-zero (C's `round`, Go's math.Round, Rust's f32::round), computed on the
+ * float64 quotient of the float32 w and the float32 scale.
+ */
+
+export interface QuantizedMatrix {
+  rows: number;
+  cols: number;
+  q: Int8Array; // [rows, cols]
+  scale: Float32Array; // [cols]
+}
+
+export function quantizeMatrix(w: Float32Array, rows: number, cols: number): QuantizedMatrix {
+  const scale = new Float32Array(cols);
+  for (let c = 0; c < cols; c++) {
+    let maxAbs = 0;
+    for (let r = 0; r < rows; r++) maxAbs = Math.max(maxAbs, Math.abs(w[r * cols + c]!));
+    scale[c] = maxAbs > 0 ? maxAbs / 127 : 1; // stored as float32
+  }
+  const q = new Int8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      q[r * cols + c] = Math.max(-127, Math.min(127, roundHalfAway(w[r * cols + c]! / scale[c]!)));
+    }
+  }
+  return { rows, cols, q, scale };
+}
+
+export function dequantizeMatrix(m: QuantizedMatrix): Float32Array {
+  const w = new Float32Array(m.rows * m.cols);
+  for (let r = 0; r < m.rows; r++) for (let c = 0; c < m.cols; c++) w[r * m.cols + c] = Math.fround(m.q[r * m.cols + c]! * m.scale[c]!);
+  return w;
+}
+
+/** Math.round rounds halves toward +∞; loaders in other languages round halves away from zero. */
+export function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
