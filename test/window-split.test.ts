@@ -154,3 +154,19 @@ describe('split counts', () => {
     expect(splitCounts(20, f)).toEqual({ train: 14, val: 3, test: 3 });
   });
 });
+
+describe('window stride', () => {
+  it('marks overlapping windows (stride < T) as zero-state and covers every tick', () => {
+    const rows = syntheticRows(['a', 'b', 'c'], 100, 5);
+    const { manifest, files } = build(rows, { ...CONFIG, windowLen: 16, stride: 8 });
+    expect(manifest.state).toBe('zero');
+    const s = manifest.splits.train;
+    const split = decodeSplit('train', files.train, s.chunks, manifest.T, manifest.F, manifest.record);
+    for (const row of s.stream_table) {
+      // Starts 0, 8, 16, … up to the first window reaching the end of the stream.
+      expect(row.chunks).toBe(Math.max(1, Math.ceil((row.ticks - 16) / 8) + 1));
+      expect(split.chunkIndex[row.first_chunk + row.chunks - 1]).toBe(row.chunks - 1);
+    }
+    expect(build(rows).manifest.state).toBe('carried');
+  });
+});
