@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { RaftNsError } from './util/errors.js';
 import { TOOL_VERSION } from './version.js';
 import { register as registerRun } from './run/command.js';
+import { register as registerIngest } from './ingest/command.js';
+import { register as registerDataset } from './dataset/command.js';
 import { register as registerPublish } from './publish/command.js';
 import { register as registerWindow } from './window/command.js';
 import { register as registerTrain } from './train/command.js';
@@ -14,6 +16,8 @@ import { register as registerQuantize } from './quantize/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerRun,
+  registerIngest,
+  registerDataset,
   registerPublish,
   registerWindow,
   registerTrain,

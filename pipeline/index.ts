@@ -13,6 +13,8 @@ export { train, type TrainInput, type TrainOptions, type TrainResult, type RunMa
 export { resolveTrainConfig, readTrainConfig, defaultTrainConfig, type TrainConfig } from './train/config.js';
 export { loadTrainInput } from './train/command.js';
 export { quantize, quantizeRun, type ArtifactManifest, type QuantizeOptions } from './quantize/quantize.js';
+export { ingest, type IngestOptions, type IngestResult } from './ingest/ingest.js';
 export { readDataset, readManifest, type Dataset, type ReadDatasetOptions } from './ingest/read.js';
+export { inspectDataset, formatManifest } from './dataset/inspect.js';
 export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';

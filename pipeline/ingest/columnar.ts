@@ -1,0 +1,190 @@
+/**
+ * Columnar readers: Arrow IPC (file and stream format) and Parquet. Both check the file's column types
+ * against the telemetry schema before reading a row, then stream record batches / row slices.
+ */
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { RecordBatchReader, type DataType, type RecordBatch } from 'apache-arrow';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { RaftNsError } from '../util/errors.js';
+import { arrowTypeFits, columnValues, type ColumnValues } from './arrow-io.js';
+import { mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
+import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
+
+const ARROW_MAGIC = 'ARROW1';
+
+/** Opens an Arrow IPC file (random access through a file handle) or stream (sequential). */
+export async function openArrow(path: string, ctx: SourceContext): Promise<OpenedSource> {
+  const size = (await stat(path)).size;
+  if (size === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} byte 0: file is empty; expected Arrow IPC data`);
+  const fh = await open(path, 'r');
+  let isFile: boolean;
+  try {
+    const head = Buffer.alloc(6);
+    await fh.read(head, 0, 6, 0);
+    isFile = head.toString('latin1') === ARROW_MAGIC;
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
+  try {
+    if (isFile) {
+      reader = await RecordBatchReader.from(fh);
+      await reader.open();
+    } else {
+      await fh.close();
+      reader = await RecordBatchReader.from(createReadStream(path, { highWaterMark: 1 << 20 }));
+      await reader.open();
+    }
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    throw damagedArrow(ctx.file, isFile, 'schema', err);
+  }
+  const schema = reader.schema;
+  if (!schema) {
+    await fh.close().catch(() => undefined);
+    throw damagedArrow(ctx.file, isFile, 'schema', new Error('no schema message'));
+  }
+  const names = schema.fields.map((f) => f.name);
+  const { index, extra } = mapColumns(names, ctx, 'schema');
+  for (const spec of COLUMN_SPECS) {
+    const i = index[spec.index]!;
+    if (i < 0) continue;
+    const type = schema.fields[i]!.type as DataType;
+    if (!arrowTypeFits(type, spec.kind)) {
+      await fh.close().catch(() => undefined);
+      throw new RaftNsError(
+        'ingest.column-type',
+        `ingest: ${ctx.file} column "${spec.name}" (field ${i + 1}): Arrow type ${String(type)} cannot hold ${kindText(spec.kind)}; expected ${arrowExpected(spec.kind)}`,
+      );
+    }
+  }
+
+  async function* batches(): AsyncGenerator<RawBatch> {
+    let rowBase = 0;
+    let batchNo = 0;
+    let total = 0;
+    const it = (reader as AsyncIterable<RecordBatch>)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<RecordBatch>;
+        try {
+          next = await it.next();
+        } catch (err) {
+          throw damagedArrow(ctx.file, isFile, `batch ${batchNo + 1} (after row ${rowBase})`, err);
+        }
+        if (next.done) break;
+        const batch = next.value;
+        batchNo++;
+        const n = batch.numRows;
+        if (n === 0) continue;
+        const cols: Array<ColumnValues | null> = COLUMNS.map((_, c) => {
+          const i = index[c]!;
+          return i < 0 ? null : columnValues(batch.getChildAt(i)!.data[0]!);
+        });
+        const base = rowBase;
+        rowBase += n;
+        total += n;
+        const estBytes = isFile && 'numRecordBatches' in reader ? Math.round((size * batchNo) / Math.max(1, (reader as { numRecordBatches: number }).numRecordBatches)) : Math.min(size, rowBase * 64);
+        yield { length: n, columns: cols, positionOf: (i) => base + i + 1, syntaxErrors: null, bytesDone: estBytes };
+      }
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+    if (total === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} row 1: no rows in the Arrow data; expected at least one telemetry row`);
+  }
+  return { format: isFile ? 'arrow-file' : 'arrow-stream', positionKind: 'row', extraColumns: extra, batches: batches() };
+}
+
+function damagedArrow(file: string, isFile: boolean, where: string, err: unknown): RaftNsError {
+  const msg = (err as Error)?.message?.split('\n')[0] ?? String(err);
+  return new RaftNsError(
+    'ingest.arrow-damaged',
+    `ingest: ${file} ${where}: truncated or damaged Arrow IPC ${isFile ? 'file' : 'stream'} (${msg}); expected a complete Arrow IPC file or stream`,
+    { cause: err },
+  );
+}
+
+function kindText(kind: ColumnKind): string {
+  return kind === 'integer' ? 'integers' : kind === 'number' ? 'numbers' : kind === 'string' ? 'strings' : 'booleans';
+}
+
+function arrowExpected(kind: ColumnKind): string {
+  return kind === 'string' ? 'Utf8, LargeUtf8 or Dictionary<Utf8>' : kind === 'boolean' ? 'Bool' : 'Int or Float';
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parquet
+// ---------------------------------------------------------------------------------------------------
+
+const PARQUET_FITS: Record<ColumnKind, readonly string[]> = {
+  integer: ['INT32', 'INT64', 'FLOAT', 'DOUBLE'],
+  number: ['INT32', 'INT64', 'FLOAT', 'DOUBLE'],
+  string: ['BYTE_ARRAY'],
+  boolean: ['BOOLEAN'],
+};
+
+/** Opens a Parquet file with hyparquet: checks the physical column types, then reads row slices. */
+export async function openParquet(path: string, ctx: SourceContext): Promise<OpenedSource> {
+  const size = (await stat(path)).size;
+  if (size === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} byte 0: file is empty; expected Parquet data`);
+  let file: Awaited<ReturnType<typeof asyncBufferFromFile>>;
+  let metadata: Awaited<ReturnType<typeof parquetMetadataAsync>>;
+  try {
+    file = await asyncBufferFromFile(path);
+    metadata = await parquetMetadataAsync(file);
+  } catch (err) {
+    throw new RaftNsError('ingest.parquet-damaged', `ingest: ${ctx.file} footer: not a readable Parquet file (${(err as Error).message}); expected Parquet data`, { cause: err });
+  }
+  const fields = parquetSchema(metadata).children;
+  const names = fields.map((f) => f.element.name);
+  const { index, extra } = mapColumns(names, ctx, 'schema');
+  for (const spec of COLUMN_SPECS) {
+    const i = index[spec.index]!;
+    if (i < 0) continue;
+    const el = fields[i]!.element;
+    const physical = fields[i]!.children.length > 0 ? 'group' : el.type ?? 'group';
+    if (!PARQUET_FITS[spec.kind].includes(physical)) {
+      const logical = el.logical_type?.type ?? el.converted_type;
+      throw new RaftNsError(
+        'ingest.column-type',
+        `ingest: ${ctx.file} column "${spec.name}" (field ${i + 1}): Parquet type ${physical}${logical ? ` (${logical})` : ''} cannot hold ${kindText(spec.kind)}; expected ${PARQUET_FITS[spec.kind].join(' or ')}`,
+      );
+    }
+  }
+  const present = COLUMNS.filter((_, c) => index[c]! >= 0);
+  const totalRows = Number(metadata.num_rows);
+
+  async function* batches(): AsyncGenerator<RawBatch> {
+    if (totalRows === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} row 1: no rows in the Parquet file; expected at least one telemetry row`);
+    // Slices never straddle a row group, so each read decodes only one group's pages.
+    let groupStart = 0;
+    for (const rg of metadata.row_groups) {
+      const groupEnd = groupStart + Number(rg.num_rows);
+      for (let s = groupStart; s < groupEnd; s += ctx.batchRows) {
+        const e = Math.min(groupEnd, s + ctx.batchRows);
+        let objs: Array<Record<string, unknown>>;
+        try {
+          objs = (await parquetReadObjects({ file, metadata, rowStart: s, rowEnd: e, columns: present })) as Array<Record<string, unknown>>;
+        } catch (err) {
+          throw new RaftNsError('ingest.parquet-damaged', `ingest: ${ctx.file} rows ${s + 1}-${e}: cannot decode Parquet data (${(err as Error).message})`, { cause: err });
+        }
+        const n = objs.length;
+        const cols: Array<unknown[] | null> = COLUMNS.map((name, c) => {
+          if (index[c]! < 0) return null;
+          const a: unknown[] = new Array(n);
+          for (let r = 0; r < n; r++) {
+            const v = objs[r]![name];
+            a[r] = typeof v === 'bigint' ? Number(v) : v === undefined ? null : v;
+          }
+          return a;
+        });
+        const base = s;
+        yield { length: n, columns: cols, positionOf: (i) => base + i + 1, syntaxErrors: null, bytesDone: Math.round((size * e) / Math.max(1, totalRows)) };
+      }
+      groupStart = groupEnd;
+    }
+  }
+  return { format: 'parquet', positionKind: 'row', extraColumns: extra, batches: batches() };
+}

@@ -1,0 +1,475 @@
+/**
+ * The ingest stage: raw telemetry files (CSV, NDJSON, Arrow IPC, Parquet) → a validated, pseudonymized
+ * dataset folder (docs/CONTRACTS.md §2). Streams batch by batch: memory holds one input batch, one output
+ * batch and per-stream state, whatever the input size.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { createHash, type Hash } from 'node:crypto';
+import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
+import { validateAgainst } from '../schemas.js';
+import { RaftNsError } from '../util/errors.js';
+import { jsonText, sha256File, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
+import { TOOL_VERSION } from '../version.js';
+import { IDENTITY, PSEUDONYM_FORMAT, makeAnonymizer, type Anonymizer } from './anonymize.js';
+import { MAX_BATCH_ROWS, PartBatchBuilder, partColumnsForManifest } from './arrow-io.js';
+import { openArrow, openParquet } from './columnar.js';
+import {
+  MANIFEST_FILE, QUARANTINE_FILE, type ColumnStat, type DatasetManifest, type PartEntry, type SourceEntry,
+} from './manifest.js';
+import { showValue, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
+import { COLUMNS, COLUMN_SPECS, ID_COLUMNS, TELEMETRY_SCHEMA_VERSION, type RuleBreak } from './telemetry.js';
+import { openCsv, openNdjson } from './text.js';
+
+export interface IngestOptions {
+  /** The dataset folder to create. */
+  out: string;
+  /** HMAC-SHA256 key for pseudonyms, or null to keep ids as they are (the CLI requires --no-anonymize). */
+  anonKey: Uint8Array | null;
+  /** ISO-8601 creation time recorded in the manifest (the shell passes the clock in; tests pin it). */
+  createdAt: string;
+  /** `fail` (default): stop at the first bad row, write nothing. `quarantine`: set bad rows aside with reasons. */
+  onInvalid?: 'fail' | 'quarantine';
+  /** Drop columns outside the telemetry schema instead of refusing the file. */
+  allowExtraColumns?: boolean;
+  /** Tick length in ms; inferred (most common per-node ts step) when absent. */
+  tickMs?: number;
+  /** Replace an existing dataset folder. */
+  force?: boolean;
+  /** Rows per Arrow part file (a multiple of batchRows reads best). Default 1,048,576. */
+  partRows?: number;
+  /** Rows per record batch, at most 65,536. Default 65,536. */
+  batchRows?: number;
+  /** Called after every input batch with bytes read so far, total bytes and rows so far. */
+  onProgress?: (bytesDone: number, bytesTotal: number, rows: number) => void;
+}
+
+export interface IngestResult {
+  outDir: string;
+  manifest: DatasetManifest;
+}
+
+/** Per-rule counts of refused rows, and the quarantine path when kept. */
+export interface InvalidSummary {
+  count: number;
+  byRule: Record<string, number>;
+}
+
+/**
+ * Ingests telemetry files into a dataset folder, atomically (a temporary sibling renamed into place).
+ *
+ * @example
+ * const { manifest } = await ingest(['traces/a.csv', 'traces/b.parquet'], {
+ *   out: 'datasets/prod-2026-11', anonKey: readFileSync('anon.key'), createdAt: new Date().toISOString(),
+ * });
+ * console.log(manifest.row_count, manifest.tick_ms);
+ */
+export async function ingest(files: readonly string[], options: IngestOptions): Promise<IngestResult> {
+  const onInvalid = options.onInvalid ?? 'fail';
+  const batchRows = options.batchRows ?? MAX_BATCH_ROWS;
+  const partRows = options.partRows ?? 16 * MAX_BATCH_ROWS;
+  if (files.length === 0) throw new RaftNsError('ingest.no-input', 'ingest: no input files given; expected one or more CSV, NDJSON, Arrow or Parquet files');
+  if (!Number.isInteger(batchRows) || batchRows < 1 || batchRows > MAX_BATCH_ROWS) throw new RaftNsError('ingest.option', `ingest: batch rows ${batchRows}; expected an integer in [1, ${MAX_BATCH_ROWS}]`);
+  if (!Number.isInteger(partRows) || partRows < 1) throw new RaftNsError('ingest.option', `ingest: part rows ${partRows}; expected a positive integer`);
+  if (options.tickMs !== undefined && !(Number.isFinite(options.tickMs) && options.tickMs > 0)) {
+    throw new RaftNsError('ingest.option', `ingest: --tick-ms ${options.tickMs}; expected a positive number of milliseconds`);
+  }
+  const anon: Omit<Anonymizer, 'fingerprint'> & { fingerprint?: string } = options.anonKey ? makeAnonymizer(options.anonKey) : IDENTITY;
+  const sizes: number[] = [];
+  for (const f of files) {
+    const st = await stat(f).catch(() => null);
+    if (!st || !st.isFile()) throw new RaftNsError('ingest.no-file', `ingest: ${f}: no such file`);
+    sizes.push(st.size);
+  }
+  const bytesTotal = sizes.reduce((a, b) => a + b, 0);
+
+  return writeDirAtomic('ingest', options.out, options.force ?? false, async (tmp) => {
+    const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows);
+    const sources: SourceEntry[] = [];
+    let bytesBefore = 0;
+    try {
+      for (let s = 0; s < files.length; s++) {
+        const file = files[s]!;
+        const ctx: SourceContext = { file, allowExtraColumns: options.allowExtraColumns ?? false, batchRows };
+        const opened = await openSource(file, ctx);
+        const before = { rows: run.rowsRead, invalid: run.invalid.count };
+        for await (const raw of opened.batches) {
+          run.consume(raw, s, file, opened);
+          options.onProgress?.(bytesBefore + raw.bytesDone, bytesTotal, run.rowsRead);
+        }
+        bytesBefore += sizes[s]!;
+        const entry: SourceEntry = {
+          file: basename(file), format: opened.format, sha256: await sha256File(file), byte_length: sizes[s]!,
+          row_count: run.rowsRead - before.rows, invalid_row_count: run.invalid.count - before.invalid,
+        };
+        if (opened.extraColumns.length > 0) entry.extra_columns_dropped = [...opened.extraColumns];
+        sources.push(entry);
+      }
+      run.finishPart();
+    } finally {
+      run.closeFiles();
+    }
+    if (run.rowsWritten === 0) {
+      throw new RaftNsError('ingest.no-valid-rows', `ingest: no valid rows in ${files.join(', ')} (${run.invalid.count} refused); nothing written`);
+    }
+    const tick = options.tickMs !== undefined ? { tick_ms: options.tickMs, tick_ms_source: 'flag' as const } : { tick_ms: run.inferTickMs(files), tick_ms_source: 'inferred' as const };
+    const manifest: DatasetManifest = {
+      format: 'raft-ns-dataset',
+      schema_version: TELEMETRY_SCHEMA_VERSION,
+      tool_version: TOOL_VERSION,
+      created_at: options.createdAt,
+      ...tick,
+      row_count: run.rowsWritten,
+      stream_count: run.streamCount,
+      cluster_count: run.streams.size,
+      columns: partColumnsForManifest(),
+      stats: run.columnStats(),
+      sources,
+      parts: run.parts,
+      invalid: { on_invalid: onInvalid, row_count: run.invalid.count },
+      anonymization: anon.fingerprint
+        ? { method: 'hmac-sha256', key_fingerprint: anon.fingerprint, columns: [...ID_COLUMNS], pseudonym_format: PSEUDONYM_FORMAT }
+        : { method: 'none' },
+      options: { allow_extra_columns: options.allowExtraColumns ?? false, part_rows: partRows, batch_rows: batchRows },
+    };
+    if (onInvalid === 'quarantine') {
+      manifest.invalid.file = QUARANTINE_FILE;
+      manifest.invalid.sha256 = run.quarantineHash.digest('hex');
+      manifest.invalid.by_rule = run.invalid.byRule;
+    }
+    const v = validateAgainst<DatasetManifest>('dataset-manifest', manifest);
+    if (!v.ok) throw new Error(`ingest: bug: manifest fails its schema at ${v.issues[0]!.path}: ${v.issues[0]!.message}`);
+    writeFileAtomic(join(tmp, MANIFEST_FILE), jsonText(manifest));
+    return { outDir: options.out, manifest };
+  });
+}
+
+/** Picks the reader from the extension, or from the first bytes when the extension says nothing. */
+async function openSource(file: string, ctx: SourceContext): Promise<OpenedSource> {
+  const ext = extname(file).toLowerCase();
+  let kind: 'csv' | 'ndjson' | 'arrow' | 'parquet' | null =
+    ext === '.csv' ? 'csv'
+      : ext === '.ndjson' || ext === '.jsonl' || ext === '.json' ? 'ndjson'
+        : ext === '.arrow' || ext === '.arrows' || ext === '.ipc' || ext === '.feather' ? 'arrow'
+          : ext === '.parquet' || ext === '.pq' ? 'parquet' : null;
+  if (!kind) {
+    const fh = await open(file, 'r');
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(head, 0, 6, 0);
+    await fh.close();
+    const h = head.subarray(0, bytesRead).toString('latin1');
+    kind = h.startsWith('ARROW1') || h.startsWith('\xff\xff\xff\xff') ? 'arrow' : h.startsWith('PAR1') ? 'parquet' : h.trimStart().startsWith('{') ? 'ndjson' : 'csv';
+  }
+  switch (kind) {
+    case 'csv': return openCsv(file, ctx);
+    case 'ndjson': return openNdjson(file, ctx);
+    case 'arrow': return openArrow(file, ctx);
+    case 'parquet': return openParquet(file, ctx);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface StreamState {
+  lastTs: number;
+  lastSource: number;
+  lastPos: number;
+  deltasSampled: number;
+}
+
+/** Deltas sampled per stream for tick inference: enough for a stable mode, bounded work. */
+const TICK_SAMPLES_PER_STREAM = 256;
+
+/** State of one ingest run: validation, time order, pseudonyms, statistics, and the part files. */
+class IngestRun {
+  rowsRead = 0;
+  rowsWritten = 0;
+  streamCount = 0;
+  readonly invalid: InvalidSummary = { count: 0, byRule: {} };
+  /** raw cluster id → raw node id → state (raw ids live only in memory, never in output). */
+  readonly streams = new Map<string, Map<string, StreamState>>();
+  readonly parts: PartEntry[] = [];
+  readonly quarantineHash: Hash = createHash('sha256');
+  private readonly deltaCounts = new Map<number, number>();
+  /** `<file> line` / `<file> row` per input, for naming the earlier row in time-order messages. */
+  private readonly sourceLabels: string[] = [];
+  private readonly builder: PartBatchBuilder;
+  private part: PartWriter | null = null;
+  private quarantineFd: number | null = null;
+  private readonly num = new Map<string, NumStat>(
+    ['ts_ms', 'term', 'heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries', 'cpu_idle_pct', 'heartbeat_received'].map((c) => [c, new NumStat()]),
+  );
+  private readonly distinct = new Map<string, Set<string>>(['cluster_id', 'node_id', 'leader_id', 'role', 'event'].map((c) => [c, new Set()]));
+  private readonly nulls = new Map<string, number>(['cluster_id', 'node_id', 'leader_id', 'role', 'event'].map((c) => [c, 0]));
+  private readonly checks = COLUMN_SPECS.map((s) => s.check);
+
+  constructor(
+    private readonly dir: string,
+    private readonly anon: Omit<Anonymizer, 'fingerprint'>,
+    private readonly onInvalid: 'fail' | 'quarantine',
+    batchRows: number,
+    private readonly partRows: number,
+  ) {
+    this.builder = new PartBatchBuilder(batchRows);
+    if (onInvalid === 'quarantine') this.quarantineFd = openSync(join(dir, QUARANTINE_FILE), 'w');
+  }
+
+  /** Validates, orders, pseudonymizes and appends one raw batch. The hot loop of ingest. */
+  consume(raw: RawBatch, sourceIndex: number, file: string, src: OpenedSource): void {
+    const n = raw.length;
+    const cols = raw.columns;
+    const checks = this.checks;
+    const [cTs, cCluster, cNode, cTerm, cRole, cLeader, cLat, cGap, cRetries, cCpu, cHb, cEvent] = cols;
+    const sTs = this.num.get('ts_ms')!, sTerm = this.num.get('term')!, sLat = this.num.get('heartbeat_latency_ms')!;
+    const sGap = this.num.get('log_replication_gap')!, sRetries = this.num.get('rpc_retries')!, sCpu = this.num.get('cpu_idle_pct')!;
+    const sHb = this.num.get('heartbeat_received')!;
+    const syntax = raw.syntaxErrors;
+    this.sourceLabels[sourceIndex] = `${file} ${src.positionKind}`;
+    this.rowsRead += n;
+    rows: for (let i = 0; i < n; i++) {
+      if (syntax !== null) {
+        const e = syntax.get(i);
+        if (e) {
+          this.refuse(file, src, raw.positionOf(i), e.column, e.value, { rule: e.column === '(row)' ? 'syntax' : 'additionalProperties', expected: e.expected });
+          continue;
+        }
+      }
+      for (let c = 0; c < 12; c++) {
+        const col = cols[c];
+        const v = col === null ? undefined : col![i];
+        const brk = checks[c]!(v);
+        if (brk !== null) {
+          this.refuse(file, src, raw.positionOf(i), COLUMNS[c]!, v, brk);
+          continue rows;
+        }
+      }
+      const ts = cTs![i] as number;
+      const cluster = cCluster![i] as string;
+      const node = cNode![i] as string;
+      let byNode = this.streams.get(cluster);
+      if (!byNode) this.streams.set(cluster, (byNode = new Map()));
+      const st = byNode.get(node);
+      const pos = raw.positionOf(i);
+      if (st) {
+        if (ts <= st.lastTs) {
+          this.refuseOrder(file, src, pos, ts, st, cluster, node);
+          continue;
+        }
+        if (st.deltasSampled < TICK_SAMPLES_PER_STREAM) {
+          st.deltasSampled++;
+          const d = ts - st.lastTs;
+          this.deltaCounts.set(d, (this.deltaCounts.get(d) ?? 0) + 1);
+        }
+        st.lastTs = ts;
+        st.lastSource = sourceIndex;
+        st.lastPos = pos;
+      } else {
+        byNode.set(node, { lastTs: ts, lastSource: sourceIndex, lastPos: pos, deltasSampled: 0 });
+        this.streamCount++;
+      }
+      const term = cTerm![i] as number;
+      const role = cRole![i] as string;
+      const leaderRaw = cLeader![i] as string | null;
+      const lat = cLat![i] as number | null;
+      const gap = cGap![i] as number;
+      const retries = cRetries![i] as number;
+      const cpu = cCpu![i] as number;
+      const hb = cHb![i] as boolean;
+      const ev = cEvent === null ? null : ((cEvent![i] as string | null | undefined) ?? null);
+      const pc = this.anon.cluster(cluster);
+      const pn = this.anon.node(node);
+      const pl = leaderRaw === null ? null : this.anon.node(leaderRaw);
+      this.builder.push(ts, pc, pn, term, role, pl, lat, gap, retries, cpu, hb, ev);
+      sTs.add(ts); sTerm.add(term); sGap.add(gap); sRetries.add(retries); sCpu.add(cpu); sHb.add(hb ? 1 : 0);
+      if (lat === null) sLat.nulls++;
+      else sLat.add(lat);
+      this.noteString('cluster_id', pc);
+      this.noteString('node_id', pn);
+      this.noteString('leader_id', pl);
+      this.noteString('role', role);
+      this.noteString('event', ev);
+      this.rowsWritten++;
+      if (this.builder.full) this.flushBatch();
+    }
+  }
+
+  private noteString(column: string, v: string | null): void {
+    if (v === null) this.nulls.set(column, this.nulls.get(column)! + 1);
+    else {
+      const set = this.distinct.get(column)!;
+      if (set.size < 1_000_000) set.add(v);
+    }
+  }
+
+  private flushBatch(): void {
+    if (this.builder.length === 0) return;
+    if (!this.part) this.part = new PartWriter(this.dir, this.parts.length);
+    this.part.write(this.builder.build());
+    if (this.part.rows >= this.partRows) this.finishPart();
+  }
+
+  /** Flushes the pending batch and closes the current part file. */
+  finishPart(): void {
+    this.flushBatch();
+    if (this.part) {
+      this.parts.push(this.part.close());
+      this.part = null;
+    }
+  }
+
+  closeFiles(): void {
+    if (this.quarantineFd !== null) {
+      closeSync(this.quarantineFd);
+      this.quarantineFd = null;
+    }
+    this.part?.abort();
+  }
+
+  private refuse(file: string, src: OpenedSource, pos: number, column: string, value: unknown, brk: RuleBreak | { rule: string; expected: string }): void {
+    const where = `${file} ${src.positionKind} ${pos}${column === '(row)' ? '' : `, column ${column}`}`;
+    if (this.onInvalid === 'fail') {
+      throw new RaftNsError(`ingest.invalid-row`, `ingest: ${where}: ${showValue(value)} breaks "${brk.rule}" (expected ${brk.expected})`);
+    }
+    this.quarantine(file, src, pos, column, this.safeValue(column, value), brk.rule, brk.expected);
+  }
+
+  private refuseOrder(file: string, src: OpenedSource, pos: number, ts: number, st: StreamState, cluster: string, node: string): void {
+    const dup = ts === st.lastTs;
+    const prev = `${this.sourceLabels[st.lastSource]} ${st.lastPos}`;
+    const rule = dup ? 'duplicate-timestamp' : 'time-order';
+    const expected = (c: string, n: string) =>
+      `ts_ms after ${st.lastTs} (at ${prev}) for node ${JSON.stringify(n)} of cluster ${JSON.stringify(c)}; ${dup ? 'duplicate timestamp' : 'out of order'}`;
+    if (this.onInvalid === 'fail') {
+      throw new RaftNsError(`ingest.${rule}`, `ingest: ${file} ${src.positionKind} ${pos}, column ts_ms: ${ts} breaks "${rule}" (expected ${expected(cluster, node)})`);
+    }
+    this.quarantine(file, src, pos, 'ts_ms', ts, rule, expected(this.anon.cluster(cluster), this.anon.node(node)));
+  }
+
+  /** Quarantined values never carry raw identifiers or text outside the schema's known columns. */
+  private safeValue(column: string, value: unknown): unknown {
+    if (column === 'cluster_id') return typeof value === 'string' ? this.anon.cluster(value) : value ?? null;
+    if (column === 'node_id' || column === 'leader_id') return typeof value === 'string' ? this.anon.node(value) : value ?? null;
+    if (!COLUMN_SPECS.some((s) => s.name === column)) return '(withheld: may contain identifiers)';
+    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    return value ?? null;
+  }
+
+  private quarantine(file: string, src: OpenedSource, pos: number, column: string, value: unknown, rule: string, expected: string): void {
+    this.invalid.count++;
+    this.invalid.byRule[rule] = (this.invalid.byRule[rule] ?? 0) + 1;
+    const rec = { file: basename(file), [src.positionKind]: pos, column, value, rule, expected };
+    const text = `${JSON.stringify(rec)}\n`;
+    this.quarantineHash.update(text);
+    writeSync(this.quarantineFd!, text);
+  }
+
+  /** The most common per-stream ts step among the sampled deltas (ties → the smaller step). */
+  inferTickMs(files: readonly string[]): number {
+    let best = 0;
+    let bestCount = 0;
+    for (const [d, count] of this.deltaCounts) {
+      if (count > bestCount || (count === bestCount && d < best)) {
+        best = d;
+        bestCount = count;
+      }
+    }
+    if (bestCount === 0) {
+      throw new RaftNsError('ingest.tick', `ingest: cannot infer the tick length from ${files.join(', ')} (no node has two rows); pass --tick-ms`);
+    }
+    return best;
+  }
+
+  columnStats(): Record<string, ColumnStat> {
+    const out: Record<string, ColumnStat> = {};
+    for (const name of COLUMNS) {
+      const num = this.num.get(name);
+      if (num) out[name] = num.toStat();
+      else out[name] = { null_count: this.nulls.get(name)!, distinct_count: this.distinct.get(name)!.size };
+    }
+    return out;
+  }
+}
+
+/** Running min/max/mean/std with a shift (the first value) so the sum of squares keeps its precision. */
+class NumStat {
+  n = 0;
+  nulls = 0;
+  private shift = 0;
+  private sum = 0;
+  private sumSq = 0;
+  private min = Infinity;
+  private max = -Infinity;
+
+  add(v: number): void {
+    if (this.n === 0) this.shift = v;
+    this.n++;
+    const d = v - this.shift;
+    this.sum += d;
+    this.sumSq += d * d;
+    if (v < this.min) this.min = v;
+    if (v > this.max) this.max = v;
+  }
+
+  toStat(): ColumnStat {
+    if (this.n === 0) return { null_count: this.nulls, min: null, max: null, mean: null, std: null };
+    const meanD = this.sum / this.n;
+    const variance = Math.max(0, this.sumSq / this.n - meanD * meanD);
+    return { null_count: this.nulls, min: this.min, max: this.max, mean: this.shift + meanD, std: Math.sqrt(variance) };
+  }
+}
+
+/**
+ * One Arrow IPC part file, written as batches arrive: Arrow's writer emits bytes into a queue we replace
+ * with a sink that writes them straight to the file descriptor and the running sha256.
+ */
+class PartWriter {
+  rows = 0;
+  private batches = 0;
+  private readonly fd: number;
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private readonly writer = new RecordBatchFileWriter();
+  readonly file: string;
+
+  constructor(dir: string, index: number) {
+    this.file = `part-${String(index).padStart(5, '0')}.arrow`;
+    this.fd = openSync(join(dir, this.file), 'w');
+    const sink = new FileSink(this.fd, this.hash, (n) => (this.bytes += n));
+    this.writer.reset(sink as unknown as AsyncByteQueue);
+  }
+
+  write(batch: RecordBatch): void {
+    this.writer.write(batch);
+    this.rows += batch.numRows;
+    this.batches++;
+  }
+
+  close(): PartEntry {
+    this.writer.finish();
+    closeSync(this.fd);
+    return { file: this.file, sha256: this.hash.digest('hex'), byte_length: this.bytes, row_count: this.rows, batch_count: this.batches };
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+class FileSink extends AsyncByteQueue {
+  constructor(private readonly fd: number, private readonly hash: Hash, private readonly count: (n: number) => void) {
+    super();
+  }
+
+  override write(value: unknown): void {
+    const b = value as Uint8Array;
+    if (b.byteLength === 0) return;
+    writeSync(this.fd, b);
+    this.hash.update(b);
+    this.count(b.byteLength);
+  }
+}

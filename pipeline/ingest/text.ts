@@ -1,0 +1,313 @@
+/**
+ * Text readers: CSV (header line, comma-separated, RFC 4180 quotes) and NDJSON (one JSON object per line).
+ * Both stream the file in 1 MiB chunks; memory is bounded by the chunk, one batch and the longest line
+ * (refused beyond 16 MiB). A UTF-8 BOM and CRLF line ends are accepted; bytes that are not UTF-8 are an
+ * error naming the line.
+ */
+import { createReadStream } from 'node:fs';
+import { RaftNsError } from '../util/errors.js';
+import { MAX_LINE_BYTES, mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
+import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
+
+const CHUNK_BYTES = 1 << 20;
+
+interface LineChunk {
+  lines: string[];
+  /** Line number of lines[0] (1-based). */
+  firstLineNo: number;
+  bytesDone: number;
+}
+
+/** Streams complete lines (without `\n` / `\r\n`), a chunk at a time. */
+export async function* readLines(path: string, file: string): AsyncGenerator<LineChunk> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let carry: Buffer | null = null;
+  let lineNo = 1;
+  let bytesDone = 0;
+  let first = true;
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytesDone += chunk.length;
+      let buf: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+      if (first) {
+        first = false;
+        if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      }
+      const lastNl = buf.lastIndexOf(10);
+      if (lastNl < 0) {
+        if (buf.length > MAX_LINE_BYTES) throw longLine(file, lineNo);
+        carry = buf;
+        continue;
+      }
+      const firstNl = buf.indexOf(10);
+      if (firstNl > MAX_LINE_BYTES) throw longLine(file, lineNo);
+      const complete = buf.subarray(0, lastNl);
+      carry = lastNl + 1 < buf.length ? Buffer.from(buf.subarray(lastNl + 1)) : null;
+      const lines = decodeLines(decoder, complete, file, lineNo);
+      yield { lines, firstLineNo: lineNo, bytesDone };
+      lineNo += lines.length;
+    }
+    if (carry && carry.length > 0) {
+      if (carry.length > MAX_LINE_BYTES) throw longLine(file, lineNo);
+      yield { lines: decodeLines(decoder, carry, file, lineNo), firstLineNo: lineNo, bytesDone };
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+function longLine(file: string, lineNo: number): RaftNsError {
+  return new RaftNsError(
+    'ingest.line-too-long',
+    `ingest: ${file} line ${lineNo}: line longer than 16 MiB (${MAX_LINE_BYTES} bytes); expected one telemetry row per line`,
+  );
+}
+
+function decodeLines(decoder: TextDecoder, bytes: Uint8Array, file: string, firstLineNo: number): string[] {
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    // Find the exact line and byte for the message (slow path, taken once).
+    let start = 0;
+    let lineNo = firstLineNo;
+    for (;;) {
+      const nl = bytes.indexOf(10, start);
+      const end = nl < 0 ? bytes.length : nl;
+      const line = bytes.subarray(start, end);
+      try {
+        decoder.decode(line);
+      } catch {
+        let col = 0;
+        while (col < line.length) {
+          try {
+            decoder.decode(line.subarray(0, col + 1), { stream: true });
+            col++;
+          } catch {
+            break;
+          }
+        }
+        decoder.decode(); // reset the streaming state
+        throw new RaftNsError(
+          'ingest.not-utf8',
+          `ingest: ${file} line ${lineNo}: byte ${col + 1} (0x${line[col]?.toString(16).padStart(2, '0')}) is not valid UTF-8; expected UTF-8 text`,
+        );
+      }
+      if (nl < 0) break;
+      start = nl + 1;
+      lineNo++;
+    }
+    throw new RaftNsError('ingest.not-utf8', `ingest: ${file} line ${firstLineNo}: bytes are not valid UTF-8`);
+  }
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CSV
+// ---------------------------------------------------------------------------------------------------
+
+/** Opens a CSV file: reads the header, maps columns, then streams typed batches. */
+export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedSource> {
+  const lines = readLines(path, ctx.file);
+  let pending: LineChunk | null = null;
+  let header: string[] | null = null;
+  // Read until the header line (skipping nothing: line 1 must be the header).
+  const firstChunk = await lines.next();
+  if (firstChunk.done || (firstChunk.value.lines.length === 1 && firstChunk.value.lines[0] === '')) {
+    await lines.return(undefined);
+    throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} line 1: file is empty; expected a CSV header line (${COLUMNS.join(',')})`);
+  }
+  pending = firstChunk.value;
+  header = splitCsvLine(pending.lines[0]!).map((h) => h.trim());
+  const { index, extra } = mapColumns(header, ctx, 'line 1 (header)');
+  const fieldCount = header.length;
+  const kinds = COLUMN_SPECS.map((s) => s.kind);
+  const nullableString = COLUMN_SPECS.map((s) => s.kind === 'string' && s.nullable);
+
+  async function* batches(): AsyncGenerator<RawBatch> {
+    let sawData = false;
+    let chunk: LineChunk | null = pending;
+    let skipHeader = true;
+    const it = lines;
+    while (chunk) {
+      const src = chunk.lines;
+      const startAt = skipHeader ? 1 : 0;
+      skipHeader = false;
+      for (let s = startAt; s < src.length; s += ctx.batchRows) {
+        const e = Math.min(src.length, s + ctx.batchRows);
+        const cols: unknown[][] = COLUMNS.map((_, c) => (index[c]! >= 0 ? new Array(e - s) : (null as unknown as unknown[])));
+        const lineNos: number[] = [];
+        let syntax: RawBatch['syntaxErrors'] = null;
+        let n = 0;
+        for (let k = s; k < e; k++) {
+          const line = src[k]!;
+          const lineNo = chunk.firstLineNo + k;
+          if (line.length === 0) continue; // blank lines (e.g. the trailing newline) carry no row
+          const fields = line.indexOf('"') >= 0 ? splitCsvLine(line) : line.split(',');
+          const row = n++;
+          lineNos.push(lineNo);
+          if (fields.length !== fieldCount) {
+            (syntax ??= new Map()).set(row, { column: '(row)', value: line.length > 40 ? `${line.slice(0, 37)}...` : line, expected: `${fieldCount} comma-separated fields as in the header, got ${fields.length}` });
+            continue;
+          }
+          for (let c = 0; c < 12; c++) {
+            const col = cols[c];
+            if (col) col[row] = coerceText(fields[index[c]!]!, kinds[c]!, nullableString[c]!);
+          }
+        }
+        if (n === 0) continue;
+        sawData = true;
+        for (const col of cols) if (col) col.length = n;
+        yield {
+          length: n,
+          columns: cols,
+          positionOf: (i) => lineNos[i]!,
+          syntaxErrors: syntax,
+          bytesDone: chunk.bytesDone,
+        };
+      }
+      const next = await it.next();
+      chunk = next.done ? null : next.value;
+    }
+    if (!sawData) {
+      throw new RaftNsError('ingest.header-only', `ingest: ${ctx.file} line 2: no data rows after the header; expected at least one telemetry row`);
+    }
+  }
+  return { format: 'csv', positionKind: 'line', extraColumns: extra, batches: batches() };
+}
+
+/**
+ * Text → typed value for a column kind. Empty = null (then validation decides whether null is allowed),
+ * except for non-nullable strings where "" is kept so the message says "too short". Text that is not a
+ * number/boolean is kept as the string, so the message shows exactly what the file holds.
+ */
+function coerceText(s: string, kind: ColumnKind, nullableString: boolean): unknown {
+  switch (kind) {
+    case 'integer':
+    case 'number': {
+      if (s.length === 0) return null;
+      const v = +s;
+      if (v === v) return v; // not NaN
+      const t = s.trim();
+      return t === 'NaN' ? Number.NaN : s;
+    }
+    case 'string':
+      return s.length === 0 && nullableString ? null : s;
+    case 'boolean':
+      if (s === 'true' || s === '1' || s === 'TRUE' || s === 'True') return true;
+      if (s === 'false' || s === '0' || s === 'FALSE' || s === 'False') return false;
+      return s.length === 0 ? null : s;
+  }
+}
+
+/** Splits one CSV line honoring RFC 4180 double quotes (a quoted field may contain commas and ""). */
+export function splitCsvLine(line: string): string[] {
+  if (line.indexOf('"') < 0) return line.split(',');
+  const out: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) {
+          v += line.slice(i);
+          i = line.length;
+          break;
+        }
+        v += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          v += '"';
+          i = q + 2;
+        } else {
+          i = q + 1;
+          break;
+        }
+      }
+      const comma = line.indexOf(',', i);
+      out.push(v + (comma < 0 ? line.slice(i) : line.slice(i, comma)));
+      if (comma < 0) break;
+      i = comma + 1;
+    } else {
+      const comma = line.indexOf(',', i);
+      if (comma < 0) {
+        out.push(line.slice(i));
+        break;
+      }
+      out.push(line.slice(i, comma));
+      i = comma + 1;
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// NDJSON
+// ---------------------------------------------------------------------------------------------------
+
+/** Opens an NDJSON file: one JSON object per line, keys = telemetry columns, JSON types as in the schema. */
+export async function openNdjson(path: string, ctx: SourceContext): Promise<OpenedSource> {
+  const known = new Set<string>(COLUMNS);
+  const extraSeen = new Set<string>();
+  const extraColumns: string[] = [];
+  async function* batches(): AsyncGenerator<RawBatch> {
+    let sawData = false;
+    let sawBytes = false;
+    for await (const chunk of readLines(path, ctx.file)) {
+      const src = chunk.lines;
+      for (let s = 0; s < src.length; s += ctx.batchRows) {
+        const e = Math.min(src.length, s + ctx.batchRows);
+        const cols: unknown[][] = COLUMNS.map(() => new Array(e - s));
+        const lineNos: number[] = [];
+        let syntax: RawBatch['syntaxErrors'] = null;
+        let n = 0;
+        for (let k = s; k < e; k++) {
+          const line = src[k]!;
+          if (line.length > 0) sawBytes = true;
+          if (line.trim().length === 0) continue;
+          const row = n++;
+          lineNos.push(chunk.firstLineNo + k);
+          let obj: unknown;
+          try {
+            obj = JSON.parse(line);
+          } catch (err) {
+            (syntax ??= new Map()).set(row, { column: '(row)', value: line.length > 40 ? `${line.slice(0, 37)}...` : line, expected: `one JSON object per line (${(err as Error).message})` });
+            continue;
+          }
+          if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+            (syntax ??= new Map()).set(row, { column: '(row)', value: line.length > 40 ? `${line.slice(0, 37)}...` : line, expected: 'a JSON object' });
+            continue;
+          }
+          const o = obj as Record<string, unknown>;
+          for (const key in o) {
+            if (known.has(key)) continue;
+            if (!ctx.allowExtraColumns) {
+              (syntax ??= new Map()).set(row, { column: key, value: o[key], expected: 'no key outside the telemetry schema (pass --allow-extra-columns to drop extra keys)' });
+              break;
+            }
+            if (!extraSeen.has(key)) {
+              extraSeen.add(key);
+              extraColumns.push(key);
+            }
+          }
+          for (let c = 0; c < 12; c++) cols[c]![row] = o[COLUMNS[c]!];
+        }
+        if (n === 0) continue;
+        sawData = true;
+        for (const col of cols) col.length = n;
+        yield { length: n, columns: cols, positionOf: (i) => lineNos[i]!, syntaxErrors: syntax, bytesDone: chunk.bytesDone };
+      }
+    }
+    if (!sawData) {
+      throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} line 1: ${sawBytes ? 'no JSON rows' : 'file is empty'}; expected one telemetry object per line`);
+    }
+  }
+  return { format: 'ndjson', positionKind: 'line', extraColumns, batches: batches() };
+}
