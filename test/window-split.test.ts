@@ -170,3 +170,23 @@ describe('window stride', () => {
     expect(build(rows).manifest.state).toBe('carried');
   });
 });
+
+describe('window restarts', () => {
+  it('starts a new segment (fresh state, chunk index 0, own labels) where a node restarted', () => {
+    const rows = syntheticRows(['a', 'b', 'c'], 100, 6);
+    let seen = 0;
+    const marked = rows.map((r) => (r.cluster_id === 'a' && r.node_id === 'n2' && seen++ === 40 ? { ...r, event: 'restarted' } : r));
+    const { manifest, files } = build(marked);
+    const name = SPLIT_NAMES.find((n) => manifest.splits[n].clusters.includes('a'))!;
+    const table = manifest.splits[name].stream_table.filter((r) => r.cluster_id === 'a' && r.node_id === 'n2');
+    expect(table.map((r) => r.ticks)).toEqual([40, 60]);
+    expect(table[1]!.first_ts_ms).toBe(41 * TICK_MS);
+    const split = decodeSplit(name, files[name], manifest.splits[name].chunks, manifest.T, manifest.F, manifest.record);
+    expect(split.chunkIndex[table[1]!.first_chunk]).toBe(0);
+    expect(split.streamId[table[1]!.first_chunk]).not.toBe(split.streamId[table[0]!.first_chunk]);
+    // The first lifetime ends mid-period: its last supervised tick is censored with leader_lost unknown.
+    const last = table[0]!.first_chunk * manifest.T + 39;
+    expect([split.wGap[last], split.censored[last], split.wLost[last]]).toEqual([1, 1, 0]);
+    expect(build(rows).manifest.splits[name].stream_table.filter((r) => r.cluster_id === 'a' && r.node_id === 'n2')).toHaveLength(1);
+  });
+});

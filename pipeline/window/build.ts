@@ -134,7 +134,7 @@ const LABELS_DOC: WindowsManifest['labels'] = {
     'lost = 0 when b exists; 1 when censored and a later tick shows another term or another non-null leader; unknown (w_lost = 0) when the segment ends first',
   jk_ln:
     'ln(SRTT + 4·RTTVAR), RFC 6298 (α = 1/8, β = 1/4) over inter-arrival gaps of heartbeats from one (leader, term), up to and including the tick; NaN before two arrivals or when the tick is not in the estimator\'s (leader, term)',
-  padding: 'the final chunk of a stream segment is padded: x = 0, all labels and weights 0, jk_ln = NaN',
+  padding: 'the final chunk of a stream segment is padded: x = 0, all labels and weights 0, jk_ln = NaN. A segment is one node stream within one split, cut again where the node restarted (event restarted); features, labels and state start afresh in each',
 };
 
 /** Chunk start offsets within a segment of `n` ticks: 0, stride, 2·stride, … up to the first chunk reaching the end. */

@@ -106,12 +106,16 @@ export function splitCounts(n: number, f: SplitFractions): Record<SplitName, num
   return { train: counts[0]!, val: counts[1]!, test: counts[2]! };
 }
 
-/** Cuts streams into per-split segments. A stream is cut only at its cluster's block boundaries. */
+/**
+ * Cuts streams into per-split segments: at its cluster's block boundaries (time mode) and where the node
+ * restarted (`restarted` event): a restarted process runs a new runtime from a zero state, so training must
+ * not carry state, features or labels across that point either.
+ */
 export function segmentStreams(streams: readonly NodeStream[], plan: SplitPlan): Segment[] {
   const out: Segment[] = [];
   if (plan.mode === 'cluster') {
     const byCluster = new Map(plan.clusters.map((c) => [c.cluster_id, c.split]));
-    for (const s of streams) if (s.length > 0) out.push({ stream: s, split: byCluster.get(s.clusterId)!, start: 0, end: s.length });
+    for (const s of streams) if (s.length > 0) pushLifetimes(out, s, byCluster.get(s.clusterId)!, 0, s.length);
     return out;
   }
   for (const s of streams) {
@@ -119,10 +123,22 @@ export function segmentStreams(streams: readonly NodeStream[], plan: SplitPlan):
       if (b.cluster_id !== s.clusterId) continue;
       const start = lowerBound(s.tsMs, s.length, b.from_ts_ms);
       const end = lowerBound(s.tsMs, s.length, b.to_ts_ms);
-      if (end > start) out.push({ stream: s, split: b.split, start, end });
+      if (end > start) pushLifetimes(out, s, b.split, start, end);
     }
   }
   return out;
+}
+
+/** Pushes [start, end) of `s` as one segment per process lifetime (a new one at each restart). */
+function pushLifetimes(out: Segment[], s: NodeStream, split: SplitName, start: number, end: number): void {
+  let from = start;
+  for (let i = start + 1; i < end; i++) {
+    if (s.restart[i]) {
+      out.push({ stream: s, split, start: from, end: i });
+      from = i;
+    }
+  }
+  out.push({ stream: s, split, start: from, end });
 }
 
 /** First index i in [0, n) with a[i] >= x (n when none); a is increasing. */

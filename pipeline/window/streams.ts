@@ -21,12 +21,16 @@ export interface WindowInputRow {
   rpc_retries: number;
   cpu_idle_pct: number;
   heartbeat_received: boolean;
+  /** Only `restarted` matters here: a restarted process starts a new runtime, so a new segment. */
+  event?: string | null;
 }
 
 /** A finished stream: its ids and its columns. */
 export interface NodeStream extends StreamColumns {
   clusterId: string;
   nodeId: string;
+  /** 1 where the row's event is `restarted`: the node process (and its runtime state) began anew there. */
+  restart: Uint8Array;
 }
 
 class GrowingStream {
@@ -41,6 +45,7 @@ class GrowingStream {
   logReplicationGap = new Float64Array(this.capacity);
   rpcRetries = new Float64Array(this.capacity);
   cpuIdlePct = new Float64Array(this.capacity);
+  restart = new Uint8Array(this.capacity);
   readonly leaderIds = new Map<string, number>();
 
   constructor(readonly clusterId: string, readonly nodeId: string) {}
@@ -66,6 +71,7 @@ class GrowingStream {
     this.logReplicationGap = g(this.logReplicationGap);
     this.rpcRetries = g(this.rpcRetries);
     this.cpuIdlePct = g(this.cpuIdlePct);
+    this.restart = g(this.restart);
   }
 
   finish(): NodeStream {
@@ -83,6 +89,7 @@ class GrowingStream {
       logReplicationGap: this.logReplicationGap.slice(0, n),
       rpcRetries: this.rpcRetries.slice(0, n),
       cpuIdlePct: this.cpuIdlePct.slice(0, n),
+      restart: this.restart.slice(0, n),
     };
   }
 }
@@ -136,6 +143,7 @@ export class StreamCollector {
     s.logReplicationGap[i] = row.log_replication_gap;
     s.rpcRetries[i] = row.rpc_retries;
     s.cpuIdlePct[i] = row.cpu_idle_pct;
+    s.restart[i] = row.event === 'restarted' ? 1 : 0;
   }
 
   /** The streams sorted by (cluster_id, node_id) in code-unit order, so the output never depends on row order. */
