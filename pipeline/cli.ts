@@ -13,6 +13,7 @@ import { register as registerPublish } from './publish/command.js';
 import { register as registerWindow } from './window/command.js';
 import { register as registerTrain } from './train/command.js';
 import { register as registerQuantize } from './quantize/command.js';
+import { register as registerVerify } from './verify/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerRun,
@@ -22,6 +23,7 @@ const stages: Array<(program: Command) => void> = [
   registerWindow,
   registerTrain,
   registerQuantize,
+  registerVerify,
 ];
 
 export function makeProgram(): Command {

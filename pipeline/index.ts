@@ -18,3 +18,4 @@ export { readDataset, readManifest, type Dataset, type ReadDatasetOptions } from
 export { inspectDataset, formatManifest } from './dataset/inspect.js';
 export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';
+export { verifyArtifact, writeVerification, proveRules, type VerificationReport, type VerifyOptions } from './verify/index.js';

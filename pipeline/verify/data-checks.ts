@@ -1,0 +1,217 @@
+/**
+ * The data-driven checks of `verify` (c, d, f). They measure on data — they never prove anything; check e
+ * is the only sound one. All replay the runtime's own engine (runtime/engine.ts) with carried state, whole
+ * streams from h = c = 0, exactly as a node would run.
+ */
+import type { LoadedArtifact } from '../../runtime/artifact.js';
+import { LstmModel, LstmState } from '../../runtime/engine.js';
+import {
+  applyGuardrails, GuardrailTrace, normalizedDomainViolation, type CompiledRules, type GuardrailContext, type QuantizationBudgetRule,
+} from '../../runtime/rules.js';
+import { streamsOf } from '../train/lanes.js';
+import { constantOutputs, evaluatePredictions, fitConstantBaseline, jacobsonOutputs, type PredictorMetrics } from '../train/metrics.js';
+import type { WindowSplit } from '../window/types.js';
+import type { CheckResult } from './verify.js';
+import { makeRng } from './net.js';
+
+export interface WindowsInput {
+  dir: string;
+  manifestSha256: string;
+  manifest: Record<string, unknown>;
+  splits: Record<'train' | 'val' | 'test', WindowSplit>;
+}
+
+/** The held-out split: test, or val when the test split is empty. */
+function heldOut(w: WindowsInput): WindowSplit | null {
+  if (w.splits.test.count > 0) return w.splits.test;
+  if (w.splits.val.count > 0) return w.splits.val;
+  return null;
+}
+
+/** Outputs [count, T, 2] of a model over a split, each stream from h = c = 0 with state carried chunk to chunk. */
+export function forwardSplit(model: LstmModel, split: WindowSplit): Float64Array {
+  const T = split.T;
+  const y = new Float64Array(split.count * T * 2);
+  const out = new Float64Array(2);
+  for (const stream of streamsOf(split)) {
+    const st = new LstmState();
+    for (const k of stream) {
+      for (let t = 0; t < T; t++) {
+        const i = k * T + t;
+        model.step(st, split.x.subarray(i * 4, i * 4 + 4), out);
+        y[i * 2] = out[0]!;
+        y[i * 2 + 1] = out[1]!;
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * c. int8 vs float: both paths of the runtime engine on the same inputs — the held-out streams (when
+ * given) and seeded random piecewise-constant sequences over the clip box — against the rules'
+ * quantization_budget. A measurement over those inputs, not a bound.
+ */
+export function checkQuantization(art: LoadedArtifact, rules: CompiledRules, windows: WindowsInput | null, seed: number): CheckResult {
+  const id = 'c-int8-vs-float' as const;
+  const name = 'int8 vs float within the quantization budget';
+  const budget = rules.rules.find((r): r is QuantizationBudgetRule => r.kind === 'quantization_budget');
+  if (!budget) return { id, name, status: 'not-run', reason: 'the rules have no quantization_budget rule (the budget this check needs)', figures: {} };
+  if (!art.int8) return { id, name, status: 'fail', passed: false, reason: 'the artifact has no int8 tensors (lstm/kernel.q …); the int8 path is the one served and verified', figures: {} };
+  const f = LstmModel.fromDense(art.float32);
+  const q = LstmModel.fromDense(art.int8);
+  let maxQ = 0;
+  let maxL = 0;
+  let ticks = 0;
+  const split = windows ? heldOut(windows) : null;
+  if (split) {
+    const yf = forwardSplit(f, split);
+    const yq = forwardSplit(q, split);
+    for (let i = 0; i < split.count * split.T; i++) {
+      maxQ = Math.max(maxQ, Math.abs(yf[2 * i]! - yq[2 * i]!));
+      maxL = Math.max(maxL, Math.abs(yf[2 * i + 1]! - yq[2 * i + 1]!));
+    }
+    ticks += split.count * split.T;
+  }
+  const rng = makeRng(seed);
+  const clip = art.normalization.clip;
+  const sequences = 64;
+  const len = 128;
+  for (let s = 0; s < sequences; s++) {
+    const xs = new Float64Array(len * 4);
+    let x = [0, 0, 0, 0];
+    for (let t = 0; t < len; t++) {
+      if (t % 16 === 0) x = x.map(() => (rng() < 0.2 ? (rng() < 0.5 ? -clip : clip) : (rng() * 2 - 1) * Math.min(clip, 3)));
+      xs.set(x, t * 4);
+    }
+    const yf = f.forward(xs);
+    const yq = q.forward(xs);
+    for (let t = 0; t < len; t++) {
+      maxQ = Math.max(maxQ, Math.abs(yf[2 * t]! - yq[2 * t]!));
+      maxL = Math.max(maxL, Math.abs(yf[2 * t + 1]! - yq[2 * t + 1]!));
+    }
+    ticks += len;
+  }
+  const figures = {
+    method: `runtime engine, float32 vs int8 paths, ${split ? `${split.name} split + ` : ''}${sequences} seeded random sequences (measured, not a bound)`,
+    ticks, max_abs_log_gap: maxQ, budget_log_gap: budget.max_abs_log_gap, max_abs_logit: maxL, budget_logit: budget.max_abs_logit,
+    max_timeout_ratio: Math.exp(maxQ),
+  };
+  const ok = maxQ <= budget.max_abs_log_gap && maxL <= budget.max_abs_logit;
+  return ok
+    ? { id, name, status: 'pass', passed: true, figures }
+    : { id, name, status: 'fail', passed: false, figures, reason: `int8 differs from float by ${maxQ.toPrecision(3)} in ln-gap (budget ${budget.max_abs_log_gap}) and ${maxL.toPrecision(3)} in the logit (budget ${budget.max_abs_logit}), rule ${budget.id}` };
+}
+
+/**
+ * d. The rules on the held-out windows, through the one rules engine (applyGuardrails): for every scored
+ * tick (a follower with a leader: a gap or leader-lost label) the raw proposal exp(q) of the int8 path is
+ * passed to the guardrails as a follower of a healthy 3-node cluster would; we count how often a floor or
+ * the ceiling had to clamp it. The heartbeat interval is not in the windows, so it is a setting; the worst
+ * RTT is rebuilt from the latency feature (exact unless the feature was clipped).
+ */
+export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRules, windows: WindowsInput, heartbeatIntervalMs: number, maxClampRate: number): CheckResult {
+  const id = 'd-rules-on-data' as const;
+  const name = 'rules on held-out windows';
+  const split = heldOut(windows);
+  if (!split) return { id, name, status: 'not-run', reason: `${windows.dir}: the test and val splits are empty`, figures: {} };
+  const model = LstmModel.fromDense(art.int8 ?? art.float32);
+  const norm = art.normalization;
+  const T = split.T;
+  const trace = new GuardrailTrace(rules.rules.length);
+  const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs, worstRttMs: 0, clusterSize: 3, peersReachable: 2, previousMs: Number.NaN };
+  const clampCounts = new Float64Array(rules.rules.length);
+  const rtt = new Float64Array(rules.rttWindowTicks);
+  const out = new Float64Array(2);
+  let scored = 0;
+  let clamped = 0;
+  let outside = 0;
+  for (const stream of streamsOf(split)) {
+    const st = new LstmState();
+    rtt.fill(0);
+    let pos = 0;
+    ctx.previousMs = Number.NaN;
+    for (const k of stream) {
+      for (let t = 0; t < T; t++) {
+        const i = k * T + t;
+        const x = split.x.subarray(i * 4, i * 4 + 4);
+        // The runtime skips the model outside the domain (static fallback, state untouched).
+        if (normalizedDomainViolation(rules, x) !== 0) {
+          outside++;
+          continue;
+        }
+        model.step(st, x, out);
+        rtt[pos] = Math.max(0, Math.expm1(x[0]! * norm.std[0]! + norm.mean[0]!));
+        pos = (pos + 1) % rtt.length;
+        if (!(split.wGap[i]! > 0 || split.wLost[i]! > 0)) continue;
+        scored++;
+        let worst = 0;
+        for (let r = 0; r < rtt.length; r++) worst = Math.max(worst, rtt[r]!);
+        ctx.worstRttMs = worst;
+        const v = applyGuardrails(rules, Math.exp(out[0]!), ctx, trace);
+        ctx.previousMs = v;
+        let any = false;
+        for (let r = 0; r < rules.rules.length; r++) {
+          if (trace.active[r] !== 1) continue;
+          clampCounts[r]! += 1;
+          if (rules.rules[r]!.kind !== 'max_change_per_tick') any = true;
+        }
+        if (any) clamped++;
+      }
+    }
+  }
+  const rate = scored > 0 ? clamped / scored : 0;
+  const figures: CheckResult['figures'] = {
+    split: split.name, scored_ticks: scored, outside_domain_ticks: outside, clamped_ticks: clamped, clamp_rate: rate, max_clamp_rate: maxClampRate,
+    heartbeat_interval_ms: heartbeatIntervalMs,
+  };
+  rules.rules.forEach((r, i) => {
+    if (clampCounts[i]! > 0) figures[`activations_${r.id}`] = clampCounts[i]!;
+  });
+  if (scored === 0) return { id, name, status: 'not-run', reason: `${windows.dir}: no scored ticks in the ${split.name} split`, figures };
+  return rate <= maxClampRate
+    ? { id, name, status: 'pass', passed: true, figures }
+    : { id, name, status: 'fail', passed: false, figures, reason: `a floor or the ceiling clamped ${(rate * 100).toFixed(2)}% of ${scored} scored ticks (limit ${(maxClampRate * 100).toFixed(2)}%)` };
+}
+
+/**
+ * f. Evaluation thresholds (TFX Evaluator-style blessing): the served (int8) model's held-out loss must be
+ * no worse than the constant baseline's — both computed here on the same windows — or, without windows,
+ * the training run's recorded test metrics must be (a weaker check: the float path, as recorded).
+ */
+export function checkEvaluation(art: LoadedArtifact, windows: WindowsInput | null): CheckResult {
+  const id = 'f-evaluation' as const;
+  const name = 'evaluation thresholds (no worse than the baseline)';
+  const training = art.manifest.training as { config?: { tau?: number; lambda_lost?: number }; metrics?: { test?: { model?: PredictorMetrics; constant?: PredictorMetrics; jacobson_karels?: PredictorMetrics } } } | undefined;
+  const tau = Number.isFinite(art.tau) ? art.tau : training?.config?.tau ?? 0.99;
+  const lambdaLost = training?.config?.lambda_lost ?? 0.5;
+  const split = windows ? heldOut(windows) : null;
+  let model: PredictorMetrics;
+  let constant: PredictorMetrics;
+  let jk: PredictorMetrics | undefined;
+  let source: string;
+  if (windows && split && windows.splits.train.count > 0) {
+    const cfg = { tau, lambdaLost };
+    const y = forwardSplit(LstmModel.fromDense(art.int8 ?? art.float32), split);
+    const fit = fitConstantBaseline(windows.splits.train, tau);
+    model = evaluatePredictions(y, split, cfg);
+    constant = evaluatePredictions(constantOutputs(split, fit), split, cfg);
+    jk = evaluatePredictions(jacobsonOutputs(split, fit), split, cfg);
+    source = `${art.int8 ? 'int8' : 'float32'} path on the ${split.name} split of ${windows.dir}`;
+  } else if (training?.metrics?.test?.model && training.metrics.test.constant) {
+    model = training.metrics.test.model;
+    constant = training.metrics.test.constant;
+    jk = training.metrics.test.jacobson_karels;
+    source = 'recorded by training (float path); pass --windows to recompute on the served path';
+  } else {
+    return { id, name, status: 'not-run', reason: 'no --windows folder with train and held-out splits, and no recorded test metrics in the manifest (training.metrics.test)', figures: {} };
+  }
+  const figures: CheckResult['figures'] = {
+    source, tau, model_loss: model.loss, constant_loss: constant.loss, jacobson_karels_loss: jk?.loss ?? null,
+    model_exceed_rate: model.exceedRate, target_exceed_rate: 1 - tau, model_median_timeout_ms: model.medianTimeoutMs,
+    model_auc_lost: Number.isFinite(model.aucLost) ? model.aucLost : null, scored_ticks: model.scoredTicks,
+  };
+  return model.loss <= constant.loss
+    ? { id, name, status: 'pass', passed: true, figures }
+    : { id, name, status: 'fail', passed: false, figures, reason: `held-out loss ${model.loss.toFixed(4)} is worse than the constant baseline's ${constant.loss.toFixed(4)}` };
+}
