@@ -90,6 +90,9 @@ export interface VerificationReport {
 
 /** Runs every check; never throws for a bad artifact (that is a failed check a), only for unreadable options. */
 export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = {}): Promise<VerificationReport> {
+  if (!existsSync(artifactDir)) {
+    throw new RaftNsError('verify.artifact', `verify: ${artifactDir}: no such artifact folder; expected the output of raft-ns quantize (docs/CONTRACTS.md §6)`);
+  }
   const prove: ProveOptions = { ...DEFAULT_PROVE_OPTIONS, ...opts.prove };
   const { rules, rulesInfo } = loadRules(opts.rulesPath);
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 100;
