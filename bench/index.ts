@@ -7,6 +7,7 @@ type Bench = (args: string[]) => Promise<void>;
 // One entry per benchmark: name → lazy import, so one bench's heavy deps never load for another.
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
   window: () => import('./window.js'),
+  train: () => import('./train.js'),
   'train-fused': () => import('./train-fused.js'),
 };
 

@@ -14,7 +14,8 @@ export type EngineFactory = (opts: EngineOptions) => Promise<TrainEngine>;
 
 export const ENGINES: Record<string, EngineFactory> = {
   tfjs: (o) => makeTfjsEngine({ backend: o.backend === 'auto' ? undefined : o.backend }),
-  // fused: (o) => makeFusedEngine(o),   ← pipeline/train/fused adds its factory here
+  // Lazy: the fused engine's kernels and worker threads load only when asked for.
+  fused: async () => (await import('./fused/index.js')).createFusedEngine(),
 };
 
 export async function makeEngine(name: string, opts: EngineOptions): Promise<TrainEngine> {
