@@ -1,0 +1,650 @@
+/**
+ * The simulation: a discrete-event scheduler with an integer clock (µs) driving N Raft nodes, a client,
+ * the network and node models and the fault schedule, and recording telemetry, ground truth and the
+ * evaluation metrics. Deterministic: every random draw comes from streams forked off the seed; ties in
+ * time run in scheduling order. Step it (`step`, `advanceTo`), run it (`run`), inspect it (`snapshot`),
+ * and change the world while it runs (`controls`) — the browser demo does all four.
+ */
+import { Client } from './client.js';
+import { EventQueue } from './queue.js';
+import { APP, CLIENT_RESP, type Msg } from './messages.js';
+import { Network } from './network.js';
+import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RoleName } from './node.js';
+import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
+import { makePrng, type Prng } from './prng.js';
+import { H_CRASH, H_ELECTION, H_FAULT, H_RESTART, SafetyChecker } from './safety.js';
+import { nodeIdOf, resolveScenario, type FaultSpec, type ResolvedScenario, type Scenario } from './scenario.js';
+import { TelemetryStore } from './telemetry.js';
+import { summarize, type Failover, type RunSummary } from './metrics.js';
+
+const EV_DELIVER = 0;
+const EV_TICK = 1;
+const EV_TIMER = 2;
+const EV_FAULT_START = 3;
+const EV_FAULT_END = 4;
+const EV_ARRIVAL = 5;
+const EV_RESTART = 6;
+
+export interface SimulationOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** One policy per node; default: the scenario's `cluster.policy`. Each node gets its own PRNG stream,
+   * identical whatever the policy, so two policies face the same network on the same seed. */
+  policyFactory?: PolicyFactory;
+  /** Record telemetry and ground truth (default true). Off for fast closed-loop evaluation. */
+  telemetry?: boolean;
+  /** cluster_id in telemetry (default `sim-<scenario>-s<seed>`). */
+  clusterId?: string;
+  /** Events kept for a safety violation report (default 200). */
+  historySize?: number;
+  /** Planted bugs, for testing the safety checker: nodes that vote twice in a term. */
+  bugs?: { doubleVote?: string[] };
+}
+
+interface ActiveFault {
+  id: number;
+  spec: FaultSpec;
+  /** Node indices the fault resolved to when it started. */
+  nodes: number[];
+  label: string;
+}
+
+export interface NodeSnapshot {
+  id: string;
+  up: boolean;
+  paused: boolean;
+  role: RoleName;
+  term: number;
+  leaderId: string | null;
+  votedFor: string | null;
+  commitIndex: number;
+  lastIndex: number;
+  electionTimeoutMs: number;
+  msSinceLeaderContact: number;
+  cpuLoadPct: number;
+  region: number;
+}
+
+export interface MessageSnapshot {
+  type: string;
+  from: string;
+  to: string;
+  term: number;
+  sentMs: number;
+  deliverMs: number;
+  entries: number;
+}
+
+export interface ClusterSnapshot {
+  nowMs: number;
+  nodes: NodeSnapshot[];
+  leaderId: string | null;
+  leaderAlive: boolean;
+  leaderQuorumConnected: boolean;
+  messagesInFlight: MessageSnapshot[];
+  activeFaults: string[];
+  links: { latencyScale: number; jitterMs: number; loss: number };
+  committedEntries: number;
+  elections: number;
+  unnecessaryElections: number;
+  requestsCommitted: number;
+  meanCommitLatencyMs: number;
+}
+
+export class Simulation implements NodeHost {
+  readonly cfg: ResolvedScenario;
+  readonly nodes: RaftNode[];
+  readonly nodeIds: string[];
+  readonly telemetry: TelemetryStore | null;
+  readonly safety: SafetyChecker;
+  readonly network: Network;
+  readonly client: Client;
+  readonly clusterId: string;
+  nowUs = 0;
+  private readonly queue: EventQueue;
+  private readonly tickUs: number;
+  private readonly policyFactory: PolicyFactory;
+  private readonly rootRng: Prng;
+  private readonly cpuRng: Prng;
+  private readonly restarts: number[];
+  private readonly activeFaults: ActiveFault[] = [];
+  private nextFaultId = 0;
+  private tickStartUs = 0;
+  private readonly pauseStartUs: Float64Array;
+  private readonly stall: Array<{ perTick: number; meanUs: number }>;
+  private readonly baseFsyncUs: number;
+  private readonly timerSlackUs: number;
+
+  // Metrics.
+  elections = 0;
+  leaderChanges = 0;
+  unnecessaryElections = 0;
+  messagesSent = 0;
+  messagesDropped = 0;
+  private lastLeader = -1;
+  private availableTicks = 0;
+  private totalTicks = 0;
+  private readonly failovers: Failover[] = [];
+  private outage: { startUs: number; leaderTerm: number; cause: string } | null = null;
+  private prevHealthy = false;
+
+  constructor(scenario: Scenario | ResolvedScenario, opts: SimulationOptions = {}) {
+    this.cfg = 'schema_version' in scenario ? resolveScenario(scenario, opts.seed) : { ...scenario, seed: opts.seed ?? scenario.seed };
+    const cfg = this.cfg;
+    this.tickUs = Math.round(cfg.tickMs * 1000);
+    this.rootRng = makePrng(cfg.seed);
+    this.cpuRng = this.rootRng.fork('cpu');
+    this.queue = new EventQueue();
+    this.nodeIds = Array.from({ length: cfg.size }, (_, i) => nodeIdOf(i));
+    this.clusterId = opts.clusterId ?? `sim-${cfg.name}-s${cfg.seed}`;
+    this.telemetry = opts.telemetry === false ? null : new TelemetryStore(this.clusterId, this.nodeIds);
+    this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200);
+    this.network = new Network(cfg, this.rootRng.fork('network'));
+    this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);
+    this.restarts = new Array<number>(cfg.size).fill(0);
+    this.pauseStartUs = new Float64Array(cfg.size);
+    this.stall = Array.from({ length: cfg.size }, () => ({ perTick: 0, meanUs: 0 }));
+    this.baseFsyncUs = Math.round(cfg.fsyncMs * 1000);
+    this.timerSlackUs = cfg.timerSlackMs * 1000;
+    const doubleVote = new Set(opts.bugs?.doubleVote ?? []);
+    this.nodes = this.nodeIds.map((id, i) => {
+      const node = new RaftNode(i, id, {
+        size: cfg.size,
+        preVote: cfg.preVote,
+        checkQuorum: cfg.checkQuorum,
+        electionTimeoutUs: cfg.electionTimeoutMs * 1000,
+        heartbeatIntervalUs: cfg.heartbeatIntervalMs * 1000,
+        tickUs: this.tickUs,
+        maxEntriesPerAppend: cfg.maxEntriesPerAppend,
+        doubleVote: doubleVote.has(id),
+      }, this, this.makePolicy(i));
+      node.fsyncUs = this.baseFsyncUs;
+      return node;
+    });
+    this.client = new Client(cfg.size, cfg.size, this, this.rootRng.fork('client'),
+      cfg.ratePerS > 0 ? 1e6 / cfg.ratePerS : 0, cfg.arrival === 'poisson', cfg.clientTimeoutMs * 1000);
+    this.queue.push(this.tickUs, EV_TICK, null);
+    if (cfg.ratePerS > 0) this.queue.push(this.client.nextArrivalUs(0), EV_ARRIVAL, null);
+    cfg.faults.forEach((f, i) => this.queue.push(Math.round(f.at_ms * 1000), EV_FAULT_START, f, i));
+  }
+
+  private makePolicy(i: number) {
+    return this.policyFactory(this.nodeIds[i]!, this.rootRng.fork(`policy/${this.nodeIds[i]}/${this.restarts?.[i] ?? 0}`));
+  }
+
+  get nowMs(): number {
+    return this.nowUs / 1000;
+  }
+
+  // ---- running ---------------------------------------------------------------------------------------
+
+  /** Processes the next event; false when none is left. Throws SafetyViolation on a safety violation. */
+  step(): boolean {
+    const ev = this.queue.pop();
+    if (ev === undefined) return false;
+    this.nowUs = ev.atUs;
+    const data = ev.data;
+    const arg = ev.arg;
+    const kind = ev.kind;
+    this.queue.release(ev);
+    switch (kind) {
+      case EV_DELIVER: this.deliver(data as Msg, arg); break;
+      case EV_TICK: this.onTick(); break;
+      case EV_TIMER: this.onTimer(data as RaftNode, arg); break;
+      case EV_FAULT_START: this.startFault(data as FaultSpec, arg); break;
+      case EV_FAULT_END: this.endFault(data as ActiveFault); break;
+      case EV_ARRIVAL:
+        this.client.submit();
+        this.queue.push(this.client.nextArrivalUs(this.nowUs), EV_ARRIVAL, null);
+        break;
+      case EV_RESTART: this.restartNode(arg); break;
+      default: break;
+    }
+    return true;
+  }
+
+  /** Runs every event up to and including time `ms` (simulated), then sets the clock to `ms`. */
+  advanceTo(ms: number): void {
+    const limitUs = Math.round(ms * 1000);
+    while (this.queue.peekTimeUs() <= limitUs) this.step();
+    if (limitUs > this.nowUs) this.nowUs = limitUs;
+  }
+
+  /** Runs the scenario to its duration and returns the summary. */
+  run(): RunSummary {
+    this.advanceTo(this.cfg.durationMs);
+    return this.summary();
+  }
+
+  /**
+   * Starts from a settled cluster instead of an election (the election-time experiment): every node in
+   * term 1 following `leader`, node i holding `logLengths[i]` entries; the commit index is what a quorum holds.
+   */
+  bootstrapLeader(leader: string, logLengths: readonly number[]): void {
+    const l = this.nodeIds.indexOf(leader);
+    const sorted = [...logLengths].sort((a, b) => a - b);
+    const commit = sorted[this.cfg.size - this.nodes[0]!.quorum]!;
+    for (const node of this.nodes) node.bootstrap(1, l, logLengths[node.index]!, commit, logLengths);
+    for (let i = 1; i <= commit; i++) for (const node of this.nodes) if (node.commit >= i) this.safety.onCommit(node.index, i, 1);
+    this.safety.onBecameLeader(this.nowUs, l, 1, this.nodes[l]!.logTerms);
+    this.lastLeader = l;
+  }
+
+  // ---- NodeHost --------------------------------------------------------------------------------------
+
+  send(m: Msg, atUs?: number): void {
+    const sendUs = atUs ?? this.nowUs;
+    this.messagesSent++;
+    const at = this.network.deliveryUs(m.from, m.to, sendUs);
+    if (at < 0) {
+      this.messagesDropped++;
+      return;
+    }
+    this.queue.push(at, EV_DELIVER, m, sendUs);
+  }
+
+  armTimer(node: RaftNode, atUs: number, gen: number): void {
+    // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
+    // fixed timeouts would stay in lockstep forever, which no real cluster does.
+    this.queue.push(atUs + Math.round(this.cpuRng.exp(this.timerSlackUs)), EV_TIMER, node, gen);
+  }
+
+  onBecameLeader(node: RaftNode): void {
+    this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
+    if (node.index !== this.lastLeader) this.leaderChanges++;
+    this.lastLeader = node.index;
+  }
+
+  onElectionStarted(node: RaftNode): void {
+    this.elections++;
+    this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
+    // Unnecessary: the term went up although a live leader could still reach a quorum.
+    const l = this.trueLeader();
+    if (l >= 0 && l !== node.index && this.quorumConnected(l)) this.unnecessaryElections++;
+  }
+
+  onCommit(node: RaftNode, index: number): void {
+    this.safety.onCommit(node.index, index, node.logTerms[index]!);
+  }
+
+  onLeaderCommitted(node: RaftNode): void {
+    const o = this.outage;
+    if (o !== null && node.term > o.leaderTerm) {
+      this.failovers.push({ cause: o.cause, start_ms: o.startUs / 1000, end_ms: this.nowMs, duration_ms: (this.nowUs - o.startUs) / 1000 });
+      this.outage = null;
+    }
+  }
+
+  onTruncate(node: RaftNode, fromIndex: number): void {
+    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms);
+  }
+
+  // ---- events ----------------------------------------------------------------------------------------
+
+  private deliver(m: Msg, sentUs: number): void {
+    if (m.to === this.cfg.size) {
+      if (m.type === CLIENT_RESP) this.client.onResponse(m);
+      return;
+    }
+    const node = this.nodes[m.to]!;
+    if (!node.up) return;
+    const now = this.nowUs;
+    const start = Math.max(node.pausedUntilUs, node.busyUntilUs);
+    if (start > now) {
+      // The node is busy or paused: the message waits in its inbox.
+      this.queue.push(start, EV_DELIVER, m, sentUs);
+      return;
+    }
+    const costUs = this.cfg.messageCostUs / (1 - Math.min(node.cpuLoad, 0.95));
+    node.busyUntilUs = now + costUs;
+    node.busyUsTick += costUs;
+    this.safety.record(now, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
+    node.step(m);
+  }
+
+  private onTimer(node: RaftNode, gen: number): void {
+    if (!node.up) return;
+    if (node.pausedUntilUs > this.nowUs) {
+      this.queue.push(node.pausedUntilUs, EV_TIMER, node, gen);
+      return;
+    }
+    node.onTimer(gen);
+  }
+
+  private onTick(): void {
+    const now = this.nowUs;
+    const tickMs = this.cfg.tickMs;
+    const tsMs = Math.round(now / 1000);
+    this.network.tick();
+    this.client.tick();
+    const tel = this.telemetry;
+    for (const node of this.nodes) {
+      const i = node.index;
+      const st = this.stall[i]!;
+      if (node.up && st.perTick > 0 && this.cpuRng.next() < st.perTick && node.pausedUntilUs <= now) {
+        this.pauseNode(i, this.cpuRng.exp(st.meanUs));
+      }
+      if (!node.up) {
+        if (node.eventTick !== EV_NONE && tel !== null) this.recordRow(node, tsMs, 0);
+        node.eventTick = EV_NONE;
+        continue;
+      }
+      const cpuIdle = this.cpuIdle(node);
+      if (tel !== null) this.recordRow(node, tsMs, cpuIdle);
+      const paused = node.pausedUntilUs > now;
+      if (!paused) {
+        const obs: TimeoutObservation = {
+          nowMs: now / 1000, tickMs,
+          role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
+          heartbeatLatencyMs: node.hbLatencyMs < 0 ? null : node.hbLatencyMs,
+          logReplicationGap: node.replicationGap(), rpcRetries: node.retriesTick, cpuIdlePct: cpuIdle,
+          heartbeatReceived: node.hbReceivedTick,
+          clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
+          heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
+        };
+        node.hbReceivedTick = false;
+        node.retriesTick = 0;
+        node.busyUsTick = 0;
+        node.eventTick = EV_NONE;
+        node.tick(obs);
+      }
+    }
+    this.groundTruthTick(tsMs);
+    this.tickStartUs = now;
+    this.queue.push(now + this.tickUs, EV_TICK, null);
+  }
+
+  private recordRow(node: RaftNode, tsMs: number, cpuIdle: number): void {
+    this.telemetry!.push(tsMs, node.index, node.term, node.role, node.leader, node.heartbeatLatency(),
+      node.replicationGap(), node.retriesTick, cpuIdle, node.hbReceivedTick, node.eventTick);
+  }
+
+  /** CPU idle over the tick just ended: background load, contention, message handling and pauses, with noise. */
+  private cpuIdle(node: RaftNode): number {
+    const now = this.nowUs;
+    const i = node.index;
+    const pausedUs = Math.max(0, Math.min(now, node.pausedUntilUs) - Math.max(this.tickStartUs, this.pauseStartUs[i]!));
+    const busyPct = this.cfg.baseBusyPct + node.cpuLoad * 100 + (100 * (node.busyUsTick + pausedUs)) / this.tickUs;
+    const idle = 100 - busyPct + this.cpuRng.uniform(-1.5, 1.5);
+    return Math.round(Math.min(100, Math.max(0, idle)) * 10) / 10;
+  }
+
+  // ---- ground truth ----------------------------------------------------------------------------------
+
+  /** The up node that believes it leads in the highest term, or -1. */
+  trueLeader(): number {
+    let best = -1;
+    for (const node of this.nodes) {
+      if (node.up && node.role === LEADER && (best < 0 || node.term > this.nodes[best]!.term)) best = node.index;
+    }
+    return best;
+  }
+
+  /** Whether node l can exchange messages both ways with a quorum of up nodes (itself included). */
+  quorumConnected(l: number): boolean {
+    let k = 0;
+    for (const node of this.nodes) {
+      const j = node.index;
+      if (node.up && (j === l || (this.network.connected(l, j) && this.network.connected(j, l)))) k++;
+    }
+    return k >= this.nodes[0]!.quorum;
+  }
+
+  /** A leader can commit: it runs, and a quorum in its term can exchange messages with it. */
+  private canCommit(l: number): boolean {
+    const leader = this.nodes[l]!;
+    if (leader.pausedUntilUs > this.nowUs) return false;
+    let k = 0;
+    for (const node of this.nodes) {
+      const j = node.index;
+      if (j === l) k++;
+      else if (node.up && node.term === leader.term && this.network.connected(l, j) && this.network.connected(j, l)) k++;
+    }
+    return k >= leader.quorum;
+  }
+
+  private groundTruthTick(tsMs: number): void {
+    const l = this.trueLeader();
+    const alive = l >= 0;
+    const qc = alive && this.quorumConnected(l);
+    this.totalTicks++;
+    if (alive && this.canCommit(l)) this.availableTicks++;
+    const healthy = alive && qc;
+    if (this.prevHealthy && !healthy) this.beginOutage(this.lastLeader, 'leader-lost');
+    this.prevHealthy = healthy;
+    if (this.telemetry !== null) this.telemetry.pushGroundTruth(tsMs, alive, qc, l, this.activeFaults.map((f) => f.label));
+  }
+
+  private beginOutage(leader: number, cause: string): void {
+    if (this.outage !== null || leader < 0) return;
+    this.outage = { startUs: this.nowUs, leaderTerm: this.nodes[leader]!.term, cause };
+  }
+
+  // ---- faults ----------------------------------------------------------------------------------------
+
+  private resolveNode(ref: string): number {
+    if (ref === 'leader') {
+      const l = this.trueLeader();
+      return l >= 0 ? l : 0;
+    }
+    const i = this.nodeIds.indexOf(ref);
+    return i >= 0 ? i : 0;
+  }
+
+  private startFault(spec: FaultSpec, _index: number): void {
+    const id = this.nextFaultId++;
+    const refs = 'node' in spec ? [spec.node] : 'nodes' in spec && spec.nodes !== undefined ? spec.nodes : [];
+    const nodes = refs.map((r) => this.resolveNode(r));
+    const label = nodes.length > 0 ? `${spec.kind}:${nodes.map((i) => this.nodeIds[i]).join('+')}` : spec.kind;
+    const fault: ActiveFault = { id, spec, nodes, label };
+    this.safety.record(this.nowUs, H_FAULT, -1, -1, 1, id);
+    const wasLeader = nodes.length === 1 && nodes[0] === this.trueLeader() && this.quorumConnected(nodes[0]!);
+    switch (spec.kind) {
+      case 'crash': {
+        if (wasLeader) this.beginOutage(nodes[0]!, 'leader-crash');
+        this.crashNode(nodes[0]!);
+        if (spec.restart_after_ms !== undefined) this.queue.push(this.nowUs + Math.round(spec.restart_after_ms * 1000), EV_RESTART, null, nodes[0]!);
+        return;
+      }
+      case 'gc_pause':
+        this.pauseNode(nodes[0]!, spec.pause_ms * 1000);
+        return;
+      case 'cpu': {
+        const node = this.nodes[nodes[0]!]!;
+        node.cpuLoad = Math.min(0.98, node.cpuLoad + spec.busy_pct / 100);
+        this.stall[nodes[0]!] = { perTick: (spec.stalls_per_s ?? 0) * (this.cfg.tickMs / 1000), meanUs: (spec.stall_mean_ms ?? 0) * 1000 };
+        break;
+      }
+      case 'slow_disk':
+        this.nodes[nodes[0]!]!.fsyncUs = Math.round(spec.fsync_ms * 1000);
+        break;
+      default:
+        break;
+    }
+    this.activeFaults.push(fault);
+    this.applyNetworkFaults();
+    if (wasLeader && spec.kind === 'partition' && !this.quorumConnected(nodes[0]!)) this.beginOutage(nodes[0]!, 'leader-isolation');
+    if (spec.kind === 'split') {
+      const l = this.trueLeader();
+      if (l >= 0 && !this.quorumConnected(l)) this.beginOutage(l, 'leader-isolation');
+    }
+    if ('duration_ms' in spec && Number.isFinite(spec.duration_ms)) {
+      this.queue.push(this.nowUs + Math.round(spec.duration_ms * 1000), EV_FAULT_END, fault);
+    }
+  }
+
+  private endFault(fault: ActiveFault): void {
+    const k = this.activeFaults.indexOf(fault);
+    if (k < 0) return;
+    this.activeFaults.splice(k, 1);
+    this.safety.record(this.nowUs, H_FAULT, -1, -1, 0, fault.id);
+    const spec = fault.spec;
+    if (spec.kind === 'cpu') {
+      const node = this.nodes[fault.nodes[0]!]!;
+      node.cpuLoad = Math.max(0, node.cpuLoad - spec.busy_pct / 100);
+      this.stall[fault.nodes[0]!] = { perTick: 0, meanUs: 0 };
+    } else if (spec.kind === 'slow_disk') {
+      this.nodes[fault.nodes[0]!]!.fsyncUs = this.baseFsyncUs;
+    }
+    this.applyNetworkFaults();
+  }
+
+  /** Rebuilds the network's fault matrices from the active faults. */
+  private applyNetworkFaults(): void {
+    const net = this.network;
+    const n = net.endpoints;
+    net.clearFaults();
+    for (const f of this.activeFaults) {
+      const s = f.spec;
+      if (s.kind === 'partition') {
+        // An isolated node loses every link, the client's included; `direction` makes it one-way.
+        const a = f.nodes[0]!;
+        const dir = s.direction ?? 'both';
+        for (let j = 0; j < n; j++) {
+          if (j === a) continue;
+          if (dir !== 'inbound') net.blocked[a * n + j] = 1;
+          if (dir !== 'outbound') net.blocked[j * n + a] = 1;
+        }
+      } else if (s.kind === 'split') {
+        const group = new Int32Array(n).fill(-1);
+        s.groups.forEach((g, gi) => g.forEach((id) => { const i = this.nodeIds.indexOf(id); if (i >= 0) group[i] = gi; }));
+        for (let a = 0; a < this.cfg.size; a++) {
+          for (let b = 0; b < this.cfg.size; b++) if (group[a] !== group[b]) net.blocked[a * n + b] = 1;
+        }
+      } else if (s.kind === 'degrade' || s.kind === 'jitter_burst') {
+        const touch = new Uint8Array(n);
+        if (f.nodes.length === 0) touch.fill(1);
+        else for (const i of f.nodes) touch[i] = 1;
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            if (a === b || (touch[a] === 0 && touch[b] === 0)) continue;
+            const k = a * n + b;
+            if (s.kind === 'degrade') {
+              net.extraUs[k] = net.extraUs[k]! + (s.extra_latency_ms ?? 0) * 1000;
+              net.extraLoss[k] = net.extraLoss[k]! + (s.loss ?? 0);
+            } else {
+              net.forcedJitterUs[k] = Math.max(net.forcedJitterUs[k]!, (s.jittery_mean_ms ?? this.cfg.jitter.jittery_mean_ms) * 1000);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private crashNode(i: number): void {
+    const node = this.nodes[i]!;
+    if (!node.up) return;
+    this.safety.record(this.nowUs, H_CRASH, i, -1, node.term, node.lastIndex);
+    node.crash();
+  }
+
+  private restartNode(i: number): void {
+    const node = this.nodes[i]!;
+    if (node.up) return;
+    this.restarts[i] = this.restarts[i]! + 1;
+    node.restart(this.makePolicy(i));
+    this.safety.record(this.nowUs, H_RESTART, i, -1, node.term, node.lastIndex);
+  }
+
+  private pauseNode(i: number, durationUs: number): void {
+    const node = this.nodes[i]!;
+    const until = this.nowUs + Math.round(durationUs);
+    if (until <= node.pausedUntilUs) return;
+    if (node.pausedUntilUs <= this.nowUs) this.pauseStartUs[i] = this.nowUs;
+    node.pausedUntilUs = until;
+  }
+
+  // ---- runtime controls (browser demo) ---------------------------------------------------------------
+
+  /** Changes the world while the simulation runs. Node arguments take an id or `"leader"`. */
+  readonly controls = {
+    /** Multiplies every link's base one-way delay. */
+    setLatencyScale: (scale: number): void => { this.network.overrides.latencyScale = Math.max(0, scale); },
+    /** Forces the jittery state on every link with this mean extra delay (ms); 0 returns to the Markov chain. */
+    setJitterMs: (ms: number): void => { this.network.overrides.jitterMs = Math.max(0, ms); },
+    /** Extra loss probability on every link, [0, 1]. */
+    setLoss: (p: number): void => { this.network.overrides.loss = Math.min(1, Math.max(0, p)); },
+    /** Cuts a node off (until `heal`). */
+    partition: (node: string, direction: 'both' | 'outbound' | 'inbound' = 'both'): void => {
+      this.startFault({ kind: 'partition', at_ms: this.nowMs, duration_ms: Number.POSITIVE_INFINITY, node, direction }, -1);
+    },
+    /** Ends every partition and split. */
+    heal: (): void => {
+      for (const f of [...this.activeFaults]) if (f.spec.kind === 'partition' || f.spec.kind === 'split') this.endFault(f);
+    },
+    /** Sets a node's extra CPU load (%) and optional stall rate. */
+    setCpuContention: (node: string, busyPct: number, stallsPerS = 0, stallMeanMs = 0): void => {
+      const i = this.resolveNode(node);
+      this.nodes[i]!.cpuLoad = Math.min(0.98, Math.max(0, busyPct / 100));
+      this.stall[i] = { perTick: stallsPerS * (this.cfg.tickMs / 1000), meanUs: stallMeanMs * 1000 };
+    },
+    crash: (node = 'leader'): void => {
+      const i = this.resolveNode(node);
+      if (i === this.trueLeader() && this.quorumConnected(i)) this.beginOutage(i, 'leader-crash');
+      this.crashNode(i);
+    },
+    restart: (node: string): void => this.restartNode(this.resolveNode(node)),
+    gcPause: (node: string, ms: number): void => this.pauseNode(this.resolveNode(node), ms * 1000),
+  };
+
+  // ---- inspection ------------------------------------------------------------------------------------
+
+  snapshot(): ClusterSnapshot {
+    const now = this.nowUs;
+    const l = this.trueLeader();
+    const msgs: MessageSnapshot[] = [];
+    for (const ev of this.queue.pending()) {
+      if (ev.kind !== EV_DELIVER) continue;
+      const m = ev.data as Msg;
+      msgs.push({
+        type: MSG_TYPE_NAMES[m.type]!, from: m.from < this.cfg.size ? this.nodeIds[m.from]! : 'client',
+        to: m.to < this.cfg.size ? this.nodeIds[m.to]! : 'client', term: m.term, sentMs: ev.arg / 1000, deliverMs: ev.atUs / 1000,
+        entries: m.entryTerms?.length ?? m.reqIds?.length ?? 0,
+      });
+    }
+    msgs.sort((a, b) => a.deliverMs - b.deliverMs);
+    return {
+      nowMs: now / 1000,
+      nodes: this.nodes.map((node) => ({
+        id: node.id, up: node.up, paused: node.pausedUntilUs > now, role: ROLE_NAMES[node.role]!, term: node.term,
+        leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!, votedFor: node.votedFor < 0 ? null : this.nodeIds[node.votedFor]!,
+        commitIndex: node.commit, lastIndex: node.lastIndex, electionTimeoutMs: node.policy.electionTimeoutMs(),
+        msSinceLeaderContact: (now - node.timerBaseUs) / 1000, cpuLoadPct: node.cpuLoad * 100, region: this.network.region[node.index]!,
+      })),
+      leaderId: l < 0 ? null : this.nodeIds[l]!,
+      leaderAlive: l >= 0,
+      leaderQuorumConnected: l >= 0 && this.quorumConnected(l),
+      messagesInFlight: msgs,
+      activeFaults: this.activeFaults.map((f) => f.label),
+      links: { ...this.network.overrides },
+      committedEntries: this.safety.committedLength,
+      elections: this.elections,
+      unnecessaryElections: this.unnecessaryElections,
+      requestsCommitted: this.client.committed,
+      meanCommitLatencyMs: this.client.meanLatencyMs,
+    };
+  }
+
+  summary(): RunSummary {
+    return summarize(this.cfg, {
+      clusterId: this.clusterId,
+      simulatedMs: this.nowMs,
+      elections: this.elections,
+      preVoteRounds: this.nodes.reduce((a, n) => a + n.preVoteRounds, 0),
+      leaderChanges: this.leaderChanges,
+      unnecessaryElections: this.unnecessaryElections,
+      failovers: this.failovers,
+      openOutage: this.outage === null ? null : { cause: this.outage.cause, start_ms: this.outage.startUs / 1000 },
+      availability: this.totalTicks > 0 ? this.availableTicks / this.totalTicks : Number.NaN,
+      latenciesMs: this.client.latenciesMs(),
+      submitted: this.client.submitted,
+      messagesSent: this.messagesSent,
+      messagesDropped: this.messagesDropped,
+      committedEntries: this.safety.committedLength,
+      telemetryRows: this.telemetry?.numRows ?? 0,
+      finalTerms: this.nodes.map((n) => n.term),
+    });
+  }
+}
+
+const MSG_TYPE_NAMES = ['PreVote', 'PreVoteResp', 'Vote', 'VoteResp', 'App', 'AppResp', 'ClientReq', 'ClientResp'];

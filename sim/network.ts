@@ -1,0 +1,125 @@
+/**
+ * Network model: per-link one-way delay = fixed base (from the profile) + jitter whose size depends on a
+ * two-state Markov chain per link (calm ↔ jittery, stepped once per tick), plus loss, partitions
+ * (symmetric or one-directional) and degradation windows. Links are FIFO, like the TCP streams etcd and
+ * hashicorp/raft use: a message never overtakes an earlier one on the same link, so a delay spike causes
+ * head-of-line blocking. Endpoint index `size` is the client, which partitions never cut off.
+ */
+import type { Prng } from './prng.js';
+import type { ResolvedScenario } from './scenario.js';
+
+/** WAN regions, assigned to nodes round-robin; the client sits in region 0. */
+export const WAN_REGIONS = ['na-east', 'na-west', 'eu-west'] as const;
+
+/** One-way base delay range (ms) between two regions. */
+function wanRangeMs(a: number, b: number): [number, number] {
+  if (a === b) return [0.25, 1];
+  if ((a === 0 && b === 1) || (a === 1 && b === 0)) return [30, 40]; // continental
+  return [80, 150]; // intercontinental
+}
+
+export interface LinkOverrides {
+  /** Multiplies every base delay (the browser demo's latency slider). */
+  latencyScale: number;
+  /** Added to the jittery state's mean and forces it when > 0 (ms). */
+  jitterMs: number;
+  /** Extra loss probability on every link. */
+  loss: number;
+}
+
+export class Network {
+  readonly endpoints: number;
+  readonly region: Int32Array;
+  private readonly baseUs: Float64Array;
+  private readonly jittery: Uint8Array;
+  private readonly lastDeliveryUs: Float64Array;
+  /** Fault state, rebuilt by the cluster whenever a fault starts or ends. */
+  readonly blocked: Uint8Array;
+  readonly extraUs: Float64Array;
+  readonly extraLoss: Float64Array;
+  readonly forcedJitterUs: Float64Array;
+  readonly overrides: LinkOverrides = { latencyScale: 1, jitterMs: 0, loss: 0 };
+  private readonly pEnter: number;
+  private readonly pExit: number;
+  private readonly calmMeanUs: number;
+  private readonly jitteryMeanUs: number;
+
+  constructor(private readonly cfg: ResolvedScenario, private readonly rng: Prng) {
+    const n = cfg.size + 1;
+    this.endpoints = n;
+    this.region = new Int32Array(n);
+    this.baseUs = new Float64Array(n * n);
+    this.jittery = new Uint8Array(n * n);
+    this.lastDeliveryUs = new Float64Array(n * n);
+    this.blocked = new Uint8Array(n * n);
+    this.extraUs = new Float64Array(n * n);
+    this.extraLoss = new Float64Array(n * n);
+    this.forcedJitterUs = new Float64Array(n * n);
+    for (let i = 0; i < cfg.size; i++) this.region[i] = cfg.profile === 'wan' ? i % WAN_REGIONS.length : 0;
+    this.region[cfg.size] = 0;
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        const [lo, hi] = cfg.oneWayMs ?? (cfg.profile === 'wan' ? wanRangeMs(this.region[a]!, this.region[b]!) : [0.1, 0.5]);
+        const us = Math.round(rng.uniform(lo, hi) * 1000);
+        this.baseUs[a * n + b] = us;
+        this.baseUs[b * n + a] = us;
+      }
+    }
+    this.pEnter = cfg.jitter.enter_per_s * (cfg.tickMs / 1000);
+    this.pExit = Math.min(1, cfg.tickMs / Math.max(cfg.jitter.mean_burst_ms, 1e-9));
+    this.calmMeanUs = cfg.jitter.calm_mean_ms * 1000;
+    this.jitteryMeanUs = cfg.jitter.jittery_mean_ms * 1000;
+  }
+
+  /** Steps every link's calm/jittery chain by one tick. */
+  tick(): void {
+    const j = this.jittery;
+    for (let k = 0; k < j.length; k++) {
+      if (j[k] === 0) {
+        if (this.rng.next() < this.pEnter) j[k] = 1;
+      } else if (this.rng.next() < this.pExit) j[k] = 0;
+    }
+  }
+
+  /**
+   * Delivery time (µs) of a message sent now from → to, or -1 when it is dropped (loss or partition).
+   * Invariant: per link, delivery times never decrease (FIFO).
+   */
+  deliveryUs(from: number, to: number, nowUs: number): number {
+    const k = from * this.endpoints + to;
+    if (this.blocked[k] === 1) return -1;
+    const loss = this.cfg.loss + this.extraLoss[k]! + this.overrides.loss;
+    if (loss > 0 && this.rng.next() < loss) return -1;
+    const forced = this.forcedJitterUs[k]! + this.overrides.jitterMs * 1000;
+    const mean = forced > 0 ? Math.max(forced, this.jitteryMeanUs) : this.jittery[k] === 1 ? this.jitteryMeanUs : this.calmMeanUs;
+    const delay = this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! + this.rng.exp(mean);
+    let at = Math.round(nowUs + delay);
+    const last = this.lastDeliveryUs[k]!;
+    if (at < last) at = last;
+    this.lastDeliveryUs[k] = at;
+    return at;
+  }
+
+  /** Whether a message from → to can currently get through at all (for ground truth). */
+  connected(from: number, to: number): boolean {
+    const k = from * this.endpoints + to;
+    return this.blocked[k] === 0 && this.cfg.loss + this.extraLoss[k]! + this.overrides.loss < 1;
+  }
+
+  /** Base one-way delay (ms) of a link, for snapshots. */
+  baseMs(from: number, to: number): number {
+    return (this.baseUs[from * this.endpoints + to]! * this.overrides.latencyScale) / 1000;
+  }
+
+  isJittery(from: number, to: number): boolean {
+    return this.jittery[from * this.endpoints + to] === 1;
+  }
+
+  /** Clears fault state before the cluster re-applies the active faults. */
+  clearFaults(): void {
+    this.blocked.fill(0);
+    this.extraUs.fill(0);
+    this.extraLoss.fill(0);
+    this.forcedJitterUs.fill(0);
+  }
+}

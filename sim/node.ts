@@ -1,0 +1,636 @@
+/**
+ * One Raft server (Ongaro & Ousterhout 2014, with etcd's pre-vote and check-quorum). Sans-IO in etcd's
+ * style: the node owns no clock and no timers; the cluster calls `step(msg)` on delivery and `tick()` at
+ * the end of each telemetry tick, and the node sends through its host. Role behaviour is one function per
+ * role message family; `become*` switch roles. The election timer is the policy's (docs/CONTRACTS.md §7):
+ * a node campaigns when now − timerBase ≥ policy.electionTimeoutMs().
+ */
+import {
+  APP, APP_RESP, CLIENT_REQ, CLIENT_RESP, PRE_VOTE, PRE_VOTE_RESP, VOTE, VOTE_RESP, makeMsg, type Msg,
+} from './messages.js';
+import type { TimeoutObservation, TimeoutPolicy } from './policy.js';
+
+export const FOLLOWER = 0;
+export const PRE_CANDIDATE = 1;
+export const CANDIDATE = 2;
+export const LEADER = 3;
+export const ROLE_NAMES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+/** Telemetry events, in the schema's enum order; a tick reports the one with the highest priority. */
+export const EV_NONE = 0;
+export const EV_NAMES = [null, 'term_changed', 'pre_vote_started', 'election_started', 'stepped_down', 'became_leader', 'restarted', 'crashed'] as const;
+export const EV_TERM_CHANGED = 1;
+export const EV_PRE_VOTE = 2;
+export const EV_ELECTION = 3;
+export const EV_STEPPED_DOWN = 4;
+export const EV_BECAME_LEADER = 5;
+export const EV_RESTARTED = 6;
+export const EV_CRASHED = 7;
+
+export interface NodeConfig {
+  size: number;
+  preVote: boolean;
+  checkQuorum: boolean;
+  /** Base election timeout (µs): check-quorum period and the vote lease. */
+  electionTimeoutUs: number;
+  heartbeatIntervalUs: number;
+  tickUs: number;
+  maxEntriesPerAppend: number;
+  /** Planted bug for the safety checker's own test: grant every vote, ignoring votedFor. */
+  doubleVote: boolean;
+}
+
+/** What a node needs from the cluster around it. */
+export interface NodeHost {
+  readonly nowUs: number;
+  /** Sends now, or at `atUs` (after a local delay such as fsync). */
+  send(m: Msg, atUs?: number): void;
+  /** Arms a one-shot election check at `atUs` for `node` (ignored if the generation moved on). */
+  armTimer(node: RaftNode, atUs: number, gen: number): void;
+  onBecameLeader(node: RaftNode): void;
+  onElectionStarted(node: RaftNode): void;
+  onCommit(node: RaftNode, index: number): void;
+  onLeaderCommitted(node: RaftNode, newCommit: number): void;
+  onTruncate(node: RaftNode, fromIndex: number): void;
+}
+
+export class RaftNode {
+  readonly n: number;
+  readonly quorum: number;
+  up = true;
+  /** GC pause / CPU stall: nothing runs on this node before this time. */
+  pausedUntilUs = 0;
+  /** Single-threaded message handling: the next message starts no earlier than this. */
+  busyUntilUs = 0;
+  diskBusyUntilUs = 0;
+  /** Extra CPU load (0–1) from contention, slowing handling and lowering idle. */
+  cpuLoad = 0;
+  fsyncUs = 0;
+
+  // Persistent state (survives a crash).
+  term = 0;
+  votedFor = -1;
+  /** Index 0 is a sentinel (term 0). Invariant: logTerms.length === logReqs.length. */
+  logTerms: number[] = [0];
+  logReqs: number[] = [0];
+
+  // Volatile state.
+  role = FOLLOWER;
+  leader = -1;
+  commit = 0;
+  /** Last leader contact or campaign start (µs): the election timer's origin. */
+  timerBaseUs = 0;
+  timerGen = 0;
+  private timerArmed = false;
+  private votes: Int8Array;
+  readonly next: Int32Array;
+  readonly match: Int32Array;
+  /** Last time any message from each peer arrived (µs; -inf never). */
+  readonly lastHeardUs: Float64Array;
+  /** Leader: latest measured RTT to each follower (ms; -1 none). */
+  readonly rttMs: Float64Array;
+  private lastHeartbeatUs = 0;
+  private lastCheckQuorumUs = 0;
+  private pendingClient = new Map<number, number>();
+  private readonly scratch: Int32Array;
+  private sliceFrom = -1;
+  private sliceTo = -1;
+  private sliceTerm = -1;
+  private sliceLen = -1;
+  private sliceTerms: number[] | null = null;
+  private sliceReqs: number[] | null = null;
+
+  // Per-tick telemetry accumulators.
+  hbReceivedTick = false;
+  retriesTick = 0;
+  busyUsTick = 0;
+  eventTick = EV_NONE;
+  hbLatencyMs = -1;
+  leaderLastIndex = 0;
+  /** Pre-vote rounds started (a metric; pre-votes do not change terms). */
+  preVoteRounds = 0;
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    private readonly cfg: NodeConfig,
+    private readonly host: NodeHost,
+    public policy: TimeoutPolicy,
+  ) {
+    this.n = cfg.size;
+    this.quorum = Math.floor(cfg.size / 2) + 1;
+    this.votes = new Int8Array(this.n);
+    this.next = new Int32Array(this.n);
+    this.match = new Int32Array(this.n);
+    this.lastHeardUs = new Float64Array(this.n).fill(Number.NEGATIVE_INFINITY);
+    this.rttMs = new Float64Array(this.n).fill(-1);
+    this.scratch = new Int32Array(this.n);
+  }
+
+  get lastIndex(): number {
+    return this.logTerms.length - 1;
+  }
+  get lastTerm(): number {
+    return this.logTerms[this.logTerms.length - 1]!;
+  }
+
+  noteEvent(code: number): void {
+    if (code > this.eventTick) this.eventTick = code;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------------
+
+  crash(): void {
+    if (this.role === LEADER) this.abandonClients();
+    this.up = false;
+    this.role = FOLLOWER;
+    this.leader = -1;
+    this.commit = 0;
+    this.pendingClient.clear();
+    this.cancelTimer();
+    this.noteEvent(EV_CRASHED);
+  }
+
+  /** Restart from persistent state (term, vote, log) with fresh volatile state and a fresh policy. */
+  restart(policy: TimeoutPolicy): void {
+    const now = this.host.nowUs;
+    this.up = true;
+    this.policy = policy;
+    this.role = FOLLOWER;
+    this.leader = -1;
+    this.commit = 0;
+    this.timerBaseUs = now;
+    this.busyUntilUs = now;
+    this.diskBusyUntilUs = now;
+    this.pausedUntilUs = 0;
+    this.lastHeardUs.fill(Number.NEGATIVE_INFINITY);
+    this.rttMs.fill(-1);
+    this.hbLatencyMs = -1;
+    this.noteEvent(EV_RESTARTED);
+  }
+
+  /**
+   * Puts the node straight into a settled state for experiments: term `term`, a log of `logLength` entries
+   * of that term, following (or being) `leader`. `followerLengths` (leader only) are the peers' log lengths.
+   */
+  bootstrap(term: number, leader: number, logLength: number, commit: number, followerLengths: readonly number[]): void {
+    this.term = term;
+    this.votedFor = leader;
+    this.leader = leader;
+    this.logTerms = [0, ...new Array<number>(logLength).fill(term)];
+    this.logReqs = new Array<number>(logLength + 1).fill(0);
+    this.commit = Math.min(commit, logLength);
+    this.timerBaseUs = this.host.nowUs;
+    this.role = leader === this.index ? LEADER : FOLLOWER;
+    if (this.role === LEADER) {
+      // The leader believes every follower is in step, so heartbeats carry no entries and the logs keep
+      // their different lengths (some servers stay ineligible, as in the paper's setup).
+      void followerLengths;
+      for (let p = 0; p < this.n; p++) {
+        this.match[p] = logLength;
+        this.next[p] = logLength + 1;
+        this.lastHeardUs[p] = this.host.nowUs;
+      }
+      this.lastHeartbeatUs = Number.NEGATIVE_INFINITY;
+      this.lastCheckQuorumUs = this.host.nowUs;
+    }
+  }
+
+  // ---- time ------------------------------------------------------------------------------------------
+
+  /** End of a tick: leader duties, then the policy observes, then the follower decides whether to campaign. */
+  tick(obs: TimeoutObservation): void {
+    const now = this.host.nowUs;
+    if (this.role === LEADER) {
+      if (now - this.lastHeartbeatUs >= this.cfg.heartbeatIntervalUs) this.bcastHeartbeat();
+      if (this.cfg.checkQuorum && now - this.lastCheckQuorumUs >= this.cfg.electionTimeoutUs) {
+        this.lastCheckQuorumUs = now;
+        // Check-quorum: a leader that has not heard from a quorum within an election timeout steps down.
+        if (this.peersHeardWithin(this.cfg.electionTimeoutUs) + 1 < this.quorum) this.becomeFollower(this.term, -1);
+      }
+    }
+    this.policy.observe(obs);
+    if (this.role === LEADER) return;
+    this.checkElectionTimer(now + this.cfg.tickUs);
+  }
+
+  /**
+   * Campaigns if the timer has expired; otherwise arms a precise timer if it expires before `horizonUs`.
+   * An armed timer owns the decision until it fires, so campaigns are not quantized to (cluster-aligned)
+   * tick boundaries.
+   */
+  checkElectionTimer(horizonUs: number): void {
+    if (this.timerArmed) return;
+    const now = this.host.nowUs;
+    const deadlineUs = this.timerBaseUs + Math.round(this.policy.electionTimeoutMs() * 1000);
+    if (deadlineUs <= now) this.campaign();
+    else if (deadlineUs < horizonUs) {
+      this.timerArmed = true;
+      this.host.armTimer(this, deadlineUs, this.timerGen);
+    }
+  }
+
+  /** A timer armed by `checkElectionTimer` fired (at or after its deadline); the deadline may have moved. */
+  onTimer(gen: number): void {
+    if (gen !== this.timerGen) return;
+    this.timerArmed = false;
+    if (this.role === LEADER || !this.up) return;
+    this.checkElectionTimer(this.host.nowUs + this.cfg.tickUs);
+  }
+
+  private cancelTimer(): void {
+    this.timerGen++;
+    this.timerArmed = false;
+  }
+
+  peersHeardWithin(windowUs: number): number {
+    const since = this.host.nowUs - windowUs;
+    let k = 0;
+    for (let p = 0; p < this.n; p++) if (p !== this.index && this.lastHeardUs[p]! >= since) k++;
+    return k;
+  }
+
+  campaign(): void {
+    if (this.cfg.preVote) this.becomePreCandidate();
+    else this.becomeCandidate();
+  }
+
+  // ---- role transitions ------------------------------------------------------------------------------
+
+  becomeFollower(term: number, leader: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.votedFor = -1;
+      // The timer is not reset here: only leader contact or a granted vote resets it (Raft paper, Fig. 2).
+      // Resetting on every term change would lock rival candidates into step with each other.
+      this.noteEvent(EV_TERM_CHANGED);
+    }
+    if (this.role === LEADER) {
+      this.noteEvent(EV_STEPPED_DOWN);
+      this.abandonClients();
+    }
+    this.role = FOLLOWER;
+    this.leader = leader;
+    this.cancelTimer();
+  }
+
+  private becomePreCandidate(): void {
+    this.role = PRE_CANDIDATE;
+    this.leader = -1;
+    this.timerBaseUs = this.host.nowUs;
+    this.cancelTimer();
+    this.votes.fill(0);
+    this.votes[this.index] = 1;
+    this.noteEvent(EV_PRE_VOTE);
+    this.preVoteRounds++;
+    if (this.quorum === 1) return this.becomeCandidate();
+    for (let p = 0; p < this.n; p++) {
+      if (p === this.index) continue;
+      // Pre-vote asks "would you vote for me in term+1?" without touching anyone's term.
+      const m = makeMsg(PRE_VOTE, this.index, p, this.term + 1);
+      m.index = this.lastIndex;
+      m.logTerm = this.lastTerm;
+      this.host.send(m);
+    }
+  }
+
+  private becomeCandidate(): void {
+    this.term++;
+    this.votedFor = this.index;
+    this.role = CANDIDATE;
+    this.leader = -1;
+    this.timerBaseUs = this.host.nowUs;
+    this.cancelTimer();
+    this.votes.fill(0);
+    this.votes[this.index] = 1;
+    this.noteEvent(EV_ELECTION);
+    this.host.onElectionStarted(this);
+    if (this.quorum === 1) return this.becomeLeader();
+    for (let p = 0; p < this.n; p++) {
+      if (p === this.index) continue;
+      const m = makeMsg(VOTE, this.index, p, this.term);
+      m.index = this.lastIndex;
+      m.logTerm = this.lastTerm;
+      this.host.send(m);
+    }
+  }
+
+  private becomeLeader(): void {
+    const now = this.host.nowUs;
+    this.role = LEADER;
+    this.leader = this.index;
+    this.cancelTimer();
+    const last = this.lastIndex;
+    this.next.fill(last + 1);
+    this.match.fill(0);
+    this.rttMs.fill(-1);
+    this.lastHeartbeatUs = now;
+    this.lastCheckQuorumUs = now;
+    this.noteEvent(EV_BECAME_LEADER);
+    this.host.onBecameLeader(this);
+    // A no-op entry of the new term lets the leader commit entries of earlier terms (Raft §5.4.2).
+    this.appendLocal(0);
+    for (let p = 0; p < this.n; p++) if (p !== this.index) this.sendAppend(p, false);
+  }
+
+  // ---- message handling ------------------------------------------------------------------------------
+
+  step(m: Msg): void {
+    const now = this.host.nowUs;
+    if (m.from < this.n) this.lastHeardUs[m.from] = now;
+    if (m.type === CLIENT_REQ) return this.handleClientReq(m);
+    if (m.term > this.term) {
+      if ((m.type === PRE_VOTE || m.type === VOTE) && this.inLease(now)) return; // check-quorum lease: ignore disruptors
+      if (m.type === PRE_VOTE || (m.type === PRE_VOTE_RESP && !m.reject)) {
+        // Never change term for a pre-vote or a granted pre-vote response (it carries the future term).
+      } else {
+        this.becomeFollower(m.term, m.type === APP ? m.from : -1);
+      }
+    } else if (m.term < this.term) {
+      // Tell a stale leader or pre-candidate about the newer term so it steps back.
+      if (m.type === APP) this.respond(APP_RESP, m, true);
+      else if (m.type === PRE_VOTE) this.respond(PRE_VOTE_RESP, m, true);
+      return;
+    }
+    switch (m.type) {
+      case PRE_VOTE:
+      case VOTE:
+        return this.handleVoteRequest(m);
+      case PRE_VOTE_RESP:
+        if (this.role === PRE_CANDIDATE) this.tally(m);
+        return;
+      case VOTE_RESP:
+        if (this.role === CANDIDATE) this.tally(m);
+        return;
+      case APP:
+        return this.handleAppend(m);
+      case APP_RESP:
+        if (this.role === LEADER) this.handleAppendResp(m);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Leader lease: with check-quorum on, a node that heard from a leader within the base timeout ignores votes. */
+  private inLease(now: number): boolean {
+    return this.cfg.checkQuorum && this.leader !== -1 && now - this.timerBaseUs < this.cfg.electionTimeoutUs;
+  }
+
+  private handleVoteRequest(m: Msg): void {
+    const pre = m.type === PRE_VOTE;
+    // Raft §5.4.1: grant only to a candidate whose log is at least as up-to-date as ours.
+    const upToDate = m.logTerm > this.lastTerm || (m.logTerm === this.lastTerm && m.index >= this.lastIndex);
+    const canVote =
+      this.cfg.doubleVote ||
+      this.votedFor === m.from ||
+      (this.votedFor === -1 && this.leader === -1) ||
+      (pre && m.term > this.term);
+    const grant = canVote && upToDate;
+    const r = makeMsg(pre ? PRE_VOTE_RESP : VOTE_RESP, this.index, m.from, grant ? m.term : this.term);
+    r.reject = !grant;
+    if (grant && !pre) {
+      this.votedFor = m.from;
+      this.timerBaseUs = this.host.nowUs;
+    }
+    this.host.send(r);
+  }
+
+  private tally(m: Msg): void {
+    if (m.type === PRE_VOTE_RESP && !m.reject && m.term !== this.term + 1) return; // a stale round
+    this.votes[m.from] = m.reject ? -1 : 1;
+    let granted = 0;
+    let rejected = 0;
+    for (let p = 0; p < this.n; p++) {
+      if (this.votes[p] === 1) granted++;
+      else if (this.votes[p] === -1) rejected++;
+    }
+    if (granted >= this.quorum) {
+      if (this.role === PRE_CANDIDATE) this.becomeCandidate();
+      else this.becomeLeader();
+    } else if (rejected > this.n - this.quorum) {
+      this.becomeFollower(this.term, -1);
+    }
+  }
+
+  private handleAppend(m: Msg): void {
+    const now = this.host.nowUs;
+    if (this.role !== FOLLOWER) this.becomeFollower(m.term, m.from);
+    this.leader = m.from;
+    this.timerBaseUs = now;
+    this.hbReceivedTick = true;
+    this.leaderLastIndex = m.lastIndex;
+    if (m.rttMs >= 0) this.hbLatencyMs = m.rttMs;
+    if (m.retry) this.retriesTick++;
+    if (m.index < this.commit) {
+      // Everything up to our commit index is already settled; report it as matched.
+      const r = this.respond(APP_RESP, m, false);
+      r.index = this.commit;
+      return;
+    }
+    if (m.index > this.lastIndex || this.logTerms[m.index] !== m.logTerm) {
+      const r = this.respond(APP_RESP, m, true);
+      r.index = m.index;
+      r.hint = this.conflictHint(Math.min(m.index - 1, this.lastIndex), m.logTerm);
+      return;
+    }
+    const terms = m.entryTerms;
+    const reqs = m.entryReqs;
+    const len = terms === null ? 0 : terms.length;
+    let k = 0;
+    for (; k < len; k++) {
+      const idx = m.index + 1 + k;
+      if (idx > this.lastIndex) break;
+      if (this.logTerms[idx] !== terms![k]) {
+        this.host.onTruncate(this, idx);
+        this.logTerms.length = idx;
+        this.logReqs.length = idx;
+        break;
+      }
+    }
+    for (; k < len; k++) {
+      this.logTerms.push(terms![k]!);
+      this.logReqs.push(reqs![k]!);
+    }
+    const newLast = m.index + len;
+    if (m.commit > this.commit) this.setCommit(Math.min(m.commit, newLast));
+    const r = makeMsg(APP_RESP, this.index, m.from, this.term);
+    r.index = newLast;
+    r.sentUs = m.sentUs;
+    if (len > 0) {
+      // Entries must be durable before they are acknowledged: the ack waits for the disk.
+      const ackUs = Math.max(now, this.diskBusyUntilUs) + this.fsyncUs;
+      this.diskBusyUntilUs = ackUs;
+      this.host.send(r, ackUs);
+    } else {
+      this.host.send(r);
+    }
+  }
+
+  /** etcd's findConflictByTerm: the largest index ≤ `index` whose term ≤ `term`, to skip a divergent tail in one probe. */
+  private conflictHint(index: number, term: number): number {
+    let i = index;
+    while (i > 0 && this.logTerms[i]! > term) i--;
+    return i;
+  }
+
+  private handleAppendResp(m: Msg): void {
+    const p = m.from;
+    if (m.sentUs >= 0) this.rttMs[p] = (this.host.nowUs - m.sentUs) / 1000;
+    if (m.reject) {
+      if (m.index <= this.match[p]!) return; // stale rejection
+      this.retriesTick++;
+      this.next[p] = Math.max(this.match[p]! + 1, Math.min(m.index, m.hint + 1));
+      this.sendAppend(p, true);
+      return;
+    }
+    if (m.index > this.match[p]!) {
+      this.match[p] = m.index;
+      this.maybeCommit();
+    }
+    if (this.next[p]! <= m.index) this.next[p] = m.index + 1;
+  }
+
+  private handleClientReq(m: Msg): void {
+    if (this.role !== LEADER) {
+      const r = makeMsg(CLIENT_RESP, this.index, m.from, this.term);
+      r.reject = true;
+      r.hint = this.leader;
+      r.reqIds = m.reqIds;
+      this.host.send(r);
+      return;
+    }
+    for (const req of m.reqIds!) this.appendLocal(req);
+    for (let p = 0; p < this.n; p++) if (p !== this.index) this.sendAppend(p, false);
+  }
+
+  // ---- leader replication ----------------------------------------------------------------------------
+
+  private appendLocal(req: number): void {
+    this.logTerms.push(this.term);
+    this.logReqs.push(req);
+    if (req !== 0) this.pendingClient.set(this.lastIndex, req);
+    // The leader's own write runs in parallel with replication (etcd does the same), so it counts at once.
+    this.match[this.index] = this.lastIndex;
+    if (this.quorum === 1) this.maybeCommit();
+  }
+
+  private bcastHeartbeat(): void {
+    this.lastHeartbeatUs = this.host.nowUs;
+    for (let p = 0; p < this.n; p++) {
+      if (p === this.index) continue;
+      // Heartbeats are AppendEntries from `next`; unacknowledged entries ride along as a resend.
+      const resend = this.next[p]! <= this.lastIndex;
+      if (resend) this.retriesTick++;
+      this.sendAppend(p, resend);
+    }
+  }
+
+  /** Sends entries from next[p] (possibly none) and advances next[p] optimistically (etcd's StateReplicate). */
+  private sendAppend(p: number, retry: boolean): void {
+    const prev = this.next[p]! - 1;
+    const last = Math.min(this.lastIndex, prev + this.cfg.maxEntriesPerAppend);
+    const m = makeMsg(APP, this.index, p, this.term);
+    m.index = prev;
+    m.logTerm = this.logTerms[prev]!;
+    if (last > prev) {
+      // Followers in step get the same range: slice once and share (receivers never mutate entries).
+      if (this.sliceFrom !== prev + 1 || this.sliceTo !== last + 1 || this.sliceTerm !== this.term || this.sliceLen !== this.logTerms.length) {
+        this.sliceFrom = prev + 1;
+        this.sliceTo = last + 1;
+        this.sliceTerm = this.term;
+        this.sliceLen = this.logTerms.length;
+        this.sliceTerms = this.logTerms.slice(prev + 1, last + 1);
+        this.sliceReqs = this.logReqs.slice(prev + 1, last + 1);
+      }
+      m.entryTerms = this.sliceTerms;
+      m.entryReqs = this.sliceReqs;
+    }
+    m.commit = this.commit;
+    m.sentUs = this.host.nowUs;
+    m.rttMs = this.rttMs[p]!;
+    m.lastIndex = this.lastIndex;
+    m.retry = retry;
+    this.next[p] = last + 1;
+    this.host.send(m);
+  }
+
+  /** Raft §5.3/§5.4.2: commit the largest index replicated on a quorum, if it is from the current term. */
+  private maybeCommit(): void {
+    const s = this.scratch;
+    s.set(this.match);
+    s[this.index] = this.lastIndex;
+    s.sort();
+    const candidate = s[this.n - this.quorum]!;
+    if (candidate > this.commit && this.logTerms[candidate] === this.term) {
+      const old = this.commit;
+      this.setCommit(candidate);
+      // Followers learn the new commit index from the next append or heartbeat, as in etcd.
+      this.host.onLeaderCommitted(this, old);
+    }
+  }
+
+  private setCommit(c: number): void {
+    const leader = this.role === LEADER;
+    let acked: number[] | null = null;
+    for (let i = this.commit + 1; i <= c; i++) {
+      this.host.onCommit(this, i);
+      if (leader) {
+        const req = this.pendingClient.get(i);
+        if (req !== undefined) {
+          this.pendingClient.delete(i);
+          (acked ??= []).push(req);
+        }
+      }
+    }
+    this.commit = c;
+    if (acked !== null) {
+      const r = makeMsg(CLIENT_RESP, this.index, this.n, this.term);
+      r.reqIds = acked;
+      r.hint = this.index;
+      this.host.send(r);
+    }
+  }
+
+  /** A deposed or crashed leader tells the client its pending requests may never commit, so it retries now. */
+  private abandonClients(): void {
+    if (this.pendingClient.size === 0 || !this.up) return;
+    const r = makeMsg(CLIENT_RESP, this.index, this.n, this.term);
+    r.reject = true;
+    r.reqIds = [...this.pendingClient.values()];
+    this.pendingClient.clear();
+    this.host.send(r);
+  }
+
+  private respond(type: number, m: Msg, reject: boolean): Msg {
+    const r = makeMsg(type, this.index, m.from, this.term);
+    r.reject = reject;
+    r.sentUs = m.sentUs;
+    this.host.send(r);
+    return r;
+  }
+
+  // ---- telemetry -------------------------------------------------------------------------------------
+
+  /** Replication gap as the schema defines it (follower: behind the leader's advertised last index; leader: worst follower lag). */
+  replicationGap(): number {
+    if (this.role === LEADER) {
+      let worst = 0;
+      for (let p = 0; p < this.n; p++) if (p !== this.index) worst = Math.max(worst, this.lastIndex - this.match[p]!);
+      return worst;
+    }
+    return Math.max(0, this.leaderLastIndex - this.lastIndex);
+  }
+
+  /** Heartbeat latency: follower: the leader's RTT echo; leader: the worst recent follower RTT. */
+  heartbeatLatency(): number {
+    if (this.role === LEADER) {
+      const since = this.host.nowUs - this.cfg.electionTimeoutUs;
+      let worst = -1;
+      for (let p = 0; p < this.n; p++) if (p !== this.index && this.lastHeardUs[p]! >= since) worst = Math.max(worst, this.rttMs[p]!);
+      if (worst >= 0) this.hbLatencyMs = worst;
+    }
+    return this.hbLatencyMs;
+  }
+}
