@@ -24,29 +24,48 @@ function makeArtifact(
   mkdirSync(join(dir, 'model'), { recursive: true });
   const weights = new Uint8Array(256).map((_, i) => (i * 7 + (o.fill ?? 1)) & 0xff);
   const sha = sha256Hex(weights);
+  const golden = '{"sequences":[]}\n';
   const manifest = {
     format: 'raft-ns-artifact', format_version: 1, name: o.name ?? 'raft-ns-default', version: o.version ?? '1.0.0',
-    tool_version: '0.1.0', created_at: '2026-11-25T00:00:00Z', seed: 42, tick_ms: 10,
+    tool_version: '0.1.0', created_at: '2026-11-25T00:00:00Z',
     architecture: { kind: 'lstm', units: 64, features: 4, feature_names: ['heartbeat_latency', 'log_replication_gap', 'rpc_retries', 'cpu_idle'],
       gate_order: 'ifgo', recurrent_activation: 'sigmoid', activation: 'tanh', state: 'carried',
       outputs: [{ name: 'log_gap_quantile', tau: 0.99 }, { name: 'leader_lost_logit' }], parameter_count: 17794 },
-    normalization: { transforms: ['log1p(x)'], mean: [1, 2, 3, 4], std: [1, 1, 1, 1], clip: 5 },
+    tick_ms: 10,
+    normalization: { transforms: ['a', 'b', 'c', 'd'], mean: [1, 2, 3, 4], std: [1, 1, 1, 1], clip: 5 },
     quantization: { scheme: 'int8-symmetric-per-output-channel', zero_point: 0 },
+    tensors: [{ name: 'lstm/bias', dtype: 'float32', shape: [64], offset: 0, byte_length: 256 }],
     weights_sha256: sha, weights_byte_length: weights.length,
     inputs: { dataset_sha256: 'a'.repeat(64), windows_sha256: 'b'.repeat(64), config_sha256: 'c'.repeat(64) },
+    seed: 42,
     training: { engine: 'fused', backend: 'cpu', epochs: 3, metrics: { val_pinball: 0.0123 } },
-    quantization_error: { max_abs_q: 0.004 },
+    quantization_error: { split: 'test', streams: 1, ticks: 8, method: 'test',
+      timeout_ms: { max: 0.5, p99: 0.4, mean: 0.1 }, p_leader_lost: { max: 0, p99: 0, mean: 0 }, log_gap_quantile: { max: 0, p99: 0, mean: 0 } },
+    files: { 'golden.json': sha256Hex(golden) },
   };
   writeFileSync(join(dir, 'weights.bin'), weights);
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  writeFileSync(join(dir, 'golden.json'), '{"sequences":[]}\n');
+  writeFileSync(join(dir, 'golden.json'), golden);
   writeFileSync(join(dir, 'ARTIFACT.md'), '# format\n');
   writeFileSync(join(dir, 'model', 'model.json'), '{}\n');
   const r = o.report ?? 'pass';
   if (r !== 'none') {
-    const report = { weights_sha256: r === 'other-weights' ? 'd'.repeat(64) : sha, passed: r !== 'fail', checks: [{ name: 'golden', passed: r !== 'fail', max_abs_err: 0 }] };
+    const ok = r !== 'fail';
+    const report = {
+      format: 'raft-ns-verification-report', format_version: 1, tool_version: '0.1.0', passed: ok,
+      weights_sha256: r === 'other-weights' ? 'd'.repeat(64) : sha,
+      artifact: { dir, name: manifest.name, version: manifest.version, manifest_sha256: 'e'.repeat(64), weights_sha256: sha },
+      rules: { source: 'embedded default', name: 'default', sha256: 'f'.repeat(64) },
+      windows: null,
+      config: { seed: 0, split_budget: 1, search_budget: 0, search_ticks: 1, require_proofs: false, heartbeat_interval_ms: 100, max_clamp_rate: 0.01,
+        rounding: { unit_roundoff: 1e-7, tiny: 1e-38 }, precision: 'int8' },
+      checks: [{ id: 'b-golden', name: 'golden vectors through the runtime engine', status: ok ? 'pass' : 'fail', passed: ok, figures: { max_abs_err: 0 } }],
+      proof: null,
+    };
+    expect(validateAgainst('verification-report', report).ok).toBe(true);
     writeFileSync(join(dir, 'verification-report.json'), `${JSON.stringify(report)}\n`);
   }
+  expect(validateAgainst('artifact-manifest', manifest).ok || o.name !== undefined || o.version !== undefined).toBe(true);
   return dir;
 }
 
@@ -195,6 +214,7 @@ describe('raft-ns publish', () => {
     expect(verifyManifestSignature(manifest, sig, pub)).toBe(true);
     expect(openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toBe(r.dir);
     const tampered = Buffer.from(manifest.toString('utf8').replace('"seed": 42', '"seed": 43'));
+    expect(tampered.equals(manifest)).toBe(false);
     expect(verifyManifestSignature(tampered, sig, pub)).toBe(false);
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(verifyManifestSignature(manifest, sig, other)).toBe(false);
@@ -202,6 +222,13 @@ describe('raft-ns publish', () => {
     expect((await publishArtifact(makeArtifact(join(root, 'a2')), { registryDir: registry, signKey: { pem, file: 'key.pem' } })).status).toBe('unchanged');
     const pem2 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(await code(publishArtifact(makeArtifact(join(root, 'a3')), { registryDir: registry, signKey: { pem: pem2, file: 'k2.pem' } }))).toBe('publish.immutable');
+  });
+
+  it('refuses an artifact whose golden vectors changed after export', async () => {
+    const art = makeArtifact(join(root, 'g'));
+    writeFileSync(join(art, 'golden.json'), '{"sequences":[0]}\n');
+    await expect(publishArtifact(art, { registryDir: registry })).rejects.toThrow(/golden\.json: sha256 .* differs from .*\/files/);
+    expect(existsSync(registry)).toBe(false);
   });
 
   it('detects a published file modified in place', async () => {

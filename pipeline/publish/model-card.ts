@@ -145,13 +145,16 @@ function fmt(v: Json): string {
 function checkRows(r: Record<string, Json>): Array<{ name: string; result: string; figures: string }> {
   const raw = Array.isArray(r.checks) ? r.checks : Array.isArray(r.results) ? r.results : [];
   return raw.map(obj).map((c, i) => {
-    const name = str(c.name ?? c.id ?? `check ${i + 1}`);
-    const result = typeof c.passed === 'boolean' ? (c.passed ? 'pass' : 'fail') : str(c.status ?? c.result);
-    const figures = Object.entries(c)
-      .filter(([k, v]) => !['name', 'id', 'passed', 'status', 'result'].includes(k) && (typeof v === 'number' || typeof v === 'string'))
-      .slice(0, 6)
+    const name = typeof c.id === 'string' && typeof c.name === 'string' ? `${c.id}: ${c.name}` : str(c.name ?? c.id ?? `check ${i + 1}`);
+    const result = typeof c.status === 'string' ? c.status : typeof c.passed === 'boolean' ? (c.passed ? 'pass' : 'fail') : str(c.result);
+    // verify nests its numbers under `figures`; flatter reports keep them beside the name.
+    const source = c.figures !== null && typeof c.figures === 'object' ? obj(c.figures) : c;
+    const figures = Object.entries(source)
+      .filter(([k, v]) => !['name', 'id', 'passed', 'status', 'result', 'reason'].includes(k) && (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'))
+      .slice(0, 8)
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(', ');
-    return { name, result, figures: figures.replace(/\|/g, '\\|') || '—' };
+    const why = typeof c.reason === 'string' && c.reason ? ` (${c.reason})` : '';
+    return { name, result: `${result}${why}`.replace(/\|/g, '\\|'), figures: figures.replace(/\|/g, '\\|') || '—' };
   });
 }

@@ -5,7 +5,8 @@
  * Guarantees:
  * - Verified only: the artifact's verification report must say `passed: true` for the exact sha256 of the
  *   weights.bin being published, and weights.bin must match the manifest's `weights_sha256`.
- * - Immutable: publishing a version that exists with different bytes is refused; the same bytes is a no-op.
+ * - Immutable: publishing a version that exists with different model bytes (manifest, weights, golden vectors,
+ *   ARTIFACT.md, model/) is refused; the same bytes is a no-op, even with a re-run (passing) verification report.
  * - Atomic: the version folder is built under a temporary name, then renamed; index.json (the commit point,
  *   see registry.ts) is replaced last by temp + rename. A failure before the index is replaced undoes the
  *   rename, so the registry is left as it was. A hard crash between the two renames leaves a folder the index
@@ -70,12 +71,13 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   }
   const manifestBytes = readFileSync(manifestPath);
   const manifest = parseJsonObject(manifestBytes, manifestPath, 'an artifact manifest');
-  validateIfSchema('artifact-manifest', manifest, manifestPath);
-  if (manifest.format !== undefined && manifest.format !== 'raft-ns-artifact') {
-    throw new RaftNsError('publish.bad-manifest', `publish: ${manifestPath} at /format: ${JSON.stringify(manifest.format)}; expected "raft-ns-artifact"`);
-  }
+  // Names first: they become paths, and their message is the one a user needs.
   const model = checkModelName(manifest.name, `${manifestPath} at /name`);
   const version = checkVersion(manifest.version, `${manifestPath} at /version`);
+  validateIfSchema('artifact-manifest', manifest, manifestPath);
+  if (manifest.format !== 'raft-ns-artifact') {
+    throw new RaftNsError('publish.bad-manifest', `publish: ${manifestPath} at /format: ${JSON.stringify(manifest.format)}; expected "raft-ns-artifact"`);
+  }
 
   const weights = readFileSync(join(artifactDir, 'weights.bin'));
   const weightsSha256 = sha256Hex(weights);
@@ -87,6 +89,19 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   }
   if (typeof manifest.weights_byte_length === 'number' && manifest.weights_byte_length !== weights.length) {
     throw new RaftNsError('publish.tampered', `publish: ${join(artifactDir, 'weights.bin')}: ${weights.length} bytes; ${manifestPath} /weights_byte_length says ${manifest.weights_byte_length}`);
+  }
+
+  // The manifest's `files` map pins the other files (golden vectors, ARTIFACT.md, model/): check them too.
+  const listed = manifest.files !== null && typeof manifest.files === 'object' ? (manifest.files as Record<string, unknown>) : {};
+  for (const [rel, want] of Object.entries(listed)) {
+    const p = join(artifactDir, ...rel.split('/'));
+    if (rel.split('/').includes('..') || !existsSync(p)) {
+      throw new RaftNsError('publish.missing-file', `publish: ${manifestPath} at /files: ${rel} is listed but ${p} is missing`);
+    }
+    const got = sha256Hex(readFileSync(p));
+    if (got !== want) {
+      throw new RaftNsError('publish.tampered', `publish: ${p}: sha256 ${got} differs from ${manifestPath} /files (${String(want)}); the file was modified after export`);
+    }
   }
 
   const reportPath = opts.reportPath ?? findReport(artifactDir);
@@ -144,8 +159,7 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   const index = readIndex(opts.registryDir);
   const existing = index.models[model]?.versions.find((v) => v.version === version);
   if (existing) {
-    const unsigned = (fs: RegistryFile[]): string => JSON.stringify(fs.filter((f) => f.path !== 'manifest.sig'));
-    if (unsigned(existing.files) !== unsigned(fileEntries)) {
+    if (identity(existing.files) !== identity(fileEntries)) {
       const differing = diffFiles(existing.files, fileEntries);
       throw new RaftNsError(
         'publish.immutable',
@@ -249,10 +263,21 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
+/**
+ * Files that are evidence about the model rather than the model: the verification report (it records where
+ * the artifact was verified), the model card generated from it, and the signature. A version's identity is
+ * every other file; re-publishing the same model with a fresh passing report is a no-op that keeps the first.
+ */
+const EVIDENCE = new Set([REPORT_FILE, 'MODEL_CARD.md', 'manifest.sig']);
+
+function identity(files: RegistryFile[]): string {
+  return JSON.stringify(files.filter((f) => !EVIDENCE.has(f.path)));
+}
+
 function diffFiles(a: RegistryFile[], b: RegistryFile[]): string {
   const m = new Map(a.map((f) => [f.path, f.sha256]));
   const names = new Set([...a.map((f) => f.path), ...b.map((f) => f.path)]);
-  const diff = [...names].filter((n) => n !== 'manifest.sig' && m.get(n) !== b.find((f) => f.path === n)?.sha256);
+  const diff = [...names].filter((n) => !EVIDENCE.has(n) && m.get(n) !== b.find((f) => f.path === n)?.sha256);
   return `${diff.join(', ')} differ`;
 }
 

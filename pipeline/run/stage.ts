@@ -39,6 +39,12 @@ export interface StageDone {
   figure: string;
   /** JSON facts recorded in the receipt and the run report. */
   summary?: Record<string, unknown>;
+  /**
+   * Set when the stage completed but its verdict is negative (verify found a failing check): its outputs
+   * and receipt are kept (the same inputs give the same verdict), yet it counts as failed and blocks
+   * what depends on it. The text is the one-line reason.
+   */
+  failed?: string;
 }
 
 export interface Stage {
@@ -132,7 +138,11 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
       const dir = join(opts.cacheDir, `${stage.name}-${key.slice(0, 16)}`);
       const receiptPath = join(dir, RECEIPT_FILE);
       if (stage.cache !== false && !opts.fresh && existsSync(receiptPath)) {
-        const receipt = JSON.parse(readFileSync(receiptPath, 'utf8')) as { key: string; output_sha256: string; figure: string; summary: Record<string, unknown> };
+        const receipt = JSON.parse(readFileSync(receiptPath, 'utf8')) as { key: string; output_sha256: string; figure: string; summary: Record<string, unknown>; failed?: string | null };
+        if (receipt.key === key && receipt.failed) {
+          end({ ...base, status: 'failed', key, dir, output_sha256: receipt.output_sha256, duration_ms: now() - t0, figure: receipt.figure, summary: receipt.summary, reason: `${receipt.failed} (cached verdict)` });
+          continue;
+        }
         if (receipt.key === key) {
           outputs.set(stage.name, { dir: join(dir, 'out'), sha256: receipt.output_sha256, summary: receipt.summary });
           end({ ...base, status: 'cached', key, dir, output_sha256: receipt.output_sha256, duration_ms: now() - t0, figure: receipt.figure, summary: receipt.summary });
@@ -145,9 +155,13 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
         mkdirSync(outDir, { recursive: true }); // a stage with nothing to write still gets an (empty) folder
         const outputSha256 = await treeSha256(outDir);
         const summary = result.summary ?? {};
-        writeFileAtomic(join(tmp, RECEIPT_FILE), jsonText({ stage: stage.name, key, tool_version: opts.toolVersion, config: stage.config ?? null, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.sha256])), output_sha256: outputSha256, figure: result.figure, summary }));
-        return { outputSha256, figure: result.figure, summary };
+        writeFileAtomic(join(tmp, RECEIPT_FILE), jsonText({ stage: stage.name, key, tool_version: opts.toolVersion, config: stage.config ?? null, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.sha256])), output_sha256: outputSha256, figure: result.figure, summary, failed: result.failed ?? null }));
+        return { outputSha256, figure: result.figure, summary, failed: result.failed };
       });
+      if (done.failed !== undefined) {
+        end({ ...base, status: 'failed', key, dir, output_sha256: done.outputSha256, duration_ms: now() - t0, figure: done.figure, summary: done.summary, reason: done.failed });
+        continue;
+      }
       outputs.set(stage.name, { dir: join(dir, 'out'), sha256: done.outputSha256, summary: done.summary });
       end({ ...base, status: 'ran', key, dir, output_sha256: done.outputSha256, duration_ms: now() - t0, figure: done.figure, summary: done.summary });
     } catch (err) {
