@@ -230,7 +230,8 @@ export function validateRules(value: unknown): RulesValidation {
     if (domains !== 1) bad('/rules', `expected exactly one input_domain rule, found ${domains}`);
     const absFloor = Math.max(...floors.map((r) => r.absolute_floor_ms));
     const ceiling = Math.min(...ceilings.map((r) => r.max_ms));
-    if (absFloor > ceiling) bad('/rules', `absolute floor ${absFloor} ms exceeds the ceiling ${ceiling} ms`);
+    // The runtime arms whole milliseconds (rounded up, then capped at ⌊ceiling⌋), so ⌊ceiling⌋ must be ≥ the floor.
+    if (absFloor > Math.floor(ceiling)) bad('/rules', `absolute floor ${absFloor} ms exceeds the ceiling ${ceiling} ms (rounded down to whole ms)`);
     rs.forEach((r, i) => {
       if (r.kind === 'conditional_floor' && r.min_ms > ceiling) bad(`/rules/${i}/min_ms`, `${r.min_ms} ms exceeds the ceiling ${ceiling} ms`);
     });
@@ -313,6 +314,13 @@ export class GuardrailTrace {
   readonly afterMs: Float64Array;
   readonly counts: Float64Array;
   conflict = false;
+  /**
+   * In/out value of `guardInPlace`. The per-tick path passes numbers through these fields, not through
+   * arguments and return values: V8 boxes a double that crosses a non-inlined call (one heap allocation),
+   * while a store into a double field is in place.
+   */
+  valueMs = Number.NaN;
+  floorMs = Number.NaN;
   constructor(ruleCount: number) {
     this.active = new Uint8Array(ruleCount);
     this.beforeMs = new Float64Array(ruleCount);
@@ -323,6 +331,13 @@ export class GuardrailTrace {
 
 /** The hard floor in this context: max over timing floors and active conditional floors (before the ceiling). */
 export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
+  const trace = new GuardrailTrace(0);
+  hardFloorInto(cr, ctx, trace);
+  return trace.floorMs;
+}
+
+/** hardFloorMs into `trace.floorMs` (allocation-free form). */
+export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: GuardrailTrace): void {
   let floor = cr.absoluteFloorMs;
   const rules = cr.rules;
   for (let i = 0; i < rules.length; i++) {
@@ -334,7 +349,7 @@ export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
       floor = r.min_ms;
     }
   }
-  return floor;
+  trace.floorMs = floor;
 }
 
 function conditionHolds(r: ConditionalFloorRule, ctx: GuardrailContext): boolean {
@@ -356,51 +371,59 @@ function conditionHolds(r: ConditionalFloorRule, ctx: GuardrailContext): boolean
  * so the invariant holds even then. Allocation-free.
  */
 export function applyGuardrails(cr: CompiledRules, proposalMs: number, ctx: GuardrailContext, trace: GuardrailTrace): number {
+  trace.valueMs = proposalMs;
+  guardInPlace(cr, ctx, trace);
+  return trace.valueMs;
+}
+
+/** applyGuardrails on `trace.valueMs` in place (the allocation-free form the runtime calls every tick). */
+export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: GuardrailTrace): void {
   const rules = cr.rules;
   const n = rules.length;
-  trace.active.fill(0);
+  const active = trace.active;
+  active.fill(0);
   trace.conflict = false;
+  const proposalMs = trace.valueMs;
   let v = Number.isFinite(proposalMs) ? proposalMs : cr.ceilingMs;
-  // 1. rate limit relative to the previous armed value
-  if (Number.isFinite(ctx.previousMs)) {
+  // Each phase computes a target `nv` for rule i and records the change inline (a helper taking and
+  // returning doubles would box them on every call).
+  for (let phase = 0; phase < 3; phase++) {
     for (let i = 0; i < n; i++) {
       const r = rules[i]!;
-      if (r.kind !== 'max_change_per_tick') continue;
-      const lo = ctx.previousMs - r.max_decrease_ms;
-      const hi = ctx.previousMs + r.max_increase_ms;
-      const nv = v < lo ? lo : v > hi ? hi : v;
-      if (nv !== v) v = mark(trace, i, v, nv);
-    }
-  }
-  // 2–3. floors
-  for (let i = 0; i < n; i++) {
-    const r = rules[i]!;
-    let f = -Infinity;
-    if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
-    else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
-    if (!(f <= v)) v = mark(trace, i, v, Number.isFinite(f) ? f : cr.ceilingMs); // NaN floor (bad context) → ceiling
-  }
-  // 4. ceilings
-  for (let i = 0; i < n; i++) {
-    const r = rules[i]!;
-    if (r.kind === 'ceiling' && v > r.max_ms) {
-      for (let j = 0; j < n; j++) if (trace.active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick') trace.conflict = true;
-      v = mark(trace, i, v, r.max_ms);
+      let nv = v;
+      if (phase === 0) {
+        // 1. rate limit relative to the previous armed value
+        if (r.kind !== 'max_change_per_tick' || !Number.isFinite(ctx.previousMs)) continue;
+        const lo = ctx.previousMs - r.max_decrease_ms;
+        const hi = ctx.previousMs + r.max_increase_ms;
+        nv = v < lo ? lo : v > hi ? hi : v;
+      } else if (phase === 1) {
+        // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
+        let f = -Infinity;
+        if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+        else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
+        else continue;
+        if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;
+      } else {
+        // 4. ceilings
+        if (r.kind !== 'ceiling' || !(v > r.max_ms)) continue;
+        for (let j = 0; j < n; j++) if (active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick') trace.conflict = true;
+        nv = r.max_ms;
+      }
+      if (nv !== v) {
+        if (active[i] === 0) {
+          active[i] = 1;
+          trace.beforeMs[i] = v;
+          trace.counts[i]! += 1;
+        }
+        trace.afterMs[i] = nv;
+        v = nv;
+      }
     }
   }
   // Belt and braces: the contract of this function is the interval, whatever the context held.
   if (!(v >= cr.absoluteFloorMs)) v = cr.absoluteFloorMs;
-  return v;
-}
-
-function mark(trace: GuardrailTrace, i: number, before: number, after: number): number {
-  if (trace.active[i] === 0) {
-    trace.active[i] = 1;
-    trace.beforeMs[i] = before;
-    trace.counts[i]! += 1;
-  }
-  trace.afterMs[i] = after;
-  return after;
+  trace.valueMs = v;
 }
 
 /** Reasons an input is refused (0 = inside the domain). */

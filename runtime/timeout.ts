@@ -7,7 +7,8 @@
  * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → the timeout to arm.
  *
  * Invariant: electionTimeoutMs() ∈ [rules.absoluteFloorMs, rules.ceilingMs] always, and neither method ever
- * throws. Whatever goes wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the
+ * throws. It is a whole number of milliseconds (the guarded value rounded up, capped at ⌊ceiling⌋): integers
+ * stay unboxed small integers in V8, so even the caller's side of the call allocates nothing. Whatever goes wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the
  * verified box), no artifact or a refused one, or a fault inside the engine — yields the static fallback
  * timeout for that tick and is counted in explain(). Steady state allocates nothing.
  */
@@ -16,7 +17,7 @@ import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
 import {
-  applyGuardrails, compileRules, GuardrailTrace, hardFloorMs, normalizedDomainViolation, rawDomainViolation, RAW_FIELDS,
+  compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolation, RAW_FIELDS,
   type CompiledRules, type GuardrailContext, type Role, type SafetyRules,
 } from './rules.js';
 
@@ -122,6 +123,7 @@ export class NeuroSymbolicTimeout {
   private readonly fallbackMs: number;
   private readonly modelError: string | null;
   private readonly lostThreshold: number;
+  private readonly ceilingIntMs: number;
 
   private readonly features = new FeatureState();
   private readonly state = new LstmState();
@@ -157,7 +159,8 @@ export class NeuroSymbolicTimeout {
     if (!(fb >= this.rules.absoluteFloorMs && fb <= this.rules.ceilingMs)) {
       throw new RangeError(`runtime: fallbackTimeoutMs ${fb} is outside the rules' bounds [${this.rules.absoluteFloorMs}, ${this.rules.ceilingMs}] ms`);
     }
-    this.fallbackMs = fb;
+    this.fallbackMs = Math.min(Math.ceil(fb), Math.floor(this.rules.ceilingMs));
+    this.ceilingIntMs = Math.floor(this.rules.ceilingMs);
     this.lostThreshold = options.lostThreshold ?? 0.8;
     let model: SharedModel | null = null;
     let err = options.modelError ?? null;
@@ -177,7 +180,7 @@ export class NeuroSymbolicTimeout {
     this.modelError = model ? null : (err ?? 'no artifact given');
     this.trace = new GuardrailTrace(this.rules.rules.length);
     this.rtt = new Float64Array(this.rules.rttWindowTicks).fill(Number.NaN);
-    this.timeoutMs = fb;
+    this.timeoutMs = this.fallbackMs;
     this.reason = model ? null : 'no-model';
     this.detail = this.modelError;
   }
@@ -260,7 +263,10 @@ export class NeuroSymbolicTimeout {
     const ctx = this.ctx;
     ctx.role = o.role;
     ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
-    ctx.worstRttMs = this.worstRtt();
+    let worst = 0;
+    const rtt = this.rtt;
+    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
+    ctx.worstRttMs = worst;
     ctx.clusterSize = o.clusterSize;
     ctx.peersReachable = o.peersReachable;
 
@@ -281,7 +287,9 @@ export class NeuroSymbolicTimeout {
     this.logit = l;
     // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
     let proposal = Math.exp(q);
-    const floor = hardFloorMs(this.rules, ctx);
+    const trace = this.trace;
+    hardFloorInto(this.rules, ctx, trace);
+    const floor = trace.floorMs;
     this.floorMs = floor;
     // DESIGN.md "The learning problem": drop toward the floor when the leader is probably gone AND the
     // silence already exceeds the usual gap (mean + 4·deviation). Linear in P above the threshold.
@@ -291,19 +299,15 @@ export class NeuroSymbolicTimeout {
       proposal = proposal - (proposal - floor) * s;
     }
     this.composedMs = proposal;
-    const t = applyGuardrails(this.rules, proposal, ctx, this.trace);
+    trace.valueMs = proposal;
+    guardInPlace(this.rules, ctx, trace);
+    const ceilMs = Math.ceil(trace.valueMs);
+    const t = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
     this.timeoutMs = t;
     ctx.previousMs = t;
     this.source = 'model';
     this.reason = null;
     this.detail = null;
-  }
-
-  private worstRtt(): number {
-    let w = 0;
-    const r = this.rtt;
-    for (let i = 0; i < r.length; i++) if (r[i]! > w) w = r[i]!; // NaN compares false: skipped
-    return w;
   }
 
   /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */

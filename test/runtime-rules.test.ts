@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { validateAgainst } from '../pipeline/schemas.js';
+import { DEFAULT_RULES } from '../runtime/default-rules.js';
+import {
+  applyGuardrails, compileRules, GuardrailTrace, hardFloorMs, normalizedDomainViolation, rawDomainViolation, validateRules,
+  type GuardrailContext, type SafetyRules,
+} from '../runtime/rules.js';
+
+const fileRules = JSON.parse(readFileSync(new URL('../rules/default.rules.json', import.meta.url), 'utf8')) as SafetyRules & { $schema?: string };
+const cr = compileRules(DEFAULT_RULES);
+const ctx = (over: Partial<GuardrailContext> = {}): GuardrailContext => ({
+  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, previousMs: Number.NaN, ...over,
+});
+const run = (proposal: number, c: GuardrailContext): { ms: number; active: string[]; trace: GuardrailTrace } => {
+  const trace = new GuardrailTrace(cr.rules.length);
+  const ms = applyGuardrails(cr, proposal, c, trace);
+  return { ms, active: cr.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id), trace };
+};
+const copy = (): SafetyRules => JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+
+describe('safety rules file', () => {
+  it('the embedded default equals rules/default.rules.json', () => {
+    const { $schema, ...rest } = fileRules;
+    void $schema;
+    expect(rest).toEqual(DEFAULT_RULES);
+  });
+
+  it('the default is valid for the JSON Schema and for the engine', () => {
+    expect(validateAgainst('safety-rules', fileRules)).toMatchObject({ ok: true });
+    expect(validateRules(DEFAULT_RULES).ok).toBe(true);
+    expect(cr.absoluteFloorMs).toBe(50);
+    expect(cr.ceilingMs).toBe(10_000);
+    expect(cr.staticFallbackMs).toBe(1000);
+  });
+
+  it('schema and engine both reject unknown kinds, unknown keys and bad numbers', () => {
+    const unknownKind = copy();
+    (unknownKind.rules[0] as unknown as { kind: string }).kind = 'wishful';
+    const extraKey = copy();
+    (extraKey.rules[1] as unknown as Record<string, unknown>).max_seconds = 3;
+    const negK = copy();
+    (negK.rules[0] as unknown as { k: number }).k = -1;
+    for (const bad of [unknownKind, extraKey, negK]) {
+      expect(validateAgainst('safety-rules', bad).ok).toBe(false);
+      expect(validateRules(bad).ok).toBe(false);
+    }
+    const r = validateRules(extraKey);
+    expect(r.ok || r.issues[0]).toMatchObject({ path: '/rules/1', message: 'unknown key "max_seconds"' });
+  });
+
+  it('the engine rejects what a schema cannot see: floor above ceiling, fallback outside bounds', () => {
+    const inverted = copy();
+    (inverted.rules[1] as unknown as { max_ms: number }).max_ms = 40;
+    const r = validateRules(inverted);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.message).join(' ')).toContain('absolute floor 50 ms exceeds the ceiling 40 ms');
+    const fb = copy();
+    fb.static_fallback_ms = 20_000;
+    expect(() => compileRules(fb, 'my.rules.json')).toThrow(/my\.rules\.json: invalid safety rules \(\/static_fallback_ms: 20000 ms is outside \[50, 10000\] ms\)/);
+  });
+});
+
+describe('guardrails (applyGuardrails)', () => {
+  it('Raft timing floor: timeout ≥ k × (heartbeat interval + worst RTT)', () => {
+    const r = run(120, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }));
+    expect(r.ms).toBe(260);
+    expect(r.active).toEqual(['raft-timing-floor']);
+    expect(hardFloorMs(cr, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }))).toBe(260);
+  });
+
+  it('absolute floor holds even with a zero heartbeat interval', () => {
+    expect(run(1, ctx({ heartbeatIntervalMs: 0, worstRttMs: 0 })).ms).toBe(50);
+  });
+
+  it('an in-bounds proposal passes untouched', () => {
+    const r = run(750, ctx());
+    expect(r.ms).toBe(750);
+    expect(r.active).toEqual([]);
+  });
+
+  it('pre-vote floor applies only to a pre-candidate with more than N/2 peers unreachable', () => {
+    const base = { heartbeatIntervalMs: 10, worstRttMs: 1 }; // timing floor 22 → absolute 50
+    expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 1 })).ms).toBe(150); // 3 of 4 unreachable
+    expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 2 })).ms).toBe(60); // 2 of 4: not more than half
+    expect(run(60, ctx({ ...base, role: 'follower', clusterSize: 5, peersReachable: 0 })).ms).toBe(60);
+    expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 0 })).active).toEqual(['prevote-partition-floor']);
+  });
+
+  it('maximum change per tick, asymmetric, relative to the previous armed timeout', () => {
+    expect(run(5000, ctx({ previousMs: 1000 })).ms).toBe(2000);
+    expect(run(300, ctx({ previousMs: 1000 })).ms).toBe(600);
+    expect(run(300, ctx({ previousMs: 1000 })).active).toEqual(['max-change-per-tick']);
+    expect(run(300, ctx()).ms).toBe(300); // first tick: nothing to compare with
+  });
+
+  it('the floors win over the rate limit; the ceiling wins over everything and a conflict is flagged', () => {
+    expect(run(100, ctx({ previousMs: 150, heartbeatIntervalMs: 100, worstRttMs: 50 })).ms).toBe(300);
+    const high = run(50_000, ctx({ previousMs: 9900 }));
+    expect(high.ms).toBe(10_000);
+    expect(high.trace.conflict).toBe(false);
+    const conflict = run(500, ctx({ heartbeatIntervalMs: 4000, worstRttMs: 2000 }));
+    expect(conflict.ms).toBe(10_000);
+    expect(conflict.trace.conflict).toBe(true);
+    expect(conflict.active).toEqual(['raft-timing-floor', 'ceiling']);
+  });
+
+  it('non-finite proposals and contexts still yield a value in [floor, ceiling]', () => {
+    for (const p of [Number.NaN, Infinity, -Infinity, -5, 0]) {
+      for (const c of [ctx(), ctx({ heartbeatIntervalMs: Number.NaN }), ctx({ worstRttMs: Infinity }), ctx({ previousMs: -Infinity })]) {
+        const ms = run(p, c).ms;
+        expect(ms).toBeGreaterThanOrEqual(50);
+        expect(ms).toBeLessThanOrEqual(10_000);
+      }
+    }
+  });
+
+  it('counts activations per rule across ticks', () => {
+    const trace = new GuardrailTrace(cr.rules.length);
+    for (let i = 0; i < 5; i++) applyGuardrails(cr, 10, ctx(), trace);
+    expect(trace.counts[0]).toBe(5);
+  });
+});
+
+describe('input domain', () => {
+  it('accepts typical signals and a null latency', () => {
+    expect(rawDomainViolation(cr, 12, 3, 0, 80, 100)).toBe(0);
+    expect(rawDomainViolation(cr, null, 3, 0, 80, 100)).toBe(0);
+  });
+  it('names the first field that is non-finite, negative or absurd', () => {
+    expect(rawDomainViolation(cr, Number.NaN, 3, 0, 80, 100)).toBe(1);
+    expect(rawDomainViolation(cr, 5, -1, 0, 80, 100)).toBe(2);
+    expect(rawDomainViolation(cr, 5, 1, Infinity, 80, 100)).toBe(3);
+    expect(rawDomainViolation(cr, 5, 1, 0, 101, 100)).toBe(4);
+    expect(rawDomainViolation(cr, 5, 1, 0, 50, 1e9)).toBe(5);
+  });
+  it('checks the normalized box', () => {
+    expect(normalizedDomainViolation(cr, [0, 0, 0, 0])).toBe(0);
+    expect(normalizedDomainViolation(cr, [0, 0, 5.5, 0])).toBe(3);
+  });
+});

@@ -1,0 +1,152 @@
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { artifactFromBytes } from '../runtime/artifact.js';
+import { makeSharedModel, NeuroSymbolicTimeout, type TimeoutObservation } from '../runtime/timeout.js';
+import { buildFixtureArtifact, prng } from './runtime-fixtures/artifact-writer.js';
+
+const fx = buildFixtureArtifact(7);
+const artifact = artifactFromBytes(JSON.stringify(fx.manifest), fx.weights);
+const shared = makeSharedModel(artifact, 'int8');
+
+const obs = (over: Partial<TimeoutObservation> = {}): TimeoutObservation => ({
+  nowMs: 0, tickMs: 100, role: 'follower', term: 3, leaderId: 'n1', heartbeatLatencyMs: 2, logReplicationGap: 0, rpcRetries: 0,
+  cpuIdlePct: 80, heartbeatReceived: true, clusterSize: 5, peersReachable: 4, heartbeatIntervalMs: 100, ...over,
+});
+
+/** Drives a policy over a steady trace: heartbeat every tick for `n` ticks. Returns the policy. */
+function steady(p: NeuroSymbolicTimeout, n: number, startMs = 0): number {
+  let t = startMs;
+  for (let i = 0; i < n; i++) p.observe(obs({ nowMs: (t += 100) }));
+  return t;
+}
+
+describe('NeuroSymbolicTimeout', () => {
+  it('follows exp(q) inside the bounds and explains itself', () => {
+    const p = new NeuroSymbolicTimeout({ model: shared });
+    steady(p, 20);
+    const e = p.explain();
+    expect(e.source).toBe('model');
+    expect(e.fallbackCount).toBe(0);
+    expect(e.rawProposalMs).toBeCloseTo(Math.exp(e.q), 6);
+    expect(e.pLeaderLost).toBeCloseTo(1 / (1 + Math.exp(-e.leaderLostLogit)), 12);
+    expect(e.model).toMatchObject({ name: 'fixture', precision: 'int8', weightsSha256: fx.manifest.weights_sha256 });
+    // with no rule active, the armed timeout is the (composed) proposal rounded up to whole ms
+    if (e.rules.length === 0) expect(p.electionTimeoutMs()).toBe(Math.ceil(e.composedMs));
+    expect(Number.isInteger(p.electionTimeoutMs())).toBe(true);
+    expect(p.electionTimeoutMs()).toBeGreaterThanOrEqual(e.hardFloorMs);
+    expect(p.electionTimeoutMs()).toBeLessThanOrEqual(10_000);
+  });
+
+  it('names the rule that changed the value and why', () => {
+    // A model biased to propose ~5 ms: the Raft timing floor must lift it to 2 × (100 + 2) = 204 ms.
+    const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
+    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(low.manifest), low.weights), precision: 'float32' });
+    steady(p, 5);
+    const e = p.explain();
+    expect(p.electionTimeoutMs()).toBe(204);
+    expect(e.rules.map((r) => r.id)).toContain('raft-timing-floor');
+    expect(e.rules.find((r) => r.id === 'raft-timing-floor')!.why).toMatch(/broadcastTime/);
+    expect(e.ruleActivationCounts['raft-timing-floor']).toBe(5);
+  });
+
+  it('drops toward the floor when P(leader_lost) is high and the silence exceeds the usual gap', () => {
+    // head bias for ℓ = +8 → P(lost) ≈ 1; q biased to ~3 s.
+    const a = buildFixtureArtifact(12, { qBias: Math.log(3000) });
+    a.float.headBias[1] = 8;
+    const m = JSON.parse(JSON.stringify(a.manifest)) as Record<string, any>;
+    const off = (m.tensors as Array<{ name: string; offset: number }>).find((t) => t.name === 'head/bias')!.offset;
+    const w = a.weights.slice();
+    new DataView(w.buffer).setFloat32(off + 4, 8, true);
+    m.weights_sha256 = artifactFromBytes(JSON.stringify(m), w, { skipHashCheck: true }).weightsSha256;
+    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(m), w), precision: 'float32' });
+    let t = steady(p, 30);
+    const before = p.electionTimeoutMs();
+    expect(p.explain().pLeaderLost).toBeGreaterThan(0.99);
+    for (let i = 0; i < 10; i++) p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null }));
+    const e = p.explain();
+    expect(e.silenceMs).toBe(1000);
+    expect(e.composedMs).toBeLessThan(e.rawProposalMs);
+    expect(p.electionTimeoutMs()).toBeLessThan(before);
+    expect(p.electionTimeoutMs()).toBeGreaterThanOrEqual(e.hardFloorMs);
+  });
+
+  it('falls back to the static timeout on invalid input, counted by reason, never throwing', () => {
+    const p = new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 1500 });
+    steady(p, 3);
+    const bad: Array<[Partial<TimeoutObservation>, string]> = [
+      [{ heartbeatLatencyMs: Number.NaN }, 'invalid-input'],
+      [{ cpuIdlePct: Infinity }, 'invalid-input'],
+      [{ rpcRetries: -1 }, 'invalid-input'],
+      [{ logReplicationGap: 5e12 }, 'outside-domain'],
+      [{ heartbeatLatencyMs: 3_600_000 }, 'outside-domain'],
+      [{ nowMs: Number.NaN }, 'invalid-input'],
+      [{ clusterSize: 0 }, 'invalid-input'],
+      [{ role: 'observer' as never }, 'invalid-input'],
+    ];
+    for (const [over, reason] of bad) {
+      expect(() => p.observe(obs(over))).not.toThrow();
+      expect(p.electionTimeoutMs()).toBe(1500);
+      expect(p.explain()).toMatchObject({ source: 'fallback', fallbackReason: reason });
+    }
+    expect(() => p.observe(null as never)).not.toThrow();
+    const hostile = obs();
+    Object.defineProperty(hostile, 'cpuIdlePct', { get: () => { throw new Error('boom'); } });
+    expect(() => p.observe(hostile)).not.toThrow();
+    const e = p.explain();
+    expect(e.fallbackCount).toBe(bad.length + 2);
+    expect(e.fallbackCounts['engine-fault']).toBe(1);
+    expect(e.fallbackDetail).toBeNull();
+    p.observe(obs({ nowMs: 10_000 }));
+    expect(p.explain().source).toBe('model');
+  });
+
+  it('without an artifact (missing or refused) it serves the fallback and says why', () => {
+    const p = new NeuroSymbolicTimeout({ model: null, modelError: 'runtime: weights.bin: sha256 mismatch' });
+    steady(p, 3);
+    expect(p.electionTimeoutMs()).toBe(1000);
+    expect(p.explain()).toMatchObject({ source: 'fallback', fallbackReason: 'no-model', fallbackCount: 3, fallbackDetail: 'runtime: weights.bin: sha256 mismatch' });
+  });
+
+  it('refuses a fallback timeout outside the rules at construction (configuration time)', () => {
+    expect(() => new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 20 })).toThrow(/fallbackTimeoutMs 20 is outside/);
+  });
+
+  it('allocates nothing per observe() in steady state (1M calls, heap watched)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const p = new NeuroSymbolicTimeout({ model: shared });
+    const o = obs();
+    const r = prng(5);
+    const lat = Float64Array.from({ length: 1024 }, () => r() * 20);
+    drive(p, o, lat, 0, 200_000); // warm up: let the optimizing compiler settle
+    gc();
+    let gcs = 0;
+    const po = new PerformanceObserver((list) => void (gcs += list.getEntries().length));
+    po.observe({ entryTypes: ['gc'] });
+    const before = process.memoryUsage().heapUsed;
+    const sum = drive(p, o, lat, 200_000, 1_000_000);
+    const grownBytes = process.memoryUsage().heapUsed - before;
+    po.disconnect();
+    expect(sum).toBeGreaterThan(0);
+    expect(p.explain().fallbackCount).toBe(0);
+    // 1M calls allocating even 16 bytes each would grow the heap by 16 MB and trigger scavenges.
+    expect(grownBytes).toBeLessThan(1_000_000);
+    expect(gcs).toBeLessThanOrEqual(1);
+  });
+});
+
+/** The steady-state loop of a Raft node: one observation object updated in place, locals only (no closures). */
+function drive(p: NeuroSymbolicTimeout, o: TimeoutObservation, lat: Float64Array, from: number, n: number): number {
+  let sum = 0;
+  for (let i = from; i < from + n; i++) {
+    o.nowMs = i * 100;
+    o.heartbeatLatencyMs = lat[i & 1023]!;
+    o.heartbeatReceived = (i & 7) !== 0;
+    o.rpcRetries = i & 3;
+    p.observe(o);
+    sum += p.electionTimeoutMs();
+  }
+  return sum;
+}
