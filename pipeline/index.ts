@@ -19,3 +19,4 @@ export { inspectDataset, formatManifest } from './dataset/inspect.js';
 export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';
 export { verifyArtifact, writeVerification, proveRules, type VerificationReport, type VerifyOptions } from './verify/index.js';
+export { createFusedEngine, type FusedEngineOptions } from './train/fused/index.js';
