@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { RaftNsError } from '../util/errors.js';
+import { flatString } from './arrow-io.js';
 
 /** Shortest key accepted: an HMAC key much shorter than the hash output invites brute force. */
 export const MIN_KEY_BYTES = 16;
@@ -38,7 +39,7 @@ export function makeAnonymizer(key: Uint8Array): Anonymizer {
       if (p === undefined) {
         p = `${prefix}${createHmac('sha256', key).update(`${domain}:${id}`).digest('hex').slice(0, PSEUDONYM_HEX)}`;
         if (cache.size >= 1_000_000) cache.clear(); // bounded memory even for absurd id cardinalities
-        cache.set(id, p);
+        cache.set(flatString(id), p);
       }
       return p;
     };

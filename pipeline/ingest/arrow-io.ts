@@ -159,6 +159,8 @@ class Utf8Cache {
     const parts: Uint8Array[] = new Array(n);
     let bytes = 0;
     let nulls = 0;
+    let lastS: string | null = null;
+    let lastB: Uint8Array | null = null;
     for (let i = 0; i < n; i++) {
       const s = values[i];
       if (s === null || s === undefined) {
@@ -166,11 +168,17 @@ class Utf8Cache {
         offsets[i + 1] = bytes;
         continue;
       }
-      let b = this.cache.get(s);
-      if (!b) {
-        b = this.encoder.encode(s);
-        if (this.cache.size > 100_000) this.cache.clear(); // bounded memory for high-cardinality columns
-        this.cache.set(s, b);
+      let b: Uint8Array | undefined;
+      if (s === lastS) b = lastB!;
+      else {
+        b = this.cache.get(s);
+        if (!b) {
+          b = this.encoder.encode(s);
+          if (this.cache.size > 100_000) this.cache.clear(); // bounded memory for high-cardinality columns
+          this.cache.set(s, b);
+        }
+        lastS = s;
+        lastB = b;
       }
       parts[i] = b;
       bytes += b.length;
@@ -293,8 +301,9 @@ function getValue(data: Data, i: number): unknown {
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Decodes a Utf8 column, reusing the string of identical byte runs (ids repeat across rows), so the
- * TextDecoder runs once per distinct value per batch rather than once per row.
+ * Decodes a Utf8 column so that identical values share one string object per batch: ids repeat across
+ * rows, and a shared object keeps its cached hash, which makes the Map lookups downstream (time order,
+ * pseudonyms, distinct counts) cheap. A row equal to the previous row skips hashing altogether.
  */
 function decodeUtf8Column(data: Data): string[] {
   const n = data.length;
@@ -304,9 +313,19 @@ function decodeUtf8Column(data: Data): string[] {
   const big = offsets instanceof BigInt64Array;
   const out: string[] = new Array(n);
   const cache = new Map<number, Array<{ start: number; end: number; s: string }>>();
+  let prevStart = 0;
+  let prevEnd = -1;
   for (let i = 0; i < n; i++) {
     const start = big ? Number(offsets[off + i]) : (offsets[off + i] as number);
     const end = big ? Number(offsets[off + i + 1]) : (offsets[off + i + 1] as number);
+    if (i > 0 && end - start === prevEnd - prevStart && bytesEqual(bytes, prevStart, start, end - start)) {
+      out[i] = out[i - 1]!;
+      prevStart = start;
+      prevEnd = end;
+      continue;
+    }
+    prevStart = start;
+    prevEnd = end;
     let h = 0x811c9dc5 ^ (end - start);
     for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     let bucket = cache.get(h);
@@ -329,6 +348,14 @@ function decodeUtf8Column(data: Data): string[] {
     out[i] = s;
   }
   return out;
+}
+
+/**
+ * A copy of `s` that does not keep a larger parent string alive (V8 slices and splits share their
+ * parent's storage); used for the few values kept as map keys across batches.
+ */
+export function flatString(s: string): string {
+  return s.length === 0 ? '' : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 function bytesEqual(b: Uint8Array, a0: number, b0: number, len: number): boolean {

@@ -10,10 +10,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
-import { jsonText, sha256File, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
+import { jsonText, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
+import { FileHasher } from './hasher.js';
 import { IDENTITY, PSEUDONYM_FORMAT, makeAnonymizer, type Anonymizer } from './anonymize.js';
-import { MAX_BATCH_ROWS, PartBatchBuilder, partColumnsForManifest } from './arrow-io.js';
+import { MAX_BATCH_ROWS, PartBatchBuilder, flatString, partColumnsForManifest } from './arrow-io.js';
 import { openArrow, openParquet } from './columnar.js';
 import {
   MANIFEST_FILE, QUARANTINE_FILE, type ColumnStat, type DatasetManifest, type PartEntry, type SourceEntry,
@@ -85,14 +86,17 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
 
   return writeDirAtomic('ingest', options.out, options.force ?? false, async (tmp) => {
-    const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows);
+    const hasher = new FileHasher();
+    const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows, hasher);
     const sources: SourceEntry[] = [];
+    const sourceHashes: Array<Promise<string>> = [];
     let bytesBefore = 0;
     try {
       for (let s = 0; s < files.length; s++) {
         const file = files[s]!;
         const ctx: SourceContext = { file, allowExtraColumns: options.allowExtraColumns ?? false, batchRows };
         const opened = await openSource(file, ctx);
+        sourceHashes.push(hasher.hash(file));
         const before = { rows: run.rowsRead, invalid: run.invalid.count };
         for await (const raw of opened.batches) {
           run.consume(raw, s, file, opened);
@@ -100,15 +104,19 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
         }
         bytesBefore += sizes[s]!;
         const entry: SourceEntry = {
-          file: basename(file), format: opened.format, sha256: await sha256File(file), byte_length: sizes[s]!,
+          file: basename(file), format: opened.format, sha256: '', byte_length: sizes[s]!,
           row_count: run.rowsRead - before.rows, invalid_row_count: run.invalid.count - before.invalid,
         };
         if (opened.extraColumns.length > 0) entry.extra_columns_dropped = [...opened.extraColumns];
         sources.push(entry);
       }
       run.finishPart();
+      const hashes = await Promise.all([...sourceHashes, ...run.partHashes]);
+      sources.forEach((e, i) => (e.sha256 = hashes[i]!));
+      run.parts.forEach((p, i) => (p.sha256 = hashes[sources.length + i]!));
     } finally {
       run.closeFiles();
+      await hasher.close();
     }
     if (run.rowsWritten === 0) {
       throw new RaftNsError('ingest.no-valid-rows', `ingest: no valid rows in ${files.join(', ')} (${run.invalid.count} refused); nothing written`);
@@ -190,6 +198,8 @@ class IngestRun {
   /** raw cluster id → raw node id → state (raw ids live only in memory, never in output). */
   readonly streams = new Map<string, Map<string, StreamState>>();
   readonly parts: PartEntry[] = [];
+  /** sha256 of each closed part, computed on the hasher's worker thread. */
+  readonly partHashes: Array<Promise<string>> = [];
   readonly quarantineHash: Hash = createHash('sha256');
   private readonly deltaCounts = new Map<number, number>();
   /** `<file> line` / `<file> row` per input, for naming the earlier row in time-order messages. */
@@ -210,6 +220,7 @@ class IngestRun {
     private readonly onInvalid: 'fail' | 'quarantine',
     batchRows: number,
     private readonly partRows: number,
+    private readonly hasher: FileHasher,
   ) {
     this.builder = new PartBatchBuilder(batchRows);
     if (onInvalid === 'quarantine') this.quarantineFd = openSync(join(dir, QUARANTINE_FILE), 'w');
@@ -248,7 +259,7 @@ class IngestRun {
       const cluster = cCluster![i] as string;
       const node = cNode![i] as string;
       let byNode = this.streams.get(cluster);
-      if (!byNode) this.streams.set(cluster, (byNode = new Map()));
+      if (!byNode) this.streams.set(flatString(cluster), (byNode = new Map()));
       const st = byNode.get(node);
       const pos = raw.positionOf(i);
       if (st) {
@@ -265,7 +276,7 @@ class IngestRun {
         st.lastSource = sourceIndex;
         st.lastPos = pos;
       } else {
-        byNode.set(node, { lastTs: ts, lastSource: sourceIndex, lastPos: pos, deltasSampled: 0 });
+        byNode.set(flatString(node), { lastTs: ts, lastSource: sourceIndex, lastPos: pos, deltasSampled: 0 });
         this.streamCount++;
       }
       const term = cTerm![i] as number;
@@ -314,6 +325,7 @@ class IngestRun {
     this.flushBatch();
     if (this.part) {
       this.parts.push(this.part.close());
+      this.partHashes.push(this.hasher.hash(join(this.dir, this.part.file)));
       this.part = null;
     }
   }
@@ -427,7 +439,6 @@ class PartWriter {
   rows = 0;
   private batches = 0;
   private readonly fd: number;
-  private readonly hash = createHash('sha256');
   private bytes = 0;
   private readonly writer = new RecordBatchFileWriter();
   readonly file: string;
@@ -435,7 +446,7 @@ class PartWriter {
   constructor(dir: string, index: number) {
     this.file = `part-${String(index).padStart(5, '0')}.arrow`;
     this.fd = openSync(join(dir, this.file), 'w');
-    const sink = new FileSink(this.fd, this.hash, (n) => (this.bytes += n));
+    const sink = new FileSink(this.fd, (n) => (this.bytes += n));
     this.writer.reset(sink as unknown as AsyncByteQueue);
   }
 
@@ -448,7 +459,7 @@ class PartWriter {
   close(): PartEntry {
     this.writer.finish();
     closeSync(this.fd);
-    return { file: this.file, sha256: this.hash.digest('hex'), byte_length: this.bytes, row_count: this.rows, batch_count: this.batches };
+    return { file: this.file, sha256: '', byte_length: this.bytes, row_count: this.rows, batch_count: this.batches };
   }
 
   abort(): void {
@@ -461,7 +472,7 @@ class PartWriter {
 }
 
 class FileSink extends AsyncByteQueue {
-  constructor(private readonly fd: number, private readonly hash: Hash, private readonly count: (n: number) => void) {
+  constructor(private readonly fd: number, private readonly count: (n: number) => void) {
     super();
   }
 
@@ -469,7 +480,6 @@ class FileSink extends AsyncByteQueue {
     const b = value as Uint8Array;
     if (b.byteLength === 0) return;
     writeSync(this.fd, b);
-    this.hash.update(b);
     this.count(b.byteLength);
   }
 }
