@@ -6,9 +6,12 @@ type Bench = (args: string[]) => Promise<void>;
 
 // One entry per benchmark: name → lazy import, so one bench's heavy deps never load for another.
 const benches: Record<string, () => Promise<{ run: Bench }>> = {
+  ingest: () => import('./ingest.js'),
   window: () => import('./window.js'),
   train: () => import('./train.js'),
   'train-fused': () => import('./train-fused.js'),
+  verify: () => import('./verify.js'),
+  sim: () => import('./sim.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
