@@ -111,3 +111,66 @@ describe('one-step IBP over a sub-box of inputs and random states inside the inv
     expect(bad).toBe(0);
   });
 });
+
+describe('soundness against the runtime engine itself (float32 state, packed kernel)', () => {
+  it('every output of runtime LstmModel on random in-box sequences lies inside the IBP bounds of the same int8 weights', async () => {
+    const { LstmModel } = await import('../runtime/engine.js');
+    const { netOf } = await import('../pipeline/verify/verify.js');
+    const src = netDequantized(randomNet(77, 64, 4, 1.5));
+    const f32 = (a: Float64Array): Float32Array => Float32Array.from(a);
+    const params = { kernel: f32(src.W), recurrentKernel: f32(src.U), bias: f32(src.b), headKernel: f32(src.Wd), headBias: f32(src.bd) };
+    const { net } = netOf(params);
+    const inv = invariantBox(net, clipBox());
+    const y = stepBounds(net, inv.box, clipBox()).y;
+    const model = LstmModel.fromDense(params);
+    const rng = makeRng(13);
+    let outside = 0;
+    let n = 0;
+    for (let s = 0; s < 30; s++) {
+      const xs = new Float64Array(200 * 4);
+      let x = [0, 0, 0, 0];
+      for (let t = 0; t < 200; t++) {
+        if (t % 20 === 0) x = x.map(() => (rng() < 0.4 ? (rng() < 0.5 ? -5 : 5) : rng() * 10 - 5));
+        xs.set(x, t * 4);
+      }
+      const out = model.forward(xs);
+      for (let t = 0; t < 200; t++) {
+        n++;
+        if (out[2 * t]! < y[0].lo || out[2 * t]! > y[0].hi || out[2 * t + 1]! < y[1].lo || out[2 * t + 1]! > y[1].hi) outside++;
+      }
+    }
+    expect(n).toBe(6000);
+    expect(outside).toBe(0);
+  });
+});
+
+describe('outward rounding is enough at point boxes (where rounding is all there is)', () => {
+  it('a point-box step from the runtime state contains the runtime engine next state and outputs, tick after tick', async () => {
+    const { LstmModel, LstmState } = await import('../runtime/engine.js');
+    const { netOf } = await import('../pipeline/verify/verify.js');
+    const src = netDequantized(randomNet(78, 64, 4, 2));
+    const f32 = (a: Float64Array): Float32Array => Float32Array.from(a);
+    const params = { kernel: f32(src.W), recurrentKernel: f32(src.U), bias: f32(src.b), headKernel: f32(src.Wd), headBias: f32(src.bd) };
+    const { net } = netOf(params);
+    const model = LstmModel.fromDense(params);
+    const st = new LstmState();
+    const rng = makeRng(14);
+    const y = new Float64Array(2);
+    let bad = 0;
+    let maxWidth = 0;
+    for (let t = 0; t < 600; t++) {
+      const x = [0, 1, 2, 3].map(() => rng() * 10 - 5);
+      const box = { h: makeBox(st.h, st.h), c: makeBox(st.c, st.c) };
+      const b = stepBounds(net, box, makeBox(x, x));
+      model.step(st, x, y);
+      if (y[0]! < b.y[0].lo || y[0]! > b.y[0].hi || y[1]! < b.y[1].lo || y[1]! > b.y[1].hi) bad++;
+      for (let u = 0; u < 64; u++) {
+        if (st.h[u]! < b.h[u]!.lo || st.h[u]! > b.h[u]!.hi || st.c[u]! < b.c[u]!.lo || st.c[u]! > b.c[u]!.hi) bad++;
+      }
+      maxWidth = Math.max(maxWidth, b.y[0].hi - b.y[0].lo);
+    }
+    expect(bad).toBe(0);
+    // ...and the slack is rounding-sized, not a blanket widening.
+    expect(maxWidth).toBeLessThan(1e-3);
+  });
+});

@@ -38,6 +38,9 @@ export interface RoundingModel {
 /** Default: sound whether the runtime works in float32 or float64, and whatever its summation order. */
 export const DEFAULT_ROUNDING: RoundingModel = { u: 2 ** -24, tiny: 1e-30 };
 
+/** Our own arithmetic (float64, round to nearest). */
+const F64_ROUNDING: RoundingModel = { u: 2 ** -53, tiny: 0 };
+
 const EPS = 2 ** -52;
 
 /**
@@ -163,22 +166,22 @@ export function dotBias(
   for (let i = 0; i < n; i++) {
     const wi = w[offset + i * stride]!;
     if (wi === 0) continue;
-    const xl = lo[i]!;
-    const xh = hi[i]!;
-    const a = mulPoint(xl, wi);
-    const b = mulPoint(xh, wi);
-    // Each product and each partial sum pushed outward one ulp: sLo/sHi bound the exact real sum.
+    const a = mulPoint(lo[i]!, wi);
+    const b = mulPoint(hi[i]!, wi);
     if (wi > 0) {
-      sLo = nextDown(sLo + nextDown(a));
-      sHi = nextUp(sHi + nextUp(b));
+      sLo += a;
+      sHi += b;
     } else {
-      sLo = nextDown(sLo + nextDown(b));
-      sHi = nextUp(sHi + nextUp(a));
+      sLo += b;
+      sHi += a;
     }
-    absSum = nextUp(absSum + nextUp(Math.max(Math.abs(a), Math.abs(b))));
+    absSum += Math.max(Math.abs(a), Math.abs(b));
   }
-  // n products + the bias: n+1 terms; +1 for the final store.
-  const err = nextUp(gamma(n + 2, r) * absSum + r.tiny);
+  // Our own sums are float64 sums of float64 products too, so the same bound covers them: the exact sum of
+  // the extreme products lies within γ64·Σ|p| of sLo / sHi, and the runtime's value within γ_r·Σ|p| of
+  // that; Σ|p| itself is known to within a factor (1 + γ64). n products + the bias, +1 for the final store.
+  const g64 = gamma(n + 2, F64_ROUNDING);
+  const err = nextUp(nextUp((gamma(n + 2, r) + g64) * nextUp(absSum * (1 + 2 * g64))) + r.tiny);
   return { lo: nextDown(sLo - err), hi: nextUp(sHi + err) };
 }
 

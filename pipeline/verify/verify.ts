@@ -36,6 +36,8 @@ export const REPORT_FORMAT = 'raft-ns-verification-report';
 export const REPORT_FILE = 'verification-report.json';
 export const SUMMARY_FILE = 'verification-summary.md';
 
+export type { WindowsInput } from './data-checks.js';
+
 export type CheckStatus = 'pass' | 'fail' | 'not-run';
 
 export interface CheckResult {
@@ -54,6 +56,8 @@ export interface VerifyOptions {
   rulesPath?: string;
   /** Windows folder (held-out split for checks c, d, f). */
   windowsDir?: string;
+  /** Already-loaded windows instead of a folder (tests, `raft-ns run`); `dir` is only a label then. */
+  windows?: WindowsInput;
   /** Check e: leaves per claim, sequences per counterexample search, their length, seed. */
   prove?: Partial<ProveOptions>;
   /** Fail check e on any gating claim left unproved (default: only refutations fail). */
@@ -106,7 +110,7 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
   const notRun = (id: CheckResult['id'], name: string, reason: string): CheckResult => ({ id, name, status: 'not-run', reason, figures: {} });
 
   // The held-out windows (c, d, f): read through the window stage's reader when given.
-  const windows = opts.windowsDir ? await loadWindows(opts.windowsDir) : null;
+  const windows = opts.windows ?? (opts.windowsDir ? await loadWindows(opts.windowsDir) : null);
 
   let proof: ProveResult | null = null;
   if (!art) {
