@@ -10,6 +10,8 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   window: () => import('./window.js'),
   train: () => import('./train.js'),
   'train-fused': () => import('./train-fused.js'),
+  verify: () => import('./verify.js'),
+  sim: () => import('./sim.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);
