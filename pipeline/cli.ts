@@ -14,6 +14,7 @@ import { register as registerWindow } from './window/command.js';
 import { register as registerTrain } from './train/command.js';
 import { register as registerQuantize } from './quantize/command.js';
 import { register as registerVerify } from './verify/command.js';
+import { register as registerInfer } from './infer/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerRun,
@@ -24,6 +25,7 @@ const stages: Array<(program: Command) => void> = [
   registerTrain,
   registerQuantize,
   registerVerify,
+  registerInfer,
 ];
 
 export function makeProgram(): Command {

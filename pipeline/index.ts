@@ -20,3 +20,4 @@ export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';
 export { verifyArtifact, writeVerification, proveRules, type VerificationReport, type VerifyOptions } from './verify/index.js';
 export { createFusedEngine, type FusedEngineOptions } from './train/fused/index.js';
+export { infer, formatInferReport, type InferOptions, type InferReport } from './infer/infer.js';

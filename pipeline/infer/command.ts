@@ -1,0 +1,31 @@
+/** `raft-ns infer <artifact> [--trace <dataset dir|telemetry file>]`: parses options, calls `infer`, prints the report. */
+import type { Command } from 'commander';
+import { RaftNsError } from '../util/errors.js';
+import { jsonText, writeFileAtomic } from '../util/fs.js';
+import { formatInferReport, infer } from './infer.js';
+
+export function register(program: Command): void {
+  program
+    .command('infer')
+    .description('inference smoke test: check the golden vectors, replay a trace through the runtime, print timeouts (min/median/p99/max), fallbacks and rule activations')
+    .argument('<artifact>', 'artifact folder (manifest.json, weights.bin, golden.json)')
+    .option('--trace <path>', 'dataset folder (output of ingest) or a telemetry file (CSV, NDJSON, Arrow, Parquet)')
+    .option('--rules <file>', 'safety-rules file (default: the embedded default rules)')
+    .option('--precision <p>', 'int8 | float32', 'int8')
+    .option('--heartbeat-interval-ms <ms>', 'leader heartbeat interval of the traced cluster', '100')
+    .option('--report <file>', 'also write the report as JSON')
+    .action(async (artifact: string, o: { trace?: string; rules?: string; precision: string; heartbeatIntervalMs: string; report?: string }) => {
+      if (o.precision !== 'int8' && o.precision !== 'float32') throw new RaftNsError('infer.option', `infer: --precision ${o.precision}: expected int8 or float32`);
+      const hb = Number(o.heartbeatIntervalMs);
+      if (!(hb > 0 && Number.isFinite(hb))) throw new RaftNsError('infer.option', `infer: --heartbeat-interval-ms ${o.heartbeatIntervalMs}: expected a positive number`);
+      const report = await infer(artifact, {
+        precision: o.precision,
+        heartbeatIntervalMs: hb,
+        ...(o.trace !== undefined ? { tracePath: o.trace } : {}),
+        ...(o.rules !== undefined ? { rulesPath: o.rules } : {}),
+      });
+      process.stdout.write(formatInferReport(report));
+      if (o.report !== undefined) writeFileAtomic(o.report, jsonText(report));
+      if (!report.ok) throw new RaftNsError('infer.failed', `infer: ${artifact}: ${report.failures.join('; ')}`);
+    });
+}
