@@ -7,14 +7,14 @@ import { quantize } from './quantize.js';
 export function register(program: Command): void {
   program
     .command('quantize')
-    .description('Quantize a training run to int8 (symmetric, per output channel) and write the artifact folder (manifest, weights, golden vectors, ARTIFACT.md, tfjs model).')
+    .description('quantize a training run to int8 (symmetric, per output channel) into an artifact folder (manifest, weights, golden vectors, ARTIFACT.md, tfjs model)')
     .requiredOption('--run <dir>', 'run folder (output of `raft-ns train`)')
     .requiredOption('--out <dir>', 'artifact folder to create')
     .option('--name <name>', 'model name', 'raft-ns-timeout')
-    .option('--version <semver>', 'model version', '0.1.0')
+    .option('--model-version <semver>', 'model version (semver); named so because --version prints the tool version', '0.1.0')
     .option('--force', 'replace an existing --out folder')
-    .action(async (o: { run: string; out: string; name: string; version: string; force?: boolean }) => {
-      const { manifest } = await quantize(o.run, { outDir: o.out, name: o.name, version: o.version, force: o.force ?? false, createdAt: new Date().toISOString() });
+    .action(async (o: { run: string; out: string; name: string; modelVersion: string; force?: boolean }) => {
+      const { manifest } = await quantize(o.run, { outDir: o.out, name: o.name, version: o.modelVersion, force: o.force ?? false, createdAt: new Date().toISOString() });
       const e = manifest.quantization_error;
       process.stdout.write(
         `quantize: int8 vs float on ${e.ticks} test ticks (${e.streams} streams): |Δ timeout| max ${e.timeout_ms.max.toFixed(3)} ms, p99 ${e.timeout_ms.p99.toFixed(3)} ms; ` +

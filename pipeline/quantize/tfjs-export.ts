@@ -18,6 +18,9 @@ export function makeLayersModel(params: Float32Array): tf.LayersModel {
     activation: 'tanh',
     recurrentActivation: 'sigmoid',
     returnSequences: true,
+    // The trained weights are set below; cheap initializers avoid tfjs's slow orthogonal default.
+    kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros',
   }));
   model.add(tf.layers.dense({ name: 'head', units: OUTPUTS }));
   model.setWeights(PARAM_LAYOUT.map((t) => tf.tensor(params.slice(t.offset, t.offset + t.size), t.shape, 'float32')));

@@ -13,7 +13,7 @@ import { train, type TrainInput } from './train.js';
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Train the 17,794-parameter timeout LSTM on a windows folder; writes runs/<id> (weights, metrics, checkpoints, run-manifest.json).')
+    .description('train the 17,794-parameter timeout LSTM on a windows folder into a run folder (weights, metrics, checkpoints, run-manifest.json)')
     .requiredOption('--windows <dir>', 'windows folder (output of `raft-ns window`)')
     .requiredOption('--out <dir>', 'run folder, e.g. runs/r1')
     .option('--config <file>', 'JSON config (schemas/train-config.schema.json); unknown keys are errors')
