@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   train: () => import('./train.js'),
   'train-fused': () => import('./train-fused.js'),
   verify: () => import('./verify.js'),
+  sim: () => import('./sim.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

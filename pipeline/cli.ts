@@ -15,8 +15,10 @@ import { register as registerTrain } from './train/command.js';
 import { register as registerQuantize } from './quantize/command.js';
 import { register as registerVerify } from './verify/command.js';
 import { register as registerInfer } from './infer/command.js';
+import { register as registerSimulate } from './simulate/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
+  registerSimulate,
   registerRun,
   registerIngest,
   registerDataset,

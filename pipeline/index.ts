@@ -20,4 +20,6 @@ export type { TelemetryRow, Role, TelemetryEvent } from './ingest/telemetry.js';
 export type { DatasetManifest } from './ingest/manifest.js';
 export { verifyArtifact, writeVerification, proveRules, type VerificationReport, type VerifyOptions } from './verify/index.js';
 export { createFusedEngine, type FusedEngineOptions } from './train/fused/index.js';
+export { writeSimulationRun, writeSimulatedTraceSet, type TraceFormat, type WrittenRun } from './simulate/write.js';
+export { loadScenario } from './simulate/scenario-file.js';
 export { infer, formatInferReport, type InferOptions, type InferReport } from './infer/infer.js';

@@ -165,9 +165,9 @@ export class TelemetryStore {
     return parts.length > 0 ? `${parts.join('\n')}\n` : '';
   }
 
-  /** Telemetry rows [from, to) as CSV text with a header; null is an empty field. */
-  toCsv(from = 0, to = this.numRows): string {
-    const parts: string[] = [TELEMETRY_COLUMNS.join(',')];
+  /** Telemetry rows [from, to) as CSV text (with the header line unless `header` is false); null is an empty field. */
+  toCsv(from = 0, to = this.numRows, header = true): string {
+    const parts: string[] = header ? [TELEMETRY_COLUMNS.join(',')] : [];
     for (let i = from; i < to; i++) {
       const r = this.row(i);
       parts.push([
@@ -175,7 +175,7 @@ export class TelemetryStore {
         r.heartbeat_latency_ms ?? '', r.log_replication_gap, r.rpc_retries, r.cpu_idle_pct, r.heartbeat_received, r.event ?? '',
       ].join(','));
     }
-    return `${parts.join('\n')}\n`;
+    return parts.length > 0 ? `${parts.join('\n')}\n` : '';
   }
 
   groundTruthNdjson(): string {

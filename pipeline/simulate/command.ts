@@ -1,0 +1,107 @@
+/**
+ * `raft-ns simulate`: run a scenario and write its traces, or run the Raft paper's election-time
+ * experiment. Only argument parsing and printing live here; the work is in sim/ and ./write.ts.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { builtinScenarioNames, electionTimeCdf, runElectionTime, type ElectionTimeResult } from '../../sim/index.js';
+import { RaftNsError } from '../util/errors.js';
+import { jsonText, writeFileAtomic } from '../util/fs.js';
+import { TOOL_VERSION } from '../version.js';
+import { loadScenario } from './scenario-file.js';
+import { writeSimulationRun, type TraceFormat } from './write.js';
+
+function intArg(name: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+function numArg(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  const sim = program
+    .command('simulate')
+    .description('run the deterministic Raft simulator: a scenario (built-in name or JSON file) → telemetry, ground truth and a run summary')
+    .option('--scenario <name|file>', 'built-in scenario (see --list) or a scenario JSON file (schemas/scenario.schema.json)')
+    .option('--seed <n>', 'seed (default: the scenario\'s)', intArg('--seed', 0))
+    .option('--out <dir>', 'output folder: telemetry.ndjson|csv, ground-truth.ndjson, requests.csv, summary.json')
+    .option('--format <fmt>', 'telemetry format: ndjson, csv or both', 'ndjson')
+    .option('--force', 'replace an existing output folder')
+    .option('--list', 'list the built-in scenarios')
+    .action(async (opts: { scenario?: string; seed?: number; out?: string; format: string; force?: boolean; list?: boolean }) => {
+      if (opts.list) {
+        process.stdout.write(`${builtinScenarioNames().join('\n')}\n`);
+        return;
+      }
+      if (!opts.scenario) throw new RaftNsError('simulate.usage', 'simulate: --scenario <name|file> is required (or --list)');
+      if (!opts.out) throw new RaftNsError('simulate.usage', 'simulate: --out <dir> is required');
+      if (!['ndjson', 'csv', 'both'].includes(opts.format)) throw new RaftNsError('simulate.usage', `simulate: --format ${opts.format}: expected ndjson, csv or both`);
+      const loaded = loadScenario(opts.scenario);
+      const seed = opts.seed ?? loaded.scenario.seed ?? 1;
+      const run = await writeSimulationRun(opts.out, loaded.scenario, {
+        seed, format: opts.format as TraceFormat, force: opts.force ?? false, source: loaded.source, scenarioSha256: loaded.sha256,
+      });
+      const s = run.summary;
+      const lat = s.commit_latency_ms;
+      const fo = s.failover_ms;
+      process.stdout.write([
+        `simulate: ${s.scenario.name} seed ${seed}: ${(s.simulated_ms / 1000).toFixed(1)} s simulated, ${s.scenario.size} nodes (${s.scenario.profile}), tick ${s.scenario.tickMs} ms`,
+        `  elections ${s.elections} (unnecessary ${s.unnecessary_elections}), pre-vote rounds ${s.pre_vote_rounds}, leader changes ${s.leader_changes}, availability ${(s.availability * 100).toFixed(2)}%`,
+        `  failovers ${fo.count}${fo.count > 0 ? ` (ms: min ${fo.min} median ${fo.p50} max ${fo.max})` : ''}${s.open_outage ? `, outage still open since ${s.open_outage.start_ms} ms` : ''}`,
+        `  requests ${s.requests.submitted} submitted, ${s.requests.committed} committed; commit latency ms: mean ${lat.mean} p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max}`,
+        `  safety violations 0; wrote ${run.files.map((f) => f.name).join(', ')}, summary.json to ${opts.out}`,
+        '',
+      ].join('\n'));
+    });
+
+  sim
+    .command('election-time')
+    .description("the Raft paper's leader-election experiment (§9.3, Fig. 16): crash the leader, measure the time without one")
+    .option('--servers <n>', 'cluster size', intArg('--servers', 2), 5)
+    .option('--timeout-min <ms>', 'minimum election timeout (ms)', numArg('--timeout-min'), 150)
+    .option('--timeout-max <ms>', 'maximum election timeout (ms)', numArg('--timeout-max'), 300)
+    .option('--broadcast-ms <ms>', 'broadcast time (ms): one-way delays are about half', numArg('--broadcast-ms'), 15)
+    .option('--trials <n>', 'trials', intArg('--trials', 1), 1000)
+    .option('--seed <n>', 'seed', intArg('--seed', 0), 1)
+    .option('--sweep <ranges>', 'comma-separated min-max ranges to run instead of one, e.g. 150-150,150-155,150-300')
+    .option('--cdf <file>', 'write the CDF as CSV (range,time_ms,cdf)')
+    .option('--json <file>', 'write the results (options, distributions, tool version) as JSON')
+    .action((opts: { servers: number; timeoutMin: number; timeoutMax: number; broadcastMs: number; trials: number; seed: number; sweep?: string; cdf?: string; json?: string }) => {
+      const ranges: Array<[number, number]> = opts.sweep
+        ? opts.sweep.split(',').map((r) => {
+          const m = /^\s*(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)\s*$/.exec(r);
+          if (!m || Number(m[2]) < Number(m[1])) throw new RaftNsError('simulate.usage', `simulate election-time: --sweep item "${r}": expected min-max with max >= min, e.g. 150-300`);
+          return [Number(m[1]), Number(m[2])];
+        })
+        : [[opts.timeoutMin, opts.timeoutMax]];
+      if (!opts.sweep && opts.timeoutMax < opts.timeoutMin) throw new RaftNsError('simulate.usage', `simulate election-time: --timeout-max ${opts.timeoutMax} is below --timeout-min ${opts.timeoutMin}`);
+      const results: ElectionTimeResult[] = [];
+      process.stdout.write(`election-time: ${opts.servers} servers, broadcast ${opts.broadcastMs} ms, ${opts.trials} trials, seed ${opts.seed}; time without a leader (ms)\n`);
+      process.stdout.write(`${'timeouts'.padEnd(12)} ${['min', 'median', 'p90', 'p99', 'max', 'mean'].map((h) => h.padStart(9)).join(' ')}  elections/trial  gave up\n`);
+      for (const [lo, hi] of ranges) {
+        const r = runElectionTime({ servers: opts.servers, timeoutMinMs: lo, timeoutMaxMs: hi, broadcastMs: opts.broadcastMs, trials: opts.trials, seed: opts.seed });
+        results.push(r);
+        const d = r.distribution;
+        const f = (x: number | null): string => (x === null ? '-' : x.toFixed(1)).padStart(9);
+        process.stdout.write(`${`${lo}-${hi}`.padEnd(12)} ${[d.min, d.p50, d.p90, d.p99, d.max, d.mean].map(f).join(' ')}  ${r.meanElections.toFixed(2).padStart(15)}  ${String(r.gaveUp).padStart(7)}\n`);
+      }
+      if (opts.cdf) {
+        const lines = ['range,time_ms,cdf'];
+        for (const r of results) for (const p of electionTimeCdf(r.timesMs)) lines.push(`${r.options.timeoutMinMs}-${r.options.timeoutMaxMs},${p.time_ms},${p.cdf}`);
+        writeFileAtomic(opts.cdf, `${lines.join('\n')}\n`);
+      }
+      if (opts.json) {
+        writeFileAtomic(opts.json, jsonText({
+          format: 'raft-ns-election-time', tool_version: TOOL_VERSION, results: results.map((r) => ({ options: r.options, distribution: r.distribution, gave_up: r.gaveUp, mean_elections: r.meanElections })),
+        }));
+      }
+    });
+}
