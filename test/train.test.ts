@@ -1,11 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveTrainConfig, type TrainConfig } from '../pipeline/train/config.js';
 import { PARAM_COUNT, UNITS } from '../pipeline/train/engine.js';
 import { makeEngine } from '../pipeline/train/engines.js';
-import { forwardSplit } from '../pipeline/train/lanes.js';
+import { assembleBatch, forwardSplit, planLanes, streamsOf } from '../pipeline/train/lanes.js';
+import { lossOf } from '../pipeline/train/metrics.js';
 import { initParams, Rng } from '../pipeline/train/optim.js';
 import { synthesizeSplits } from '../pipeline/train/synthetic.js';
 import { train, type TrainInput } from '../pipeline/train/train.js';
@@ -93,5 +95,46 @@ describe('train (tfjs engine)', () => {
     } finally {
       await engine.dispose();
     }
+  });
+
+  it('computes exactly the loss of CONTRACTS.md §4 on its own outputs, and leaks no tensors', async () => {
+    const engine = await makeEngine('tfjs', { backend: 'wasm' });
+    try {
+      const params = initParams(new Rng(9), 4.5);
+      const split = splits.val;
+      const plan = planLanes(streamsOf(split), 64);
+      const batch = assembleBatch(split, plan, 0, { h: new Float32Array(plan.B * UNITS), c: new Float32Array(plan.B * UNITS) });
+      const before = tf.memory().numTensors;
+      const step = await engine.lossAndGrads(params, batch, { tau: 0.9, lambdaLost: 0.5 });
+      const fwd = await engine.forward(params, batch);
+      expect(tf.memory().numTensors).toBe(before);
+      // The same chunks as a split of their own, scored by the plain-TS loss.
+      const asSplit = { ...split, count: plan.B, x: batch.x, gapLn: batch.gapLn, censored: batch.censored, lost: batch.lost, wGap: batch.wGap, wLost: batch.wLost };
+      const ts = lossOf(fwd.y, asSplit, { tau: 0.9, lambdaLost: 0.5 });
+      expect(step.loss).toBeCloseTo(ts.loss, 5);
+      expect(step.lossGap).toBeCloseTo(ts.lossGap, 5);
+      expect(step.lossLost).toBeCloseTo(ts.lossLost, 5);
+      expect(step.grads.some((g) => g !== 0)).toBe(true);
+    } finally {
+      await engine.dispose();
+    }
+  });
+});
+
+describe('train metrics and baselines', () => {
+  it('fits the constant quantile that minimizes the censoring-aware pinball loss', async () => {
+    const { fitConstantBaseline, constantOutputs, lossOf: loss } = await import('../pipeline/train/metrics.js');
+    const s = splits.train;
+    const c = fitConstantBaseline(s, 0.9);
+    const at = (q: number): number => loss(constantOutputs(s, { q, logit: c.logit }), s, { tau: 0.9, lambdaLost: 0 }).loss;
+    expect(at(c.q)).toBeLessThanOrEqual(at(c.q + 0.05));
+    expect(at(c.q)).toBeLessThanOrEqual(at(c.q - 0.05));
+  });
+
+  it('computes AUC by ranks, ties counted half', async () => {
+    const { auc } = await import('../pipeline/train/metrics.js');
+    expect(auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.75, 12);
+    expect(auc([1, 1, 1, 1], [0, 1, 0, 1])).toBe(0.5);
+    expect(auc([1, 2], [1, 1])).toBeNaN();
   });
 });

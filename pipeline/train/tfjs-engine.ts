@@ -112,8 +112,8 @@ class TfjsEngine implements TrainEngine {
     // The layer's weights in Keras order: kernel [F, 4H], recurrent_kernel [H, 4H], bias [4H], gates i,f,c,o.
     this.lstmVars = this.lstm.trainableWeights.map((w) => (w as unknown as { read(): tf.Variable }).read());
     if (this.lstmVars.length !== 3) throw new Error('train: tf.layers.lstm exposed an unexpected weight list');
-    this.headKernel = tf.variable(tf.zeros([UNITS, OUTPUTS]), true, 'raftns_head_kernel');
-    this.headBias = tf.variable(tf.zeros([OUTPUTS]), true, 'raftns_head_bias');
+    this.headKernel = tf.variable(tf.zeros([UNITS, OUTPUTS]), true);
+    this.headBias = tf.variable(tf.zeros([OUTPUTS]), true);
   }
 
   private allVars(): tf.Variable[] {
