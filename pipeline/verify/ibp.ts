@@ -49,17 +49,24 @@ export function makeBox(lo: ArrayLike<number>, hi: ArrayLike<number>): Box {
   return { lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
 }
 
-/** Combined [features + units, 4·units] weight matrix (x rows, then h rows), cached per network. */
+/**
+ * Combined weights transposed to [4·units, features + units] (per gate column: x rows, then h rows), so each
+ * pre-activation's dot product reads memory contiguously. Cached per network.
+ */
 const combinedCache = new WeakMap<VerifyNet, Float64Array>();
 function combined(net: VerifyNet): Float64Array {
-  let wu = combinedCache.get(net);
-  if (!wu) {
-    wu = new Float64Array((net.features + net.units) * 4 * net.units);
-    wu.set(net.W, 0);
-    wu.set(net.U, net.W.length);
-    combinedCache.set(net, wu);
+  let wt = combinedCache.get(net);
+  if (!wt) {
+    const g4 = 4 * net.units;
+    const m = net.features + net.units;
+    wt = new Float64Array(g4 * m);
+    for (let j = 0; j < g4; j++) {
+      for (let i = 0; i < net.features; i++) wt[j * m + i] = net.W[i * g4 + j]!;
+      for (let k = 0; k < net.units; k++) wt[j * m + net.features + k] = net.U[k * g4 + j]!;
+    }
+    combinedCache.set(net, wt);
   }
-  return wu;
+  return wt;
 }
 
 /** Sound enclosure of one runtime step over x ∈ xBox, (h, c) ∈ state. */
@@ -75,7 +82,7 @@ export function stepBounds(net: VerifyNet, state: StateBox, xBox: Box, r: Roundi
   hi.set(state.h.hi, net.features);
   const wu = combined(net);
   const z: Interval[] = new Array(g4);
-  for (let j = 0; j < g4; j++) z[j] = dotBias(lo, hi, wu, j, g4, m, net.b[j]!, r);
+  for (let j = 0; j < g4; j++) z[j] = dotBias(lo, hi, wu, j * m, 1, m, net.b[j]!, r);
   const gi: Interval[] = new Array(n);
   const gf: Interval[] = new Array(n);
   const gg: Interval[] = new Array(n);
