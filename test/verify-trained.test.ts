@@ -84,3 +84,27 @@ describe('verify on a trained, quantized artifact with held-out windows', () => 
     }
   });
 });
+
+describe('raft-ns verify --windows <folder> on the pipeline chain window → train → quantize', () => {
+  it('reads the held-out split from the windows folder, names its manifest hash, and runs checks d and f', async () => {
+    const { syntheticRows, writeDatasetFolder } = await import('./window-fixtures.js');
+    const { windowDataset } = await import('../pipeline/window/window.js');
+    const { loadTrainInput } = await import('../pipeline/train/command.js');
+    const { sha256Hex } = await import('../pipeline/util/fs.js');
+    const dataset = join(tmp, 'ds');
+    writeDatasetFolder(dataset, syntheticRows(['a', 'b', 'c', 'd'], 160, 3));
+    const wdir = join(tmp, 'windows');
+    await windowDataset({ dataset, out: wdir, seed: 11, quiet: true });
+    const input = loadTrainInput(wdir);
+    const config = resolveTrainConfig({ epochs: 1, batch_size: 8, lr: 0.01, warmup_steps: 1, patience: 0, engine: 'fused' }, 'test');
+    const r = await train(input, { config, outDir: join(tmp, 'run2'), quiet: true });
+    const art2 = join(tmp, 'artifact2');
+    await quantizeRun(r.manifest, r.params, input.splits.test.count > 0 ? input.splits.test : input.splits.val, { outDir: art2, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 2, goldenTicks: 16 });
+    const rep = await verifyArtifact(art2, { windowsDir: wdir, prove: fast });
+    expect(rep.windows).toEqual({ dir: wdir, manifest_sha256: sha256Hex(readFileSync(join(wdir, 'manifest.json'))) });
+    const byId = Object.fromEntries(rep.checks.map((c) => [c.id, c]));
+    expect(byId['d-rules-on-data']!.status).not.toBe('not-run');
+    expect(byId['d-rules-on-data']!.figures.scored_ticks as number).toBeGreaterThan(0);
+    expect(byId['f-evaluation']!.status).not.toBe('not-run');
+  });
+});

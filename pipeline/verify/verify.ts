@@ -204,10 +204,11 @@ async function loadWindows(dir: string): Promise<WindowsInput> {
   if (!existsSync(manifestPath)) {
     throw new RaftNsError('verify.windows', `verify: ${manifestPath}: missing; --windows expects a windows folder (docs/CONTRACTS.md §5)`);
   }
-  // Imported lazily: the window stage is only needed when a windows folder is given.
-  const { readWindows } = await import('../window/format.js');
-  const { manifest, splits } = readWindows(dir);
-  return { dir, manifestSha256: sha256Hex(readFileSync(manifestPath)), manifest: manifest as unknown as Record<string, unknown>, splits };
+  // Through the training stage's loader (imported lazily: only needed with --windows), so verify sees the
+  // splits exactly as training did — overlapping windows (stride < T) become zero-state streams there.
+  const { loadTrainInput } = await import('../train/command.js');
+  const input = loadTrainInput(dir);
+  return { dir, manifestSha256: sha256Hex(readFileSync(manifestPath)), manifest: input.info as unknown as Record<string, unknown>, splits: input.splits };
 }
 
 function checkIntegrity(dir: string): { check: CheckResult; artifact: LoadedArtifact | null; manifestSha256: string | null } {
