@@ -135,14 +135,15 @@ function makeCheck(
   p: PropSchema, kind: ColumnKind, nullable: boolean, isRequired: boolean, enumValues: readonly string[] | null,
 ): (value: unknown) => RuleBreak | null {
   const typeText = `${kind === 'integer' ? 'an integer' : kind === 'number' ? 'a finite number' : `a ${kind}`}${nullable ? ' or null' : ''}`;
-  const typeBreak: RuleBreak = { rule: 'type', expected: typeText };
+  const enumBreak: RuleBreak | null = enumValues ? { rule: 'enum', expected: `one of ${enumValues.join(', ')}${nullable ? ' or null' : ''}` } : null;
+  // Without a declared `type` (an enum alone), a value of the wrong type breaks `enum`, as ajv reports it.
+  const typeBreak: RuleBreak = p.type === undefined && enumBreak ? enumBreak : { rule: 'type', expected: typeText };
   const requiredBreak: RuleBreak = { rule: 'required', expected: `a value (${typeText})` };
   const minBreak: RuleBreak | null = p.minimum !== undefined ? { rule: 'minimum', expected: `${kind === 'integer' ? 'an integer' : 'a number'} >= ${p.minimum}` } : null;
   const maxBreak: RuleBreak | null = p.maximum !== undefined ? { rule: 'maximum', expected: `a number <= ${p.maximum}` } : null;
   const minLen = p.minLength;
   const maxLen = p.maxLength;
   const enumSet = p.enum ? new Set(p.enum) : null;
-  const enumBreak: RuleBreak | null = enumValues ? { rule: 'enum', expected: `one of ${enumValues.join(', ')}${nullable ? ' or null' : ''}` } : null;
   const min = p.minimum;
   const max = p.maximum;
   return (v) => {
