@@ -171,3 +171,20 @@ describe('artifact ↔ runtime loader (CONTRACTS.md §6 conformance)', () => {
     expect(report.ok).toBe(true);
   });
 });
+
+describe('quantize from a run folder', () => {
+  it('reads the run through its schema and checks the run weights', async () => {
+    const { quantize } = await import('../pipeline/quantize/quantize.js');
+    const out = join(tmp, 'from-folder');
+    const { manifest: m } = await quantize(join(tmp, 'run'), { outDir: out, test: splits.test, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 2, goldenTicks: 8 });
+    expect(m.weights_sha256).toBe(manifest.weights_sha256);
+    const bad = join(tmp, 'bad-run');
+    mkdirSync(bad, { recursive: true });
+    const rm = JSON.parse(readFileSync(join(tmp, 'run', 'run-manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(bad, 'run-manifest.json'), JSON.stringify({ ...rm, extra: 1 }));
+    await expect(quantize(bad, { outDir: join(tmp, 'x'), test: splits.test, createdAt: 'x' })).rejects.toThrow(/run-manifest\.json at \/: unknown key "extra"/);
+    writeFileSync(join(bad, 'run-manifest.json'), JSON.stringify(rm));
+    writeFileSync(join(bad, 'weights.bin'), new Uint8Array(17_794 * 4));
+    await expect(quantize(bad, { outDir: join(tmp, 'x'), test: splits.test, createdAt: 'x' })).rejects.toThrow(/weights\.bin: sha256\/size do not match/);
+  });
+});

@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'artifact folder to create')
     .option('--name <name>', 'model name', 'raft-ns-timeout')
     .option('--model-version <semver>', 'model version (semver); named so because --version prints the tool version', '0.1.0')
+    .option('--windows <dir>', "the run's windows folder, if it moved since training (default: the one the run recorded)")
     .option('--force', 'replace an existing --out folder')
-    .action(async (o: { run: string; out: string; name: string; modelVersion: string; force?: boolean }) => {
-      const { manifest } = await quantize(o.run, { outDir: o.out, name: o.name, version: o.modelVersion, force: o.force ?? false, createdAt: new Date().toISOString() });
+    .action(async (o: { run: string; out: string; name: string; modelVersion: string; windows?: string; force?: boolean }) => {
+      const { manifest } = await quantize(o.run, { outDir: o.out, name: o.name, version: o.modelVersion, force: o.force ?? false, ...(o.windows ? { windowsDir: o.windows } : {}), createdAt: new Date().toISOString() });
       const e = manifest.quantization_error;
       process.stdout.write(
         `quantize: int8 vs float on ${e.ticks} test ticks (${e.streams} streams): |Δ timeout| max ${e.timeout_ms.max.toFixed(3)} ms, p99 ${e.timeout_ms.p99.toFixed(3)} ms; ` +

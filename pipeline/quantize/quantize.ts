@@ -39,6 +39,8 @@ export interface QuantizeOptions {
   force?: boolean;
   /** The test split to measure error on and draw golden inputs from; default: read from the run's windows folder. */
   test?: WindowSplit;
+  /** The windows folder to read the test split from when the run's recorded one has moved (same sha256 required). */
+  windowsDir?: string;
   /** Golden vectors: how many test streams and ticks per stream (defaults 24 × 64), plus 4 edge cases. */
   goldenStreams?: number;
   goldenTicks?: number;
@@ -103,7 +105,7 @@ export interface ArtifactManifest {
 export async function quantize(runDir: string, opts: QuantizeOptions): Promise<{ manifest: ArtifactManifest }> {
   const mPath = join(runDir, 'run-manifest.json');
   if (!existsSync(mPath)) throw new RaftNsError('quantize.run', `quantize: ${mPath}: not found; expected a finished \`raft-ns train\` run`);
-  const run = JSON.parse(readFileSync(mPath, 'utf8')) as RunManifest;
+  const run = readRunManifest(mPath);
   const wPath = join(runDir, run.weights_file ?? 'weights.bin');
   const bytes = new Uint8Array(readFileSync(wPath));
   if (sha256Hex(bytes) !== run.weights_sha256 || bytes.length !== PARAM_COUNT * 4) {
@@ -111,14 +113,32 @@ export async function quantize(runDir: string, opts: QuantizeOptions): Promise<{
   }
   let test = opts.test;
   if (!test) {
-    if (!run.windows.dir) throw new RaftNsError('quantize.windows', `quantize: ${mPath}: the run records no windows folder; pass the test split explicitly`);
-    const input = loadTrainInput(run.windows.dir);
+    const dir = opts.windowsDir ?? run.windows.dir;
+    if (!dir) throw new RaftNsError('quantize.windows', `quantize: ${mPath}: the run records no windows folder; pass --windows <dir>`);
+    const input = loadTrainInput(dir);
     if (input.info.sha256 !== run.windows.sha256) {
-      throw new RaftNsError('quantize.windows', `quantize: ${run.windows.dir}: windows changed since training (sha256 ${input.info.sha256.slice(0, 12)}…, run recorded ${run.windows.sha256.slice(0, 12)}…)`);
+      throw new RaftNsError('quantize.windows', `quantize: ${dir}: not the windows this run was trained on (sha256 ${input.info.sha256.slice(0, 12)}…, run recorded ${run.windows.sha256.slice(0, 12)}…)`);
     }
     test = input.splits.test.count > 0 ? input.splits.test : input.splits.val;
   }
   return quantizeRun(run, f32FromBytes(bytes), test, opts);
+}
+
+/** Reads and validates run-manifest.json (schemas/run-manifest.schema.json, config against train-config). */
+export function readRunManifest(path: string): RunManifest {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new RaftNsError('quantize.run', `quantize: ${path}: cannot read a JSON run manifest (${(err as Error).message})`, { cause: err });
+  }
+  for (const [schema, value, at] of [['run-manifest', parsed, ''], ['train-config', (parsed as { config?: unknown })?.config, '/config']] as const) {
+    const v = validateAgainst(schema, value);
+    if (!v.ok) {
+      throw new RaftNsError('quantize.run', `quantize: ${path} at ${at + v.issues[0]!.path === '/' ? '/' : (at + v.issues[0]!.path).replace(/\/$/, '')}: ${v.issues[0]!.message} (expected a run manifest of \`raft-ns train\`)`);
+    }
+  }
+  return parsed as RunManifest;
 }
 
 /** The core: run manifest + float params + test split → artifact folder. */

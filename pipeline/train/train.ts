@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex, writeFileAtomic } from '../util/fs.js';
 import { makeProgress } from '../util/progress.js';
@@ -284,6 +285,8 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
       history,
       test: testReport,
     };
+    const checked = validateAgainst('run-manifest', JSON.parse(JSON.stringify(manifest)));
+    if (!checked.ok) throw new Error(`train: internal: run manifest fails its schema at ${checked.issues[0]!.path}: ${checked.issues[0]!.message}`);
     writeFileAtomic(join(opts.outDir, 'run-manifest.json'), jsonText(manifest));
     return { params: best, manifest };
   } finally {
