@@ -49,6 +49,11 @@ export interface ClaimResult {
   leaves: number;
   /** Extra figures, e.g. the guaranteed heartbeat interval + RTT for a timing floor. */
   notes?: string;
+  /**
+   * The most extreme value the counterexample search actually saw (ms, or the steepest wrong-way
+   * difference quotient for monotonicity): an inner bound. The truth lies between it and `bound`.
+   */
+  observed?: number;
   counterexample?: SequenceCounterexample | MonotoneCounterexample;
 }
 
@@ -155,7 +160,7 @@ export function proveRules(
   };
 }
 
-type BoundClaim = Pick<ClaimResult, 'status' | 'bound' | 'threshold' | 'leaves' | 'counterexample'>;
+type BoundClaim = Pick<ClaimResult, 'status' | 'bound' | 'threshold' | 'leaves' | 'counterexample' | 'observed'>;
 
 /**
  * exp(q) ≥ thresholdMs ('lower') or ≤ thresholdMs ('upper') for every reachable state and every input in
@@ -183,12 +188,17 @@ export function proveTimeoutBound(
   const bound = side === 'lower' ? { lo: boundMs * (1 - 1e-12), hi: Infinity } : { lo: 0, hi: boundMs * (1 + 1e-12) };
   if (split.met) return { status: 'proved', bound, threshold: thresholdMs, leaves: split.leaves };
   // Counterexamples must cross the threshold by more than the runtime's rounding could explain.
+  let extreme = sign * Infinity;
   const cx = searchOutputViolation(replay, {
     output: 0, side, threshold: Math.log(thresholdMs) - sign * 1e-6, domain, region, hint: split.worst,
     seed: opts.seed, budget: opts.searchBudget, ticks: opts.searchTicks,
+    observe: (q) => {
+      if (sign * q < sign * extreme) extreme = q;
+    },
   });
-  if (cx) return { status: 'refuted', bound, threshold: thresholdMs, leaves: split.leaves, counterexample: cx };
-  return { status: 'unproved', bound, threshold: thresholdMs, leaves: split.leaves };
+  const observed = Math.exp(cx ? cx.value : extreme);
+  if (cx) return { status: 'refuted', bound, threshold: thresholdMs, leaves: split.leaves, counterexample: cx, observed };
+  return { status: 'unproved', bound, threshold: thresholdMs, leaves: split.leaves, observed };
 }
 
 /** A monotonic rule: interval bounds on ∂(output)/∂x[feature] over the state box × region, with splitting. */
@@ -220,12 +230,17 @@ export function proveMonotone(
     bound: sign > 0 ? { lo: dBound, hi: Infinity } : { lo: -Infinity, hi: dBound },
   };
   if (split.met) return { ...base, status: 'proved' };
+  let steepest = Infinity; // most wrong-way slope seen, in the rule's direction
   const cx = searchMonotoneViolation(replay, {
     output: output === 'q' ? 0 : 1, feature, direction: rule.direction, domain, region, state: rule.state,
     slack: 1e-6, seed: opts.seed, budget: Math.max(1, Math.floor(opts.searchBudget / 4)), ticks: opts.searchTicks,
+    observe: (d) => {
+      if (sign * d < steepest) steepest = sign * d;
+    },
   });
-  if (cx) return { ...base, status: 'refuted', counterexample: cx };
-  return { ...base, status: 'unproved', notes: `∂${output}/∂${rule.feature} ≥ ${fmt(dBound)} is the best sound bound after ${split.leaves} leaves` };
+  const observed = sign * steepest;
+  if (cx) return { ...base, status: 'refuted', counterexample: cx, observed };
+  return { ...base, status: 'unproved', observed, notes: `∂${output}/∂${rule.feature} ≥ ${fmt(dBound)} is the best sound bound after ${split.leaves} leaves` };
 }
 
 function fmt(x: number): string {

@@ -33,6 +33,8 @@ export interface OutputSearch {
   /** Sequences to try (each of `ticks` ticks). */
   budget: number;
   ticks: number;
+  /** Called with every in-region output seen: the caller keeps the observed extreme (an inner bound). */
+  observe?: (value: number) => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export function searchOutputViolation(replay: Replay, s: OutputSearch): Sequence
       // Only ticks whose input lies in the claim's region count.
       if (!inBox(region, seq[t]!)) continue;
       const v = ys[t]![s.output];
+      s.observe?.(v);
       if (sign * v < score) score = sign * v;
       if (sign * v < sign * s.threshold) return { inputs: seq.slice(0, t + 1), tick: t, value: v };
     }
@@ -129,6 +132,8 @@ export interface MonotoneSearch {
   seed: number;
   budget: number;
   ticks: number;
+  /** Called with every observed difference quotient (an inner bound on the derivative's range). */
+  observe?: (slope: number) => void;
 }
 
 /**
@@ -165,6 +170,7 @@ export function searchMonotoneViolation(replay: Replay, s: MonotoneSearch): Mono
       return ys[ys.length - 1]![s.output];
     });
     for (let m = 0; m + 1 < steps; m++) {
+      s.observe?.((vals[m + 1]! - vals[m]!) / (rows[m + 1]![j]! - rows[m]![j]! || 1));
       if (sign * (vals[m + 1]! - vals[m]!) < -s.slack) {
         return { prefix, low: rows[m]!, high: rows[m + 1]!, valueLow: vals[m]!, valueHigh: vals[m + 1]! };
       }

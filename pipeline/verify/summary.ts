@@ -25,12 +25,12 @@ export function reportSummary(r: VerificationReport): string {
     lines.push(`Invariant box for the carried state: ${p.invariant.iterations} iterations, ${p.invariant.converged ? 'converged' : 'iteration cap reached (still sound)'}, |h| ≤ ${fmt(p.invariant.h_abs_max)}, |c| ≤ ${fmt(p.invariant.c_abs_max)}${p.invariant.unbounded_c_units > 0 ? `, ${p.invariant.unbounded_c_units} units with unbounded c` : ''}.`);
     lines.push(`Over the whole input domain (normalized [${p.input_domain.lo.map(fmt).join(', ')}] … [${p.input_domain.hi.map(fmt).join(', ')}]): raw timeout exp(q) ∈ [${fmt(p.domainBounds.timeout_ms.lo)}, ${fmt(p.domainBounds.timeout_ms.hi)}] ms, P(leader lost) ∈ [${fmt(p.domainBounds.p_leader_lost.lo)}, ${fmt(p.domainBounds.p_leader_lost.hi)}].`);
     lines.push('');
-    lines.push('| rule | status | claim | sound bound | leaves |');
-    lines.push('|---|---|---|---|---|');
+    lines.push('| rule | status | claim | sound bound | observed | leaves |');
+    lines.push('|---|---|---|---|---|---|');
     for (const c of p.claims) {
       const b = `[${fmt(c.bound.lo)}, ${fmt(c.bound.hi)}] vs ${fmt(c.threshold)}`;
       const extra = [c.notes, c.counterexample ? `counterexample: ${describeCx(c.counterexample)}` : '', c.gating ? '' : 'reported only'].filter(Boolean).join('; ');
-      lines.push(`| ${c.rule_id} | ${c.status.toUpperCase()} | ${c.claim}${extra ? ` (${extra})` : ''} | ${b} | ${c.leaves} |`);
+      lines.push(`| ${c.rule_id} | ${c.status.toUpperCase()} | ${c.claim}${extra ? ` (${extra})` : ''} | ${b} | ${c.observed === undefined ? '—' : fmt(c.observed)} | ${c.leaves} |`);
     }
   }
   return `${lines.join('\n')}\n`;
