@@ -24,6 +24,8 @@ const EV_FAULT_START = 3;
 const EV_FAULT_END = 4;
 const EV_ARRIVAL = 5;
 const EV_RESTART = 6;
+/** A message whose handling slot was reserved on arrival (the node was busy); handled without re-queueing. */
+const EV_PROCESS = 7;
 
 export interface SimulationOptions {
   /** Overrides the scenario's seed. */
@@ -189,6 +191,7 @@ export class Simulation implements NodeHost {
     this.queue.release(ev);
     switch (kind) {
       case EV_DELIVER: this.deliver(data as Msg, arg); break;
+      case EV_PROCESS: this.process(data as Msg, arg); break;
       case EV_TICK: this.onTick(); break;
       case EV_TIMER: this.onTimer(data as RaftNode, arg); break;
       case EV_FAULT_START: this.startFault(data as FaultSpec, arg); break;
@@ -289,16 +292,28 @@ export class Simulation implements NodeHost {
     const node = this.nodes[m.to]!;
     if (!node.up) return;
     const now = this.nowUs;
-    const start = Math.max(node.pausedUntilUs, node.busyUntilUs);
-    if (start > now) {
-      // The node is busy or paused: the message waits in its inbox.
-      this.queue.push(start, EV_DELIVER, m, sentUs);
+    // Single-threaded handling: reserve the next free slot now, so a backlog costs one event per message.
+    const start = Math.max(now, node.pausedUntilUs, node.busyUntilUs);
+    const costUs = this.cfg.messageCostUs / (1 - Math.min(node.cpuLoad, 0.95));
+    node.busyUntilUs = start + costUs;
+    node.busyUsTick += costUs;
+    if (start > now) this.queue.push(start, EV_PROCESS, m, sentUs);
+    else this.handle(node, m);
+  }
+
+  private process(m: Msg, sentUs: number): void {
+    const node = this.nodes[m.to]!;
+    if (!node.up) return;
+    if (node.pausedUntilUs > this.nowUs) {
+      // A pause began after the slot was reserved: wait it out.
+      this.queue.push(node.pausedUntilUs, EV_PROCESS, m, sentUs);
       return;
     }
-    const costUs = this.cfg.messageCostUs / (1 - Math.min(node.cpuLoad, 0.95));
-    node.busyUntilUs = now + costUs;
-    node.busyUsTick += costUs;
-    this.safety.record(now, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
+    this.handle(node, m);
+  }
+
+  private handle(node: RaftNode, m: Msg): void {
+    this.safety.record(this.nowUs, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
     node.step(m);
   }
 
@@ -594,7 +609,7 @@ export class Simulation implements NodeHost {
     const l = this.trueLeader();
     const msgs: MessageSnapshot[] = [];
     for (const ev of this.queue.pending()) {
-      if (ev.kind !== EV_DELIVER) continue;
+      if (ev.kind !== EV_DELIVER && ev.kind !== EV_PROCESS) continue;
       const m = ev.data as Msg;
       msgs.push({
         type: MSG_TYPE_NAMES[m.type]!, from: m.from < this.cfg.size ? this.nodeIds[m.from]! : 'client',

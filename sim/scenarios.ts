@@ -42,7 +42,7 @@ export function builtinScenario(name: string): Scenario | undefined {
     case 'calm':
       break;
     case 'jitter': {
-      const mean = wan ? 300 : 150;
+      const mean = wan ? 450 : 350;
       faults.push(
         { kind: 'jitter_burst', at_ms: 12_000, duration_ms: 3_000, jittery_mean_ms: mean },
         { kind: 'jitter_burst', at_ms: 27_000, duration_ms: 6_000, jittery_mean_ms: mean * 1.5 },
