@@ -90,6 +90,19 @@ describe.each(kernels)('fused kernel (%s)', (_name, make) => {
     expect(relErr(cT, ref.cT)).toBeLessThan(1e-5);
   });
 
+  it('the smallest shapes (B = 1, T = 1) and a large-then-small call sequence give the reference values', () => {
+    const params = randomParams(15);
+    const k = make();
+    for (const [B, T] of [[1, 1], [9, 40], [1, 3]] as const) {
+      const b = randomBatch(16 + B + T, B, T);
+      const ref = referenceForward(params, b);
+      const y = new Float32Array(B * T * 2);
+      k.forward(params, b, y, new Float32Array(B * UNITS), new Float32Array(B * UNITS));
+      expect(relErr(y, ref.y), `B=${B} T=${T}`).toBeLessThan(1e-5);
+      expect(kernelStep(k, params, b).loss).toBeCloseTo(referenceLoss(ref.y, b, LOSS), 5);
+    }
+  });
+
   it('two chunks with carried (h, c) equal one long chunk', () => {
     const params = randomParams(21);
     const whole = randomBatch(22, 5, 8);
