@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend (default: node, else wasm, else cpu)').choices(['auto', 'node', 'wasm', 'cpu']))
     .option('--seed <n>', 'seed of init and shuffling', parseUint)
     .option('--epochs <n>', 'maximum epochs', parseUint)
-    .option('--resume', 'continue from the newest checkpoint in --out')
+    .option('--resume', 'continue from the newest checkpoint in --out (with its config; --epochs may raise the budget)')
     .option('--quiet', 'no progress output')
     .action(async (o: { windows: string; out: string; config?: string; engine?: TrainConfig['engine']; backend?: TrainConfig['backend']; seed?: number; epochs?: number; resume?: boolean; quiet?: boolean }) => {
       const overrides: Partial<TrainConfig> = {};
@@ -31,7 +31,7 @@ export function register(program: Command): void {
       if (o.epochs !== undefined) overrides.epochs = o.epochs;
       const config = readTrainConfig(o.config, overrides);
       const input = loadTrainInput(o.windows);
-      const { manifest } = await train(input, { config, outDir: o.out, resume: o.resume ?? false, quiet: o.quiet ?? false });
+      const { manifest } = await train(input, { config, outDir: o.out, resume: o.resume ?? false, epochs: o.epochs, quiet: o.quiet ?? false });
       process.stdout.write(`train: wrote ${join(o.out, 'run-manifest.json')} (best epoch ${manifest.best_epoch}, val loss ${manifest.best_val_loss.toFixed(4)}, ${manifest.engine}/${manifest.backend})\n`);
     });
 }

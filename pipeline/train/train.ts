@@ -55,6 +55,8 @@ export interface TrainOptions {
   outDir: string;
   /** Continue from the newest checkpoint in outDir. */
   resume?: boolean;
+  /** With `resume`: a new epoch budget (the rest of the config comes from the checkpoint). */
+  epochs?: number | undefined;
   /** No progress bar / log lines. */
   quiet?: boolean;
   log?: (line: string) => void;
@@ -142,7 +144,9 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
     if (ckpt.meta.windows_sha256 !== input.info.sha256) {
       throw new RaftNsError('train.resume', `train: ${ckptDir}: checkpoint was trained on windows ${ckpt.meta.windows_sha256.slice(0, 12)}…, not these (${input.info.sha256.slice(0, 12)}…)`);
     }
-    cfg = { ...ckpt.meta.config, epochs: opts.config.epochs }; // only the epoch budget may change on resume
+    // A resumed run keeps its checkpoint's config; only the epoch budget may change (which also stretches
+    // the cosine schedule from that point on).
+    cfg = { ...ckpt.meta.config, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) };
   } else if (existsSync(join(opts.outDir, 'run-manifest.json')) || existsSync(ckptDir)) {
     throw new RaftNsError('train.exists', `train: ${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
