@@ -8,8 +8,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { publishArtifact, REPORT_FILE } from '../publish/publish.js';
+import { ingest } from '../ingest/ingest.js';
+import { publishArtifact } from '../publish/publish.js';
+import { quantize } from '../quantize/quantize.js';
+import { loadTrainInput } from '../train/command.js';
+import { resolveTrainConfig } from '../train/config.js';
+import { train } from '../train/train.js';
 import { jsonText, writeFileAtomic } from '../util/fs.js';
+import { REPORT_FILE, verifyArtifact, writeVerification } from '../verify/verify.js';
 import { windowDataset } from '../window/window.js';
 import type { Stage } from './stage.js';
 
@@ -52,7 +58,21 @@ function notLanded(name: string, deps: string[], what: string): Stage {
 export function mainJobStages(cfg: RunConfig): Stage[] {
   return [
     notLanded('source', [], 'neither the simulator stage (pipeline/simulate) nor the bundled datasets/sample'),
-    notLanded('ingest', ['source'], 'the ingest entry point (pipeline/ingest)'),
+    {
+      name: 'ingest',
+      deps: ['source'],
+      // Simulator ids (c0, n1, …) are synthetic, so they are kept as they are (ingest --no-anonymize).
+      config: { anonymize: false },
+      async run(ctx) {
+        const src = ctx.inputs.source!;
+        const files = (src.summary.telemetry_files as string[]).map((f) => join(src.dir, f));
+        const { manifest } = await ingest(files, { out: ctx.outDir, anonKey: null, createdAt: createdAt() });
+        return {
+          figure: `${fmtInt(manifest.row_count)} rows, tick ${manifest.tick_ms} ms, ${manifest.parts.length} part(s)`,
+          summary: { row_count: manifest.row_count, tick_ms: manifest.tick_ms },
+        };
+      },
+    },
     {
       name: 'window',
       deps: ['ingest'],
@@ -66,9 +86,51 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
         };
       },
     },
-    notLanded('train', ['window'], 'the train entry point (pipeline/train)'),
-    notLanded('quantize', ['train'], 'the quantize entry point (pipeline/quantize)'),
-    notLanded('verify', ['quantize'], 'the verify entry point (pipeline/verify)'),
+    {
+      name: 'train',
+      deps: ['window'],
+      config: { train: cfg.train, seed: cfg.seed },
+      async run(ctx) {
+        const config = resolveTrainConfig(cfg.train, 'raft-ns run config (train)', { seed: cfg.seed });
+        const input = loadTrainInput(ctx.inputs.window!.dir);
+        const { manifest: m } = await train(input, { config, outDir: ctx.outDir, quiet: true });
+        const t = m.test.model;
+        return {
+          figure: `best val loss ${m.best_val_loss.toFixed(4)} (epoch ${m.best_epoch}/${m.epochs_run}, ${m.engine}/${m.backend}); test exceed ${(t.exceedRate * 100).toFixed(2)}% vs target ${(t.targetExceedRate * 100).toFixed(2)}%`,
+          summary: { best_val_loss: m.best_val_loss, best_epoch: m.best_epoch, epochs_run: m.epochs_run, engine: m.engine, backend: m.backend, weights_sha256: m.weights_sha256 },
+        };
+      },
+    },
+    {
+      name: 'quantize',
+      deps: ['train'],
+      config: { model: cfg.model },
+      async run(ctx) {
+        const { manifest: m } = await quantize(ctx.inputs.train!.dir, { outDir: ctx.outDir, name: cfg.model.name, version: cfg.model.version, createdAt: createdAt() });
+        const e = m.quantization_error;
+        return {
+          figure: `int8 |Δ timeout| max ${e.timeout_ms.max.toFixed(3)} ms on ${fmtInt(e.ticks)} test ticks; weights ${fmtInt(m.weights_byte_length)} B`,
+          summary: { weights_sha256: m.weights_sha256, name: m.name, version: m.version },
+        };
+      },
+    },
+    {
+      name: 'verify',
+      deps: ['quantize', 'window'],
+      config: { rules: 'embedded default' },
+      async run(ctx) {
+        const report = await verifyArtifact(ctx.inputs.quantize!.dir, { windowsDir: ctx.inputs.window!.dir });
+        mkdirSync(ctx.outDir, { recursive: true });
+        writeVerification(report, ctx.outDir);
+        const checks = report.checks.map((c) => `${c.id.split('-')[0]} ${c.status}`).join(', ');
+        const failing = report.checks.filter((c) => c.status === 'fail').map((c) => `${c.id}: ${c.reason ?? 'failed'}`);
+        return {
+          figure: `${report.passed ? 'passed' : 'NOT passed'} (${checks})`,
+          summary: { passed: report.passed, weights_sha256: report.weights_sha256 },
+          ...(report.passed ? {} : { failed: `verification did not pass: ${failing.join('; ') || 'no check passed'}` }),
+        };
+      },
+    },
     {
       name: 'publish',
       deps: ['quantize', 'verify'],
@@ -88,4 +150,14 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     },
     notLanded('infer', ['publish'], 'the infer entry point (pipeline/infer)'),
   ];
+}
+
+/** Creation time for manifests: SOURCE_DATE_EPOCH (seconds) when set, for reproducible bytes; else the clock. */
+function createdAt(): string {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : new Date().toISOString();
+}
+
+function fmtInt(n: number): string {
+  return n.toLocaleString('en-US');
 }
