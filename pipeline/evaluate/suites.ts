@@ -1,0 +1,192 @@
+/**
+ * Evaluation suites (schemas/suite.schema.json): which scenarios × seeds every policy runs on, and the
+ * held-out registry that keeps evaluation honest. `default` is the training distribution (its
+ * `training_seeds` generate the training data); `heldout` uses seeds from a reserved range and parameter
+ * values the training data never sees. Anything that generates training data calls
+ * `assertNotHeldOut(scenario, seed)` first, so a held-out seed or scenario can never leak into a model.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { builtinScenario, type Scenario } from '../../sim/index.js';
+import { validateAgainst } from '../schemas.js';
+import { RaftNsError } from '../util/errors.js';
+import { sha256Hex } from '../util/fs.js';
+import { PACKAGE_ROOT } from '../version.js';
+
+/** Every seed at or above this is reserved for held-out evaluation. */
+export const HELDOUT_SEED_MIN = 900_000;
+
+export const BUILTIN_SUITES = ['default', 'heldout', 'short'] as const;
+
+export interface SuiteScenario {
+  scenario: Scenario;
+  tags: string[];
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  /** Where it came from: `builtin:<name>` or the file path. */
+  source: string;
+  /** sha256 of the suite file's bytes. */
+  sha256: string;
+  seeds: number[];
+  trainingSeeds: number[];
+  scenarios: SuiteScenario[];
+  /** Scenarios used only by the sweep or the timeline, by name. */
+  extra: Scenario[];
+  sweep: { scenarios: string[]; seeds: number[] };
+  timeline: { scenario: string; seed: number; node: string } | null;
+}
+
+interface SuiteFile {
+  format: 'raft-ns-eval-suite';
+  format_version: 1;
+  name: string;
+  description?: string;
+  seeds: number[];
+  training_seeds?: number[];
+  scenarios: Array<{ builtin?: string; scenario?: unknown; tags?: string[] }>;
+  extra_scenarios?: unknown[];
+  sweep?: { scenarios: string[]; seeds: number[] };
+  timeline?: { scenario: string; seed: number; node: string };
+}
+
+/** The folder of the bundled suites (pipeline/evaluate/suites/*.json, read from the package root). */
+export function suitesDir(): string {
+  return join(PACKAGE_ROOT, 'pipeline', 'evaluate', 'suites');
+}
+
+/**
+ * Loads a suite by built-in name (`default`, `heldout`, `short`) or from a JSON file.
+ * @example const s = loadSuite('heldout'); s.scenarios.length, s.seeds
+ */
+export function loadSuite(nameOrFile: string): Suite {
+  const builtin = (BUILTIN_SUITES as readonly string[]).includes(nameOrFile);
+  const path = builtin ? join(suitesDir(), `${nameOrFile}.json`) : nameOrFile;
+  if (!existsSync(path)) {
+    throw new RaftNsError('evaluate.suite', `evaluate: ${nameOrFile} is neither a built-in suite (${BUILTIN_SUITES.join(', ')}) nor a file`);
+  }
+  const bytes = readFileSync(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new RaftNsError('evaluate.suite', `evaluate: ${path}: not valid JSON (${(err as Error).message}); expected a suite (schemas/suite.schema.json)`, { cause: err });
+  }
+  return suiteFromValue(value, path, builtin ? `builtin:${nameOrFile}` : path, sha256Hex(bytes));
+}
+
+/** Validates a parsed suite (schema, embedded scenarios, sweep/timeline references). `where` names it in errors. */
+export function suiteFromValue(value: unknown, where: string, source = where, sha256 = sha256Hex(JSON.stringify(value))): Suite {
+  const v = validateAgainst<SuiteFile>('suite', value);
+  if (!v.ok) {
+    const i = v.issues[0]!;
+    throw new RaftNsError('evaluate.suite', `evaluate: ${where} at ${i.path}: ${i.message} (schemas/suite.schema.json)`);
+  }
+  const f = v.value;
+  const scenarios = f.scenarios.map((e, i): SuiteScenario => {
+    const tags = e.tags ?? [];
+    if (e.builtin !== undefined) {
+      const s = builtinScenario(e.builtin);
+      if (!s) throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /scenarios/${i}/builtin: ${e.builtin} is not a built-in scenario (raft-ns simulate --list)`);
+      return { scenario: s, tags };
+    }
+    return { scenario: checkScenario(e.scenario, `${where} at /scenarios/${i}/scenario`), tags };
+  });
+  const extra = (f.extra_scenarios ?? []).map((s, i) => checkScenario(s, `${where} at /extra_scenarios/${i}`));
+  const names = new Set([...scenarios.map((s) => s.scenario.name), ...extra.map((s) => s.name)]);
+  if (names.size !== scenarios.length + extra.length) throw new RaftNsError('evaluate.suite', `evaluate: ${where}: scenario names must be unique`);
+  const sweep = f.sweep ?? { scenarios: scenarios.slice(0, 2).map((s) => s.scenario.name), seeds: f.seeds.slice(0, 1) };
+  sweep.scenarios.forEach((n, i) => {
+    if (!names.has(n)) throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /sweep/scenarios/${i}: ${n} is not a scenario of this suite`);
+  });
+  if (f.timeline && !names.has(f.timeline.scenario)) {
+    throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /timeline/scenario: ${f.timeline.scenario} is not a scenario of this suite`);
+  }
+  return {
+    name: f.name, description: f.description ?? '', source, sha256,
+    seeds: f.seeds, trainingSeeds: f.training_seeds ?? [], scenarios, extra, sweep, timeline: f.timeline ?? null,
+  };
+}
+
+/** A scenario of this suite by name (suite scenarios first, then extras). */
+export function suiteScenario(suite: Suite, name: string): Scenario {
+  const s = suite.scenarios.find((x) => x.scenario.name === name)?.scenario ?? suite.extra.find((x) => x.name === name);
+  if (!s) throw new RaftNsError('evaluate.suite', `evaluate: suite ${suite.name}: no scenario ${name}`);
+  return s;
+}
+
+function checkScenario(value: unknown, where: string): Scenario {
+  const v = validateAgainst<Scenario>('scenario', value);
+  if (!v.ok) {
+    const i = v.issues[0]!;
+    throw new RaftNsError('evaluate.suite', `evaluate: ${where}${i.path}: ${i.message} (schemas/scenario.schema.json)`);
+  }
+  return v.value;
+}
+
+// --- The held-out registry -------------------------------------------------------------------------------
+
+/**
+ * What makes a scenario "the same" for leakage purposes: everything but its name, description and default
+ * seed. A renamed copy of a held-out scenario is still held out.
+ */
+export function scenarioFingerprint(s: Scenario): string {
+  const { name: _n, description: _d, seed: _s, ...rest } = s;
+  void _n; void _d; void _s;
+  return sha256Hex(canonical(rest));
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+interface HeldOutRegistry {
+  seeds: Set<number>;
+  names: Set<string>;
+  fingerprints: Set<string>;
+}
+
+let registry: HeldOutRegistry | null = null;
+
+/** The held-out seeds and scenarios, read once from the bundled `heldout` suite. */
+export function heldOutRegistry(): HeldOutRegistry {
+  if (!registry) {
+    const s = loadSuite('heldout');
+    const all = [...s.scenarios.map((x) => x.scenario), ...s.extra];
+    registry = {
+      seeds: new Set([...s.seeds, ...s.sweep.seeds, ...(s.timeline ? [s.timeline.seed] : [])]),
+      names: new Set(all.map((x) => x.name)),
+      fingerprints: new Set(all.map(scenarioFingerprint)),
+    };
+  }
+  return registry;
+}
+
+/** Why (scenario, seed) is held out, or null when it may be used for training data. */
+export function heldOutReason(scenario: Scenario, seed: number): string | null {
+  const r = heldOutRegistry();
+  if (seed >= HELDOUT_SEED_MIN) return `seed ${seed} is in the reserved held-out range (>= ${HELDOUT_SEED_MIN})`;
+  if (r.seeds.has(seed)) return `seed ${seed} is a held-out evaluation seed`;
+  if (r.names.has(scenario.name) || scenario.name.startsWith('heldout-')) return `scenario ${scenario.name} belongs to the held-out suite`;
+  if (r.fingerprints.has(scenarioFingerprint(scenario))) return `scenario ${scenario.name} has the parameters of a held-out scenario`;
+  return null;
+}
+
+/**
+ * Throws when (scenario, seed) belongs to the held-out suite. Every training-data generator calls this
+ * before simulating, so held-out evaluation stays out of sample.
+ * @example for (const seed of seeds) { assertNotHeldOut(scenario, seed); sim(scenario, seed); }
+ */
+export function assertNotHeldOut(scenario: Scenario, seed: number): void {
+  const why = heldOutReason(scenario, seed);
+  if (why !== null) {
+    throw new RaftNsError('evaluate.heldout', `evaluate: refusing to generate training data from ${scenario.name} seed ${seed}: ${why} (pipeline/evaluate/suites/heldout.json)`);
+  }
+}
