@@ -15,6 +15,15 @@
  */
 import { NUM_FEATURES } from './features.js';
 import { GATES, OUTPUTS, UNITS, type DenseParams } from './artifact.js';
+import { WasmStepKernel } from './wasm-kernel.js';
+
+/**
+ * Which kernel computes the step. `js`: float64 sums over float32 weights — exactly the pipeline's reference
+ * forward, what golden vectors and `verify` are computed for; the default for LstmModel. `wasm`: the float32
+ * SIMD kernel (runtime/wasm-kernel.ts), ~1e-6 from `js`, several times faster; throws if unavailable.
+ * `auto`: wasm where available, else js.
+ */
+export type KernelChoice = 'js' | 'wasm' | 'auto';
 
 const H = UNITS;
 const F = NUM_FEATURES;
@@ -57,13 +66,27 @@ export class LstmModel {
   /** [H][2] head kernel, then [2] head bias. */
   private readonly head: Float32Array;
 
-  private constructor(packed: Float32Array, head: Float32Array) {
+  private readonly wasm: WasmStepKernel | null;
+
+  private constructor(packed: Float32Array, head: Float32Array, wasm: WasmStepKernel | null) {
     this.packed = packed;
     this.head = head;
+    this.wasm = wasm;
+  }
+
+  /** The kernel this model runs on. */
+  get kernel(): 'js' | 'wasm' {
+    return this.wasm ? 'wasm' : 'js';
   }
 
   /** Packs dense contract-layout parameters (row-major [in, 4·64], column j = gate·64 + unit). */
-  static fromDense(p: DenseParams): LstmModel {
+  static fromDense(p: DenseParams, options: { kernel?: KernelChoice } = {}): LstmModel {
+    const choice = options.kernel ?? 'js';
+    if (choice !== 'js') {
+      const wasm = WasmStepKernel.create(p);
+      if (wasm) return new LstmModel(new Float32Array(0), new Float32Array(0), wasm);
+      if (choice === 'wasm') throw new Error('runtime: the WebAssembly SIMD kernel is not available in this JS engine; use kernel "js" or "auto"');
+    }
     const packed = new Float32Array(H * UNIT_STRIDE);
     for (let u = 0; u < H; u++) {
       const base = u * UNIT_STRIDE;
@@ -77,12 +100,12 @@ export class LstmModel {
     const head = new Float32Array(H * OUTPUTS + OUTPUTS);
     head.set(p.headKernel, 0);
     head.set(p.headBias, H * OUTPUTS);
-    return new LstmModel(packed, head);
+    return new LstmModel(packed, head, null);
   }
 
   /** Bytes of the packed weights (shared by all nodes using this model). */
   get byteLength(): number {
-    return this.packed.byteLength + this.head.byteLength;
+    return this.wasm ? this.wasm.byteLength : this.packed.byteLength + this.head.byteLength;
   }
 
   /**
@@ -90,6 +113,10 @@ export class LstmModel {
    * advances `s`. Allocation-free.
    */
   step(s: LstmState, x: ArrayLike<number>, y: Float64Array | Float32Array): void {
+    if (this.wasm) {
+      this.wasm.step(s, x, y);
+      return;
+    }
     const P = this.packed;
     const h = s.h;
     const c = s.c;

@@ -9,7 +9,7 @@
  *   tolerance? }  where each expected list is [[q, ℓ], ...] or a flat [q0, ℓ0, q1, ℓ1, ...].
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
-import { LstmModel, LstmState } from './engine.js';
+import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { RuntimeError } from './errors.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type SignalSample } from './features.js';
 
@@ -22,6 +22,8 @@ export interface GoldenCase {
 
 export interface GoldenReport {
   ok: boolean;
+  /** Kernel the vectors ran through. */
+  kernel: 'js' | 'wasm';
   tolerance: number;
   cases: number;
   ticks: number;
@@ -87,15 +89,17 @@ function num(v: unknown, at: string, fail: (m: string) => never): number {
 
 /**
  * Runs every golden case from a zero state through this engine (features → LSTM), for each precision path
- * present in both the artifact and the file, and compares per tick within `tolerance` (default 1e-5).
+ * present in both the artifact and the file, and compares per tick within `tolerance` (default 1e-5), on the
+ * exact JS kernel unless `kernel` says otherwise.
  */
-export function checkGolden(artifact: LoadedArtifact, cases: GoldenCase[], tolerance = 1e-5): GoldenReport {
+export function checkGolden(artifact: LoadedArtifact, cases: GoldenCase[], tolerance = 1e-5, kernel: KernelChoice = 'js'): GoldenReport {
   const ticks = cases.reduce((a, c) => a + c.rows.length, 0);
-  const report: GoldenReport = { ok: true, tolerance, cases: cases.length, ticks, maxAbsError: { float32: Number.NaN, int8: Number.NaN }, failures: [] };
+  const report: GoldenReport = { ok: true, kernel: 'js', tolerance, cases: cases.length, ticks, maxAbsError: { float32: Number.NaN, int8: Number.NaN }, failures: [] };
   for (const precision of ['float32', 'int8'] as const) {
     const params = precision === 'int8' ? artifact.int8 : artifact.float32;
     if (!params) continue;
-    const model = LstmModel.fromDense(params);
+    const model = LstmModel.fromDense(params, { kernel });
+    report.kernel = model.kernel;
     for (const c of cases) {
       const want = c.expected[precision];
       if (!want) continue;

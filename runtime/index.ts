@@ -13,7 +13,8 @@ export {
   artifactFromBytes, dequantize, ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, PARAMETER_COUNT,
   type ArtifactManifest, type DenseParams, type LoadedArtifact, type ParseOptions, type Precision, type TensorEntry,
 } from './artifact.js';
-export { LstmModel, LstmState, referenceStep } from './engine.js';
+export { LstmModel, LstmState, referenceStep, type KernelChoice } from './engine.js';
+export { wasmStepAvailable } from './wasm-kernel.js';
 export { RuntimeError } from './errors.js';
 export { FeatureState, FEATURE_NAMES, FEATURE_TRANSFORMS, NUM_FEATURES, normalizeInPlace, type Normalization, type SignalSample } from './features.js';
 export { DEFAULT_RULES } from './default-rules.js';

@@ -14,7 +14,7 @@
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
 import { DEFAULT_RULES } from './default-rules.js';
-import { LstmModel, LstmState } from './engine.js';
+import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
 import {
   compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolation, RAW_FIELDS,
@@ -45,11 +45,16 @@ export interface SharedModel {
   lstm: LstmModel;
 }
 
-/** Packs one precision path of an artifact once; pass the result to many NeuroSymbolicTimeout instances. */
-export function makeSharedModel(artifact: LoadedArtifact, precision: Precision = 'int8'): SharedModel {
+/**
+ * Packs one precision path of an artifact once; pass the result to many NeuroSymbolicTimeout instances.
+ * `kernel` 'auto' (default) serves with the WebAssembly SIMD kernel where available (float32, within 1e-5 of
+ * the exact float64 JS kernel), else the JS kernel; 'js' serves exactly the function golden.json and
+ * `verify` are computed for.
+ */
+export function makeSharedModel(artifact: LoadedArtifact, precision: Precision = 'int8', kernel: KernelChoice = 'auto'): SharedModel {
   const params = precision === 'int8' ? artifact.int8 : artifact.float32;
   if (!params) throw new Error(`runtime: artifact ${artifact.manifest.name}@${artifact.manifest.version} has no ${precision} tensors`);
-  return { artifact, precision, lstm: LstmModel.fromDense(params) };
+  return { artifact, precision, lstm: LstmModel.fromDense(params, { kernel }) };
 }
 
 export interface NeuroSymbolicTimeoutOptions {
@@ -57,6 +62,8 @@ export interface NeuroSymbolicTimeoutOptions {
   model?: SharedModel | LoadedArtifact | null;
   /** Precision path when `model` is an artifact. Default int8 (the verified one), float32 if absent. */
   precision?: Precision;
+  /** Kernel when `model` is an artifact (see makeSharedModel). Default 'auto'. */
+  kernel?: KernelChoice;
   /** Safety rules (parsed JSON or compiled). Default: the embedded default rules. */
   rules?: SafetyRules | CompiledRules;
   /** Static timeout on any fallback; default the rules' static_fallback_ms. Must lie within the rules' bounds. */
@@ -104,7 +111,7 @@ export interface Explanation {
   fallbackCount: number;
   fallbackCounts: Record<FallbackReason, number>;
   ticks: number;
-  model: { name: string; version: string; weightsSha256: string; precision: Precision } | null;
+  model: { name: string; version: string; weightsSha256: string; precision: Precision; kernel: 'js' | 'wasm' } | null;
   rules_name: string;
   bounds: { floorMs: number; ceilingMs: number };
 }
@@ -169,7 +176,7 @@ export class NeuroSymbolicTimeout {
       else {
         const precision = options.precision ?? (options.model.int8 ? 'int8' : 'float32');
         try {
-          model = makeSharedModel(options.model, precision);
+          model = makeSharedModel(options.model, precision, options.kernel ?? 'auto');
         } catch (e) {
           err = (e as Error).message;
         }
@@ -362,7 +369,7 @@ export class NeuroSymbolicTimeout {
       fallbackCount: this.fallbackTotal,
       fallbackCounts: fc,
       ticks: this.ticks,
-      model: m ? { name: m.artifact.manifest.name, version: m.artifact.manifest.version, weightsSha256: m.artifact.weightsSha256, precision: m.precision } : null,
+      model: m ? { name: m.artifact.manifest.name, version: m.artifact.manifest.version, weightsSha256: m.artifact.weightsSha256, precision: m.precision, kernel: m.lstm.kernel } : null,
       rules_name: this.rules.source.name,
       bounds: { floorMs: this.rules.absoluteFloorMs, ceilingMs: this.rules.ceilingMs },
     };

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { referenceForward } from '../pipeline/quantize/reference.js';
 import { artifactFromBytes, type LoadedArtifact } from '../runtime/artifact.js';
 import { LstmModel, LstmState, referenceStep } from '../runtime/engine.js';
+import { wasmStepAvailable } from '../runtime/wasm-kernel.js';
 import { checkGolden, parseGolden } from '../runtime/golden.js';
 import { loadArtifactFromDir } from '../runtime/node-loader.js';
 import { sha256Hex } from '../runtime/sha256.js';
@@ -147,5 +148,50 @@ describe('runtime engine exactness', () => {
     expect(checkGolden(b, parseGolden(readFileSync(join(dir, 'golden.json'), 'utf8')).cases).ok).toBe(true);
     writeFileSync(join(dir, 'weights.bin'), fx.weights.subarray(0, 100));
     await expect(loadArtifactFromDir(dir)).rejects.toThrow(/weights\.bin: 100 bytes/);
+  });
+});
+
+describe('runtime WebAssembly SIMD kernel', () => {
+  const a = load();
+  it('is available on Node 20', () => {
+    expect(wasmStepAvailable()).toBe(true);
+  });
+
+  it('matches every golden vector within 1e-5 on the float and the int8 path', () => {
+    const rep = checkGolden(a, parseGolden(fx.golden).cases, 1e-5, 'wasm');
+    expect(rep.kernel).toBe('wasm');
+    expect(rep.failures).toEqual([]);
+    expect(rep.maxAbsError.int8).toBeLessThan(1e-5);
+    expect(rep.maxAbsError.float32).toBeLessThan(1e-5);
+  });
+
+  it('agrees with the JS kernel within 1e-5 over 5,000 ticks of carried state, including clipped inputs', () => {
+    const rows = randomRows(8, 5000);
+    for (let t = 1000; t < 1100; t++) rows[t] = { heartbeatLatencyMs: 5000, logReplicationGap: 1e6, rpcRetries: 50, cpuIdlePct: 0 };
+    const xs = featuresOf(rows);
+    for (const params of [a.float32, a.int8!]) {
+      const yj = LstmModel.fromDense(params, { kernel: 'js' }).forward(xs);
+      const yw = LstmModel.fromDense(params, { kernel: 'wasm' }).forward(xs);
+      let maxErr = 0;
+      for (let i = 0; i < yj.length; i++) maxErr = Math.max(maxErr, Math.abs(yj[i]! - yw[i]!));
+      expect(maxErr).toBeLessThan(1e-5);
+    }
+  });
+
+  it('keeps node states independent when two nodes share one model', () => {
+    const m = LstmModel.fromDense(a.int8!, { kernel: 'wasm' });
+    const xa = featuresOf(randomRows(20, 50));
+    const xb = featuresOf(randomRows(21, 50));
+    const alone = m.forward(xa);
+    const sa = new LstmState();
+    const sb = new LstmState();
+    const ya = new Float64Array(2);
+    const yb = new Float64Array(2);
+    for (let t = 0; t < 50; t++) {
+      m.step(sa, xa.subarray(4 * t, 4 * t + 4), ya);
+      m.step(sb, xb.subarray(4 * t, 4 * t + 4), yb);
+      expect(ya[0]).toBe(alone[2 * t]);
+      expect(ya[1]).toBe(alone[2 * t + 1]);
+    }
   });
 });

@@ -1,0 +1,95 @@
+/*
+ * raft-ns runtime: one LSTM step (docs/CONTRACTS.md §3) in WebAssembly SIMD, float32.
+ *
+ * Layout: the 256 gate columns are regrouped into 16 blocks of 4 units; a block's 16 columns are
+ * [i(u..u+3), f(u..u+3), g(u..u+3), o(u..u+3)], so one f32x4 accumulator holds one gate of 4 units and the
+ * activations, c and h updates of those units run as 4-lane vectors straight from the accumulators. Each
+ * block stores its 68 input rows (4 features, then 64 recurrent) of 16 floats, then its 16 biases:
+ * W[block][row][16], contiguous, read once per step.
+ *
+ * The JS side (runtime/wasm-kernel.ts) writes x and h into IN[0..68) and c into C, calls rt_step, and reads
+ * h back from IN[4..68), c from C and (q, l) from Y. No imports, no allocation, no libc.
+ */
+#include <wasm_simd128.h>
+
+#define H 64
+#define F 4
+#define R (F + H)
+#define NB (H / 4)
+#define BLOCK ((R + 1) * 16)
+
+static float W[NB * BLOCK] __attribute__((aligned(16)));
+static float HEAD[H * 2 + 2] __attribute__((aligned(16)));
+static float IN[R] __attribute__((aligned(16)));
+static float C[H] __attribute__((aligned(16)));
+static float HN[H] __attribute__((aligned(16)));
+static float Y[2] __attribute__((aligned(16)));
+
+float *rt_weights(void) { return W; }
+float *rt_head(void) { return HEAD; }
+float *rt_in(void) { return IN; }
+float *rt_c(void) { return C; }
+float *rt_y(void) { return Y; }
+
+/* e^x for 4 lanes: x = n·ln2 + r, |r| ≤ ln2/2, degree-6 polynomial for e^r (Cephes expf, relative error
+ * ~2e-7), 2^n by adding n to the exponent bits. Inputs are clamped so 2^n stays a normal float. */
+static inline v128_t vexp(v128_t x) {
+  const v128_t hi = wasm_f32x4_splat(88.0f), lo = wasm_f32x4_splat(-87.0f);
+  x = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, x));
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  v128_t r2 = wasm_f32x4_mul(r, r);
+  p = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, r2), r), wasm_f32x4_splat(1.0f));
+  v128_t e = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, e);
+}
+
+static inline v128_t vsigmoid(v128_t v) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, vexp(wasm_f32x4_neg(v))));
+}
+
+/* tanh(v) = 2σ(2v) − 1 */
+static inline v128_t vtanh(v128_t v) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  v128_t s = wasm_f32x4_div(one, wasm_f32x4_add(one, vexp(wasm_f32x4_neg(wasm_f32x4_add(v, v)))));
+  return wasm_f32x4_sub(wasm_f32x4_add(s, s), one);
+}
+
+void rt_step(void) {
+  for (int b = 0; b < NB; b++) {
+    const float *w = W + b * BLOCK;
+    const float *bias = w + R * 16;
+    v128_t ai = wasm_v128_load(bias), af = wasm_v128_load(bias + 4), ag = wasm_v128_load(bias + 8), ao = wasm_v128_load(bias + 12);
+    for (int r = 0; r < R; r++) {
+      v128_t s = wasm_f32x4_splat(IN[r]);
+      const float *row = w + r * 16;
+      ai = wasm_f32x4_add(ai, wasm_f32x4_mul(s, wasm_v128_load(row)));
+      af = wasm_f32x4_add(af, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
+      ag = wasm_f32x4_add(ag, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
+      ao = wasm_f32x4_add(ao, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
+    }
+    v128_t c = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(C + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
+    wasm_v128_store(C + 4 * b, c);
+    wasm_v128_store(HN + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(c)));
+  }
+  v128_t q = wasm_f32x4_splat(0.0f), l = wasm_f32x4_splat(0.0f);
+  for (int k = 0; k < H; k += 4) {
+    v128_t h = wasm_v128_load(HN + k);
+    wasm_v128_store(IN + F + k, h);
+    /* HEAD is [H][2] row-major: lanes of two rows interleave (q, l, q, l) */
+    v128_t w01 = wasm_v128_load(HEAD + 2 * k), w23 = wasm_v128_load(HEAD + 2 * k + 4);
+    v128_t wq = wasm_i32x4_shuffle(w01, w23, 0, 2, 4, 6), wl = wasm_i32x4_shuffle(w01, w23, 1, 3, 5, 7);
+    q = wasm_f32x4_add(q, wasm_f32x4_mul(h, wq));
+    l = wasm_f32x4_add(l, wasm_f32x4_mul(h, wl));
+  }
+  Y[0] = HEAD[2 * H] + wasm_f32x4_extract_lane(q, 0) + wasm_f32x4_extract_lane(q, 1) + wasm_f32x4_extract_lane(q, 2) + wasm_f32x4_extract_lane(q, 3);
+  Y[1] = HEAD[2 * H + 1] + wasm_f32x4_extract_lane(l, 0) + wasm_f32x4_extract_lane(l, 1) + wasm_f32x4_extract_lane(l, 2) + wasm_f32x4_extract_lane(l, 3);
+}
