@@ -72,21 +72,38 @@ export function featureRows(rows: RawRow[], norm: Normalization): Float32Array[]
 }
 
 /**
- * Raw rows recovered from the first `ticks` ticks of up to `count` test streams by inverting the
- * normalization and transforms (counts rounded to integers, latency to µs, CPU to 0.01 %). The golden
- * expectations are then computed from these rows, so the file is self-consistent by construction.
+ * Raw rows recovered from `count` test-split sequences of up to `ticks` ticks by inverting the normalization
+ * and transforms (counts rounded to integers, latency to µs, CPU to 0.01 %). Sequences are stream segments
+ * taken round-robin over the streams (first segments first), so a split with few long streams still yields
+ * `count` of them; each starts from zero state, as a runtime does at its first observation. The golden
+ * expectations are computed from these rows, so the file is self-consistent by construction.
  */
 export function rowsFromSplit(split: WindowSplit, norm: Normalization, count: number, ticks: number): Array<{ name: string; source: string; rows: RawRow[] }> {
+  const segChunks = Math.max(1, Math.ceil(ticks / split.T));
+  const perStream = streamsOf(split).map((chunks) => {
+    const segs: number[][] = [];
+    for (let i = 0; i < chunks.length; i += segChunks) segs.push(chunks.slice(i, i + segChunks));
+    return segs;
+  });
+  const picked: Array<{ stream: number; seg: number; chunks: number[] }> = [];
+  for (let round = 0; picked.length < count; round++) {
+    let any = false;
+    perStream.forEach((segs) => {
+      if (round < segs.length && picked.length < count) {
+        picked.push({ stream: split.streamId[segs[round]![0]!]!, seg: round, chunks: segs[round]! });
+        any = true;
+      }
+    });
+    if (!any) break;
+  }
   const out: Array<{ name: string; source: string; rows: RawRow[] }> = [];
-  const streams = streamsOf(split);
-  const step = Math.max(1, Math.floor(streams.length / count));
-  for (let si = 0; si < streams.length && out.length < count; si += step) {
+  for (const p of picked) {
     const rows: RawRow[] = [];
-    for (const k of streams[si]!) {
+    outer: for (const k of p.chunks) {
       for (let t = 0; t < split.T && rows.length < ticks; t++) {
         const i = k * split.T + t;
         const z = Array.from({ length: FEATURES }, (_, f) => split.x[i * FEATURES + f]!);
-        if (z.every((v) => v === 0) && split.wGap[i] === 0 && split.wLost[i] === 0 && Number.isNaN(split.jkLn[i]!)) break; // padding
+        if (z.every((v) => v === 0) && split.wGap[i] === 0 && split.wLost[i] === 0 && Number.isNaN(split.jkLn[i]!)) break outer; // padding
         const raw = z.map((v, f) => v * norm.std[f]! + norm.mean[f]!);
         rows.push([
           Math.round(Math.max(0, Math.expm1(raw[0]!)) * 1000) / 1000,
@@ -96,7 +113,13 @@ export function rowsFromSplit(split: WindowSplit, norm: Normalization, count: nu
         ]);
       }
     }
-    if (rows.length > 0) out.push({ name: `test-stream-${split.streamId[streams[si]![0]!]}`, source: `test split, stream ${split.streamId[streams[si]![0]!]}, first ${rows.length} ticks, raw values recovered from the normalized features`, rows });
+    if (rows.length > 0) {
+      out.push({
+        name: `test-stream-${p.stream}-seg-${p.seg}`,
+        source: `test split, stream ${p.stream}, ticks ${p.seg * segChunks * split.T}..${p.seg * segChunks * split.T + rows.length - 1} from zero state; raw values recovered from the normalized features`,
+        rows,
+      });
+    }
   }
   return out;
 }
