@@ -37,7 +37,7 @@ describe('raft-ns infer', () => {
     const rep = await infer(artDir, { tracePath: trace });
     expect(rep.failures).toEqual([]);
     expect(rep.ok).toBe(true);
-    expect(rep.golden).toMatchObject({ ok: true, cases: 3 });
+    expect(rep.golden).toMatchObject([{ ok: true, cases: 3, kernel: 'js' }, { ok: true, cases: 3, kernel: 'wasm' }]);
     expect(rep.trace).toMatchObject({ rows, nodes: 3, tick_ms: 100 });
     const t = rep.timeouts!;
     expect(t.count).toBe(rows);
@@ -47,15 +47,15 @@ describe('raft-ns infer', () => {
     expect(t.medianMs).toBeLessThanOrEqual(t.p99Ms);
     expect(rep.out_of_bounds).toBe(0);
     expect(rep.fallback_count).toBe(0);
-    expect(rep.artifact).toMatchObject({ name: 'fixture', precision: 'int8', weights_sha256: fx.manifest.weights_sha256 });
+    expect(rep.artifact).toMatchObject({ name: 'fixture', precision: 'int8', kernel: 'wasm', weights_sha256: fx.manifest.weights_sha256 });
     const text = formatInferReport(rep);
     expect(text).toMatch(/timeouts {2}min \d+ ms, median \d+ ms, p99 \d+ ms, max \d+ ms/);
     expect(text).toMatch(/infer: ok\n$/);
   });
 
   it('is deterministic: the same artifact and trace give the same report', async () => {
-    const a = await infer(artDir, { tracePath: trace, precision: 'float32' });
-    const b = await infer(artDir, { tracePath: trace, precision: 'float32' });
+    const a = await infer(artDir, { tracePath: trace, precision: 'float32', kernel: 'js' });
+    const b = await infer(artDir, { tracePath: trace, precision: 'float32', kernel: 'js' });
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
 
@@ -67,7 +67,7 @@ describe('raft-ns infer', () => {
     writeFileSync(join(bad, 'golden.json'), JSON.stringify(g));
     const rep = await infer(bad, {});
     expect(rep.ok).toBe(false);
-    expect(rep.failures[0]).toMatch(/^golden: 1 outputs off by more than 0\.00001 \(first: random-0 tick 3 float32 logit/);
+    expect(rep.failures[0]).toMatch(/^golden \(js kernel\): 1 outputs off by more than 0\.00001 \(first: random-0 tick 3 float32 logit/);
   });
 
   it('refuses a tampered artifact with an infer: error naming the file', async () => {

@@ -12,14 +12,17 @@ export function register(program: Command): void {
     .option('--trace <path>', 'dataset folder (output of ingest) or a telemetry file (CSV, NDJSON, Arrow, Parquet)')
     .option('--rules <file>', 'safety-rules file (default: the embedded default rules)')
     .option('--precision <p>', 'int8 | float32', 'int8')
+    .option('--kernel <k>', 'auto | wasm | js (js = exactly the function verify proves; wasm = float32 SIMD, within 1e-5)', 'auto')
     .option('--heartbeat-interval-ms <ms>', 'leader heartbeat interval of the traced cluster', '100')
     .option('--report <file>', 'also write the report as JSON')
-    .action(async (artifact: string, o: { trace?: string; rules?: string; precision: string; heartbeatIntervalMs: string; report?: string }) => {
+    .action(async (artifact: string, o: { trace?: string; rules?: string; precision: string; kernel: string; heartbeatIntervalMs: string; report?: string }) => {
       if (o.precision !== 'int8' && o.precision !== 'float32') throw new RaftNsError('infer.option', `infer: --precision ${o.precision}: expected int8 or float32`);
+      if (o.kernel !== 'auto' && o.kernel !== 'wasm' && o.kernel !== 'js') throw new RaftNsError('infer.option', `infer: --kernel ${o.kernel}: expected auto, wasm or js`);
       const hb = Number(o.heartbeatIntervalMs);
       if (!(hb > 0 && Number.isFinite(hb))) throw new RaftNsError('infer.option', `infer: --heartbeat-interval-ms ${o.heartbeatIntervalMs}: expected a positive number`);
       const report = await infer(artifact, {
         precision: o.precision,
+        kernel: o.kernel,
         heartbeatIntervalMs: hb,
         ...(o.trace !== undefined ? { tracePath: o.trace } : {}),
         ...(o.rules !== undefined ? { rulesPath: o.rules } : {}),

@@ -17,6 +17,8 @@ import { checkGolden, parseGolden, type GoldenReport } from '../../runtime/golde
 import { loadArtifactFromDir } from '../../runtime/node-loader.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import type { Precision } from '../../runtime/artifact.js';
+import type { KernelChoice } from '../../runtime/engine.js';
+import { wasmStepAvailable } from '../../runtime/wasm-kernel.js';
 import { DEFAULT_RULES } from '../../runtime/default-rules.js';
 import { compileRules, type CompiledRules } from '../../runtime/rules.js';
 import { makeSharedModel, NeuroSymbolicTimeout, type FallbackReason, type TimeoutObservation } from '../../runtime/timeout.js';
@@ -32,6 +34,8 @@ export interface InferOptions {
   heartbeatIntervalMs?: number;
   /** Golden tolerance; default 1e-5. */
   goldenTolerance?: number;
+  /** Kernel serving the trace: auto (WebAssembly SIMD where available), wasm or js. Golden vectors run on both. */
+  kernel?: KernelChoice;
 }
 
 export interface TimeoutStats {
@@ -46,9 +50,10 @@ export interface InferReport {
   ok: boolean;
   failures: string[];
   tool_version: string;
-  artifact: { dir: string; name: string; version: string; weights_sha256: string; precision: Precision };
+  artifact: { dir: string; name: string; version: string; weights_sha256: string; precision: Precision; kernel: 'js' | 'wasm' };
   rules: { name: string; source: string; sha256: string; floor_ms: number; ceiling_ms: number };
-  golden: GoldenReport | null;
+  /** Golden vectors on the exact JS kernel and, where available, on the WebAssembly SIMD kernel. */
+  golden: GoldenReport[] | null;
   trace: { path: string; rows: number; nodes: number; tick_ms: number; heartbeat_interval_ms: number } | null;
   timeouts: TimeoutStats | null;
   /** Ticks whose timeout left [floor, ceiling] (must be 0). */
@@ -65,22 +70,25 @@ export async function infer(artifactDir: string, options: InferOptions = {}): Pr
   if (precision === 'int8' && !art.int8) throw new RaftNsError('infer.precision', `infer: ${artifactDir}/manifest.json has no int8 tensors; use --precision float32`);
   const { rules, info } = loadRules(options.rulesPath);
 
-  let golden: GoldenReport | null = null;
+  let golden: GoldenReport[] | null = null;
   const goldenPath = join(artifactDir, 'golden.json');
   if (existsSync(goldenPath)) {
     const parsed = await wrapRuntime(async () => parseGolden(readFileSync(goldenPath, 'utf8'), goldenPath));
-    golden = checkGolden(art, parsed.cases, options.goldenTolerance ?? 1e-5);
-    if (!golden.ok) {
-      const f = golden.failures[0]!;
-      failures.push(`golden: ${golden.failures.length}${golden.failures.length === 20 ? '+' : ''} outputs off by more than ${golden.tolerance} (first: ${f.case} tick ${f.tick} ${f.precision} ${f.output} expected ${f.expected} got ${f.got})`);
+    const kernels: KernelChoice[] = wasmStepAvailable() ? ['js', 'wasm'] : ['js'];
+    golden = kernels.map((k) => checkGolden(art, parsed.cases, options.goldenTolerance ?? 1e-5, k));
+    for (const g of golden) {
+      if (g.ok) continue;
+      const f = g.failures[0]!;
+      failures.push(`golden (${g.kernel} kernel): ${g.failures.length}${g.failures.length === 20 ? '+' : ''} outputs off by more than ${g.tolerance} (first: ${f.case} tick ${f.tick} ${f.precision} ${f.output} expected ${f.expected} got ${f.got})`);
     }
   }
+  const model = makeSharedModel(art, precision, options.kernel ?? 'auto');
 
   const report: InferReport = {
     ok: true,
     failures,
     tool_version: TOOL_VERSION,
-    artifact: { dir: artifactDir, name: art.manifest.name, version: art.manifest.version, weights_sha256: art.weightsSha256, precision },
+    artifact: { dir: artifactDir, name: art.manifest.name, version: art.manifest.version, weights_sha256: art.weightsSha256, precision, kernel: model.lstm.kernel },
     rules: { ...info, floor_ms: rules.absoluteFloorMs, ceiling_ms: rules.ceilingMs },
     golden,
     trace: null,
@@ -92,7 +100,6 @@ export async function infer(artifactDir: string, options: InferOptions = {}): Pr
   };
 
   if (options.tracePath !== undefined) {
-    const model = makeSharedModel(art, precision);
     const hbMs = options.heartbeatIntervalMs ?? 100;
     await withDataset(options.tracePath, async (dir) => {
       const ds = await readDataset(dir);
@@ -239,11 +246,12 @@ function asRaftNsError(err: unknown): unknown {
 /** The human summary printed by the CLI. */
 export function formatInferReport(r: InferReport): string {
   const lines: string[] = [];
-  lines.push(`infer: ${r.artifact.name}@${r.artifact.version} (${r.artifact.precision}, weights sha256 ${r.artifact.weights_sha256.slice(0, 16)}…), rules "${r.rules.name}" [${r.rules.floor_ms}, ${r.rules.ceiling_ms}] ms, tool ${r.tool_version}`);
+  lines.push(`infer: ${r.artifact.name}@${r.artifact.version} (${r.artifact.precision}, ${r.artifact.kernel} kernel, weights sha256 ${r.artifact.weights_sha256.slice(0, 16)}…), rules "${r.rules.name}" [${r.rules.floor_ms}, ${r.rules.ceiling_ms}] ms, tool ${r.tool_version}`);
   if (r.golden) {
-    const g = r.golden;
     const fmt = (v: number): string => (Number.isNaN(v) ? 'n/a' : v.toExponential(2));
-    lines.push(`  golden    ${g.ok ? 'pass' : 'FAIL'}: ${g.cases} sequences, ${g.ticks} ticks, max |Δ| float32 ${fmt(g.maxAbsError.float32)}, int8 ${fmt(g.maxAbsError.int8)} (tolerance ${g.tolerance})`);
+    for (const g of r.golden) {
+      lines.push(`  golden    ${g.ok ? 'pass' : 'FAIL'} (${g.kernel} kernel): ${g.cases} sequences, ${g.ticks} ticks, max |Δ| float32 ${fmt(g.maxAbsError.float32)}, int8 ${fmt(g.maxAbsError.int8)} (tolerance ${g.tolerance})`);
+    }
   } else {
     lines.push('  golden    absent (no golden.json in the artifact)');
   }
