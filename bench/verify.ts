@@ -101,8 +101,12 @@ export async function run(args: string[]): Promise<void> {
     t = performance.now();
     const report = await verifyArtifact(art, { windows: { dir: 'synthetic', manifestSha256: '0'.repeat(64), manifest: {}, splits } });
     process.stdout.write(`verifyArtifact (checks a–f, default budgets) ${((performance.now() - t) / 1000).toFixed(1)} s: ${report.checks.map((c) => `${c.id.split('-')[0]} ${c.status}`).join(', ')}\n`);
+    for (const c of report.checks) {
+      const figs = Object.entries(c.figures).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ');
+      process.stdout.write(`  ${c.id.padEnd(18)} ${c.status.padEnd(8)} ${c.reason ?? ''}${figs ? ` [${figs}]` : ''}\n`);
+    }
     for (const c of report.proof?.claims ?? []) {
-      process.stdout.write(`  ${c.rule_id.padEnd(30)} ${c.status.padEnd(9)} bound [${c.bound.lo.toPrecision(4)}, ${c.bound.hi.toPrecision(4)}] vs ${c.threshold}, ${c.leaves} leaves\n`);
+      process.stdout.write(`  ${c.rule_id.padEnd(30)} ${c.status.padEnd(9)} bound [${c.bound.lo.toPrecision(4)}, ${c.bound.hi.toPrecision(4)}] vs ${c.threshold}, observed ${c.observed?.toPrecision(4) ?? '-'}, ${c.leaves} leaves\n`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
