@@ -275,6 +275,7 @@ export function columnValues(data: Data): ColumnValues {
       const idx = (data.values as Int32Array).subarray(off, off + n);
       const a: unknown[] = new Array(n);
       for (let i = 0; i < n; i++) a[i] = dict[Number(idx[i])];
+      if (dict.every((d) => typeof d === 'string')) (a as StringColumn).distinct = dict as string[];
       out = a;
       break;
     }
@@ -312,28 +313,31 @@ function decodeUtf8Column(data: Data): string[] {
   const bytes = data.values as Uint8Array;
   const big = offsets instanceof BigInt64Array;
   const out: string[] = new Array(n);
-  const cache = new Map<number, Array<{ start: number; end: number; s: string }>>();
-  let prevStart = 0;
-  let prevEnd = -1;
+  const distinct: string[] = [];
+  const cache = new Map<number, Array<{ start: number; end: number; s: string; lastRow: number }>>();
+  const startOf = (i: number): number => (big ? Number(offsets[off + i]) : (offsets[off + i] as number));
+  // Rows often repeat the value of a row a fixed distance back (one row per node per tick, interleaved):
+  // `lag` remembers the distance of the last hash hit and is tried first, with a cheap byte compare.
+  let lag = 1;
   for (let i = 0; i < n; i++) {
-    const start = big ? Number(offsets[off + i]) : (offsets[off + i] as number);
-    const end = big ? Number(offsets[off + i + 1]) : (offsets[off + i + 1] as number);
-    if (i > 0 && end - start === prevEnd - prevStart && bytesEqual(bytes, prevStart, start, end - start)) {
-      out[i] = out[i - 1]!;
-      prevStart = start;
-      prevEnd = end;
-      continue;
+    const start = startOf(i);
+    const end = startOf(i + 1);
+    const len = end - start;
+    if (i >= lag) {
+      const js = startOf(i - lag);
+      if (startOf(i - lag + 1) - js === len && bytesEqual(bytes, js, start, len)) {
+        out[i] = out[i - lag]!;
+        continue;
+      }
     }
-    prevStart = start;
-    prevEnd = end;
-    let h = 0x811c9dc5 ^ (end - start);
+    let h = 0x811c9dc5 ^ len;
     for (let k = start; k < end; k++) h = Math.imul(h ^ bytes[k]!, 0x01000193);
     let bucket = cache.get(h);
-    let s: string | undefined;
+    let hit: { start: number; end: number; s: string; lastRow: number } | undefined;
     if (bucket) {
       for (const e of bucket) {
-        if (e.end - e.start === end - start && bytesEqual(bytes, e.start, start, end - start)) {
-          s = e.s;
+        if (e.end - e.start === len && bytesEqual(bytes, e.start, start, len)) {
+          hit = e;
           break;
         }
       }
@@ -341,14 +345,23 @@ function decodeUtf8Column(data: Data): string[] {
       bucket = [];
       cache.set(h, bucket);
     }
-    if (s === undefined) {
-      s = utf8Decoder.decode(bytes.subarray(start, end));
-      bucket.push({ start, end, s });
+    if (hit) {
+      lag = i - hit.lastRow;
+      hit.lastRow = i;
+      out[i] = hit.s;
+    } else {
+      const str = utf8Decoder.decode(bytes.subarray(start, end));
+      bucket.push({ start, end, s: str, lastRow: i });
+      distinct.push(str);
+      out[i] = str;
     }
-    out[i] = s;
   }
+  (out as StringColumn).distinct = distinct;
   return out;
 }
+
+/** A decoded string column whose distinct values are known (then validation checks each once). */
+export type StringColumn = string[] & { distinct?: string[] };
 
 /**
  * A copy of `s` that does not keep a larger parent string alive (V8 slices and splits share their

@@ -14,13 +14,13 @@ import { jsonText, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { FileHasher } from './hasher.js';
 import { IDENTITY, PSEUDONYM_FORMAT, makeAnonymizer, type Anonymizer } from './anonymize.js';
-import { MAX_BATCH_ROWS, PartBatchBuilder, flatString, partColumnsForManifest } from './arrow-io.js';
+import { MAX_BATCH_ROWS, PartBatchBuilder, flatString, partColumnsForManifest, type ColumnValues, type StringColumn } from './arrow-io.js';
 import { openArrow, openParquet } from './columnar.js';
 import {
   MANIFEST_FILE, QUARANTINE_FILE, type ColumnStat, type DatasetManifest, type PartEntry, type SourceEntry,
 } from './manifest.js';
 import { showValue, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
-import { COLUMNS, COLUMN_SPECS, ID_COLUMNS, TELEMETRY_SCHEMA_VERSION, type RuleBreak } from './telemetry.js';
+import { COLUMNS, COLUMN_SPECS, ID_COLUMNS, TELEMETRY_SCHEMA_VERSION, type ColumnSpec, type RuleBreak } from './telemetry.js';
 import { openCsv, openNdjson } from './text.js';
 
 export interface IngestOptions {
@@ -211,7 +211,8 @@ class IngestRun {
     ['ts_ms', 'term', 'heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries', 'cpu_idle_pct', 'heartbeat_received'].map((c) => [c, new NumStat()]),
   );
   private readonly distinct = new Map<string, Set<string>>(['cluster_id', 'node_id', 'leader_id', 'role', 'event'].map((c) => [c, new Set()]));
-  private readonly nulls = new Map<string, number>(['cluster_id', 'node_id', 'leader_id', 'role', 'event'].map((c) => [c, 0]));
+  private leaderNulls = 0;
+  private eventNulls = 0;
   private readonly checks = COLUMN_SPECS.map((s) => s.check);
 
   constructor(
@@ -235,9 +236,20 @@ class IngestRun {
     const sTs = this.num.get('ts_ms')!, sTerm = this.num.get('term')!, sLat = this.num.get('heartbeat_latency_ms')!;
     const sGap = this.num.get('log_replication_gap')!, sRetries = this.num.get('rpc_retries')!, sCpu = this.num.get('cpu_idle_pct')!;
     const sHb = this.num.get('heartbeat_received')!;
+    const dCluster = this.distinct.get('cluster_id')!, dNode = this.distinct.get('node_id')!, dLeader = this.distinct.get('leader_id')!;
+    const dRole = this.distinct.get('role')!, dEvent = this.distinct.get('event')!;
     const syntax = raw.syntaxErrors;
     this.sourceLabels[sourceIndex] = `${file} ${src.positionKind}`;
     this.rowsRead += n;
+    // Columns proven valid as a whole (typed arrays, or strings with known distinct values) skip the
+    // per-row check; string columns are canonicalized so every later Map lookup hits a cached hash.
+    const toCheck: number[] = [];
+    for (let c = 0; c < 12; c++) {
+      const col = cols[c] ?? null;
+      if (!columnValid(col, COLUMN_SPECS[c]!)) toCheck.push(c);
+      if (col !== null && COLUMN_SPECS[c]!.kind === 'string' && !(col as StringColumn).distinct && Array.isArray(col)) canonicalize(col as unknown[]);
+    }
+    const nCheck = toCheck.length;
     rows: for (let i = 0; i < n; i++) {
       if (syntax !== null) {
         const e = syntax.get(i);
@@ -246,7 +258,8 @@ class IngestRun {
           continue;
         }
       }
-      for (let c = 0; c < 12; c++) {
+      for (let k = 0; k < nCheck; k++) {
+        const c = toCheck[k]!;
         const col = cols[c];
         const v = col === null ? undefined : col![i];
         const brk = checks[c]!(v);
@@ -295,21 +308,15 @@ class IngestRun {
       sTs.add(ts); sTerm.add(term); sGap.add(gap); sRetries.add(retries); sCpu.add(cpu); sHb.add(hb ? 1 : 0);
       if (lat === null) sLat.nulls++;
       else sLat.add(lat);
-      this.noteString('cluster_id', pc);
-      this.noteString('node_id', pn);
-      this.noteString('leader_id', pl);
-      this.noteString('role', role);
-      this.noteString('event', ev);
+      dCluster.add(pc);
+      dNode.add(pn);
+      if (pl === null) this.leaderNulls++;
+      else dLeader.add(pl);
+      dRole.add(role);
+      if (ev === null) this.eventNulls++;
+      else dEvent.add(ev);
       this.rowsWritten++;
       if (this.builder.full) this.flushBatch();
-    }
-  }
-
-  private noteString(column: string, v: string | null): void {
-    if (v === null) this.nulls.set(column, this.nulls.get(column)! + 1);
-    else {
-      const set = this.distinct.get(column)!;
-      if (set.size < 1_000_000) set.add(v);
     }
   }
 
@@ -397,9 +404,54 @@ class IngestRun {
     for (const name of COLUMNS) {
       const num = this.num.get(name);
       if (num) out[name] = num.toStat();
-      else out[name] = { null_count: this.nulls.get(name)!, distinct_count: this.distinct.get(name)!.size };
+      else {
+        const nulls = name === 'leader_id' ? this.leaderNulls : name === 'event' ? this.eventNulls : 0;
+        out[name] = { null_count: nulls, distinct_count: this.distinct.get(name)!.size };
+      }
     }
     return out;
+  }
+}
+
+/**
+ * Whether a whole column satisfies its schema rule without looking row by row: absent optional columns,
+ * typed numeric arrays (no nulls by construction) checked in one tight loop, and string columns whose
+ * distinct values are known and all valid.
+ */
+function columnValid(col: ColumnValues | null, spec: ColumnSpec): boolean {
+  if (col === null) return !spec.required;
+  if ((spec.kind === 'number' || spec.kind === 'integer') && ArrayBuffer.isView(col)) {
+    const a = col as Float64Array;
+    const lo = spec.minimum ?? -Infinity;
+    const hi = spec.maximum ?? Infinity;
+    const integer = spec.kind === 'integer';
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i]!;
+      // NaN fails both comparisons' negation, so it is caught here too.
+      if (!(v >= lo && v <= hi) || (integer && Math.floor(v) !== v)) return false;
+    }
+    return true;
+  }
+  const distinct = (col as StringColumn).distinct;
+  if (spec.kind === 'string' && distinct) return distinct.every((v) => spec.check(v) === null);
+  return false;
+}
+
+/** Replaces equal strings by one shared object per batch (one hash per value instead of one per lookup). */
+function canonicalize(col: unknown[]): void {
+  const seen = new Map<string, string>();
+  let prev: unknown = undefined;
+  for (let i = 0; i < col.length; i++) {
+    const v = col[i];
+    if (typeof v !== 'string') continue;
+    if (v === prev) {
+      col[i] = prev;
+      continue;
+    }
+    const c = seen.get(v);
+    if (c === undefined) seen.set(v, v);
+    else col[i] = c;
+    prev = col[i];
   }
 }
 

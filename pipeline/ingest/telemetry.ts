@@ -65,6 +65,9 @@ export interface ColumnSpec {
   check: (value: unknown) => RuleBreak | null;
   /** For enum columns: the allowed non-null values. */
   enumValues: readonly string[] | null;
+  /** Numeric bounds from the schema (for vectorized checks of whole typed-array columns). */
+  minimum: number | undefined;
+  maximum: number | undefined;
 }
 
 interface PropSchema {
@@ -122,7 +125,10 @@ export function compileColumnSpecs(schema: Record<string, unknown>): ColumnSpec[
     const kind = base[0] as ColumnKind;
     const enumValues = p.enum ? (p.enum.filter((v) => v !== null) as string[]) : null;
     const isRequired = required.has(name);
-    return { name, index, kind, nullable, required: isRequired, enumValues, check: makeCheck(p, kind, nullable, isRequired, enumValues) };
+    return {
+      name, index, kind, nullable, required: isRequired, enumValues, minimum: p.minimum, maximum: p.maximum,
+      check: makeCheck(p, kind, nullable, isRequired, enumValues),
+    };
   });
 }
 
