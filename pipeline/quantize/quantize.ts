@@ -25,7 +25,6 @@ import { loadTrainInput } from '../train/command.js';
 import { packWeights, type PackedWeights, type TensorEntry } from './artifact.js';
 import { buildGolden, edgeCaseRows, rowsFromSplit } from './golden.js';
 import { referenceStep, zeroState } from './reference.js';
-import { exportLayersModel } from './tfjs-export.js';
 import { FEATURE_NAMES, FEATURE_TRANSFORMS } from '../../runtime/features.js';
 
 export interface QuantizeOptions {
@@ -158,6 +157,8 @@ export async function quantizeRun(run: RunManifest, params: Float32Array, test: 
     writeFileAtomic(join(tmp, 'weights.bin'), packed.bytes);
     writeFileAtomic(join(tmp, 'golden.json'), goldenText);
     writeFileAtomic(join(tmp, 'ARTIFACT.md'), artifactDoc);
+    // Lazy: TensorFlow.js loads only here, not for every CLI command that imports this module.
+    const { exportLayersModel } = await import('./tfjs-export.js');
     await exportLayersModel(params, join(tmp, 'model'));
     const files: Record<string, string> = {
       'golden.json': sha256Hex(goldenText),

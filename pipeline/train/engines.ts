@@ -3,7 +3,7 @@
  */
 import { RaftNsError } from '../util/errors.js';
 import type { TrainEngine } from './engine.js';
-import { makeTfjsEngine, type TfjsBackendName } from './tfjs-engine.js';
+import type { TfjsBackendName } from './tfjs-engine.js';
 
 export interface EngineOptions {
   /** tfjs backend (`auto` = first that loads); other engines may ignore it. */
@@ -13,8 +13,8 @@ export interface EngineOptions {
 export type EngineFactory = (opts: EngineOptions) => Promise<TrainEngine>;
 
 export const ENGINES: Record<string, EngineFactory> = {
-  tfjs: (o) => makeTfjsEngine({ backend: o.backend === 'auto' ? undefined : o.backend }),
-  // Lazy: the fused engine's kernels and worker threads load only when asked for.
+  // Lazy imports: TensorFlow.js (and the fused kernels) load only when an engine is made.
+  tfjs: async (o) => (await import('./tfjs-engine.js')).makeTfjsEngine({ backend: o.backend === 'auto' ? undefined : o.backend }),
   fused: async () => (await import('./fused/index.js')).createFusedEngine(),
 };
 
