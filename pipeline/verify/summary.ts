@@ -29,8 +29,9 @@ export function reportSummary(r: VerificationReport): string {
     lines.push('|---|---|---|---|---|---|');
     for (const c of p.claims) {
       const b = `[${fmt(c.bound.lo)}, ${fmt(c.bound.hi)}] vs ${fmt(c.threshold)}`;
-      const extra = [c.notes, c.counterexample ? `counterexample: ${describeCx(c.counterexample)}` : '', c.gating ? '' : 'reported only'].filter(Boolean).join('; ');
-      lines.push(`| ${c.rule_id} | ${c.status.toUpperCase()} | ${c.claim}${extra ? ` (${extra})` : ''} | ${b} | ${c.observed === undefined ? '—' : fmt(c.observed)} | ${c.leaves} |`);
+      const extra = [c.notes, c.counterexample ? `counterexample: ${describeCx(c.counterexample)}` : ''].filter(Boolean).join('; ');
+      const claim = `${c.claim}${extra ? ` (${extra})` : ''}`.replace(/\|/g, '\\|');
+      lines.push(`| ${c.rule_id} | ${c.status.toUpperCase()} | ${claim} | ${b} | ${c.observed === undefined ? '—' : fmt(c.observed)} | ${c.leaves} |`);
     }
   }
   return `${lines.join('\n')}\n`;
