@@ -130,6 +130,21 @@ describe('raft-ns run: content-addressed stage cache', () => {
     expect(statuses(await runStages(p.stages, opts()))).toEqual(['source:cached', 'double:ran', 'count:ran']);
   });
 
+  it('keeps a negative verdict (a stage that ran but failed its check) as a cached failure that blocks downstream', async () => {
+    let runs = 0;
+    const judge = (pass: boolean): Stage => ({
+      name: 'verify', deps: [], config: { pass },
+      async run() { runs++; return { figure: pass ? 'passed' : 'NOT passed', ...(pass ? {} : { failed: 'check e refuted' }) }; },
+    });
+    const after: Stage = { name: 'publish', deps: ['verify'], config: {}, async run() { return { figure: 'ok' }; } };
+    expect(statuses(await runStages([judge(false), after], opts()))).toEqual(['verify:failed', 'publish:blocked']);
+    const again = await runStages([judge(false), after], opts());
+    expect(statuses(again)).toEqual(['verify:failed', 'publish:blocked']);
+    expect(again[0]!.reason).toBe('check e refuted (cached verdict)');
+    expect(runs).toBe(1);
+    expect(statuses(await runStages([judge(true), after], opts()))).toEqual(['verify:ran', 'publish:ran']);
+  });
+
   it('always runs a stage marked cache: false (effects outside its folder)', async () => {
     let n = 0;
     const stage: Stage = { name: 'publish', deps: [], config: {}, cache: false, async run() { n++; return { figure: 'ok' }; } };

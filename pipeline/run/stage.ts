@@ -122,7 +122,6 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
       end({ ...base, status: 'unavailable', reason: why });
       continue;
     }
-    opts.onEvent?.({ kind: 'start', stage, index, total });
     const t0 = now();
     try {
       const inputs = Object.fromEntries(stage.deps.map((d) => [d, outputs.get(d)!]));
@@ -149,6 +148,7 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
           continue;
         }
       }
+      opts.onEvent?.({ kind: 'start', stage, index, total }); // only stages that actually run announce themselves
       const done = await buildStageDir(dir, async (tmp) => {
         const outDir = join(tmp, 'out');
         const result = await stage.run({ outDir, inputs, log: (line) => opts.onEvent?.({ kind: 'log', stage, line }) });
