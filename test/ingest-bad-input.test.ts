@@ -187,6 +187,18 @@ describe('ingest bad input: columnar files', () => {
     await expectRefused([c.file], c.out, /wrong\.parquet column "cpu_idle_pct" \(field 10\): Parquet type BYTE_ARRAY.* cannot hold numbers; expected INT32 or INT64 or FLOAT or DOUBLE/);
   });
 
+  it('a bad value inside an Arrow column names the row (typed and string columns)', async () => {
+    const cpu = input('cpu.arrow', '');
+    writeArrow(cpu.file, rows.map((r, i) => (i === 5 ? { ...r, cpu_idle_pct: 120 } : r)), { batchRows: 4 });
+    await expectRefused([cpu.file], cpu.out, /cpu\.arrow row 6, column cpu_idle_pct: 120 breaks "maximum" \(expected a number <= 100\)/);
+    const role = input('role.arrow', '');
+    writeArrow(role.file, rows.map((r, i) => (i === 2 ? { ...r, role: 'observer' as TelemetryRow['role'] } : r)));
+    await expectRefused([role.file], role.out, /role\.arrow row 3, column role: "observer" breaks "enum" \(expected one of follower, pre-candidate, candidate, leader\)/);
+    const ts = input('ts.arrow', '');
+    writeArrow(ts.file, rows.map((r, i) => (i === 7 ? { ...r, ts_ms: 1150 } : r)), { batchRows: 4 });
+    await expectRefused([ts.file], ts.out, /ts\.arrow row 8, column ts_ms: 1150 breaks "time-order" \(expected ts_ms after 1200 \(at .*ts\.arrow row 6\)/);
+  });
+
   it('a bad value inside Parquet names the row', async () => {
     const c = input('neg.parquet', '');
     writeParquet(c.file, rows.map((r, i) => (i === 4 ? { ...r, rpc_retries: -2 } : r)));

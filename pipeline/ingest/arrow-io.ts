@@ -189,7 +189,11 @@ class Utf8Cache {
     if (nulls > 0) bitmap = new Uint8Array((n + 7) >> 3);
     for (let i = 0; i < n; i++) {
       const b = parts[i];
-      if (b) data.set(b, offsets[i]!);
+      if (b) {
+        // A byte loop beats TypedArray#set for the short values ids are.
+        const o = offsets[i]!;
+        for (let k = 0; k < b.length; k++) data[o + k] = b[k]!;
+      }
       if (bitmap && values[i] !== null && values[i] !== undefined) bitmap[i >> 3]! |= 1 << (i & 7);
     }
     return makeData({ type: new Utf8(), length: n, valueOffsets: offsets, data, nullCount: nulls, nullBitmap: bitmap });
@@ -315,7 +319,9 @@ function decodeUtf8Column(data: Data): string[] {
   const out: string[] = new Array(n);
   const distinct: string[] = [];
   const cache = new Map<number, Array<{ start: number; end: number; s: string; lastRow: number }>>();
-  const startOf = (i: number): number => (big ? Number(offsets[off + i]) : (offsets[off + i] as number));
+  // Int32 offsets (Utf8) are the common case; LargeUtf8's BigInt offsets are converted once up front.
+  const o32: Int32Array | Float64Array = big ? Float64Array.from(offsets.subarray(off, off + n + 1) as BigInt64Array, Number) : (offsets as Int32Array).subarray(off, off + n + 1);
+  const startOf = (i: number): number => o32[i]!;
   // Rows often repeat the value of a row a fixed distance back (one row per node per tick, interleaved):
   // `lag` remembers the distance of the last hash hit and is tried first, with a cheap byte compare.
   let lag = 1;
