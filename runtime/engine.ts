@@ -192,7 +192,6 @@ export function referenceStep(p: DenseParams, h: Float64Array, c: Float64Array, 
     for (let k = 0; k < H; k++) s += h[k]! * p.recurrentKernel[k * GATES + j]!;
     z[j] = s;
   }
-  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
   for (let u = 0; u < H; u++) {
     const i = sig(z[u]!);
     const f = sig(z[H + u]!);
@@ -206,4 +205,8 @@ export function referenceStep(p: DenseParams, h: Float64Array, c: Float64Array, 
     for (let k = 0; k < H; k++) s += h[k]! * p.headKernel[k * OUTPUTS + o]!;
     y[o] = s;
   }
+}
+
+function sig(v: number): number {
+  return 1 / (1 + Math.exp(-v));
 }
