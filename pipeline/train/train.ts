@@ -131,7 +131,9 @@ interface Checkpoint {
 export const PARAM_COUNT_TEXT = PARAM_COUNT.toLocaleString('en-US');
 
 export async function train(input: TrainInput, opts: TrainOptions): Promise<TrainResult> {
-  const log = opts.quiet ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)));
+  // On a terminal, clear the progress bar's line before a log line so the two never share a line.
+  const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
+  const log = opts.quiet ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(`${clear}${l}\n`)));
   const { train: trainSplit, val: valSplit, test: testSplit } = input.splits;
   const ckptDir = join(opts.outDir, 'checkpoints');
 
