@@ -7,7 +7,7 @@
  */
 import { Client } from './client.js';
 import { EventQueue } from './queue.js';
-import { APP, CLIENT_RESP, type Msg } from './messages.js';
+import { APP, CLIENT_RESP, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RoleName } from './node.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
@@ -241,6 +241,7 @@ export class Simulation implements NodeHost {
     const at = this.network.deliveryUs(m.from, m.to, sendUs);
     if (at < 0) {
       this.messagesDropped++;
+      releaseMsg(m);
       return;
     }
     this.queue.push(at, EV_DELIVER, m, sendUs);
@@ -287,10 +288,14 @@ export class Simulation implements NodeHost {
   private deliver(m: Msg, sentUs: number): void {
     if (m.to === this.cfg.size) {
       if (m.type === CLIENT_RESP) this.client.onResponse(m);
+      releaseMsg(m);
       return;
     }
     const node = this.nodes[m.to]!;
-    if (!node.up) return;
+    if (!node.up) {
+      releaseMsg(m);
+      return;
+    }
     const now = this.nowUs;
     // Single-threaded handling: reserve the next free slot now, so a backlog costs one event per message.
     const start = Math.max(now, node.pausedUntilUs, node.busyUntilUs);
@@ -303,7 +308,10 @@ export class Simulation implements NodeHost {
 
   private process(m: Msg, sentUs: number): void {
     const node = this.nodes[m.to]!;
-    if (!node.up) return;
+    if (!node.up) {
+      releaseMsg(m);
+      return;
+    }
     if (node.pausedUntilUs > this.nowUs) {
       // A pause began after the slot was reserved: wait it out.
       this.queue.push(node.pausedUntilUs, EV_PROCESS, m, sentUs);
@@ -315,6 +323,7 @@ export class Simulation implements NodeHost {
   private handle(node: RaftNode, m: Msg): void {
     this.safety.record(this.nowUs, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
     node.step(m);
+    releaseMsg(m);
   }
 
   private onTimer(node: RaftNode, gen: number): void {

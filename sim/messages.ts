@@ -42,9 +42,43 @@ export interface Msg {
   reqIds: number[] | null;
 }
 
+/** Handled messages are recycled (a run sends millions); see releaseMsg. */
+const pool: Msg[] = [];
+
 export function makeMsg(type: number, from: number, to: number, term: number): Msg {
-  return {
-    type, from, to, term, index: 0, logTerm: 0, entryTerms: null, entryReqs: null, commit: 0, reject: false,
-    hint: -1, sentUs: -1, rttMs: -1, lastIndex: 0, retry: false, reqIds: null,
-  };
+  const m = pool.pop();
+  if (m === undefined) {
+    return {
+      type, from, to, term, index: 0, logTerm: 0, entryTerms: null, entryReqs: null, commit: 0, reject: false,
+      hint: -1, sentUs: -1, rttMs: -1, lastIndex: 0, retry: false, reqIds: null,
+    };
+  }
+  m.type = type;
+  m.from = from;
+  m.to = to;
+  m.term = term;
+  m.index = 0;
+  m.logTerm = 0;
+  m.entryTerms = null;
+  m.entryReqs = null;
+  m.commit = 0;
+  m.reject = false;
+  m.hint = -1;
+  m.sentUs = -1;
+  m.rttMs = -1;
+  m.lastIndex = 0;
+  m.retry = false;
+  m.reqIds = null;
+  return m;
+}
+
+/**
+ * Returns a message nobody references any more (delivered and handled, or dropped) to the pool.
+ * Invariant: receivers never keep a Msg, only the arrays it points to.
+ */
+export function releaseMsg(m: Msg): void {
+  m.entryTerms = null;
+  m.entryReqs = null;
+  m.reqIds = null;
+  if (pool.length < 4096) pool.push(m);
 }

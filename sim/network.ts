@@ -39,6 +39,8 @@ export class Network {
   readonly extraLoss: Float64Array;
   readonly forcedJitterUs: Float64Array;
   readonly overrides: LinkOverrides = { latencyScale: 1, jitterMs: 0, loss: 0 };
+  private readonly nextFlipTick: Float64Array;
+  private tickCount = 0;
   private readonly pEnter: number;
   private readonly pExit: number;
   private readonly calmMeanUs: number;
@@ -68,17 +70,31 @@ export class Network {
     this.pEnter = cfg.jitter.enter_per_s * (cfg.tickMs / 1000);
     this.pExit = Math.min(1, cfg.tickMs / Math.max(cfg.jitter.mean_burst_ms, 1e-9));
     this.calmMeanUs = cfg.jitter.calm_mean_ms * 1000;
+    this.nextFlipTick = new Float64Array(n * n);
+    for (let k = 0; k < n * n; k++) this.nextFlipTick[k] = this.ticksToFlip(this.pEnter);
     this.jitteryMeanUs = cfg.jitter.jittery_mean_ms * 1000;
   }
 
-  /** Steps every link's calm/jittery chain by one tick. */
+  /**
+   * Steps every link's calm/jittery chain by one tick. Instead of a coin per link per tick, each link
+   * holds the tick of its next flip, drawn from the geometric distribution that the per-tick coin implies.
+   */
   tick(): void {
+    const t = ++this.tickCount;
     const j = this.jittery;
+    const next = this.nextFlipTick;
     for (let k = 0; k < j.length; k++) {
-      if (j[k] === 0) {
-        if (this.rng.next() < this.pEnter) j[k] = 1;
-      } else if (this.rng.next() < this.pExit) j[k] = 0;
+      if (next[k]! > t) continue;
+      j[k] = j[k] === 0 ? 1 : 0;
+      next[k] = t + this.ticksToFlip(j[k] === 0 ? this.pEnter : this.pExit);
     }
+  }
+
+  /** Ticks until a per-tick event of probability p first happens (geometric, >= 1). */
+  private ticksToFlip(p: number): number {
+    if (p <= 0) return Number.POSITIVE_INFINITY;
+    if (p >= 1) return 1;
+    return 1 + Math.floor(Math.log(1 - this.rng.next()) / Math.log(1 - p));
   }
 
   /**

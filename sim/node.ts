@@ -349,8 +349,8 @@ export class RaftNode {
       }
     } else if (m.term < this.term) {
       // Tell a stale leader or pre-candidate about the newer term so it steps back.
-      if (m.type === APP) this.respond(APP_RESP, m, true);
-      else if (m.type === PRE_VOTE) this.respond(PRE_VOTE_RESP, m, true);
+      if (m.type === APP) this.respond(APP_RESP, m, true, 0, -1);
+      else if (m.type === PRE_VOTE) this.respond(PRE_VOTE_RESP, m, true, 0, -1);
       return;
     }
     switch (m.type) {
@@ -425,14 +425,11 @@ export class RaftNode {
     if (m.retry) this.retriesTick++;
     if (m.index < this.commit) {
       // Everything up to our commit index is already settled; report it as matched.
-      const r = this.respond(APP_RESP, m, false);
-      r.index = this.commit;
+      this.respond(APP_RESP, m, false, this.commit, -1);
       return;
     }
     if (m.index > this.lastIndex || this.logTerms[m.index] !== m.logTerm) {
-      const r = this.respond(APP_RESP, m, true);
-      r.index = m.index;
-      r.hint = this.conflictHint(Math.min(m.index - 1, this.lastIndex), m.logTerm);
+      this.respond(APP_RESP, m, true, m.index, this.conflictHint(Math.min(m.index - 1, this.lastIndex), m.logTerm));
       return;
     }
     const terms = m.entryTerms;
@@ -558,11 +555,19 @@ export class RaftNode {
 
   /** Raft §5.3/§5.4.2: commit the largest index replicated on a quorum, if it is from the current term. */
   private maybeCommit(): void {
+    // The quorum-th largest match index; insertion sort beats TypedArray#sort for n <= 9.
     const s = this.scratch;
-    s.set(this.match);
-    s[this.index] = this.lastIndex;
-    s.sort();
-    const candidate = s[this.n - this.quorum]!;
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      const v = i === this.index ? this.lastIndex : this.match[i]!;
+      let j = i - 1;
+      while (j >= 0 && s[j]! > v) {
+        s[j + 1] = s[j]!;
+        j--;
+      }
+      s[j + 1] = v;
+    }
+    const candidate = s[n - this.quorum]!;
     if (candidate > this.commit && this.logTerms[candidate] === this.term) {
       const old = this.commit;
       this.setCommit(candidate);
@@ -603,12 +608,13 @@ export class RaftNode {
     this.host.send(r);
   }
 
-  private respond(type: number, m: Msg, reject: boolean): Msg {
+  private respond(type: number, m: Msg, reject: boolean, index: number, hint: number): void {
     const r = makeMsg(type, this.index, m.from, this.term);
     r.reject = reject;
     r.sentUs = m.sentUs;
+    r.index = index;
+    r.hint = hint;
     this.host.send(r);
-    return r;
   }
 
   // ---- telemetry -------------------------------------------------------------------------------------

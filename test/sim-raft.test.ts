@@ -3,7 +3,9 @@
  * etcd's pre-vote and check-quorum). Small clusters, a few simulated seconds each.
  */
 import { describe, expect, it } from 'vitest';
-import { SafetyViolation, Simulation, staticRandomizedTimeout, runClosedLoop, type Scenario, type TimeoutPolicy } from '../sim/index.js';
+import {
+  SafetyViolation, Simulation, fixedRangeTimeout, runClosedLoop, staticRandomizedTimeout, type Prng, type Scenario, type TimeoutPolicy,
+} from '../sim/index.js';
 
 function lan(size: number, durationMs: number, extra: Partial<Scenario['cluster']> = {}, ratePerS = 50): Scenario {
   return {
@@ -139,8 +141,8 @@ describe('closed loop: a policy per node, identical seeds across policies', () =
   });
 
   it('an aggressive timeout fails over faster but calls unnecessary elections under GC pauses', () => {
-    const paused: Scenario = { ...sc, faults: [...sc.faults!, { kind: 'gc_pause', at_ms: 14_000, node: 'leader', pause_ms: 400 }] };
-    const aggressive = (): TimeoutPolicy => ({ observe() {}, electionTimeoutMs: () => 250 });
+    const paused: Scenario = { ...sc, faults: [...sc.faults!, { kind: 'gc_pause', at_ms: 14_000, node: 'leader', pause_ms: 700 }] };
+    const aggressive = (_id: string, rng: Prng): TimeoutPolicy => fixedRangeTimeout(250, 500, rng);
     const base = runClosedLoop(paused, 5);
     const fast = runClosedLoop(paused, 5, aggressive);
     expect(fast.failover_ms.max!).toBeLessThan(base.failover_ms.min!);
