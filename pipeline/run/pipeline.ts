@@ -3,17 +3,21 @@
  * quantize → verify → publish → infer smoke test. Each adapter calls the stage's exported function — never
  * the CLI — with its inputs taken from the upstream stages' cached output folders.
  *
- * A stage whose code has not landed is declared with `notLanded(...)`: it reports "not available yet" and
- * everything downstream reports "blocked". Nothing is faked.
+ * A stage that cannot run (its code or its input is missing) says why through `unavailable`: it is reported
+ * as skipped and everything downstream as blocked. Nothing is faked.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { infer } from '../infer/infer.js';
 import { ingest } from '../ingest/ingest.js';
 import { publishArtifact } from '../publish/publish.js';
 import { quantize } from '../quantize/quantize.js';
+import { TELEMETRY_NDJSON, writeSimulatedTraceSet } from '../simulate/write.js';
+import { builtinScenario } from '../../sim/scenarios.js';
 import { loadTrainInput } from '../train/command.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { train } from '../train/train.js';
+import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256File, writeFileAtomic } from '../util/fs.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { REPORT_FILE, verifyArtifact, writeVerification } from '../verify/verify.js';
@@ -24,8 +28,10 @@ import type { Stage } from './stage.js';
 export interface RunConfig {
   /** Master seed: simulator, split and training initialization derive from it. */
   seed: number;
-  /** Where traces come from: `auto` = the simulator if available, else the bundled `datasets/sample`. */
+  /** Where traces come from: `auto` = the simulator; `sample` = the bundled `datasets/sample/raw`. */
   source: 'auto' | 'simulate' | 'sample';
+  /** Built-in simulator scenarios (sim/scenarios/), each run once on `seed`; one cluster each. */
+  scenarios: string[];
   /** Registry name and semver of the model this run publishes. */
   model: { name: string; version: string };
   /** Ticks per chunk T (docs/CONTRACTS.md §3: 32). */
@@ -38,23 +44,15 @@ export interface RunConfig {
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1, // one seed for the whole job; stage seeds are derived from it
-  source: 'auto', // simulator first, bundled sample as the fallback
+  source: 'auto', // the simulator; `--source sample` for the bundled sample
+  // 12 clusters × 60 s at 10 ms ticks (~360K rows): every fault kind on a LAN and a WAN 5-node cluster, so
+  // the split by cluster has clusters of each kind to hold out, and the job fits the 5-minute goal on 2 cores.
+  scenarios: ['lan', 'wan'].flatMap((p) => ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy'].map((k) => `${p}-5-${k}`)),
   model: { name: 'raft-ns-default', version: '1.0.0' }, // the committed default model
   window_len: 32, // T from docs/CONTRACTS.md §3
   train: { engine: 'fused' }, // fused LSTM kernel: ~6× faster than tfjs layers here (1m31s vs 9m42s on 238K rows), same model
   registry: 'artifacts', // the repository's registry, so `raft-ns infer` works after install
 };
-
-/** A stage whose code has not landed yet: reported, never faked. */
-function notLanded(name: string, deps: string[], what: string): Stage {
-  return {
-    name,
-    deps,
-    config: {},
-    unavailable: () => `not available yet: ${what} has not landed`,
-    run: () => Promise.reject(new Error(`run: internal: ${name} is not available`)),
-  };
-}
 
 /** The public pseudonymization key of the bundled sample (synthetic ids; see datasets/sample/DATASET.md). */
 const SAMPLE_PUBLIC_KEY = 'raft-ns public sample key (synthetic data only)';
@@ -62,12 +60,30 @@ const SAMPLE_RAW = join(PACKAGE_ROOT, 'datasets', 'sample', 'raw', 'telemetry.cs
 
 /** Which source `auto` resolves to: the simulator stage once it has landed, else the bundled sample. */
 export function resolveSource(cfg: RunConfig): 'simulate' | 'sample' {
-  if (cfg.source !== 'auto') return cfg.source;
-  return 'sample'; // pipeline/simulate has not landed yet
+  return cfg.source === 'auto' ? 'simulate' : cfg.source;
 }
 
-function sourceStage(kind: 'simulate' | 'sample'): Stage {
-  if (kind === 'simulate') return notLanded('source', [], 'the simulator stage (pipeline/simulate)');
+function sourceStage(kind: 'simulate' | 'sample', cfg: RunConfig): Stage {
+  if (kind === 'simulate') {
+    return {
+      name: 'source',
+      deps: [],
+      config: { kind: 'simulate', scenarios: cfg.scenarios, seed: cfg.seed },
+      async run(ctx) {
+        const scenarios = cfg.scenarios.map((name) => {
+          const sc = builtinScenario(name);
+          if (!sc) throw new RaftNsError('run.config', `run: config /scenarios: unknown built-in scenario "${name}"; expected a name like lan-5-jitter`);
+          return sc;
+        });
+        const { runs } = await writeSimulatedTraceSet(ctx.outDir, { scenarios, seeds: [cfg.seed], format: 'ndjson' });
+        const rows = runs.reduce((a, r) => a + (r.files.find((f) => f.name === TELEMETRY_NDJSON)?.rows ?? 0), 0);
+        return {
+          figure: `simulated ${runs.length} clusters (${cfg.scenarios.length} scenarios × seed ${cfg.seed}), ${fmtInt(rows)} telemetry rows`,
+          summary: { kind: 'simulate', telemetry_files: runs.map((r) => `${basename(r.dir)}/${TELEMETRY_NDJSON}`), rows },
+        };
+      },
+    };
+  }
   return {
     name: 'source',
     deps: [],
@@ -86,7 +102,7 @@ function sourceStage(kind: 'simulate' | 'sample'): Stage {
 export function mainJobStages(cfg: RunConfig): Stage[] {
   const kind = resolveSource(cfg);
   return [
-    sourceStage(kind),
+    sourceStage(kind, cfg),
     {
       name: 'ingest',
       deps: ['source'],
@@ -179,7 +195,23 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
         };
       },
     },
-    notLanded('infer', ['publish'], 'the infer entry point (pipeline/infer)'),
+    {
+      name: 'infer',
+      deps: ['publish', 'ingest'],
+      config: { precision: 'int8' },
+      async run(ctx) {
+        const published = String(ctx.inputs.publish!.summary.dir);
+        const r = await infer(published, { tracePath: ctx.inputs.ingest!.dir });
+        mkdirSync(ctx.outDir, { recursive: true });
+        writeFileAtomic(join(ctx.outDir, 'infer-report.json'), jsonText(r));
+        const t = r.timeouts;
+        return {
+          figure: `${r.ok ? 'ok' : 'NOT ok'}: ${t ? `timeout median ${t.medianMs.toFixed(0)} ms, p99 ${t.p99Ms.toFixed(0)} ms over ${fmtInt(t.count)} ticks, ` : ''}${r.out_of_bounds} out of bounds, ${r.fallback_count} fallbacks`,
+          summary: { ok: r.ok, out_of_bounds: r.out_of_bounds, fallback_count: r.fallback_count },
+          ...(r.ok ? {} : { failed: `infer smoke test failed: ${r.failures.join('; ')}` }),
+        };
+      },
+    },
   ];
 }
 
