@@ -110,6 +110,8 @@ export class Simulation implements NodeHost {
   private readonly cpuRng: Prng;
   private readonly restarts: number[];
   private readonly activeFaults: ActiveFault[] = [];
+  /** Labels of the active faults; a new array whenever they change (ground truth interns by identity). */
+  private faultLabels: string[] = [];
   private nextFaultId = 0;
   private tickStartUs = 0;
   private readonly pauseStartUs: Float64Array;
@@ -436,7 +438,7 @@ export class Simulation implements NodeHost {
     const healthy = alive && qc;
     if (this.prevHealthy && !healthy) this.beginOutage(this.lastLeader, 'leader-lost');
     this.prevHealthy = healthy;
-    if (this.telemetry !== null) this.telemetry.pushGroundTruth(tsMs, alive, qc, l, this.activeFaults.map((f) => f.label));
+    if (this.telemetry !== null) this.telemetry.pushGroundTruth(tsMs, alive, qc, l, this.faultLabels);
   }
 
   private beginOutage(leader: number, cause: string): void {
@@ -486,6 +488,7 @@ export class Simulation implements NodeHost {
         break;
     }
     this.activeFaults.push(fault);
+    this.faultLabels = this.activeFaults.map((f) => f.label);
     this.applyNetworkFaults();
     if (wasLeader && spec.kind === 'partition' && !this.quorumConnected(nodes[0]!)) this.beginOutage(nodes[0]!, 'leader-isolation');
     if (spec.kind === 'split') {
@@ -501,6 +504,7 @@ export class Simulation implements NodeHost {
     const k = this.activeFaults.indexOf(fault);
     if (k < 0) return;
     this.activeFaults.splice(k, 1);
+    this.faultLabels = this.activeFaults.map((f) => f.label);
     this.safety.record(this.nowUs, H_FAULT, -1, -1, 0, fault.id);
     const spec = fault.spec;
     if (spec.kind === 'cpu') {
@@ -639,7 +643,7 @@ export class Simulation implements NodeHost {
       leaderAlive: l >= 0,
       leaderQuorumConnected: l >= 0 && this.quorumConnected(l),
       messagesInFlight: msgs,
-      activeFaults: this.activeFaults.map((f) => f.label),
+      activeFaults: this.faultLabels.slice(),
       links: { ...this.network.overrides },
       committedEntries: this.safety.committedLength,
       elections: this.elections,

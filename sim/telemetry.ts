@@ -76,6 +76,8 @@ export class TelemetryStore {
   private readonly gtFaults = new Column((n) => new Int32Array(n));
   private readonly faultSets: string[][] = [[]];
   private readonly faultSetIndex = new Map<string, number>([['', 0]]);
+  private lastFaults: readonly string[] | null = null;
+  private lastFaultsIndex = 0;
 
   constructor(readonly clusterId: string, readonly nodeIds: readonly string[]) {}
 
@@ -101,21 +103,26 @@ export class TelemetryStore {
     this.numRows = i + 1;
   }
 
-  pushGroundTruth(tsMs: number, alive: boolean, quorum: boolean, leader: number, faults: string[]): void {
+  /** `faults` is interned by identity first: pass the same array while the active faults are unchanged. */
+  pushGroundTruth(tsMs: number, alive: boolean, quorum: boolean, leader: number, faults: readonly string[]): void {
     const i = this.gtRows;
     if (i >= this.gtTs.data.length) for (const c of [this.gtTs, this.gtAlive, this.gtQuorum, this.gtLeader, this.gtFaults]) c.ensure(i + 1);
     this.gtTs.data[i] = tsMs;
     this.gtAlive.data[i] = alive ? 1 : 0;
     this.gtQuorum.data[i] = quorum ? 1 : 0;
     this.gtLeader.data[i] = leader;
-    const key = faults.join(';');
-    let k = this.faultSetIndex.get(key);
-    if (k === undefined) {
-      k = this.faultSets.length;
-      this.faultSets.push(faults.slice());
-      this.faultSetIndex.set(key, k);
+    if (faults !== this.lastFaults) {
+      const key = faults.join(';');
+      let k = this.faultSetIndex.get(key);
+      if (k === undefined) {
+        k = this.faultSets.length;
+        this.faultSets.push(faults.slice());
+        this.faultSetIndex.set(key, k);
+      }
+      this.lastFaults = faults;
+      this.lastFaultsIndex = k;
     }
-    this.gtFaults.data[i] = k;
+    this.gtFaults.data[i] = this.lastFaultsIndex;
     this.gtRows = i + 1;
   }
 
