@@ -27,7 +27,8 @@ parentPort.on('message', ({ id, path }) => {
 `;
 
 export class FileHasher {
-  private readonly worker = new Worker(WORKER_SOURCE, { eval: true });
+  // execArgv: [] so a parent started with --input-type=module does not turn this CommonJS source into ESM.
+  private readonly worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
   private readonly pending = new Map<number, { resolve: (hex: string) => void; reject: (e: Error) => void }>();
   private nextId = 0;
 

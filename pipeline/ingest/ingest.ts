@@ -76,6 +76,9 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
   if (options.tickMs !== undefined && !(Number.isFinite(options.tickMs) && options.tickMs > 0)) {
     throw new RaftNsError('ingest.option', `ingest: --tick-ms ${options.tickMs}; expected a positive number of milliseconds`);
   }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(options.createdAt)) {
+    throw new RaftNsError('ingest.option', `ingest: createdAt ${JSON.stringify(options.createdAt)}; expected an ISO-8601 date-time such as 2026-01-01T00:00:00.000Z`);
+  }
   const anon: Omit<Anonymizer, 'fingerprint'> & { fingerprint?: string } = options.anonKey ? makeAnonymizer(options.anonKey) : IDENTITY;
   const sizes: number[] = [];
   for (const f of files) {
