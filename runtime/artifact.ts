@@ -68,6 +68,14 @@ export interface DenseParams {
   headBias: Float32Array; // [2]
 }
 
+/** The int8 path as stored: codes [in, out] and per-output-column scales (for kernels that dequantize late). */
+export interface QuantizedParams {
+  kernelQ: Int8Array; // [4, 256]
+  kernelScale: Float32Array; // [256]
+  recurrentQ: Int8Array; // [64, 256]
+  recurrentScale: Float32Array; // [256]
+}
+
 /** A loaded, checked artifact: both precision paths and the normalization. Immutable; share it between nodes. */
 export interface LoadedArtifact {
   manifest: ArtifactManifest;
@@ -76,6 +84,8 @@ export interface LoadedArtifact {
   tau: number;
   float32: DenseParams;
   int8: DenseParams | null;
+  /** The int8 codes and scales behind `int8` (absent when the artifact has no int8 tensors). */
+  int8Quantized?: QuantizedParams;
   weightsSha256: string;
 }
 
@@ -169,19 +179,24 @@ export function artifactFromBytes(
     headBias: f32(need('head/bias', 'float32', BIASES[1].shape)),
   };
   let int8: DenseParams | null = null;
+  let int8Quantized: QuantizedParams | undefined;
   if (byName.has('lstm/kernel.q')) {
-    const deq = (name: string, shape: readonly [number, number]): Float32Array => {
+    const codes = (name: string, shape: readonly [number, number]): { q: Int8Array; scale: Float32Array } => {
       const q = need(`${name}.q`, 'int8', shape);
       const s = need(`${name}.scale`, 'float32', [shape[1]]);
-      return dequantize(new Int8Array(weights.buffer, weights.byteOffset + q.offset, q.byte_length), readF32(weights, s), shape[0], shape[1]);
+      return { q: new Int8Array(weights.buffer, weights.byteOffset + q.offset, q.byte_length).slice(), scale: readF32(weights, s) };
     };
+    const k = codes('lstm/kernel', QUANTIZED[0].shape);
+    const u = codes('lstm/recurrent_kernel', QUANTIZED[1].shape);
+    const hd = codes('head/kernel', QUANTIZED[2].shape);
     int8 = {
-      kernel: deq('lstm/kernel', QUANTIZED[0].shape),
-      recurrentKernel: deq('lstm/recurrent_kernel', QUANTIZED[1].shape),
+      kernel: dequantize(k.q, k.scale, NUM_FEATURES, GATES),
+      recurrentKernel: dequantize(u.q, u.scale, UNITS, GATES),
       bias: float32.bias,
-      headKernel: deq('head/kernel', QUANTIZED[2].shape),
+      headKernel: dequantize(hd.q, hd.scale, UNITS, OUTPUTS),
       headBias: float32.headBias,
     };
+    int8Quantized = { kernelQ: k.q, kernelScale: k.scale, recurrentQ: u.q, recurrentScale: u.scale };
   }
   for (const [path, params] of [['float32', float32], ['int8', int8]] as const) {
     if (!params) continue;
@@ -198,6 +213,7 @@ export function artifactFromBytes(
     tau: out0 && typeof out0.tau === 'number' ? out0.tau : Number.NaN,
     float32,
     int8,
+    ...(int8Quantized ? { int8Quantized } : {}),
     weightsSha256: digest,
   };
 }

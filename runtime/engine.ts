@@ -14,7 +14,7 @@
  * (≈ 0.8 KB). `step` allocates nothing.
  */
 import { NUM_FEATURES } from './features.js';
-import { GATES, OUTPUTS, UNITS, type DenseParams } from './artifact.js';
+import { GATES, OUTPUTS, UNITS, type DenseParams, type QuantizedParams } from './artifact.js';
 import { WasmStepKernel } from './wasm-kernel.js';
 
 /**
@@ -79,11 +79,14 @@ export class LstmModel {
     return this.wasm ? 'wasm' : 'js';
   }
 
-  /** Packs dense contract-layout parameters (row-major [in, 4·64], column j = gate·64 + unit). */
-  static fromDense(p: DenseParams, options: { kernel?: KernelChoice } = {}): LstmModel {
+  /**
+   * Packs dense contract-layout parameters (row-major [in, 4·64], column j = gate·64 + unit). With
+   * `quantized` (the int8 codes behind `p`), a wasm kernel keeps the 17 KB of codes instead of 70 KB of floats.
+   */
+  static fromDense(p: DenseParams, options: { kernel?: KernelChoice; quantized?: QuantizedParams } = {}): LstmModel {
     const choice = options.kernel ?? 'js';
     if (choice !== 'js') {
-      const wasm = WasmStepKernel.create(p);
+      const wasm = WasmStepKernel.create(p, options.quantized);
       if (wasm) return new LstmModel(new Float32Array(0), new Float32Array(0), wasm);
       if (choice === 'wasm') throw new Error('runtime: the WebAssembly SIMD kernel is not available in this JS engine; use kernel "js" or "auto"');
     }

@@ -98,7 +98,8 @@ export function checkGolden(artifact: LoadedArtifact, cases: GoldenCase[], toler
   for (const precision of ['float32', 'int8'] as const) {
     const params = precision === 'int8' ? artifact.int8 : artifact.float32;
     if (!params) continue;
-    const model = LstmModel.fromDense(params, { kernel });
+    const quantized = precision === 'int8' ? artifact.int8Quantized : undefined;
+    const model = LstmModel.fromDense(params, quantized ? { kernel, quantized } : { kernel });
     report.kernel = model.kernel;
     for (const c of cases) {
       const want = c.expected[precision];

@@ -11,7 +11,7 @@
  */
 export {
   artifactFromBytes, dequantize, ARTIFACT_FORMAT, ARTIFACT_FORMAT_VERSION, PARAMETER_COUNT,
-  type ArtifactManifest, type DenseParams, type LoadedArtifact, type ParseOptions, type Precision, type TensorEntry,
+  type ArtifactManifest, type DenseParams, type LoadedArtifact, type ParseOptions, type Precision, type QuantizedParams, type TensorEntry,
 } from './artifact.js';
 export { LstmModel, LstmState, referenceStep, type KernelChoice } from './engine.js';
 export { wasmStepAvailable } from './wasm-kernel.js';

@@ -54,7 +54,8 @@ export interface SharedModel {
 export function makeSharedModel(artifact: LoadedArtifact, precision: Precision = 'int8', kernel: KernelChoice = 'auto'): SharedModel {
   const params = precision === 'int8' ? artifact.int8 : artifact.float32;
   if (!params) throw new Error(`runtime: artifact ${artifact.manifest.name}@${artifact.manifest.version} has no ${precision} tensors`);
-  return { artifact, precision, lstm: LstmModel.fromDense(params, { kernel }) };
+  const quantized = precision === 'int8' ? artifact.int8Quantized : undefined;
+  return { artifact, precision, lstm: LstmModel.fromDense(params, quantized ? { kernel, quantized } : { kernel }) };
 }
 
 export interface NeuroSymbolicTimeoutOptions {

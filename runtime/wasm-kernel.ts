@@ -4,13 +4,16 @@
  * where WebAssembly or its SIMD proposal is missing, and the JS kernel (engine.ts) computes the same
  * function (float64; the two agree within 1e-5, tested).
  *
+ * Two builds of the same kernel: float32 weights (2 pages = 128 KB of linear memory), and the int8 codes with
+ * per-column scales applied once per sum (1 page = 64 KB), used for the int8 path.
+ *
  * One instance per model holds the weights (shared by every node using the model). Each node's (h, c) stays
  * in its own LstmState on the JS side and is copied in and out around the call — 128 numbers each way,
  * which keeps node states independent and the kernel free of per-node memory management.
  */
-import type { DenseParams } from './artifact.js';
+import type { DenseParams, QuantizedParams } from './artifact.js';
 import type { LstmState } from './engine.js';
-import { STEP_WASM_BASE64 } from './wasm-step.generated.js';
+import { STEP_WASM_F32_BASE64, STEP_WASM_I8_BASE64 } from './wasm-step.generated.js';
 
 const H = 64;
 const F = 4;
@@ -20,6 +23,9 @@ const BLOCK = (R + 1) * 16;
 
 interface StepExports {
   memory: WebAssembly.Memory;
+  rt_sx?(): number;
+  rt_sh?(): number;
+  rt_bias?(): number;
   rt_weights(): number;
   rt_head(): number;
   rt_in(): number;
@@ -28,28 +34,30 @@ interface StepExports {
   rt_step(): void;
 }
 
-let moduleCache: WebAssembly.Module | null | undefined;
+const moduleCache: { f32?: WebAssembly.Module | null; i8?: WebAssembly.Module | null } = {};
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable. Compiled once per process. */
-function stepModule(): WebAssembly.Module | null {
-  if (moduleCache !== undefined) return moduleCache;
-  moduleCache = null;
+function stepModule(variant: 'f32' | 'i8'): WebAssembly.Module | null {
+  const cached = moduleCache[variant];
+  if (cached !== undefined) return cached;
+  let mod: WebAssembly.Module | null = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = base64ToBytes(STEP_WASM_BASE64);
-      // validate() is false when the engine lacks SIMD; the module is 3 KB, under browsers' 4 KB limit
-      // for synchronous compilation on the main thread.
-      if (WebAssembly.validate(bytes)) moduleCache = new WebAssembly.Module(bytes);
+      const bytes = base64ToBytes(variant === 'f32' ? STEP_WASM_F32_BASE64 : STEP_WASM_I8_BASE64);
+      // validate() is false when the engine lacks SIMD; each module is under 4 KB, browsers' limit for
+      // synchronous compilation on the main thread.
+      if (WebAssembly.validate(bytes)) mod = new WebAssembly.Module(bytes);
     }
   } catch {
-    moduleCache = null;
+    mod = null;
   }
-  return moduleCache;
+  moduleCache[variant] = mod;
+  return mod;
 }
 
 /** True when the SIMD kernel can run here. */
 export function wasmStepAvailable(): boolean {
-  return stepModule() !== null;
+  return stepModule('f32') !== null && stepModule('i8') !== null;
 }
 
 export class WasmStepKernel {
@@ -58,21 +66,55 @@ export class WasmStepKernel {
   private readonly c: Float32Array; // [64]
   private readonly y: Float32Array; // [2]
 
-  private constructor(ex: StepExports) {
+  /** Which weights the instance holds: float32, or int8 codes with scales. */
+  readonly weights: 'float32' | 'int8';
+
+  private constructor(ex: StepExports, weights: 'float32' | 'int8') {
     this.ex = ex;
+    this.weights = weights;
     const buf = ex.memory.buffer;
     this.inp = new Float32Array(buf, ex.rt_in(), R);
     this.c = new Float32Array(buf, ex.rt_c(), H);
     this.y = new Float32Array(buf, ex.rt_y(), 2);
   }
 
-  /** Instantiates the kernel with these weights, or returns null if WebAssembly SIMD is unavailable. */
-  static create(p: DenseParams): WasmStepKernel | null {
-    const mod = stepModule();
+  /**
+   * Instantiates the kernel with these weights, or returns null if WebAssembly SIMD is unavailable. With
+   * `quantized` (the int8 codes behind `p`), the int8 build is used; `p` then supplies biases and the head.
+   */
+  static create(p: DenseParams, quantized?: QuantizedParams): WasmStepKernel | null {
+    const mod = stepModule(quantized ? 'i8' : 'f32');
     if (!mod) return null;
     const ex = new WebAssembly.Instance(mod, {}).exports as unknown as StepExports;
     const buf = ex.memory.buffer;
-    const w = new Float32Array(buf, ex.rt_weights(), NB * BLOCK);
+    if (quantized) {
+      const w = new Int8Array(buf, ex.rt_weights(), NB * R * 16);
+      const sx = new Float32Array(buf, ex.rt_sx!(), NB * 16);
+      const sh = new Float32Array(buf, ex.rt_sh!(), NB * 16);
+      const bias = new Float32Array(buf, ex.rt_bias!(), NB * 16);
+      for (let b = 0; b < NB; b++) {
+        for (let g = 0; g < 4; g++) {
+          for (let l = 0; l < 4; l++) {
+            const col = g * H + 4 * b + l;
+            const lane = g * 4 + l;
+            for (let k = 0; k < F; k++) w[(b * R + k) * 16 + lane] = quantized.kernelQ[k * 4 * H + col]!;
+            for (let k = 0; k < H; k++) w[(b * R + F + k) * 16 + lane] = quantized.recurrentQ[k * 4 * H + col]!;
+            sx[b * 16 + lane] = quantized.kernelScale[col]!;
+            sh[b * 16 + lane] = quantized.recurrentScale[col]!;
+            bias[b * 16 + lane] = p.bias[col]!;
+          }
+        }
+      }
+    } else {
+      WasmStepKernel.packFloat(new Float32Array(buf, ex.rt_weights(), NB * BLOCK), p);
+    }
+    const head = new Float32Array(buf, ex.rt_head(), 2 * H + 2);
+    head.set(p.headKernel, 0);
+    head.set(p.headBias, 2 * H);
+    return new WasmStepKernel(ex, quantized ? 'int8' : 'float32');
+  }
+
+  private static packFloat(w: Float32Array, p: DenseParams): void {
     for (let b = 0; b < NB; b++) {
       for (let g = 0; g < 4; g++) {
         for (let l = 0; l < 4; l++) {
@@ -84,10 +126,6 @@ export class WasmStepKernel {
         }
       }
     }
-    const head = new Float32Array(buf, ex.rt_head(), 2 * H + 2);
-    head.set(p.headKernel, 0);
-    head.set(p.headBias, 2 * H);
-    return new WasmStepKernel(ex);
   }
 
   /** Bytes of the instance's linear memory (weights and scratch; shared by the nodes using the model). */

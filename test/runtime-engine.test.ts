@@ -169,9 +169,15 @@ describe('runtime WebAssembly SIMD kernel', () => {
     const rows = randomRows(8, 5000);
     for (let t = 1000; t < 1100; t++) rows[t] = { heartbeatLatencyMs: 5000, logReplicationGap: 1e6, rpcRetries: 50, cpuIdlePct: 0 };
     const xs = featuresOf(rows);
-    for (const params of [a.float32, a.int8!]) {
+    const cases = [
+      { params: a.float32, wasm: LstmModel.fromDense(a.float32, { kernel: 'wasm' }) },
+      { params: a.int8!, wasm: LstmModel.fromDense(a.int8!, { kernel: 'wasm' }) },
+      { params: a.int8!, wasm: LstmModel.fromDense(a.int8!, { kernel: 'wasm', quantized: a.int8Quantized! }) }, // int8 codes, late scales
+    ];
+    expect(cases[2]!.wasm.byteLength).toBe(65536); // one page: the int8 codes fit, the floats do not
+    for (const { params, wasm } of cases) {
       const yj = LstmModel.fromDense(params, { kernel: 'js' }).forward(xs);
-      const yw = LstmModel.fromDense(params, { kernel: 'wasm' }).forward(xs);
+      const yw = wasm.forward(xs);
       let maxErr = 0;
       for (let i = 0; i < yj.length; i++) maxErr = Math.max(maxErr, Math.abs(yj[i]! - yw[i]!));
       expect(maxErr).toBeLessThan(1e-5);

@@ -9,6 +9,11 @@
  *
  * The JS side (runtime/wasm-kernel.ts) writes x and h into IN[0..68) and c into C, calls rt_step, and reads
  * h back from IN[4..68), c from C and (q, l) from Y. No imports, no allocation, no libc.
+ *
+ * Built twice: without INT8, W holds float32 weights (the float path; 2 pages of memory). With -DINT8, W
+ * holds the artifact's int8 codes and the per-column scales are applied once per sum instead of once per
+ * weight: z_c = b_c + scaleW_c·Σ_k x_k·qW_kc + scaleU_c·Σ_k h_k·qU_kc — the same value as with the
+ * dequantized weights fround(q·scale) up to float32 rounding, in 1 page of memory (17 KB of weights).
  */
 #include <wasm_simd128.h>
 
@@ -18,14 +23,25 @@
 #define NB (H / 4)
 #define BLOCK ((R + 1) * 16)
 
+#ifdef INT8
+static signed char W[NB * R * 16] __attribute__((aligned(16)));
+static float SX[NB * 16] __attribute__((aligned(16))); /* lstm/kernel.scale, block order */
+static float SH[NB * 16] __attribute__((aligned(16))); /* lstm/recurrent_kernel.scale, block order */
+static float B[NB * 16] __attribute__((aligned(16)));
+float *rt_sx(void) { return SX; }
+float *rt_sh(void) { return SH; }
+float *rt_bias(void) { return B; }
+signed char *rt_weights(void) { return W; }
+#else
 static float W[NB * BLOCK] __attribute__((aligned(16)));
+float *rt_weights(void) { return W; }
+#endif
 static float HEAD[H * 2 + 2] __attribute__((aligned(16)));
 static float IN[R] __attribute__((aligned(16)));
 static float C[H] __attribute__((aligned(16)));
 static float HN[H] __attribute__((aligned(16)));
 static float Y[2] __attribute__((aligned(16)));
 
-float *rt_weights(void) { return W; }
 float *rt_head(void) { return HEAD; }
 float *rt_in(void) { return IN; }
 float *rt_c(void) { return C; }
@@ -63,8 +79,38 @@ static inline v128_t vtanh(v128_t v) {
   return wasm_f32x4_sub(wasm_f32x4_add(s, s), one);
 }
 
+#ifdef INT8
+/* acc[0..3] += s · float(q[16]) for one row of 16 int8 codes (4 gates × 4 units) */
+#define ROW_I8(acc_i, acc_f, acc_g, acc_o, s, ptr)                                  \
+  do {                                                                             \
+    v128_t q = wasm_v128_load(ptr);                                                \
+    v128_t lo = wasm_i16x8_extend_low_i8x16(q), hi = wasm_i16x8_extend_high_i8x16(q); \
+    acc_i = wasm_f32x4_add(acc_i, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo))));  \
+    acc_f = wasm_f32x4_add(acc_f, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)))); \
+    acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi))));  \
+    acc_o = wasm_f32x4_add(acc_o, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)))); \
+  } while (0)
+#endif
+
 void rt_step(void) {
   for (int b = 0; b < NB; b++) {
+#ifdef INT8
+    const signed char *w = W + b * R * 16;
+    const v128_t zero = wasm_f32x4_splat(0.0f);
+    v128_t xi = zero, xf = zero, xg = zero, xo = zero, hi_ = zero, hf = zero, hg = zero, ho = zero;
+    for (int r = 0; r < F; r++) {
+      v128_t s = wasm_f32x4_splat(IN[r]);
+      ROW_I8(xi, xf, xg, xo, s, w + r * 16);
+    }
+    for (int r = F; r < R; r++) {
+      v128_t s = wasm_f32x4_splat(IN[r]);
+      ROW_I8(hi_, hf, hg, ho, s, w + r * 16);
+    }
+    const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
+#define Z(k, xa, ha) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xa), wasm_f32x4_mul(wasm_v128_load(sh + k), ha)))
+    v128_t ai = Z(0, xi, hi_), af = Z(4, xf, hf), ag = Z(8, xg, hg), ao = Z(12, xo, ho);
+#undef Z
+#else
     const float *w = W + b * BLOCK;
     const float *bias = w + R * 16;
     v128_t ai = wasm_v128_load(bias), af = wasm_v128_load(bias + 4), ag = wasm_v128_load(bias + 8), ao = wasm_v128_load(bias + 12);
@@ -76,6 +122,7 @@ void rt_step(void) {
       ag = wasm_f32x4_add(ag, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
       ao = wasm_f32x4_add(ao, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
     }
+#endif
     v128_t c = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(C + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
     wasm_v128_store(C + 4 * b, c);
     wasm_v128_store(HN + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(c)));
