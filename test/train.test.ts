@@ -138,3 +138,31 @@ describe('train metrics and baselines', () => {
     expect(auc([1, 2], [1, 1])).toBeNaN();
   });
 });
+
+describe('lanes', () => {
+  it('refuses a stream whose chunks are not consecutive, naming split, stream and chunk', async () => {
+    const { streamsOf: streams } = await import('../pipeline/train/lanes.js');
+    const broken = { ...splits.val, chunkIndex: splits.val.chunkIndex.map((c, k) => (k === 1 ? c + 1 : c)) };
+    expect(() => streams(broken)).toThrow(/train: val split, stream 0: chunk 1 has chunkIndex 2, expected 1/);
+  });
+
+  it('puts every chunk in exactly one lane slot, in stream order, starting each stream from zero state', () => {
+    const s = splits.train;
+    const plan = planLanes(streamsOf(s), 5, new Rng(1));
+    const seen = new Map<number, number>();
+    for (let b = 0; b < plan.B; b++) {
+      let prev = -1;
+      for (let st = 0; st < plan.steps; st++) {
+        const k = plan.chunk[st * plan.B + b]!;
+        if (k < 0) continue;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+        const starts = plan.starts[st * plan.B + b] === 1;
+        expect(starts).toBe(s.chunkIndex[k] === 0);
+        if (!starts) expect(s.streamId[prev]).toBe(s.streamId[k]), expect(s.chunkIndex[prev]).toBe(s.chunkIndex[k]! - 1);
+        prev = k;
+      }
+    }
+    expect(seen.size).toBe(s.count);
+    expect([...seen.values()].every((v) => v === 1)).toBe(true);
+  });
+});

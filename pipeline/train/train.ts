@@ -155,7 +155,6 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const T = trainSplit.T;
   if (trainSplit.count === 0) throw new RaftNsError('train.windows', 'train: the train split has no chunks');
   const lossCfg: LossConfig = { tau: cfg.tau, lambdaLost: cfg.lambda_lost };
-  const engine = await makeEngine(cfg.engine, { backend: cfg.backend });
   const constantFit = fitConstantBaseline(trainSplit, cfg.tau);
   const rng = new Rng(ckpt ? ckpt.meta.rng_state : cfg.seed);
   const params = ckpt ? ckpt.params : initParams(rng, constantFit.q);
@@ -172,9 +171,11 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const fullSteps = planLanes(trainStreams, cfg.batch_size).steps;
   const stepsPerEpoch = cfg.max_steps_per_epoch > 0 ? Math.min(fullSteps, cfg.max_steps_per_epoch) : fullSteps;
   const totalSteps = stepsPerEpoch * cfg.epochs;
+  mkdirSync(ckptDir, { recursive: true });
+  // Made last, right before the try that disposes it: the fused engine owns worker threads.
+  const engine = await makeEngine(cfg.engine, { backend: cfg.backend });
   log(`train: ${PARAM_COUNT_TEXT} parameters (LSTM ${UNITS} units, sigmoid gates), engine ${engine.name}, backend ${engine.backend}, seed ${cfg.seed}`);
   log(`train: ${trainSplit.count} train chunks of T=${T} in ${trainStreams.length} streams → ${Math.min(cfg.batch_size, trainStreams.length)} lanes, ${stepsPerEpoch} steps/epoch${startEpoch > 0 ? `, resuming after epoch ${startEpoch}` : ''}`);
-  mkdirSync(ckptDir, { recursive: true });
   const progress = makeProgress({ label: 'train', total: totalSteps, unit: 'steps', quiet: opts.quiet ?? false });
 
   try {
