@@ -622,8 +622,12 @@ export class RaftNode {
   /** Replication gap as the schema defines it (follower: behind the leader's advertised last index; leader: worst follower lag). */
   replicationGap(): number {
     if (this.role === LEADER) {
+      // Only followers heard from within an election timeout: a dead peer's lag says nothing about replication.
+      const since = this.host.nowUs - this.cfg.electionTimeoutUs;
       let worst = 0;
-      for (let p = 0; p < this.n; p++) if (p !== this.index) worst = Math.max(worst, this.lastIndex - this.match[p]!);
+      for (let p = 0; p < this.n; p++) {
+        if (p !== this.index && this.lastHeardUs[p]! >= since) worst = Math.max(worst, this.lastIndex - this.match[p]!);
+      }
       return worst;
     }
     return Math.max(0, this.leaderLastIndex - this.lastIndex);
