@@ -213,7 +213,7 @@ export function arrowTypeFits(type: DataType, kind: ColumnKind): boolean {
   switch (kind) {
     case 'integer':
     case 'number':
-      return type.typeId === Type.Int || type.typeId === Type.Float;
+      return type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Timestamp;
     case 'string':
       return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8
         || (type.typeId === Type.Dictionary && arrowTypeFits((type as unknown as { dictionary: DataType }).dictionary, 'string'));
@@ -243,6 +243,16 @@ export function columnValues(data: Data): ColumnValues {
         else for (let i = 0; i < n; i++) f[i] = words[2 * i + 1]! * 4294967296 + words[2 * i]!;
         out = f;
       } else out = (data.values as Int32Array).subarray(off, off + n);
+      break;
+    }
+    case Type.Timestamp: {
+      // Timestamps (pyarrow's usual ts column) become epoch milliseconds, floored to whole ms.
+      const unit = (type as unknown as { unit: number }).unit; // 0 s, 1 ms, 2 µs, 3 ns
+      const perMs = [1e-3, 1, 1e3, 1e6][unit]!;
+      const words = new Uint32Array(data.values.buffer, data.values.byteOffset + off * 8, n * 2);
+      const f = new Float64Array(n);
+      for (let i = 0; i < n; i++) f[i] = Math.floor(((words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!) / perMs);
+      out = f;
       break;
     }
     case Type.Float: {

@@ -111,7 +111,7 @@ function kindText(kind: ColumnKind): string {
 }
 
 function arrowExpected(kind: ColumnKind): string {
-  return kind === 'string' ? 'Utf8, LargeUtf8 or Dictionary<Utf8>' : kind === 'boolean' ? 'Bool' : 'Int or Float';
+  return kind === 'string' ? 'Utf8, LargeUtf8 or Dictionary<Utf8>' : kind === 'boolean' ? 'Bool' : 'Int, Float or Timestamp';
 }
 
 // ---------------------------------------------------------------------------------------------------
