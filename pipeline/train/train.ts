@@ -149,7 +149,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
     // A resumed run keeps its checkpoint's config; only the epoch budget may change (which also stretches
     // the cosine schedule from that point on).
     cfg = { ...ckpt.meta.config, ...(opts.epochs !== undefined ? { epochs: opts.epochs } : {}) };
-  } else if (existsSync(join(opts.outDir, 'run-manifest.json')) || existsSync(ckptDir)) {
+  } else if (existsSync(join(opts.outDir, 'run-manifest.json')) || checkpointFiles(ckptDir).length > 0) {
     throw new RaftNsError('train.exists', `train: ${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
   const T = trainSplit.T;
@@ -171,9 +171,9 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const fullSteps = planLanes(trainStreams, cfg.batch_size).steps;
   const stepsPerEpoch = cfg.max_steps_per_epoch > 0 ? Math.min(fullSteps, cfg.max_steps_per_epoch) : fullSteps;
   const totalSteps = stepsPerEpoch * cfg.epochs;
-  mkdirSync(ckptDir, { recursive: true });
   // Made last, right before the try that disposes it: the fused engine owns worker threads.
   const engine = await makeEngine(cfg.engine, { backend: cfg.backend });
+  mkdirSync(ckptDir, { recursive: true });
   log(`train: ${PARAM_COUNT_TEXT} parameters (LSTM ${UNITS} units, sigmoid gates), engine ${engine.name}, backend ${engine.backend}, seed ${cfg.seed}`);
   log(`train: ${trainSplit.count} train chunks of T=${T} in ${trainStreams.length} streams → ${Math.min(cfg.batch_size, trainStreams.length)} lanes, ${stepsPerEpoch} steps/epoch${startEpoch > 0 ? `, resuming after epoch ${startEpoch}` : ''}`);
   const progress = makeProgress({ label: 'train', total: totalSteps, unit: 'steps', quiet: opts.quiet ?? false });
@@ -354,8 +354,7 @@ function writeCheckpoint(dir: string, meta: Checkpoint, params: Float32Array, be
 }
 
 function readLatestCheckpoint(dir: string): { meta: Checkpoint; params: Float32Array; best: Float32Array; adam: AdamState } | null {
-  if (!existsSync(dir)) return null;
-  const metas = readdirSync(dir).filter((f) => /^epoch-\d{4}\.json$/.test(f)).sort();
+  const metas = checkpointFiles(dir);
   const last = metas[metas.length - 1];
   if (!last) return null;
   const meta = JSON.parse(readFileSync(join(dir, last), 'utf8')) as Checkpoint;
@@ -371,4 +370,10 @@ function readLatestCheckpoint(dir: string): { meta: Checkpoint; params: Float32A
     best: f32FromBytes(bin.subarray(4 * n, 8 * n)),
     adam: { t: meta.adam_t, m: f64FromBytes(bin.subarray(8 * n, 16 * n)), v: f64FromBytes(bin.subarray(16 * n, 24 * n)) },
   };
+}
+
+/** The checkpoint metadata files of a run, oldest first (none if the folder does not exist). */
+function checkpointFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => /^epoch-\d{4}\.json$/.test(f)).sort();
 }
