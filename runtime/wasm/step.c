@@ -80,15 +80,20 @@ static inline v128_t vtanh(v128_t v) {
 }
 
 #ifdef INT8
+/* int32 lanes (|v| < 2^22) → float32 exactly, by the 1.5·2^23 bias trick: bits(1.5·2^23) + v is the float
+ * 1.5·2^23 + v. Written with integer adds because clang 14 scalarizes a plain convert of widened int8 lanes. */
+static inline v128_t i32_to_f32(v128_t v) {
+  return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4B400000)), wasm_f32x4_splat(12582912.0f));
+}
 /* acc[0..3] += s · float(q[16]) for one row of 16 int8 codes (4 gates × 4 units) */
 #define ROW_I8(acc_i, acc_f, acc_g, acc_o, s, ptr)                                  \
   do {                                                                             \
     v128_t q = wasm_v128_load(ptr);                                                \
     v128_t lo = wasm_i16x8_extend_low_i8x16(q), hi = wasm_i16x8_extend_high_i8x16(q); \
-    acc_i = wasm_f32x4_add(acc_i, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo))));  \
-    acc_f = wasm_f32x4_add(acc_f, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo)))); \
-    acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi))));  \
-    acc_o = wasm_f32x4_add(acc_o, wasm_f32x4_mul(s, wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi)))); \
+    acc_i = wasm_f32x4_add(acc_i, wasm_f32x4_mul(s, i32_to_f32(wasm_i32x4_extend_low_i16x8(lo))));  \
+    acc_f = wasm_f32x4_add(acc_f, wasm_f32x4_mul(s, i32_to_f32(wasm_i32x4_extend_high_i16x8(lo)))); \
+    acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(s, i32_to_f32(wasm_i32x4_extend_low_i16x8(hi))));  \
+    acc_o = wasm_f32x4_add(acc_o, wasm_f32x4_mul(s, i32_to_f32(wasm_i32x4_extend_high_i16x8(hi)))); \
   } while (0)
 #endif
 
