@@ -16,6 +16,7 @@ import { register as registerQuantize } from './quantize/command.js';
 import { register as registerVerify } from './verify/command.js';
 import { register as registerInfer } from './infer/command.js';
 import { register as registerSimulate } from './simulate/command.js';
+import { register as registerEvaluate } from './evaluate/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerSimulate,
@@ -28,6 +29,7 @@ const stages: Array<(program: Command) => void> = [
   registerQuantize,
   registerVerify,
   registerInfer,
+  registerEvaluate,
 ];
 
 export function makeProgram(): Command {

@@ -87,6 +87,9 @@ export function suiteFromValue(value: unknown, where: string, source = where, sh
   const f = v.value;
   const scenarios = f.scenarios.map((e, i): SuiteScenario => {
     const tags = e.tags ?? [];
+    if ((e.builtin === undefined) === (e.scenario === undefined)) {
+      throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /scenarios/${i}: expected exactly one of "builtin" or "scenario"`);
+    }
     if (e.builtin !== undefined) {
       const s = builtinScenario(e.builtin);
       if (!s) throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /scenarios/${i}/builtin: ${e.builtin} is not a built-in scenario (raft-ns simulate --list)`);

@@ -1,0 +1,150 @@
+/**
+ * From run results to the report's numbers: per scenario and pooled estimates with 95% CIs over seeds,
+ * the Pareto sweep points, and the seed system's claims. Pure functions of the results.
+ *
+ * Pooling: for each seed, a policy's metric is averaged over the suite's scenarios (a run with nothing to
+ * measure, e.g. no failover, is skipped); the CI is then over those per-seed means. Seeds are the
+ * independent replicates; scenarios are the fixed design.
+ */
+import { estimate, type Estimate } from '../report/stats.js';
+import { METRIC_KEYS, type JobResult, type MetricKey } from './harness.js';
+
+export type Estimates = Record<MetricKey, Estimate>;
+
+export interface ScenarioRow {
+  scenario: string;
+  tags: string[];
+  policy: string;
+  estimates: Estimates;
+  runs: Array<{ seed: number } & Record<MetricKey, number | null>>;
+}
+
+export interface PooledRow {
+  policy: string;
+  estimates: Estimates;
+  safety_violations_total: number;
+  runs: number;
+}
+
+/** Per (scenario, policy) estimates over seeds, in the given scenario and policy orders. */
+export function perScenario(results: JobResult[], scenarios: Array<{ name: string; tags: string[] }>, policies: string[]): ScenarioRow[] {
+  const rows: ScenarioRow[] = [];
+  for (const s of scenarios) {
+    for (const p of policies) {
+      const rs = results.filter((r) => r.scenario === s.name && r.policyId === p).sort((a, b) => a.seed - b.seed);
+      const estimates = {} as Estimates;
+      for (const k of METRIC_KEYS) estimates[k] = est(rs.map((r) => r.metrics[k]));
+      rows.push({
+        scenario: s.name, tags: s.tags, policy: p, estimates,
+        runs: rs.map((r) => {
+          const o = { seed: r.seed } as { seed: number } & Record<MetricKey, number | null>;
+          for (const k of METRIC_KEYS) o[k] = finiteOrNull(r.metrics[k]);
+          return o;
+        }),
+      });
+    }
+  }
+  return rows;
+}
+
+/** Per policy: per-seed means over the scenarios (optionally only those passing `keep`), then a CI over seeds. */
+export function pooled(results: JobResult[], policies: string[], keep: (scenario: string) => boolean = () => true): PooledRow[] {
+  return policies.map((p) => {
+    const rs = results.filter((r) => r.policyId === p && keep(r.scenario));
+    const estimates = {} as Estimates;
+    for (const k of METRIC_KEYS) estimates[k] = est(perSeedMeans(rs, k));
+    return { policy: p, estimates, safety_violations_total: rs.reduce((a, r) => a + r.metrics.safety_violations, 0), runs: rs.length };
+  });
+}
+
+/** seed → mean over that seed's runs of metric k (non-finite runs skipped), in seed order. */
+export function perSeedMeans(rs: JobResult[], k: MetricKey): number[] {
+  const bySeed = new Map<number, number[]>();
+  for (const r of rs) {
+    const v = r.metrics[k];
+    if (!bySeed.has(r.seed)) bySeed.set(r.seed, []);
+    if (Number.isFinite(v)) bySeed.get(r.seed)!.push(v);
+  }
+  return [...bySeed.keys()].sort((a, b) => a - b).map((s) => {
+    const xs = bySeed.get(s)!;
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+  });
+}
+
+export interface Comparison {
+  metric: MetricKey;
+  scenarios: string[];
+  model: Estimate;
+  baseline: Estimate;
+  baseline_policy: string;
+  /** (model − baseline) / baseline of the pooled means; null when the baseline is 0 or either is missing. */
+  relative_change: number | null;
+  /** Paired per-seed relative changes' mean and 95% CI (null when undefined). */
+  paired: Estimate | null;
+  claim: number;
+  /** Whether the measured relative change reaches the claim (more negative = better). */
+  meets_claim: boolean;
+}
+
+/**
+ * Model vs baseline on `metric` over the scenarios passing `keep`: pooled means, relative change, and a
+ * paired per-seed relative change with its CI (the same seeds ran both policies).
+ */
+export function compare(results: JobResult[], metric: MetricKey, modelId: string, baselineId: string, claim: number, keep: (s: string) => boolean): Comparison {
+  const m = results.filter((r) => r.policyId === modelId && keep(r.scenario));
+  const b = results.filter((r) => r.policyId === baselineId && keep(r.scenario));
+  const ms = perSeedMeans(m, metric);
+  const bs = perSeedMeans(b, metric);
+  const me = est(ms);
+  const be = est(bs);
+  const rel = Number.isFinite(me.mean) && Number.isFinite(be.mean) && be.mean !== 0 ? (me.mean - be.mean) / be.mean : null;
+  const pairs = ms.map((x, i) => (bs[i]! !== 0 ? (x - bs[i]!) / bs[i]! : NaN)).filter(Number.isFinite);
+  const paired = pairs.length ? est(pairs) : null;
+  return {
+    metric, scenarios: [...new Set(m.map((r) => r.scenario))], model: me, baseline: be, baseline_policy: baselineId,
+    relative_change: rel, paired, claim, meets_claim: rel !== null && rel <= claim,
+  };
+}
+
+export interface SweepPoint {
+  policy: string;
+  label: string;
+  family: string;
+  param: string;
+  value: number;
+  failover_ms: Estimate;
+  unnecessary_elections_per_hour: Estimate;
+  commit_latency_mean_ms: Estimate;
+  /** Whether no other point is at least as good on both axes and better on one (lower is better on both). */
+  pareto_optimal: boolean;
+}
+
+export function sweepPoints(results: JobResult[], entries: Array<{ id: string; label: string; family: string; param: string; value: number }>): SweepPoint[] {
+  const pts = entries.map((e) => {
+    const rs = results.filter((r) => r.policyId === e.id);
+    return {
+      policy: e.id, label: e.label, family: e.family, param: e.param, value: e.value,
+      failover_ms: est(perSeedMeans(rs, 'failover_ms')),
+      unnecessary_elections_per_hour: est(perSeedMeans(rs, 'unnecessary_elections_per_hour')),
+      commit_latency_mean_ms: est(perSeedMeans(rs, 'commit_latency_mean_ms')),
+      pareto_optimal: false,
+    };
+  });
+  for (const p of pts) {
+    const x = p.failover_ms.mean;
+    const y = p.unnecessary_elections_per_hour.mean;
+    p.pareto_optimal = Number.isFinite(x) && Number.isFinite(y) && !pts.some((q) => q !== p
+      && q.failover_ms.mean <= x && q.unnecessary_elections_per_hour.mean <= y
+      && (q.failover_ms.mean < x || q.unnecessary_elections_per_hour.mean < y));
+  }
+  return pts;
+}
+
+/** An estimate with JSON-safe numbers (NaN → null happens at serialization; see report.ts). */
+function est(xs: number[]): Estimate {
+  return estimate(xs);
+}
+
+function finiteOrNull(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}

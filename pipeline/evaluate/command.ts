@@ -1,0 +1,80 @@
+/**
+ * `raft-ns evaluate`: closed-loop evaluation of a model against the baselines on a suite, and
+ * `raft-ns evaluate make-model`: a model made with the real stages from the default suite's training seeds.
+ * Parsing and printing only; the work is in ./evaluate.ts and ./make-model.ts.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { fmtSeconds, makeProgress } from '../util/progress.js';
+import { RaftNsError } from '../util/errors.js';
+import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationReport } from './evaluate.js';
+import { makeEvaluationModel } from './make-model.js';
+
+function intArg(name: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description('closed-loop evaluation: every scenario of a suite × seeds × policies (static etcd, Raft paper, Jacobson/Karels, φ-accrual, the model with and without guardrails) → evaluation.json + evaluation.html')
+    .option('--model <dir>', 'artifact folder (manifest.json + weights.bin); omit with --baselines-only')
+    .option('--baselines-only', 'evaluate the baselines without a model')
+    .option('--suite <name|file>', 'built-in suite (default, heldout, short) or a suite JSON file (schemas/suite.schema.json)', 'default')
+    .option('--seeds <n>', 'use the first n seeds of the suite', intArg('--seeds', 1))
+    .option('--out <dir>', 'output folder for evaluation.json and evaluation.html')
+    .option('--workers <n>', 'worker threads (default: one per CPU)', intArg('--workers', 0))
+    .option('--no-sweep', 'skip the Pareto sweep')
+    .option('--no-timeline', 'skip the timeline')
+    .option('--force', 'replace an existing output folder')
+    .action(async (o: { model?: string; baselinesOnly?: boolean; suite: string; seeds?: number; out?: string; workers?: number; sweep: boolean; timeline: boolean; force?: boolean }) => {
+      if (!o.model && !o.baselinesOnly) throw new RaftNsError('evaluate.usage', 'evaluate: --model <artifact dir> is required (or --baselines-only)');
+      const progress = makeProgress({ label: 'evaluate', unit: 'runs' });
+      const { report, timing } = await evaluate({
+        model: o.model ?? null, suite: o.suite, sweep: o.sweep, timeline: o.timeline, createdAt: new Date().toISOString(),
+        ...(o.seeds === undefined ? {} : { seeds: o.seeds }), ...(o.out === undefined ? {} : { outDir: o.out }),
+        ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.force ? { force: true } : {}),
+        onProgress: (d, t) => progress.update(d, `${t} total`),
+      });
+      progress.done();
+      process.stdout.write(summaryText(report));
+      process.stdout.write(`evaluate: ${timing.runs} runs in ${fmtSeconds(timing.seconds)} (${timing.scenario_runs} suite runs: ${timing.scenarios_per_s.toFixed(2)} scenarios/s; all runs ${timing.runs_per_s.toFixed(2)}/s)\n`);
+      if (o.out) process.stdout.write(`evaluate: wrote ${o.out}/${REPORT_JSON} and ${o.out}/${REPORT_HTML}\n`);
+      if (report.safety.violations > 0) process.exitCode = 1;
+    });
+
+  cmd
+    .command('make-model')
+    .description('make a model to evaluate with the real stages: simulate the default suite on its training seeds → ingest → window → train (fused) → quantize')
+    .requiredOption('--out <dir>', 'work folder (traces, dataset, windows, run, artifact)')
+    .option('--epochs <n>', 'training epochs', intArg('--epochs', 1))
+    .option('--seed <n>', 'window split and training seed', intArg('--seed', 0))
+    .action(async (o: { out: string; epochs?: number; seed?: number }) => {
+      const r = await makeEvaluationModel(o.out, {
+        train: o.epochs === undefined ? {} : { epochs: o.epochs }, ...(o.seed === undefined ? {} : { seed: o.seed }),
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      process.stdout.write(`make-model: ${r.rows} rows from ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')}; best val loss ${r.trainSummary.best_val_loss.toFixed(4)}; artifact ${r.artifactDir}\n`);
+    });
+}
+
+/** The terminal summary: pooled table and the claims. */
+export function summaryText(r: EvaluationReport): string {
+  const lines = [`evaluate: suite ${r.config.suite.name}, ${r.config.scenarios.length} scenarios × seeds ${r.config.seeds.join(', ')}; pooled mean ± 95% CI over seeds`];
+  const f = (e: { mean: number; ci95: number }, d = 1): string => (Number.isFinite(e.mean) ? `${e.mean.toFixed(d)}${Number.isFinite(e.ci95) ? `±${e.ci95.toFixed(d)}` : ''}` : '—');
+  lines.push(`  ${'policy'.padEnd(20)} ${'latency ms'.padStart(14)} ${'p99 ms'.padStart(16)} ${'failover ms'.padStart(16)} ${'unnec./run'.padStart(12)} ${'elect./h'.padStart(14)} ${'avail.'.padStart(16)} safety`);
+  for (const p of r.pooled) {
+    const e = p.estimates;
+    lines.push(`  ${p.policy.padEnd(20)} ${f(e.commit_latency_mean_ms).padStart(14)} ${f(e.commit_latency_p99_ms).padStart(16)} ${f(e.failover_ms).padStart(16)} ${f(e.unnecessary_elections, 2).padStart(12)} ${f(e.elections_per_hour).padStart(14)} ${f(e.availability, 4).padStart(16)} ${p.safety_violations_total}`);
+  }
+  const c = r.claims;
+  const pct = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'undefined' : `${(x * 100).toFixed(1)}%`);
+  if (c.latency_vs_static_etcd) lines.push(`  claim (a) mean consensus latency vs static etcd: ${pct(c.latency_vs_static_etcd.relative_change)} (claim −34.5%: ${c.latency_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
+  if (c.jitter_unnecessary_vs_static_etcd) lines.push(`  claim (b) unnecessary elections under jitter vs static etcd: ${pct(c.jitter_unnecessary_vs_static_etcd.relative_change)} (model ${f(c.jitter_unnecessary_vs_static_etcd.model, 2)}, static ${f(c.jitter_unnecessary_vs_static_etcd.baseline, 2)} per run; claim −62%: ${c.jitter_unnecessary_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
+  if (c.memory_per_node) lines.push(`  claim (c) memory per node: ${c.memory_per_node.total_bytes} B (${c.memory_per_node.node_state_bytes} state + ${c.memory_per_node.shared_weights_bytes} weights; claim < 128 KiB: ${c.memory_per_node.meets_claim ? 'met' : 'not met'})`);
+  lines.push(`  safety violations: ${r.safety.violations} in ${r.safety.runs} runs`);
+  return `${lines.join('\n')}\n`;
+}

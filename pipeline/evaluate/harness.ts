@@ -1,0 +1,149 @@
+/**
+ * The closed-loop harness: one job = one scenario on one seed under one policy, run in the simulator with
+ * pre-vote and check-quorum forced on. Every policy of a comparison gets the same (scenario, seed), so the
+ * network, client and fault randomness is identical until the policies' decisions diverge the runs.
+ * Jobs are independent, so they spread over worker threads; the results are the same bytes whatever the
+ * worker count (each job's result depends only on its inputs).
+ */
+import { cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { runClosedLoop, SafetyViolation, type RunSummary, type Scenario } from '../../sim/index.js';
+import type { LoadedArtifact, SharedModel } from '../../runtime/index.js';
+import { makePolicyFactory, sharedModelOf, type ModelDiagnostics, type PolicySpec } from './policies.js';
+
+export interface Job {
+  /** Index into the caller's job list (results come back in any order from workers). */
+  index: number;
+  scenario: Scenario;
+  seed: number;
+  policyId: string;
+  spec: PolicySpec;
+}
+
+/** The per-run metrics (DESIGN.md "Evaluation vocabulary"); NaN where a run has nothing to measure. */
+export interface RunMetrics {
+  commit_latency_mean_ms: number;
+  commit_latency_p99_ms: number;
+  /** Mean failover time of the run; an outage still open at the end counts with its length so far (a lower bound). */
+  failover_ms: number;
+  failovers: number;
+  unnecessary_elections: number;
+  elections: number;
+  elections_per_hour: number;
+  unnecessary_elections_per_hour: number;
+  availability: number;
+  safety_violations: number;
+  requests_submitted: number;
+  requests_committed: number;
+}
+
+export const METRIC_KEYS = [
+  'commit_latency_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'unnecessary_elections', 'elections_per_hour',
+  'unnecessary_elections_per_hour', 'availability', 'safety_violations',
+] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+export interface JobResult {
+  index: number;
+  scenario: string;
+  seed: number;
+  policyId: string;
+  metrics: RunMetrics;
+  /** The safety violation's message when there was one. */
+  violation: string | null;
+  model: ModelDiagnostics | null;
+}
+
+/** Forces the evaluation's cluster settings: pre-vote and check-quorum on for every policy. */
+export function evaluationScenario(s: Scenario): Scenario {
+  return { ...s, cluster: { ...s.cluster, pre_vote: true, check_quorum: true } };
+}
+
+/** Runs one job in this thread. */
+export function runJob(job: Job, model: SharedModel | null): JobResult {
+  const { factory, diagnostics } = makePolicyFactory(job.spec, model);
+  let summary: RunSummary | null = null;
+  let violation: string | null = null;
+  try {
+    summary = runClosedLoop(evaluationScenario(job.scenario), job.seed, factory);
+  } catch (err) {
+    if (!(err instanceof SafetyViolation)) throw err;
+    violation = err.message;
+  }
+  return { index: job.index, scenario: job.scenario.name, seed: job.seed, policyId: job.policyId, metrics: metricsOf(summary, job.scenario), violation, model: diagnostics() };
+}
+
+/** The run's metrics from its summary (null summary = the run stopped at a safety violation). */
+export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics {
+  if (!s) {
+    return {
+      commit_latency_mean_ms: NaN, commit_latency_p99_ms: NaN, failover_ms: NaN, failovers: 0, unnecessary_elections: NaN,
+      elections: NaN, elections_per_hour: NaN, unnecessary_elections_per_hour: NaN, availability: NaN, safety_violations: 1,
+      requests_submitted: 0, requests_committed: 0,
+    };
+  }
+  const durations = s.failovers.map((f) => f.duration_ms);
+  if (s.open_outage) durations.push(s.simulated_ms - s.open_outage.start_ms);
+  const hours = (s.simulated_ms || scenario.duration_ms) / 3_600_000;
+  return {
+    commit_latency_mean_ms: s.commit_latency_ms.mean ?? NaN,
+    commit_latency_p99_ms: s.commit_latency_ms.p99 ?? NaN,
+    failover_ms: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : NaN,
+    failovers: durations.length,
+    unnecessary_elections: s.unnecessary_elections,
+    elections: s.elections,
+    elections_per_hour: s.elections / hours,
+    unnecessary_elections_per_hour: s.unnecessary_elections / hours,
+    availability: s.availability,
+    safety_violations: s.safety_violations,
+    requests_submitted: s.requests.submitted,
+    requests_committed: s.requests.committed,
+  };
+}
+
+export interface RunJobsOptions {
+  /** Worker threads: 0 = this thread. Default: min(jobs, cpus) when running from the built JavaScript, else 0. */
+  workers?: number;
+  /** The artifact as its two files' bytes (workers load it themselves). */
+  artifactBytes?: { manifest: Uint8Array; weights: Uint8Array } | null;
+  artifact?: LoadedArtifact | null;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Runs every job; results in job order. */
+export async function runJobs(jobs: Job[], opts: RunJobsOptions): Promise<JobResult[]> {
+  const fromSource = import.meta.url.endsWith('.ts'); // vitest runs the sources; workers need the built .js
+  const workers = Math.min(jobs.length, opts.workers ?? (fromSource ? 0 : Math.max(1, cpus().length)));
+  const results: JobResult[] = new Array(jobs.length);
+  let done = 0;
+  if (workers <= 1 || fromSource) {
+    const model = opts.artifact ? sharedModelOf(opts.artifact) : null;
+    for (const job of jobs) {
+      results[job.index] = runJob(job, model);
+      opts.onProgress?.(++done, jobs.length);
+    }
+    return results;
+  }
+  // Longest jobs first (more nodes, longer runs) spread the load evenly over the threads.
+  const queue = [...jobs].sort((a, b) => cost(b) - cost(a) || a.index - b.index);
+  await Promise.all(Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { artifactBytes: opts.artifactBytes ?? null } });
+    const next = (): void => {
+      const job = queue.shift();
+      if (!job) { void w.terminate().then(() => resolve()); return; }
+      w.postMessage(job);
+    };
+    w.on('message', (r: JobResult) => {
+      results[r.index] = r;
+      opts.onProgress?.(++done, jobs.length);
+      next();
+    });
+    w.on('error', reject);
+    w.on('online', next);
+  })));
+  return results;
+}
+
+function cost(j: Job): number {
+  return j.scenario.duration_ms * j.scenario.cluster.size * (j.spec.kind === 'model' ? 3 : 1);
+}

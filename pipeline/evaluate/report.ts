@@ -1,0 +1,168 @@
+/**
+ * The evaluation's HTML page: one self-contained file (inline CSS, SVG charts rendered in Node from
+ * Vega-Lite specs, no scripts, no network references) that opens anywhere, offline.
+ */
+import type { Estimate } from '../report/stats.js';
+import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
+import type { EvaluationReport } from './evaluate.js';
+import { METRIC_KEYS, type MetricKey } from './harness.js';
+
+const METRIC_LABELS: Record<MetricKey, string> = {
+  commit_latency_mean_ms: 'mean commit latency (ms)',
+  commit_latency_p99_ms: 'p99 commit latency (ms)',
+  failover_ms: 'failover time (ms)',
+  unnecessary_elections: 'unnecessary elections / run',
+  elections_per_hour: 'elections / hour',
+  unnecessary_elections_per_hour: 'unnecessary elections / hour',
+  availability: 'availability',
+  safety_violations: 'safety violations',
+};
+
+/** Renders the page. Deterministic for the same report. */
+export async function renderHtml(r: EvaluationReport): Promise<string> {
+  const label = new Map(r.config.policies.map((p) => [p.id, p.label]));
+  const parts: string[] = [];
+  parts.push(`<h1>raft-ns evaluation — suite <code>${esc(r.config.suite.name)}</code></h1>`);
+  parts.push(`<p>${esc(r.config.suite.description)}</p>`);
+  parts.push(`<p class="meta">tool ${esc(r.tool_version)} · created ${esc(r.created_at)} · suite sha256 <code>${esc(r.config.suite.sha256.slice(0, 16))}…</code> · seeds ${r.config.seeds.join(', ')} · ${r.config.scenarios.length} scenarios · ${r.runs} closed-loop runs · pre-vote and check-quorum on for every policy<br>`
+    + (r.model ? `model ${esc(r.model.name)}@${esc(r.model.version)} (${esc(r.model.precision)}), manifest sha256 <code>${esc(r.model.manifest_sha256)}</code>` : 'no model: baselines only') + '</p>');
+
+  parts.push('<h2>The claims</h2>', claimsHtml(r));
+  parts.push(`<h2>Metrics by policy (pooled over scenarios; mean ± 95% CI over ${r.config.seeds.length} seeds)</h2>`);
+  parts.push(tableHtml(r.pooled.map((p) => ({ name: label.get(p.policy) ?? p.policy, estimates: p.estimates }))));
+  parts.push(`<p class="meta">Safety violations across all ${r.safety.runs} runs: <b>${r.safety.violations}</b>${r.safety.messages.map((m) => `<br>${esc(m)}`).join('')}</p>`);
+  if (r.model_diagnostics.length) {
+    parts.push('<h3>Model diagnostics</h3><ul>' + r.model_diagnostics.map((d) => `<li>${esc(label.get(d.policy) ?? d.policy)}: ${d.ticks} node-ticks, static fallback on ${(d.fallback_rate * 100).toFixed(2)}% of them; rule activations ${esc(Object.entries(d.rule_activations).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')}</li>`).join('') + '</ul>');
+  }
+  if (r.sweep) {
+    parts.push('<h2>Pareto: unnecessary elections vs failover time</h2>');
+    parts.push(`<p class="meta">Sweep on ${esc(r.config.sweep!.scenarios.join(', '))}, seeds ${r.config.sweep!.seeds.join(', ')}. Lower-left is better on both axes; filled points are on the frontier of all points shown.</p>`);
+    parts.push(figure(await renderSvg(paretoSpec(r))));
+  }
+  if (r.timeline) {
+    parts.push(`<h2>Timeline: ${esc(r.timeline.scenario)}, seed ${r.timeline.seed}, node ${esc(r.timeline.node)}</h2>`);
+    parts.push(`<p class="meta">Faults: ${esc(r.timeline.faults.map((f) => `${f.kind} at ${f.at_ms / 1000} s`).join('; '))}. Each policy runs its own closed loop on the same seed; ticks are sampled every ${r.timeline.every_ticks}. Dots on the timeout panel mark elections (term increments) seen by the node.</p>`);
+    parts.push(figure(await renderSvg(timelineSpec(r))));
+  }
+  parts.push('<h2>Per scenario</h2>');
+  for (const name of r.config.scenarios.map((s) => s.name)) {
+    const rows = r.per_scenario.filter((x) => x.scenario === name);
+    const tags = rows[0]?.tags.length ? ` <span class="meta">[${esc(rows[0].tags.join(', '))}]</span>` : '';
+    parts.push(`<details><summary>${esc(name)}${tags}</summary>${tableHtml(rows.map((x) => ({ name: label.get(x.policy) ?? x.policy, estimates: x.estimates })))}</details>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>raft-ns evaluation: ${esc(r.config.suite.name)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1180px;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th:first-child,td:first-child{text-align:left}
+th{background:#f3f3f3}.meta{color:#666;font-size:12px}.ok{color:#0a7a2a}.no{color:#b00020}figure{margin:1em 0}code{font-size:12px}
+</style></head><body>
+${parts.join('\n')}
+</body></html>
+`;
+}
+
+function claimsHtml(r: EvaluationReport): string {
+  const c = r.claims;
+  const rows: string[] = [];
+  const cmp = (title: string, x: EvaluationReport['claims']['latency_vs_static_etcd'], unit: string): void => {
+    if (!x) { rows.push(`<tr><td>${title}</td><td colspan="4">not measured (no model, or no such scenarios in this suite)</td></tr>`); return; }
+    const rel = x.relative_change === null ? 'undefined (baseline is 0)' : pct(x.relative_change);
+    const paired = x.paired ? ` (paired per seed ${pct(x.paired.mean)} ± ${pct(x.paired.ci95)})` : '';
+    rows.push(`<tr><td>${title}</td><td>${fmtE(x.model)} ${unit}</td><td>${fmtE(x.baseline)} ${unit}</td><td>${rel}${paired}</td><td class="${x.meets_claim ? 'ok' : 'no'}">${pct(x.claim)}: ${x.meets_claim ? 'met' : 'not met'}</td></tr>`);
+  };
+  cmp('(a) mean consensus latency, model vs static etcd', c.latency_vs_static_etcd, 'ms');
+  cmp('(b) unnecessary elections under transient jitter, model vs static etcd', c.jitter_unnecessary_vs_static_etcd, '/ run');
+  const mem = c.memory_per_node;
+  rows.push(mem
+    ? `<tr><td>(c) memory per node (runtime accounting)</td><td colspan="2">${mem.node_state_bytes} B state + ${mem.shared_weights_bytes} B weights = ${mem.total_bytes} B</td><td>${(mem.total_bytes / 1024).toFixed(1)} KiB</td><td class="${mem.meets_claim ? 'ok' : 'no'}">&lt; 128 KiB: ${mem.meets_claim ? 'met' : 'not met'}</td></tr>`
+    : '<tr><td>(c) memory per node</td><td colspan="4">not measured (no model)</td></tr>');
+  return `<p class="meta">Measured on suite <code>${esc(c.suite)}</code>; reported whether or not they meet the claims.</p><table><tr><th>claim</th><th>model</th><th>baseline</th><th>relative change</th><th>claim</th></tr>${rows.join('')}</table>`;
+}
+
+function tableHtml(rows: Array<{ name: string; estimates: Record<MetricKey, Estimate> }>): string {
+  const head = `<tr><th>policy</th>${METRIC_KEYS.map((k) => `<th>${esc(METRIC_LABELS[k])}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr><td>${esc(r.name)}</td>${METRIC_KEYS.map((k) => `<td>${fmtE(r.estimates[k], k === 'availability' ? 4 : 1)}</td>`).join('')}</tr>`).join('');
+  return `<table>${head}${body}</table>`;
+}
+
+function paretoSpec(r: EvaluationReport): VegaLiteSpec {
+  const values = r.sweep!.filter((p) => Number.isFinite(p.failover_ms.mean) && Number.isFinite(p.unnecessary_elections_per_hour.mean)).map((p) => ({
+    family: p.family, label: p.label, value: p.value, failover_ms: p.failover_ms.mean, unnecessary_per_hour: p.unnecessary_elections_per_hour.mean,
+    frontier: p.pareto_optimal ? 'on frontier' : 'dominated',
+  }));
+  return {
+    width: 760, height: 420, background: 'white',
+    data: { values },
+    layer: [
+      { mark: { type: 'line', opacity: 0.5 }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, color: { field: 'family', type: 'nominal' }, order: { field: 'value', type: 'quantitative' } } },
+      {
+        mark: { type: 'point', size: 90, strokeWidth: 2 },
+        encoding: {
+          x: { field: 'failover_ms', type: 'quantitative', title: 'mean failover time (ms)', scale: { zero: false } },
+          y: { field: 'unnecessary_per_hour', type: 'quantitative', title: 'unnecessary elections per hour' },
+          color: { field: 'family', type: 'nominal', title: 'policy family' },
+          shape: { field: 'family', type: 'nominal' },
+          fill: { condition: { test: "datum.frontier === 'on frontier'", field: 'family', type: 'nominal' }, value: 'white' },
+        },
+      },
+      { mark: { type: 'text', dx: 8, dy: -8, fontSize: 10, align: 'left' }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, text: { field: 'label' } } },
+    ],
+  } as VegaLiteSpec;
+}
+
+function timelineSpec(r: EvaluationReport): VegaLiteSpec {
+  const t = r.timeline!;
+  const pts = t.points.map((p) => ({ ...p, t_s: p.t_ms / 1000 }));
+  const first = t.points[0]?.policy;
+  const latency = pts.filter((p) => p.policy === first && p.heartbeat_latency_ms !== null);
+  const model = pts.filter((p) => p.confidence !== null);
+  const elections = t.elections.map((e) => ({ ...e, t_s: e.t_ms / 1000 }));
+  const faults = t.faults.map((f) => ({ kind: f.kind, t_s: f.at_ms / 1000 }));
+  const x = { field: 't_s', type: 'quantitative', title: 'time (s)' } as const;
+  const faultRule = { data: { values: faults }, mark: { type: 'rule', strokeDash: [4, 3], color: '#999' }, encoding: { x: { field: 't_s', type: 'quantitative' } } };
+  return {
+    background: 'white',
+    vconcat: [
+      {
+        width: 1000, height: 120, title: `heartbeat latency seen by ${t.node} (ms, run under ${first ?? '—'})`,
+        layer: [{ data: { values: latency }, mark: { type: 'line', strokeWidth: 1 }, encoding: { x, y: { field: 'heartbeat_latency_ms', type: 'quantitative', title: 'latency (ms)' } } }, faultRule],
+      },
+      {
+        width: 1000, height: 260, title: `election timeout armed by ${t.node}, per policy (ms, log scale)`,
+        layer: [
+          { data: { values: pts }, mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' }, encoding: { x, y: { field: 'timeout_ms', type: 'quantitative', scale: { type: 'log' }, title: 'timeout (ms)' }, color: { field: 'policy', type: 'nominal' } } },
+          { data: { values: elections }, mark: { type: 'point', filled: true, size: 50, shape: 'triangle-up' }, encoding: { x, y: { datum: 60 }, color: { field: 'policy', type: 'nominal' } } },
+          faultRule,
+        ],
+      },
+      {
+        width: 1000, height: 110, title: 'model: P(leader lost) (line) and confidence |2P − 1| (dashed)',
+        layer: [
+          { data: { values: model }, mark: { type: 'line', strokeWidth: 1 }, encoding: { x, y: { field: 'p_leader_lost', type: 'quantitative', scale: { domain: [0, 1] }, title: 'probability' }, color: { field: 'policy', type: 'nominal' } } },
+          { data: { values: model }, mark: { type: 'line', strokeWidth: 1, strokeDash: [3, 2] }, encoding: { x, y: { field: 'confidence', type: 'quantitative' }, color: { field: 'policy', type: 'nominal' } } },
+          faultRule,
+        ],
+      },
+    ],
+  } as VegaLiteSpec;
+}
+
+/** Inline SVG without namespace URIs (HTML parses inline <svg> without them), so the page has no URL at all. */
+function figure(svg: string): string {
+  return `<figure>${svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '').replace(/xlink:href=/g, 'href=')}</figure>`;
+}
+
+function fmtE(e: Estimate, digits = 1): string {
+  if (!Number.isFinite(e.mean)) return '—';
+  const ci = Number.isFinite(e.ci95) ? ` ± ${e.ci95.toFixed(digits)}` : '';
+  return `${e.mean.toFixed(digits)}${ci}`;
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : '—';
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
