@@ -70,14 +70,21 @@ export function renderModelCard(inp: ModelCardInputs): string {
 
   push('## Metrics', '');
   push(`- Training engine: ${str(training.engine)} (${str(training.backend)}), ${str(training.epochs)} epochs`);
-  const metrics = obj(training.metrics);
-  if (Object.keys(metrics).length) {
+  const metrics = flatten(training.metrics);
+  if (metrics.length) {
     push('', '| training metric | value |', '|---|---|');
-    for (const [k, v] of Object.entries(metrics)) push(`| ${k} | ${fmt(v)} |`);
+    for (const [k, v] of metrics) push(`| ${k} | ${fmt(v)} |`);
   } else {
     push(`- Training metrics: ${NR}`);
   }
-  push('', `- int8 vs float error: ${fmt(m.quantization_error)}`, '');
+  const qe = flatten(m.quantization_error);
+  if (qe.length) {
+    push('', '| int8 vs float (quantization_error) | value |', '|---|---|');
+    for (const [k, v] of qe) push(`| ${k} | ${fmt(v).replace(/\|/g, '\\|')} |`);
+  } else {
+    push('', `- int8 vs float error: ${NR}`);
+  }
+  push('');
 
   push('## Evaluation data', '');
   push(`- Verification report sha256 \`${inp.reportSha256}\`, for weights \`${inp.weightsSha256}\`: **${r.passed === true ? 'passed' : 'not passed'}**`);
@@ -107,6 +114,17 @@ export function renderModelCard(inp: ModelCardInputs): string {
     '',
   );
   return lines.join('\n');
+}
+
+/** Leaves of a nested JSON object as [dotted.key, value] rows, in insertion order (numbers, strings, booleans). */
+function flatten(v: Json, prefix = ''): Array<[string, Json]> {
+  const out: Array<[string, Json]> = [];
+  for (const [k, x] of Object.entries(obj(v))) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (x !== null && typeof x === 'object' && !Array.isArray(x)) out.push(...flatten(x, key));
+    else if (typeof x === 'number' || typeof x === 'string' || typeof x === 'boolean') out.push([key, x]);
+  }
+  return out;
 }
 
 function obj(v: Json): Record<string, Json> {
