@@ -9,7 +9,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
-import { GATES, PARAMETER_COUNT, type DenseParams, type LoadedArtifact } from '../runtime/artifact.js';
+import { dequantize, GATES, PARAMETER_COUNT, type DenseParams, type LoadedArtifact } from '../runtime/artifact.js';
 import { LstmState, referenceStep } from '../runtime/engine.js';
 import { loadArtifactFromDir } from '../runtime/node-loader.js';
 import { makeSharedModel, NeuroSymbolicTimeout, type TimeoutObservation } from '../runtime/timeout.js';
@@ -51,7 +51,7 @@ export async function run(args: string[]): Promise<void> {
     const y = new Float64Array(2);
     const z = new Float64Array(GATES);
     const xs = Float64Array.from({ length: 4096 * 4 }, (_, i) => Math.sin(i) * 2);
-    rows.push({ name: 'naive JS step (textbook, no guardrails)', ...timePerCall(Math.min(calls, 50_000), (i) => {
+    rows.push({ name: 'naive JS step (textbook z = x·W + h·U, no guardrails)', ...timePerCall(Math.min(calls, 50_000), (i) => {
       const k = (i & 4095) * 4;
       referenceStep(params, h, c, xs.subarray(k, k + 4), y, z);
       return y[0]!;
@@ -111,11 +111,15 @@ export async function run(args: string[]): Promise<void> {
   gc();
   const after = process.memoryUsage();
   const perNode = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / nodes.length;
-  process.stdout.write(`  memory: shared model ${shared.lstm.byteLength} B (${shared.lstm.kernel} kernel; paid once per process per model)\n`);
+  process.stdout.write(`  memory: shared model ${shared.lstm.byteLength} B (${shared.precision} path, ${shared.lstm.kernel} kernel; paid once per process per model)\n`);
   process.stdout.write(`          per node counted ${one.nodeByteLength} B of buffers; measured ${Math.round(perNode)} B per node (heap + buffers, 1,000 nodes)\n`);
   process.stdout.write(`          one node alone, weights included: ${Math.round(shared.lstm.byteLength + perNode)} B (goal < 131072 B: ${shared.lstm.byteLength + perNode < 131072 ? 'met' : 'NOT met'})\n`);
-  const jsShared = makeSharedModel(art, art.int8 ? 'int8' : 'float32', 'js');
-  process.stdout.write(`          JS kernel instead: shared ${jsShared.lstm.byteLength} B → one node alone ${Math.round(jsShared.lstm.byteLength + perNode)} B\n`);
+  for (const [label, m] of [
+    ['JS kernel (exact float64)', makeSharedModel(art, art.int8 ? 'int8' : 'float32', 'js')],
+    ['wasm float32 path', makeSharedModel(art, 'float32', 'auto')],
+  ] as const) {
+    process.stdout.write(`          ${label}: shared ${m.lstm.byteLength} B → one node alone ${Math.round(m.lstm.byteLength + perNode)} B\n`);
+  }
   void nodes.length;
 }
 
@@ -204,12 +208,31 @@ function randomArtifact(seed: number): LoadedArtifact {
   };
   const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s);
   const float32: DenseParams = { kernel: u(1024, 0.6), recurrentKernel: u(16384, 0.2), bias: u(256, 0.1), headKernel: u(128, 0.3), headBias: Float32Array.from([Math.log(400), -2]) };
+  // int8 per output column, as CONTRACTS.md §6: scale = max|w|/127, q = round(w/scale), w' = fround(q·scale)
+  const quant = (w: Float32Array, rows: number, cols: number): { q: Int8Array; scale: Float32Array } => {
+    const scale = new Float32Array(cols);
+    for (let c = 0; c < cols; c++) {
+      let m = 0;
+      for (let r = 0; r < rows; r++) m = Math.max(m, Math.abs(w[r * cols + c]!));
+      scale[c] = m === 0 ? 1 : m / 127;
+    }
+    const q = Int8Array.from(w, (v, i) => Math.max(-127, Math.min(127, Math.round(v / scale[i % cols]!))));
+    return { q, scale };
+  };
+  const k = quant(float32.kernel, 4, 256);
+  const rk = quant(float32.recurrentKernel, 64, 256);
+  const hk = quant(float32.headKernel, 64, 2);
+  const int8: DenseParams = {
+    kernel: dequantize(k.q, k.scale, 4, 256), recurrentKernel: dequantize(rk.q, rk.scale, 64, 256), bias: float32.bias,
+    headKernel: dequantize(hk.q, hk.scale, 64, 2), headBias: float32.headBias,
+  };
   return {
     manifest: { name: 'bench-random', version: '0.0.0' } as LoadedArtifact['manifest'],
     normalization: { mean: [1, 0.5, 0.1, 0.7], std: [0.8, 0.6, 0.3, 0.15], clip: 5 },
     tau: 0.99,
     float32,
-    int8: null,
+    int8,
+    int8Quantized: { kernelQ: k.q, kernelScale: k.scale, recurrentQ: rk.q, recurrentScale: rk.scale },
     weightsSha256: 'random-seed-1',
   };
 }
