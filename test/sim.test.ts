@@ -13,6 +13,7 @@ import { validateAgainst } from '../pipeline/schemas.js';
 import { loadScenario } from '../pipeline/simulate/scenario-file.js';
 import { writeSimulatedTraceSet, writeSimulationRun } from '../pipeline/simulate/write.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
+import { ingest } from '../pipeline/ingest/ingest.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'raft-ns-sim-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -85,6 +86,17 @@ describe('telemetry and ground truth', () => {
     const gt = [...s.telemetry!.groundTruthRows()].find((g) => g.active_faults.some((f) => f.startsWith('cpu:')))!;
     const stressed = gt.active_faults.find((f) => f.startsWith('cpu:'))!.slice(4);
     expect(idle(stressed, 13_000, 21_000)).toBeLessThan(idle(stressed, 3_000, 11_000) - 40);
+  });
+});
+
+describe('ingest accepts simulated traces unchanged', () => {
+  it('NDJSON and CSV telemetry ingest with no refused rows and the 10 ms tick inferred', async () => {
+    await writeSimulationRun(join(tmp, 'for-ingest'), short('wan-3-lossy', 4_000), { seed: 2, format: 'both' });
+    for (const f of ['telemetry.ndjson', 'telemetry.csv']) {
+      const { manifest } = await ingest([join(tmp, 'for-ingest', f)], { out: join(tmp, `ds-${f}`), anonKey: null, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(manifest.row_count, f).toBe(3 * 400);
+      expect(manifest.tick_ms, f).toBe(10);
+    }
   });
 });
 
