@@ -206,6 +206,35 @@ describe('ingest bad input: columnar files', () => {
   });
 });
 
+describe('ingest text details', () => {
+  it('quoted CSV fields may hold commas and quotes', async () => {
+    const text = csvWith((l) => l.map((x) => x.replaceAll('db-east.example.net', '"db-east, ""blue"""')));
+    const c = input('quoted.csv', text);
+    const { manifest } = await ingest([c.file], { out: c.out, anonKey: null, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(manifest.row_count).toBe(8);
+    expect((await rowsOf(c.out))[0]!.cluster_id).toBe('db-east, "blue"');
+  });
+
+  it('NDJSON: an extra key is a row error, or dropped and recorded with --allow-extra-columns', async () => {
+    const text = readFileSync(new URL('./fixtures/ingest/good.ndjson', import.meta.url), 'utf8').replace('"event": null}', '"event": null, "hostname": "db-7.corp"}');
+    const c = input('extra.ndjson', text);
+    await expectRefused([c.file], c.out, /extra\.ndjson line 2, column hostname: "db-7\.corp" breaks "additionalProperties"/);
+    const { manifest } = await ingest([c.file], { out: c.out, anonKey: KEY, createdAt: '2026-01-01T00:00:00.000Z', allowExtraColumns: true });
+    expect(manifest.row_count).toBe(8);
+    expect(manifest.sources[0]!.extra_columns_dropped).toEqual(['hostname']);
+  });
+
+  it('a wrong field count is a syntax error naming the line', async () => {
+    const c = input('short.csv', csvWith((l) => l.map((x, i) => (i === 4 ? x.slice(0, x.lastIndexOf(',')) : x))));
+    await expectRefused([c.file], c.out, /short\.csv line 6: ".*" breaks "syntax" \(expected 12 comma-separated fields as in the header, got 11\)/);
+  });
+
+  it('quarantine with no valid row left writes nothing', async () => {
+    const c = input('allbad.csv', csvWith((l) => l.map((x) => x.replace(/,(follower|leader),/, ',observer,'))));
+    await expectRefused([c.file], c.out, /no valid rows in .*allbad\.csv \(8 refused\); nothing written/, { onInvalid: 'quarantine' });
+  });
+});
+
 describe('ingest --on-invalid quarantine', () => {
   it('sets bad rows aside with reasons, ingests the rest, counts them', async () => {
     const text = csvWith((l) => setField(setField(setField(l, 1, 'cpu_idle_pct', '140'), 3, 'heartbeat_latency_ms', 'NaN'), 7, 'ts_ms', '1200'));
