@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMainJob, type RunReport } from '../pipeline/run/run.js';
-import { DEFAULT_RUN_CONFIG } from '../pipeline/run/pipeline.js';
+import { DEFAULT_RUN_CONFIG, mainJobStages } from '../pipeline/run/pipeline.js';
 import { runStages, type Stage, type StageRecord } from '../pipeline/run/stage.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
 
@@ -153,6 +153,14 @@ describe('raft-ns run: content-addressed stage cache', () => {
     expect(rs[0]!.status).toBe('ran');
     expect(n).toBe(2);
     expect(existsSync(join(rs[0]!.dir!, 'stage.json'))).toBe(true);
+  });
+
+  it('declares the main job in flow order with every dependency before its user', () => {
+    const stages = mainJobStages(DEFAULT_RUN_CONFIG);
+    expect(stages.map((s) => s.name)).toEqual(['source', 'ingest', 'window', 'train', 'quantize', 'verify', 'publish', 'infer']);
+    stages.forEach((s, i) => s.deps.forEach((d) => expect(stages.findIndex((x) => x.name === d), `${s.name} needs ${d}`).toBeLessThan(i)));
+    // Publishing writes outside the cache, so it must run every time (it is a no-op on the same bytes).
+    expect(stages.find((s) => s.name === 'publish')!.cache).toBe(false);
   });
 
   it('writes a run report and a stage-by-stage display; a missing stage makes the run incomplete', async () => {
