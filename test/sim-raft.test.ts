@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  SafetyViolation, Simulation, fixedRangeTimeout, runClosedLoop, staticRandomizedTimeout, type Prng, type Scenario, type TimeoutPolicy,
+  SafetyViolation, Simulation, fixedRangeTimeout, makePrng, runClosedLoop, staticRandomizedTimeout, type Prng, type Scenario, type TimeoutPolicy,
 } from '../sim/index.js';
 
 function lan(size: number, durationMs: number, extra: Partial<Scenario['cluster']> = {}, ratePerS = 50): Scenario {
@@ -147,5 +147,39 @@ describe('closed loop: a policy per node, identical seeds across policies', () =
     const fast = runClosedLoop(paused, 5, aggressive);
     expect(fast.failover_ms.max!).toBeLessThan(base.failover_ms.min!);
     expect(fast.unnecessary_elections).toBeGreaterThan(base.unnecessary_elections);
+  });
+});
+
+describe('safety and liveness under random faults (crash, restart, one-way partitions, GC pauses, jitter, loss)', () => {
+  it('never violates safety, and elects a leader and commits again once the faults stop', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const size = [3, 5, 7][seed % 3]!;
+      const sc: Scenario = {
+        schema_version: 1, name: 'chaos', duration_ms: 40_000, tick_ms: 10,
+        cluster: { size, pre_vote: seed % 2 === 0, check_quorum: seed % 4 < 2, election_timeout_ms: 300, heartbeat_interval_ms: 50 },
+        network: { profile: 'lan', loss: 0.05 }, workload: { rate_per_s: 300 },
+      };
+      const sim = new Simulation(sc, { seed, telemetry: false });
+      const rng = makePrng(seed * 7 + 1);
+      for (let t = 0; t < 30_000; t += 250) {
+        sim.advanceTo(t); // throws SafetyViolation on any violation
+        const r = rng.next();
+        const node = `n${1 + rng.int(size)}`;
+        if (r < 0.05) sim.controls.crash(rng.chance(0.5) ? 'leader' : node);
+        else if (r < 0.12) sim.controls.restart(node);
+        else if (r < 0.16) sim.controls.partition(rng.chance(0.5) ? 'leader' : node, (['both', 'inbound', 'outbound'] as const)[rng.int(3)]);
+        else if (r < 0.22) sim.controls.heal();
+        else if (r < 0.25) sim.controls.gcPause(node, rng.uniform(50, 800));
+        else if (r < 0.28) sim.controls.setJitterMs(rng.chance(0.5) ? 0 : rng.uniform(5, 200));
+      }
+      for (let i = 1; i <= size; i++) sim.controls.restart(`n${i}`);
+      sim.controls.heal();
+      sim.controls.setJitterMs(0);
+      const committedBefore = sim.snapshot().committedEntries;
+      sim.advanceTo(40_000);
+      const snap = sim.snapshot();
+      expect(snap.leaderId, `seed ${seed}`).not.toBeNull();
+      expect(snap.committedEntries, `seed ${seed}`).toBeGreaterThan(committedBefore + 1000);
+    }
   });
 });
