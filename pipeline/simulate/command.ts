@@ -8,7 +8,35 @@ import { RaftNsError } from '../util/errors.js';
 import { jsonText, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { loadScenario } from './scenario-file.js';
-import { writeSimulationRun, type TraceFormat } from './write.js';
+import { writeSimulatedTraceSet, writeSimulationRun, type TraceFormat } from './write.js';
+
+/** `all`, `lan-5-*` (prefix), or a comma list of names/files. */
+function expandScenarioList(list: string): string[] {
+  const out: string[] = [];
+  for (const item of list.split(',').map((x) => x.trim()).filter((x) => x.length > 0)) {
+    if (item === 'all') out.push(...builtinScenarioNames());
+    else if (item.endsWith('*')) {
+      const matches = builtinScenarioNames().filter((n) => n.startsWith(item.slice(0, -1)));
+      if (matches.length === 0) throw new RaftNsError('simulate.usage', `simulate: --scenarios item "${item}" matches no built-in scenario (see --list)`);
+      out.push(...matches);
+    } else out.push(item);
+  }
+  if (out.length === 0) throw new RaftNsError('simulate.usage', 'simulate: --scenarios is empty; expected names, files, a prefix* or all');
+  return out;
+}
+
+/** `1,2,7` or `1-5`. */
+function parseSeeds(text: string): number[] {
+  const seeds: number[] = [];
+  for (const part of text.split(',').map((x) => x.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+      throw new RaftNsError('simulate.usage', `simulate: --seeds item "${part}": expected a seed such as 3 or a range such as 1-5`);
+    }
+    for (let s = Number(m[1]); s <= Number(m[2] ?? m[1]); s++) seeds.push(s);
+  }
+  return seeds;
+}
 
 function intArg(name: string, min: number): (v: string) => number {
   return (v) => {
@@ -31,19 +59,30 @@ export function register(program: Command): void {
     .command('simulate')
     .description('run the deterministic Raft simulator: a scenario (built-in name or JSON file) → telemetry, ground truth and a run summary')
     .option('--scenario <name|file>', 'built-in scenario (see --list) or a scenario JSON file (schemas/scenario.schema.json)')
+    .option('--scenarios <list>', 'a trace set instead of one run: comma-separated names/files, or a prefix glob such as lan-5-* or all')
+    .option('--seeds <list>', 'with --scenarios: comma-separated seeds or a range such as 1-5', '1')
     .option('--seed <n>', 'seed (default: the scenario\'s)', intArg('--seed', 0))
     .option('--out <dir>', 'output folder: telemetry.ndjson|csv, ground-truth.ndjson, requests.csv, summary.json')
     .option('--format <fmt>', 'telemetry format: ndjson, csv or both', 'ndjson')
     .option('--force', 'replace an existing output folder')
     .option('--list', 'list the built-in scenarios')
-    .action(async (opts: { scenario?: string; seed?: number; out?: string; format: string; force?: boolean; list?: boolean }) => {
+    .action(async (opts: { scenario?: string; scenarios?: string; seeds: string; seed?: number; out?: string; format: string; force?: boolean; list?: boolean }) => {
       if (opts.list) {
         process.stdout.write(`${builtinScenarioNames().join('\n')}\n`);
         return;
       }
-      if (!opts.scenario) throw new RaftNsError('simulate.usage', 'simulate: --scenario <name|file> is required (or --list)');
+      if (!opts.scenario && !opts.scenarios) throw new RaftNsError('simulate.usage', 'simulate: --scenario <name|file> or --scenarios <list> is required (or --list)');
       if (!opts.out) throw new RaftNsError('simulate.usage', 'simulate: --out <dir> is required');
       if (!['ndjson', 'csv', 'both'].includes(opts.format)) throw new RaftNsError('simulate.usage', `simulate: --format ${opts.format}: expected ndjson, csv or both`);
+      if (opts.scenarios) {
+        const scenarios = expandScenarioList(opts.scenarios).map((n) => loadScenario(n).scenario);
+        const seeds = parseSeeds(opts.seeds);
+        const { runs } = await writeSimulatedTraceSet(opts.out, { scenarios, seeds, format: opts.format as TraceFormat, force: opts.force ?? false });
+        const rows = runs.reduce((a, r) => a + r.summary.telemetry_rows, 0);
+        process.stdout.write(`simulate: ${runs.length} runs (${scenarios.length} scenarios × ${seeds.length} seeds), ${rows} telemetry rows → ${opts.out} (traceset.json lists them)\n`);
+        return;
+      }
+      if (!opts.scenario) return;
       const loaded = loadScenario(opts.scenario);
       const seed = opts.seed ?? loaded.scenario.seed ?? 1;
       const run = await writeSimulationRun(opts.out, loaded.scenario, {
