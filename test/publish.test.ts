@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPublished, publishArtifact, readIndex, verifyManifestSignature } from '../pipeline/publish/index.js';
+import { openPublished, publishArtifact, readIndex, verifyManifestSignature, verifyManifestSignatureWebCrypto } from '../pipeline/publish/index.js';
 import { validateAgainst } from '../pipeline/schemas.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
@@ -218,6 +218,11 @@ describe('raft-ns publish', () => {
     expect(verifyManifestSignature(tampered, sig, pub)).toBe(false);
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(verifyManifestSignature(manifest, sig, other)).toBe(false);
+    // The WebCrypto-only check (what the runtime can embed) agrees.
+    expect(await verifyManifestSignatureWebCrypto(manifest, sig, pub)).toBe(true);
+    expect(await verifyManifestSignatureWebCrypto(tampered, sig, pub)).toBe(false);
+    expect(await verifyManifestSignatureWebCrypto(manifest, sig, other)).toBe(false);
+    expect(await verifyManifestSignatureWebCrypto(manifest, 'not base64!', pub)).toBe(false);
     // The same bytes signed by the same key again is a no-op; by another key it is refused (immutable).
     expect((await publishArtifact(makeArtifact(join(root, 'a2')), { registryDir: registry, signKey: { pem, file: 'key.pem' } })).status).toBe('unchanged');
     const pem2 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
