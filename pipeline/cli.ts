@@ -17,6 +17,7 @@ import { register as registerVerify } from './verify/command.js';
 import { register as registerInfer } from './infer/command.js';
 import { register as registerSimulate } from './simulate/command.js';
 import { register as registerEvaluate } from './evaluate/command.js';
+import { register as registerDemo } from './demo/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerSimulate,
@@ -30,6 +31,7 @@ const stages: Array<(program: Command) => void> = [
   registerVerify,
   registerInfer,
   registerEvaluate,
+  registerDemo,
 ];
 
 export function makeProgram(): Command {

@@ -1,0 +1,65 @@
+/**
+ * The five timeout policies the demo can put on a cluster, built from the project's own implementations:
+ * the static ones from sim/policy.ts, the adaptive baselines from pipeline/evaluate/baselines.ts (pure,
+ * browser-safe) and the neuro-symbolic provider from runtime/. Browser-safe: no DOM, no node: imports.
+ */
+import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type TimeoutObservation, type TimeoutPolicy } from '../sim/index.js';
+import { NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
+import { JacobsonKarelsTimeout, PhiAccrualTimeout } from '../pipeline/evaluate/baselines.js';
+
+export const POLICY_KINDS = ['etcd', 'raft-paper', 'jacobson', 'phi', 'neuro'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+export const POLICY_LABELS: Record<PolicyKind, string> = {
+  etcd: 'static etcd (1000–2000 ms)',
+  'raft-paper': 'Raft paper (150–300 ms)',
+  jacobson: 'Jacobson/Karels (SRTT + 4·RTTVAR)',
+  phi: 'φ-accrual (threshold 8)',
+  neuro: 'neuro-symbolic (LSTM + rules)',
+};
+
+export function isPolicyKind(s: string): s is PolicyKind {
+  return (POLICY_KINDS as readonly string[]).includes(s);
+}
+
+/**
+ * A node's policy wrapped so the demo can see what the node saw: the last observation (heartbeat latency)
+ * and, for the neuro-symbolic provider, its explain(). Decisions are the inner policy's, unchanged.
+ */
+export class WatchedPolicy implements TimeoutPolicy {
+  last: TimeoutObservation | null = null;
+  constructor(readonly inner: TimeoutPolicy, readonly neuro: NeuroSymbolicTimeout | null) {}
+  observe(o: TimeoutObservation): void {
+    this.last = o;
+    this.inner.observe(o);
+  }
+  electionTimeoutMs(): number {
+    return this.inner.electionTimeoutMs();
+  }
+  explain(): Explanation | null {
+    return this.neuro ? this.neuro.explain() : null;
+  }
+}
+
+/**
+ * A factory for one policy kind that also records the live policy of every node (replaced on restart).
+ * `model` null makes the neuro-symbolic provider run on its static fallback (shown on the page).
+ */
+export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, watched: Map<string, WatchedPolicy>): PolicyFactory {
+  return (nodeId, rng) => {
+    let p: WatchedPolicy;
+    switch (kind) {
+      case 'etcd': p = new WatchedPolicy(staticRandomizedTimeout(1000, rng), null); break;
+      case 'raft-paper': p = new WatchedPolicy(fixedRangeTimeout(150, 300, rng), null); break;
+      case 'jacobson': p = new WatchedPolicy(new JacobsonKarelsTimeout(), null); break;
+      case 'phi': p = new WatchedPolicy(new PhiAccrualTimeout(), null); break;
+      case 'neuro': {
+        const n = new NeuroSymbolicTimeout(model ? { model } : { modelError: 'no model artifact was served with this page' });
+        p = new WatchedPolicy(n, n);
+        break;
+      }
+    }
+    watched.set(nodeId, p);
+    return p;
+  };
+}

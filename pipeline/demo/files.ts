@@ -1,0 +1,158 @@
+/**
+ * What the demo page is made of, as a map from URL path to bytes on disk — shared by the server and the
+ * static bundle writer, so both serve exactly the same files. The "bundler" is a dependency walk: start at
+ * the compiled entry dist/demo/main.js, follow its relative ES module imports, and list every file reached.
+ * Browsers load the modules as they are (relative `.js` specifiers need no import map); a bare or `node:`
+ * specifier is refused here, since the page must run with no network and no Node.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { loadArtifactFromDir } from '../../runtime/node-loader.js';
+import { RaftNsError } from '../util/errors.js';
+import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
+
+export interface DemoFile {
+  /** File on disk, or inline bytes (generated files such as demo-info.json). */
+  path?: string;
+  bytes?: Uint8Array;
+  contentType: string;
+}
+
+export interface DemoModelInfo {
+  dir: string;
+  name: string;
+  version: string;
+  weightsSha256: string;
+}
+
+export interface DemoFiles {
+  files: Map<string, DemoFile>;
+  model: DemoModelInfo | null;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.bin': 'application/octet-stream',
+};
+
+export function contentTypeOf(path: string): string {
+  const dot = path.lastIndexOf('.');
+  return TYPES[dot >= 0 ? path.slice(dot) : ''] ?? 'application/octet-stream';
+}
+
+/**
+ * Collects the page: index.html and style.css from demo/, the module closure of dist/demo/main.js, the
+ * model's manifest.json and weights.bin under /model/, and demo-info.json (tool version, model identity).
+ * `modelDir` undefined: the newest artifact under artifacts/, if any; null: no model.
+ */
+export async function collectDemoFiles(opts: { modelDir?: string | null; root?: string } = {}): Promise<DemoFiles> {
+  const root = opts.root ?? PACKAGE_ROOT;
+  const files = new Map<string, DemoFile>();
+  for (const name of ['index.html', 'style.css']) {
+    const p = join(root, 'demo', name);
+    if (!existsSync(p)) throw new RaftNsError('demo.missing', `demo: ${p} is missing; the page sources ship in demo/`);
+    files.set(name === 'index.html' ? '/' : `/${name}`, { path: p, contentType: contentTypeOf(p) });
+  }
+  const dist = join(root, 'dist');
+  const entry = join(dist, 'demo', 'main.js');
+  if (!existsSync(entry)) throw new RaftNsError('demo.build', `demo: ${entry} is missing; run \`npm run build\` first`);
+  for (const file of moduleClosure(entry)) {
+    const url = `/${relative(dist, file).split(sep).join('/')}`;
+    files.set(url, { path: file, contentType: contentTypeOf(file) });
+    if (existsSync(`${file}.map`)) files.set(`${url}.map`, { path: `${file}.map`, contentType: contentTypeOf('.map') });
+  }
+  const modelDir = opts.modelDir === undefined ? findDefaultArtifact(root) : opts.modelDir;
+  let model: DemoModelInfo | null = null;
+  if (modelDir !== null) {
+    let art;
+    try {
+      art = await loadArtifactFromDir(modelDir);
+    } catch (err) {
+      throw new RaftNsError('demo.model', `demo: --model ${modelDir}: ${(err as Error).message.replace(/^runtime: /, '')}`, { cause: err });
+    }
+    model = { dir: modelDir, name: art.manifest.name, version: art.manifest.version, weightsSha256: art.weightsSha256 };
+    files.set('/model/manifest.json', { path: join(modelDir, 'manifest.json'), contentType: contentTypeOf('.json') });
+    files.set('/model/weights.bin', { path: join(modelDir, 'weights.bin'), contentType: contentTypeOf('.bin') });
+  }
+  const info = {
+    tool_version: TOOL_VERSION,
+    model: model && { name: model.name, version: model.version, weights_sha256: model.weightsSha256, manifest: 'model/manifest.json', weights: 'model/weights.bin' },
+  };
+  files.set('/demo-info.json', { bytes: new TextEncoder().encode(`${JSON.stringify(info, null, 2)}\n`), contentType: contentTypeOf('.json') });
+  return { files, model };
+}
+
+/** Relative import specifiers of a compiled ES module (comments stripped first: JSDoc examples hold imports). */
+export function importSpecifiers(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const out = new Set<string>();
+  const re = /\b(?:import|export)\s*(?:[\w*${}\s,]*?\sfrom\s*)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (const m of code.matchAll(re)) out.add((m[1] ?? m[2])!);
+  return [...out];
+}
+
+/** Every module reachable from `entry` through relative imports, entry first. Throws on bare specifiers. */
+export function moduleClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const stack = [resolve(entry)];
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const spec of importSpecifiers(src)) {
+      if (!spec.startsWith('./') && !spec.startsWith('../')) {
+        throw new RaftNsError('demo.import', `demo: ${file} imports "${spec}"; the page loads only relative modules (no packages, no node: built-ins)`);
+      }
+      const target = resolve(dirname(file), spec);
+      if (!existsSync(target)) throw new RaftNsError('demo.import', `demo: ${file} imports "${spec}", but ${target} does not exist; rebuild with \`npm run build\``);
+      stack.push(target);
+    }
+  }
+  return [...seen];
+}
+
+/**
+ * The newest artifact under `<root>/artifacts` (folders holding a raft-ns manifest.json, up to three levels
+ * deep, e.g. artifacts/<model>/<semver>/), ordered by model name then semver; null when there is none.
+ */
+export function findDefaultArtifact(root: string = PACKAGE_ROOT): string | null {
+  const base = join(root, 'artifacts');
+  const found: Array<{ dir: string; name: string; version: number[] }> = [];
+  const walk = (dir: string, depth: number): void => {
+    const manifest = join(dir, 'manifest.json');
+    if (existsSync(manifest)) {
+      try {
+        const m = JSON.parse(readFileSync(manifest, 'utf8')) as { format?: string; name?: string; version?: string };
+        if (m.format === 'raft-ns-artifact' && existsSync(join(dir, 'weights.bin'))) {
+          found.push({ dir, name: m.name ?? '', version: (m.version ?? '0').split(/[.+-]/).map((x) => Number(x) || 0) });
+        }
+      } catch {
+        // not an artifact manifest: keep looking
+      }
+    }
+    if (depth === 0) return;
+    for (const e of existsSync(dir) ? readdirSync(dir) : []) {
+      const p = join(dir, e);
+      if (!e.startsWith('.') && statSync(p).isDirectory()) walk(p, depth - 1);
+    }
+  };
+  walk(base, 3);
+  if (found.length === 0) return null;
+  found.sort((a, b) => a.name.localeCompare(b.name) || cmpVersion(a.version, b.version));
+  return found[found.length - 1]!.dir;
+}
+
+function cmpVersion(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+}
+
+/** URL path → relative file path inside a static bundle ("/" → index.html). */
+export function bundlePathOf(url: string): string {
+  return url === '/' ? 'index.html' : posix.normalize(url.slice(1));
+}
