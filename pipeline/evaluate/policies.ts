@@ -3,15 +3,15 @@
  * factories that turn a spec into one TimeoutPolicy per simulated node. The model policies share one packed
  * model per process; every node owns its carried LSTM state.
  */
-import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
+import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
 import { FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES, type LoadedArtifact, type SharedModel } from '../../runtime/index.js';
 import { JacobsonKarelsTimeout, PhiAccrualTimeout } from './baselines.js';
 
 export type PolicySpec =
   | { kind: 'static-randomized'; base_ms: number }
   | { kind: 'fixed-range'; min_ms: number; max_ms: number }
-  | { kind: 'jacobson'; k: number }
-  | { kind: 'phi'; threshold: number }
+  | { kind: 'jacobson'; k: number; randomize?: boolean }
+  | { kind: 'phi'; threshold: number; randomize?: boolean }
   | { kind: 'model'; guardrails: boolean };
 
 export interface PolicyEntry {
@@ -24,8 +24,8 @@ export interface PolicyEntry {
 export const MAIN_POLICIES: readonly PolicyEntry[] = [
   { id: 'static-etcd', label: 'static etcd [1000, 2000) ms', spec: { kind: 'static-randomized', base_ms: 1000 } },
   { id: 'static-raft-paper', label: 'static Raft paper [150, 300) ms', spec: { kind: 'fixed-range', min_ms: 150, max_ms: 300 } },
-  { id: 'jacobson-karels', label: 'Jacobson/Karels (K = 4)', spec: { kind: 'jacobson', k: 4 } },
-  { id: 'phi-accrual', label: 'φ-accrual (φ = 8)', spec: { kind: 'phi', threshold: 8 } },
+  { id: 'jacobson-karels', label: 'Jacobson/Karels (K = 4) × U[1, 2)', spec: { kind: 'jacobson', k: 4, randomize: true } },
+  { id: 'phi-accrual', label: 'φ-accrual (φ = 8) × U[1, 2)', spec: { kind: 'phi', threshold: 8, randomize: true } },
   { id: 'neuro-symbolic', label: 'neuro-symbolic (model + guardrails)', spec: { kind: 'model', guardrails: true } },
   { id: 'neural-unguarded', label: 'neural proposal, no guardrails (ablation)', spec: { kind: 'model', guardrails: false } },
 ];
@@ -39,10 +39,10 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
     out.push({ id: `sweep-static-${base}`, label: `static [${base}, ${2 * base}) ms`, family: 'static', param: 'base_ms', value: base, spec: { kind: 'static-randomized', base_ms: base } });
   }
   for (const k of [1, 2, 4, 8, 16]) {
-    out.push({ id: `sweep-jacobson-${k}`, label: `Jacobson K = ${k}`, family: 'jacobson-karels', param: 'k', value: k, spec: { kind: 'jacobson', k } });
+    out.push({ id: `sweep-jacobson-${k}`, label: `Jacobson K = ${k}`, family: 'jacobson-karels', param: 'k', value: k, spec: { kind: 'jacobson', k, randomize: true } });
   }
   for (const t of [1, 2, 4, 8, 12, 16]) {
-    out.push({ id: `sweep-phi-${t}`, label: `φ = ${t}`, family: 'phi-accrual', param: 'threshold', value: t, spec: { kind: 'phi', threshold: t } });
+    out.push({ id: `sweep-phi-${t}`, label: `φ = ${t}`, family: 'phi-accrual', param: 'threshold', value: t, spec: { kind: 'phi', threshold: t, randomize: true } });
   }
   out.push({ id: 'sweep-neuro-symbolic', label: 'neuro-symbolic', family: 'neuro-symbolic', param: 'none', value: 0, spec: { kind: 'model', guardrails: true } });
   return out;
@@ -66,9 +66,9 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
     case 'fixed-range':
       return { factory: (_id, rng) => fixedRangeTimeout(spec.min_ms, spec.max_ms, rng), diagnostics: () => null };
     case 'jacobson':
-      return { factory: () => new JacobsonKarelsTimeout({ k: spec.k }), diagnostics: () => null };
+      return { factory: (_id, rng) => maybeRandomized(new JacobsonKarelsTimeout({ k: spec.k }), spec.randomize, rng), diagnostics: () => null };
     case 'phi':
-      return { factory: () => new PhiAccrualTimeout({ threshold: spec.threshold }), diagnostics: () => null };
+      return { factory: (_id, rng) => maybeRandomized(new PhiAccrualTimeout({ threshold: spec.threshold }), spec.randomize, rng), diagnostics: () => null };
     case 'model': {
       if (!model) throw new Error('evaluate: internal: a model policy without a model');
       if (!spec.guardrails) {
@@ -94,6 +94,35 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       };
     }
   }
+}
+
+/**
+ * etcd's randomization applied to an adaptive estimate: the timeout is the estimate × a factor drawn from
+ * U[1, 2) whenever the node's term or role changes (held in between, as etcd holds its draw). Without it,
+ * followers fed the same heartbeats compute the same timeout, campaign together and split the vote again
+ * and again — a 3-node cluster then stays leaderless until the crashed leader returns. Raft's liveness
+ * argument needs the randomization; a deployment of RFC 6298 or φ-accrual for elections would add it.
+ */
+export class RandomizedTimeout implements TimeoutPolicy {
+  private term = -1;
+  private role = '';
+  private factor = 1;
+  constructor(private readonly inner: TimeoutPolicy, private readonly rng: Prng) {}
+  observe(o: TimeoutObservation): void {
+    this.inner.observe(o);
+    if (o.term !== this.term || o.role !== this.role) {
+      this.term = o.term;
+      this.role = o.role;
+      this.factor = this.rng.uniform(1, 2);
+    }
+  }
+  electionTimeoutMs(): number {
+    return this.inner.electionTimeoutMs() * this.factor;
+  }
+}
+
+function maybeRandomized(p: TimeoutPolicy, randomize: boolean | undefined, rng: Prng): TimeoutPolicy {
+  return randomize ? new RandomizedTimeout(p, rng) : p;
 }
 
 /** Packs the artifact's int8 path once per process (the verified path, as the runtime serves by default). */

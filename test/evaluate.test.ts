@@ -1,0 +1,146 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinScenario, type Scenario } from '../sim/index.js';
+import { validateAgainst } from '../pipeline/schemas.js';
+import { RaftNsError } from '../pipeline/util/errors.js';
+import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationResult } from '../pipeline/evaluate/evaluate.js';
+import { runJobs, type Job } from '../pipeline/evaluate/harness.js';
+import { makeEvaluationModel } from '../pipeline/evaluate/make-model.js';
+import { MAIN_POLICIES } from '../pipeline/evaluate/policies.js';
+import { assertNotHeldOut, HELDOUT_SEED_MIN, loadSuite, suiteFromValue, type Suite } from '../pipeline/evaluate/suites.js';
+import { buildFixtureArtifact, writeFixtureArtifact } from './runtime-fixtures/artifact-writer.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'raftns-evaluate-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A tiny suite: one jitter and one crash scenario, 8 s each, 3 nodes, two seeds. */
+function tinySuite(): Suite {
+  const base = (name: string, faults: Scenario['faults']): Scenario => ({
+    schema_version: 1, name, duration_ms: 8000, tick_ms: 10,
+    cluster: { size: 3, heartbeat_interval_ms: 100, election_timeout_ms: 1000 },
+    network: { profile: 'lan' }, workload: { rate_per_s: 50 }, faults: faults ?? [],
+  });
+  return suiteFromValue({
+    format: 'raft-ns-eval-suite', format_version: 1, name: 'tiny', seeds: [11, 12],
+    scenarios: [
+      { tags: ['jitter'], scenario: base('tiny-jitter', [{ kind: 'jitter_burst', at_ms: 2000, duration_ms: 3000, jittery_mean_ms: 400 }]) },
+      { scenario: base('tiny-crash', [{ kind: 'crash', at_ms: 3000, node: 'leader', restart_after_ms: 3000 }]) },
+    ],
+    sweep: { scenarios: ['tiny-crash'], seeds: [11] },
+    timeline: { scenario: 'tiny-crash', seed: 11, node: 'n2' },
+  }, 'tiny suite');
+}
+
+describe('suites and the held-out registry', () => {
+  it('the bundled suites load, and held-out seeds never overlap the training seeds', () => {
+    const d = loadSuite('default');
+    const h = loadSuite('heldout');
+    expect(d.trainingSeeds.length).toBeGreaterThan(0);
+    expect(d.seeds.every((s) => d.trainingSeeds.includes(s))).toBe(true); // default = the training distribution
+    expect(h.seeds.every((s) => s >= HELDOUT_SEED_MIN)).toBe(true);
+    expect(h.scenarios.some((s) => s.tags.includes('jitter'))).toBe(true);
+    const defaultSizes = new Set(d.scenarios.map((s) => s.scenario.cluster.size));
+    expect(h.scenarios.some((s) => !defaultSizes.has(s.scenario.cluster.size))).toBe(true); // other cluster sizes
+  });
+
+  it('refuses to make training data from held-out seeds or scenarios, renamed copies included', () => {
+    const h = loadSuite('heldout');
+    const scenario = builtinScenario('lan-3-calm')!;
+    expect(() => assertNotHeldOut(scenario, 1)).not.toThrow();
+    expect(() => assertNotHeldOut(scenario, h.seeds[0]!)).toThrow(RaftNsError);
+    expect(() => assertNotHeldOut(scenario, HELDOUT_SEED_MIN + 12345)).toThrow(/reserved held-out range/);
+    const held = h.scenarios[0]!.scenario;
+    expect(() => assertNotHeldOut(held, 1)).toThrow(/belongs to the held-out suite/);
+    const renamed = { ...held, name: 'my-copy', description: 'innocent' };
+    expect(() => assertNotHeldOut(renamed, 1)).toThrow(/parameters of a held-out scenario/);
+  });
+
+  it('the training-data generator calls the guard before writing anything', async () => {
+    const out = join(tmp, 'leak');
+    await expect(makeEvaluationModel(out, { suite: 'heldout', seeds: [1] })).rejects.toThrow(/refusing to generate training data/);
+    await expect(makeEvaluationModel(out, { seeds: [HELDOUT_SEED_MIN + 1] })).rejects.toThrow(/refusing to generate training data/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a bad suite file is refused with the file, the position and what was expected', () => {
+    expect(() => suiteFromValue({ format: 'raft-ns-eval-suite', format_version: 1, name: 'x', seeds: [1], scenarios: [{ builtin: 'lan-4-calm' }] }, 'bad.json'))
+      .toThrow(/^evaluate: bad\.json at \/scenarios\/0\/builtin: lan-4-calm is not a built-in scenario/);
+    expect(() => suiteFromValue({ format: 'raft-ns-eval-suite', format_version: 1, name: 'x', seeds: [], scenarios: [{ builtin: 'lan-3-calm' }] }, 'bad.json'))
+      .toThrow(/^evaluate: bad\.json at \/seeds/);
+  });
+});
+
+describe('the closed-loop harness', () => {
+  it('runs every policy on identical seeds: the same world until decisions diverge it', async () => {
+    const s = tinySuite().scenarios[1]!.scenario;
+    const etcd = MAIN_POLICIES[0]!;
+    const jobs: Job[] = [];
+    for (const p of MAIN_POLICIES.slice(0, 4)) jobs.push({ index: jobs.length, scenario: s, seed: 11, policyId: p.id, spec: p.spec });
+    // The same policy under a second id: the run must be identical to the bit.
+    jobs.push({ index: jobs.length, scenario: s, seed: 11, policyId: 'etcd-again', spec: etcd.spec });
+    const rs = await runJobs(jobs, { workers: 0 });
+    expect(rs[4]!.metrics).toEqual(rs[0]!.metrics);
+    // The client workload depends on the seed only: every policy faced the same requests.
+    expect(new Set(rs.map((r) => r.metrics.requests_submitted)).size).toBe(1);
+    expect(rs[0]!.metrics.requests_submitted).toBeGreaterThan(0);
+    // ... and the policies did decide differently (otherwise the comparison would be vacuous).
+    expect(new Set(rs.slice(0, 4).map((r) => r.metrics.failover_ms)).size).toBeGreaterThan(1);
+  });
+});
+
+describe('evaluate on a tiny suite with a model', () => {
+  let res: EvaluationResult;
+  const out = join(tmp, 'eval');
+  beforeAll(async () => {
+    const art = join(tmp, 'artifact');
+    writeFixtureArtifact(art, buildFixtureArtifact(7, { qBias: Math.log(600) }));
+    res = await evaluate({ model: art, suite: tinySuite(), outDir: out, workers: 0, createdAt: '2026-01-01T00:00:00.000Z' });
+  }, 120_000);
+
+  it('reports finite metrics for all six policies and zero safety violations', () => {
+    const r = res.report;
+    expect(r.pooled.map((p) => p.policy)).toEqual(MAIN_POLICIES.map((p) => p.id));
+    for (const p of r.pooled) {
+      for (const k of ['commit_latency_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'elections_per_hour', 'availability'] as const) {
+        expect(Number.isFinite(p.estimates[k].mean), `${p.policy} ${k}`).toBe(true);
+      }
+      expect(p.estimates.availability.mean).toBeGreaterThan(0);
+      expect(p.estimates.availability.mean).toBeLessThanOrEqual(1);
+      expect(p.safety_violations_total).toBe(0);
+      expect(p.estimates.commit_latency_mean_ms.n).toBe(2); // one value per seed
+    }
+    expect(r.safety.violations).toBe(0);
+    expect(r.claims.memory_per_node!.total_bytes).toBeGreaterThan(r.claims.memory_per_node!.shared_weights_bytes);
+    expect(r.claims.latency_vs_static_etcd!.scenarios).toEqual(['tiny-jitter', 'tiny-crash']);
+    expect(r.claims.jitter_unnecessary_vs_static_etcd!.scenarios).toEqual(['tiny-jitter']);
+  });
+
+  it('writes a schema-valid JSON report that records seeds, config, the model sha256 and the tool version', () => {
+    const j = JSON.parse(readFileSync(join(out, REPORT_JSON), 'utf8')) as Record<string, unknown>;
+    expect(validateAgainst('evaluation-report', j).ok).toBe(true);
+    const r = res.report;
+    expect(r.config.seeds).toEqual([11, 12]);
+    expect(r.model!.manifest_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.tool_version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.sweep!.some((p) => p.family === 'neuro-symbolic')).toBe(true);
+    expect(new Set(r.sweep!.map((p) => p.family))).toEqual(new Set(['static', 'jacobson-karels', 'phi-accrual', 'neuro-symbolic']));
+  });
+
+  it('writes one self-contained HTML page: inline SVG charts, no http(s) references, no scripts', () => {
+    const html = readFileSync(join(out, REPORT_HTML), 'utf8');
+    expect(html).not.toMatch(/https?:/i);
+    expect(html).not.toMatch(/<script|<link|src=/i);
+    expect((html.match(/<svg/g) ?? []).length).toBe(2); // the Pareto chart and the timeline
+    expect(html).toContain('Pareto');
+    expect(html).toContain('Timeline');
+    for (const p of MAIN_POLICIES) expect(html).toContain(p.label.replace(/&/g, '&amp;'));
+  });
+
+  it('is deterministic: the same inputs and seeds give the same report', async () => {
+    const again = await evaluate({ model: join(tmp, 'artifact'), suite: tinySuite(), workers: 0, sweep: false, timeline: false, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(again.report.pooled).toEqual(res.report.pooled);
+    expect(again.report.per_scenario).toEqual(res.report.per_scenario);
+  }, 60_000);
+});
