@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -174,6 +175,19 @@ describe('raft-ns publish', () => {
     // The same publish then succeeds.
     expect((await publishArtifact(next, { registryDir: registry })).status).toBe('published');
     expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+  });
+
+  it('refuses to publish while another live publish holds the registry lock, and takes over a stale lock', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const lock = join(registry, '.publish.lock');
+    writeFileSync(lock, `${process.ppid}\n`); // a live process
+    const next = makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 });
+    expect(await code(publishArtifact(next, { registryDir: registry }))).toBe('publish.busy');
+    expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0']);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its lock is stale
+    writeFileSync(lock, `${dead}\n`);
+    expect((await publishArtifact(next, { registryDir: registry })).status).toBe('published');
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('treats a version folder missing from index.json (left by a hard crash) as unpublished and replaces it', async () => {

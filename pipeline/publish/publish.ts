@@ -14,7 +14,7 @@
  * - Safe names: model name and version are validated before they become paths.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadSchema, validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
@@ -155,58 +155,103 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
     status, model, version, dir: versionDir, weightsSha256, files: e.files, signed: e.signature !== null,
   });
 
-  // 3. Immutability: an indexed version with the same bytes is a no-op; different bytes are refused.
-  const index = readIndex(opts.registryDir);
-  const existing = index.models[model]?.versions.find((v) => v.version === version);
-  if (existing) {
-    if (identity(existing.files) !== identity(fileEntries)) {
-      const differing = diffFiles(existing.files, fileEntries);
-      throw new RaftNsError(
-        'publish.immutable',
-        `publish: ${versionDir}: ${model} ${version} is already published with different bytes (${differing}); versions are immutable, publish under a new version`,
-      );
-    }
-    if (sig && existing.signature?.public_key_sha256 !== sig.publicKeySha256) {
-      throw new RaftNsError(
-        'publish.immutable',
-        `publish: ${versionDir}: ${model} ${version} is already published ${existing.signature ? 'signed by another key' : 'unsigned'}; versions are immutable, publish under a new version`,
-      );
-    }
-    return result('unchanged', existing);
+  // 3–4 hold the registry lock: two publishers must not both read the old index and each drop the other's entry.
+  mkdirSync(opts.registryDir, { recursive: true });
+  const release = acquireLock(opts.registryDir);
+  try {
+    return commitVersion();
+  } finally {
+    release();
   }
 
-  // 4. Stage under a temporary name, rename into place, then commit by replacing index.json.
-  const modelRoot = join(opts.registryDir, model);
-  mkdirSync(modelRoot, { recursive: true });
-  const nonce = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const stagingDir = join(modelRoot, `.${version}.tmp-${nonce}`);
-  const indexPath = join(opts.registryDir, INDEX_FILE);
-  const indexTmp = join(opts.registryDir, `.${INDEX_FILE}.tmp-${nonce}`);
-  if (existsSync(versionDir)) removeDir(versionDir, nonce); // debris of an interrupted publish: never indexed
-  let renamed = false;
-  let committed = false;
-  try {
-    for (const [path, bytes] of files) {
-      const p = join(stagingDir, ...path.split('/'));
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, bytes);
+  function commitVersion(): PublishResult {
+    // 3. Immutability: an indexed version with the same bytes is a no-op; different bytes are refused.
+    const index = readIndex(opts.registryDir);
+    const existing = index.models[model]?.versions.find((v) => v.version === version);
+    if (existing) {
+      if (identity(existing.files) !== identity(fileEntries)) {
+        const differing = diffFiles(existing.files, fileEntries);
+        throw new RaftNsError(
+          'publish.immutable',
+          `publish: ${versionDir}: ${model} ${version} is already published with different bytes (${differing}); versions are immutable, publish under a new version`,
+        );
+      }
+      if (sig && existing.signature?.public_key_sha256 !== sig.publicKeySha256) {
+        throw new RaftNsError(
+          'publish.immutable',
+          `publish: ${versionDir}: ${model} ${version} is already published ${existing.signature ? 'signed by another key' : 'unsigned'}; versions are immutable, publish under a new version`,
+        );
+      }
+      return result('unchanged', existing);
     }
-    opts.onStep?.('staged');
-    writeFileSync(indexTmp, jsonText(withVersion(index, model, entry)));
-    renameSync(stagingDir, versionDir);
-    renamed = true;
-    opts.onStep?.('renamed');
-    renameSync(indexTmp, indexPath);
-    committed = true;
-  } finally {
-    if (!committed) {
-      if (renamed) removeDir(versionDir, nonce);
-      rmSync(stagingDir, { recursive: true, force: true });
-      rmSync(indexTmp, { force: true });
+
+    // 4. Stage under a temporary name, rename into place, then commit by replacing index.json.
+    const modelRoot = join(opts.registryDir, model);
+    mkdirSync(modelRoot, { recursive: true });
+    const nonce = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const stagingDir = join(modelRoot, `.${version}.tmp-${nonce}`);
+    const indexPath = join(opts.registryDir, INDEX_FILE);
+    const indexTmp = join(opts.registryDir, `.${INDEX_FILE}.tmp-${nonce}`);
+    if (existsSync(versionDir)) removeDir(versionDir, nonce); // debris of an interrupted publish: never indexed
+    let renamed = false;
+    let committed = false;
+    try {
+      for (const [path, bytes] of files) {
+        const p = join(stagingDir, ...path.split('/'));
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, bytes);
+      }
+      opts.onStep?.('staged');
+      writeFileSync(indexTmp, jsonText(withVersion(index, model, entry)));
+      renameSync(stagingDir, versionDir);
+      renamed = true;
+      opts.onStep?.('renamed');
+      renameSync(indexTmp, indexPath);
+      committed = true;
+    } finally {
+      if (!committed) {
+        if (renamed) removeDir(versionDir, nonce);
+        rmSync(stagingDir, { recursive: true, force: true });
+        rmSync(indexTmp, { force: true });
+      }
+    }
+    opts.onStep?.('indexed');
+    return result('published', entry);
+  }
+}
+
+export const LOCK_FILE = '.publish.lock';
+
+/**
+ * Takes `<registry>/.publish.lock` (created exclusively, holding our pid). A lock whose process is gone is
+ * left over from a crash and is taken over; a live one means another publish is running.
+ */
+function acquireLock(registryDir: string): () => void {
+  const path = join(registryDir, LOCK_FILE);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
+        throw new RaftNsError('publish.busy', `publish: ${path}: another publish (pid ${pid}) holds the registry lock; wait for it to finish`);
+      }
+      rmSync(path, { force: true }); // stale: its owner crashed
     }
   }
-  opts.onStep?.('indexed');
-  return result('published', entry);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The verification report beside the artifact: inside its folder, or `<artifact>.verification-report.json` next to it. */
