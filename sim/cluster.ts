@@ -9,7 +9,8 @@ import { Client } from './client.js';
 import { EventQueue } from './queue.js';
 import { APP, CLIENT_RESP, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
-import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RoleName } from './node.js';
+import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost } from './node.js';
+import type { ClusterSnapshot, MessageSnapshot } from './snapshot.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
 import { makePrng, type Prng } from './prng.js';
 import { H_CRASH, H_ELECTION, H_FAULT, H_RESTART, SafetyChecker } from './safety.js';
@@ -49,48 +50,6 @@ interface ActiveFault {
   /** Node indices the fault resolved to when it started. */
   nodes: number[];
   label: string;
-}
-
-export interface NodeSnapshot {
-  id: string;
-  up: boolean;
-  paused: boolean;
-  role: RoleName;
-  term: number;
-  leaderId: string | null;
-  votedFor: string | null;
-  commitIndex: number;
-  lastIndex: number;
-  electionTimeoutMs: number;
-  msSinceLeaderContact: number;
-  cpuLoadPct: number;
-  region: number;
-}
-
-export interface MessageSnapshot {
-  type: string;
-  from: string;
-  to: string;
-  term: number;
-  sentMs: number;
-  deliverMs: number;
-  entries: number;
-}
-
-export interface ClusterSnapshot {
-  nowMs: number;
-  nodes: NodeSnapshot[];
-  leaderId: string | null;
-  leaderAlive: boolean;
-  leaderQuorumConnected: boolean;
-  messagesInFlight: MessageSnapshot[];
-  activeFaults: string[];
-  links: { latencyScale: number; jitterMs: number; loss: number };
-  committedEntries: number;
-  elections: number;
-  unnecessaryElections: number;
-  requestsCommitted: number;
-  meanCommitLatencyMs: number;
 }
 
 export class Simulation implements NodeHost {
@@ -519,44 +478,7 @@ export class Simulation implements NodeHost {
 
   /** Rebuilds the network's fault matrices from the active faults. */
   private applyNetworkFaults(): void {
-    const net = this.network;
-    const n = net.endpoints;
-    net.clearFaults();
-    for (const f of this.activeFaults) {
-      const s = f.spec;
-      if (s.kind === 'partition') {
-        // An isolated node loses every link, the client's included; `direction` makes it one-way.
-        const a = f.nodes[0]!;
-        const dir = s.direction ?? 'both';
-        for (let j = 0; j < n; j++) {
-          if (j === a) continue;
-          if (dir !== 'inbound') net.blocked[a * n + j] = 1;
-          if (dir !== 'outbound') net.blocked[j * n + a] = 1;
-        }
-      } else if (s.kind === 'split') {
-        const group = new Int32Array(n).fill(-1);
-        s.groups.forEach((g, gi) => g.forEach((id) => { const i = this.nodeIds.indexOf(id); if (i >= 0) group[i] = gi; }));
-        for (let a = 0; a < this.cfg.size; a++) {
-          for (let b = 0; b < this.cfg.size; b++) if (group[a] !== group[b]) net.blocked[a * n + b] = 1;
-        }
-      } else if (s.kind === 'degrade' || s.kind === 'jitter_burst') {
-        const touch = new Uint8Array(n);
-        if (f.nodes.length === 0) touch.fill(1);
-        else for (const i of f.nodes) touch[i] = 1;
-        for (let a = 0; a < n; a++) {
-          for (let b = 0; b < n; b++) {
-            if (a === b || (touch[a] === 0 && touch[b] === 0)) continue;
-            const k = a * n + b;
-            if (s.kind === 'degrade') {
-              net.extraUs[k] = net.extraUs[k]! + (s.extra_latency_ms ?? 0) * 1000;
-              net.extraLoss[k] = net.extraLoss[k]! + (s.loss ?? 0);
-            } else {
-              net.forcedJitterUs[k] = Math.max(net.forcedJitterUs[k]!, (s.jittery_mean_ms ?? this.cfg.jitter.jittery_mean_ms) * 1000);
-            }
-          }
-        }
-      }
-    }
+    this.network.applyFaults(this.activeFaults, this.nodeIds, this.cfg.jitter.jittery_mean_ms);
   }
 
   private crashNode(i: number): void {

@@ -6,7 +6,7 @@
  * head-of-line blocking. Endpoint index `size` is the client, which partitions never cut off.
  */
 import type { Prng } from './prng.js';
-import type { ResolvedScenario } from './scenario.js';
+import type { FaultSpec, ResolvedScenario } from './scenario.js';
 
 /** WAN regions, assigned to nodes round-robin; the client sits in region 0. */
 export const WAN_REGIONS = ['na-east', 'na-west', 'eu-west'] as const;
@@ -129,6 +129,50 @@ export class Network {
 
   isJittery(from: number, to: number): boolean {
     return this.jittery[from * this.endpoints + to] === 1;
+  }
+
+  /**
+   * Rebuilds the fault matrices from the active faults (called whenever one starts or ends). An isolated
+   * node loses every link, the client's included; `direction` makes the cut one-way. Splits cut links
+   * between groups only, so the client still reaches everyone.
+   */
+  applyFaults(faults: ReadonlyArray<{ spec: FaultSpec; nodes: number[] }>, nodeIds: readonly string[], defaultJitteryMeanMs: number): void {
+    const n = this.endpoints;
+    this.clearFaults();
+    for (const f of faults) {
+      const s = f.spec;
+      if (s.kind === 'partition') {
+        const a = f.nodes[0]!;
+        const dir = s.direction ?? 'both';
+        for (let j = 0; j < n; j++) {
+          if (j === a) continue;
+          if (dir !== 'inbound') this.blocked[a * n + j] = 1;
+          if (dir !== 'outbound') this.blocked[j * n + a] = 1;
+        }
+      } else if (s.kind === 'split') {
+        const group = new Int32Array(n).fill(-1);
+        s.groups.forEach((g, gi) => g.forEach((id) => { const i = nodeIds.indexOf(id); if (i >= 0) group[i] = gi; }));
+        for (let a = 0; a < n - 1; a++) {
+          for (let b = 0; b < n - 1; b++) if (group[a] !== group[b]) this.blocked[a * n + b] = 1;
+        }
+      } else if (s.kind === 'degrade' || s.kind === 'jitter_burst') {
+        const touch = new Uint8Array(n);
+        if (f.nodes.length === 0) touch.fill(1);
+        else for (const i of f.nodes) touch[i] = 1;
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            if (a === b || (touch[a] === 0 && touch[b] === 0)) continue;
+            const k = a * n + b;
+            if (s.kind === 'degrade') {
+              this.extraUs[k] = this.extraUs[k]! + (s.extra_latency_ms ?? 0) * 1000;
+              this.extraLoss[k] = this.extraLoss[k]! + (s.loss ?? 0);
+            } else {
+              this.forcedJitterUs[k] = Math.max(this.forcedJitterUs[k]!, (s.jittery_mean_ms ?? defaultJitteryMeanMs) * 1000);
+            }
+          }
+        }
+      }
+    }
   }
 
   /** Clears fault state before the cluster re-applies the active faults. */
