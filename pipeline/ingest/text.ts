@@ -125,7 +125,14 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
   }
   pending = firstChunk.value;
   header = splitCsvLine(pending.lines[0]!).map((h) => h.trim());
-  const { index, extra } = mapColumns(header, ctx, 'line 1 (header)');
+  let mapped: ReturnType<typeof mapColumns>;
+  try {
+    mapped = mapColumns(header, ctx, 'line 1 (header)');
+  } catch (err) {
+    await lines.return(undefined); // closes the file now rather than at garbage collection
+    throw err;
+  }
+  const { index, extra } = mapped;
   const fieldCount = header.length;
   const kinds = COLUMN_SPECS.map((s) => s.kind);
   const nullableString = COLUMN_SPECS.map((s) => s.kind === 'string' && s.nullable);
