@@ -18,11 +18,12 @@ import { loadTrainInput } from '../train/command.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { train } from '../train/train.js';
 import { RaftNsError } from '../util/errors.js';
-import { jsonText, sha256File, writeFileAtomic } from '../util/fs.js';
+import { jsonText, sha256File, sha256Hex, writeFileAtomic } from '../util/fs.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { REPORT_FILE, verifyArtifact, writeVerification } from '../verify/verify.js';
 import { windowDataset } from '../window/window.js';
-import type { Stage } from './stage.js';
+import { canonicalJson, type Stage } from './stage.js';
+import { DEFAULT_RULES } from '../../runtime/default-rules.js';
 
 /** The embedded default configuration of `raft-ns run`. Every key is recorded in the run report. */
 export interface RunConfig {
@@ -101,6 +102,7 @@ function sourceStage(kind: 'simulate' | 'sample', cfg: RunConfig): Stage {
 
 export function mainJobStages(cfg: RunConfig): Stage[] {
   const kind = resolveSource(cfg);
+  const trainConfig = resolveTrainConfig(cfg.train, 'raft-ns run config (train)', { seed: cfg.seed });
   return [
     sourceStage(kind, cfg),
     {
@@ -136,9 +138,10 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     {
       name: 'train',
       deps: ['window'],
-      config: { train: cfg.train, seed: cfg.seed },
+      // The resolved config (defaults included) is the key, so a changed default in the schema re-trains.
+      config: trainConfig,
       async run(ctx) {
-        const config = resolveTrainConfig(cfg.train, 'raft-ns run config (train)', { seed: cfg.seed });
+        const config = trainConfig;
         const input = loadTrainInput(ctx.inputs.window!.dir);
         const { manifest: m } = await train(input, { config, outDir: ctx.outDir, quiet: true });
         const t = m.test.model;
@@ -164,7 +167,8 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     {
       name: 'verify',
       deps: ['quantize', 'window'],
-      config: { rules: 'embedded default' },
+      // The embedded rules' content is part of the key: editing the default rules re-verifies.
+      config: { rules: 'embedded default', rules_sha256: sha256Hex(canonicalJson(DEFAULT_RULES)) },
       async run(ctx) {
         const report = await verifyArtifact(ctx.inputs.quantize!.dir, { windowsDir: ctx.inputs.window!.dir });
         mkdirSync(ctx.outDir, { recursive: true });
