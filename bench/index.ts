@@ -12,6 +12,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   'train-fused': () => import('./train-fused.js'),
   verify: () => import('./verify.js'),
   sim: () => import('./sim.js'),
+  evaluate: () => import('./evaluate.js'),
   runtime: () => import('./runtime.js'),
 };
 

@@ -26,3 +26,5 @@ export { createFusedEngine, type FusedEngineOptions } from './train/fused/index.
 export { writeSimulationRun, writeSimulatedTraceSet, type TraceFormat, type WrittenRun } from './simulate/write.js';
 export { loadScenario } from './simulate/scenario-file.js';
 export { infer, formatInferReport, type InferOptions, type InferReport } from './infer/infer.js';
+export { evaluate, reportJson as evaluationReportJson, type EvaluateOptions, type EvaluationReport, type EvaluationResult } from './evaluate/evaluate.js';
+export { assertNotHeldOut, loadSuite, type Suite } from './evaluate/suites.js';

@@ -28,6 +28,13 @@ export interface MakeModelOptions {
   train?: Record<string, unknown>;
   seed?: number;
   createdAt?: string;
+  /**
+   * Which ticks teach the gap quantile. `contract` (default): docs/CONTRACTS.md §4 as the windows carry it.
+   * `alive-leader`: gap loss masked where the leader was lost (leader_lost = 1), so outages — whose
+   * censored "gaps" are as long as the outage — stop pulling the quantile (and the timeout) up exactly when
+   * the timeout should be short. An experiment of the evaluation (docs/EVALUATION.md), not a contract change.
+   */
+  gapLabels?: 'contract' | 'alive-leader';
   log?: (line: string) => void;
 }
 
@@ -62,15 +69,30 @@ export async function makeEvaluationModel(outDir: string, opts: MakeModelOptions
   const { manifest: ds } = await ingest(files, { out: join(outDir, 'dataset'), anonKey: null, createdAt, force: true });
   log(`make-model: window (${ds.row_count} rows)`);
   await windowDataset({ dataset: join(outDir, 'dataset'), out: join(outDir, 'windows'), seed, force: true, quiet: true });
-  log('make-model: train (fused)');
-  const config = resolveTrainConfig({ engine: 'fused', ...(opts.train ?? {}) }, 'make-model train config', { seed });
-  const input = loadTrainInput(join(outDir, 'windows'));
-  const { manifest: m } = await train(input, { config, outDir: join(outDir, 'run'), quiet: true, log });
-  log(`make-model: best val loss ${m.best_val_loss} at epoch ${m.best_epoch}/${m.epochs_run}; quantize`);
+  const t = await trainAndQuantize(join(outDir, 'windows'), outDir, { ...opts, seed, createdAt, log });
+  return { artifactDir: t.artifactDir, scenarios: scenarios.map((s) => s.name), seeds, rows: ds.row_count, trainSummary: t.trainSummary };
+}
+
+/** train (fused) → quantize from an existing windows folder into `<outDir>/run` and `<outDir>/artifact`. */
+export async function trainAndQuantize(
+  windowsDir: string, outDir: string,
+  opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; log: (line: string) => void },
+): Promise<{ artifactDir: string; trainSummary: MadeModel['trainSummary'] }> {
+  const config = resolveTrainConfig({ engine: 'fused', ...(opts.train ?? {}) }, 'make-model train config', { seed: opts.seed });
+  const input = loadTrainInput(windowsDir);
+  if (opts.gapLabels === 'alive-leader') {
+    let masked = 0;
+    for (const split of [input.splits.train, input.splits.val, input.splits.test]) {
+      for (let i = 0; i < split.wGap.length; i++) {
+        if (split.lost[i] === 1 && split.wLost[i]! > 0 && split.wGap[i]! > 0) { split.wGap[i] = 0; masked++; }
+      }
+    }
+    opts.log(`make-model: gap labels alive-leader: masked ${masked} leader-lost ticks`);
+  }
+  opts.log(`make-model: train (fused) ${JSON.stringify(opts.train ?? {})}`);
+  const { manifest: m } = await train(input, { config, outDir: join(outDir, 'run'), quiet: true, log: opts.log });
+  opts.log(`make-model: best val loss ${m.best_val_loss} at epoch ${m.best_epoch}/${m.epochs_run}; quantize`);
   const artifactDir = join(outDir, 'artifact');
-  await quantize(join(outDir, 'run'), { outDir: artifactDir, name: 'raft-ns-eval', version: '0.1.0', createdAt, force: true });
-  return {
-    artifactDir, scenarios: scenarios.map((s) => s.name), seeds, rows: ds.row_count,
-    trainSummary: { best_val_loss: m.best_val_loss, best_epoch: m.best_epoch, epochs_run: m.epochs_run },
-  };
+  await quantize(join(outDir, 'run'), { outDir: artifactDir, name: 'raft-ns-eval', version: '0.1.0', createdAt: opts.createdAt, force: true });
+  return { artifactDir, trainSummary: { best_val_loss: m.best_val_loss, best_epoch: m.best_epoch, epochs_run: m.epochs_run } };
 }
