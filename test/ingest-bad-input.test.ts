@@ -191,6 +191,10 @@ describe('ingest bad input: columnar files', () => {
     const cpu = input('cpu.arrow', '');
     writeArrow(cpu.file, rows.map((r, i) => (i === 5 ? { ...r, cpu_idle_pct: 120 } : r)), { batchRows: 4 });
     await expectRefused([cpu.file], cpu.out, /cpu\.arrow row 6, column cpu_idle_pct: 120 breaks "maximum" \(expected a number <= 100\)/);
+    const inf = input('inf.arrow', '');
+    // No nulls in the column, so it arrives as one Float64Array and takes the whole-column check.
+    writeArrow(inf.file, rows.map((r, i) => ({ ...r, heartbeat_latency_ms: i === 3 ? Number.POSITIVE_INFINITY : r.heartbeat_latency_ms ?? 1 })));
+    await expectRefused([inf.file], inf.out, /inf\.arrow row 4, column heartbeat_latency_ms: Infinity breaks "type" \(expected a finite number or null\)/);
     const role = input('role.arrow', '');
     writeArrow(role.file, rows.map((r, i) => (i === 2 ? { ...r, role: 'observer' as TelemetryRow['role'] } : r)));
     await expectRefused([role.file], role.out, /role\.arrow row 3, column role: "observer" breaks "enum" \(expected one of follower, pre-candidate, candidate, leader\)/);

@@ -430,8 +430,8 @@ function columnValid(col: ColumnValues | null, spec: ColumnSpec): boolean {
     const integer = spec.kind === 'integer';
     for (let i = 0; i < a.length; i++) {
       const v = a[i]!;
-      // NaN fails both comparisons' negation, so it is caught here too.
-      if (!(v >= lo && v <= hi) || (integer && Math.floor(v) !== v)) return false;
+      // NaN fails every comparison and v - v is NaN for ±Infinity, so neither slips through.
+      if (!(v >= lo && v <= hi && v - v === 0) || (integer && Math.floor(v) !== v)) return false;
     }
     return true;
   }
