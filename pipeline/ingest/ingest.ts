@@ -19,7 +19,7 @@ import { openArrow, openParquet } from './columnar.js';
 import {
   MANIFEST_FILE, QUARANTINE_FILE, type ColumnStat, type DatasetManifest, type PartEntry, type SourceEntry,
 } from './manifest.js';
-import { showValue, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
+import { rawValue, showValue, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
 import { COLUMNS, COLUMN_SPECS, ID_COLUMNS, TELEMETRY_SCHEMA_VERSION, type ColumnSpec, type RuleBreak } from './telemetry.js';
 import { openCsv, openNdjson } from './text.js';
 
@@ -263,8 +263,7 @@ class IngestRun {
       }
       for (let k = 0; k < nCheck; k++) {
         const c = toCheck[k]!;
-        const col = cols[c];
-        const v = col === null ? undefined : col![i];
+        const v = rawValue(cols[c] ?? null, i);
         const brk = checks[c]!(v);
         if (brk !== null) {
           this.refuse(file, src, raw.positionOf(i), COLUMNS[c]!, v, brk);
@@ -298,7 +297,8 @@ class IngestRun {
       const term = cTerm![i] as number;
       const role = cRole![i] as string;
       const leaderRaw = cLeader![i] as string | null;
-      const lat = cLat![i] as number | null;
+      const latIn = cLat![i] as number | null;
+      const lat = latIn === null || latIn !== latIn ? null : latIn; // NaN = null in text readers' numeric columns
       const gap = cGap![i] as number;
       const retries = cRetries![i] as number;
       const cpu = cCpu![i] as number;

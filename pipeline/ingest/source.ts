@@ -19,6 +19,23 @@ export interface RawBatch {
   bytesDone: number;
 }
 
+/**
+ * A numeric column as text readers produce it: NaN marks a value that is not a plain number, and `raw`
+ * holds what the file said at that row (null for an empty field, or the text) for validation and messages.
+ */
+export type NumericColumn = Float64Array & { raw?: Map<number, unknown> };
+
+/** The value of row i as the file gave it (resolves a NumericColumn's NaN marker through `raw`). */
+export function rawValue(col: ColumnValues | null, i: number): unknown {
+  if (col === null) return undefined;
+  const v = col[i];
+  if (v !== v) {
+    const raw = (col as NumericColumn).raw;
+    if (raw !== undefined && raw.has(i)) return raw.get(i);
+  }
+  return v;
+}
+
 export interface SourceContext {
   /** The path as the user gave it; every message names it. */
   file: string;

@@ -6,7 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { RaftNsError } from '../util/errors.js';
-import { MAX_LINE_BYTES, mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
+import { MAX_LINE_BYTES, mapColumns, type NumericColumn, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
 import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
 
 const CHUNK_BYTES = 1 << 20;
@@ -136,6 +136,7 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
   const fieldCount = header.length;
   const kinds = COLUMN_SPECS.map((s) => s.kind);
   const nullableString = COLUMN_SPECS.map((s) => s.kind === 'string' && s.nullable);
+  const numeric = COLUMN_SPECS.map((s) => s.kind === 'number' || s.kind === 'integer');
 
   async function* batches(): AsyncGenerator<RawBatch> {
     let sawData = false;
@@ -148,7 +149,10 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
       skipHeader = false;
       for (let s = startAt; s < src.length; s += ctx.batchRows) {
         const e = Math.min(src.length, s + ctx.batchRows);
-        const cols: unknown[][] = COLUMNS.map((_, c) => (index[c]! >= 0 ? new Array(e - s) : (null as unknown as unknown[])));
+        // Numeric columns go into Float64Arrays (no boxed number per value); a value that is not a plain
+        // number is stored as NaN with the text (or null, for an empty field) kept in the column's `raw`.
+        const cols: Array<unknown[] | NumericColumn | null> = COLUMNS.map((_, c) =>
+          index[c]! < 0 ? null : numeric[c] ? (new Float64Array(e - s) as NumericColumn) : new Array(e - s));
         const lineNos: number[] = [];
         let syntax: RawBatch['syntaxErrors'] = null;
         let n = 0;
@@ -165,15 +169,30 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
           }
           for (let c = 0; c < 12; c++) {
             const col = cols[c];
-            if (col) col[row] = coerceText(fields[index[c]!]!, kinds[c]!, nullableString[c]!);
+            if (!col) continue;
+            const text = fields[index[c]!]!;
+            if (numeric[c]) {
+              const v = text.length === 0 ? Number.NaN : +text;
+              col[row] = v;
+              if (v !== v) ((col as NumericColumn).raw ??= new Map()).set(row, coerceText(text, kinds[c]!, false));
+            } else (col as unknown[])[row] = coerceText(text, kinds[c]!, nullableString[c]!);
           }
         }
         if (n === 0) continue;
         sawData = true;
-        for (const col of cols) if (col) col.length = n;
+        const sized = cols.map((col) => {
+          if (col === null || Array.isArray(col)) {
+            if (col) col.length = n;
+            return col;
+          }
+          const cut = (col as NumericColumn).subarray(0, n) as NumericColumn;
+          const raw = (col as NumericColumn).raw;
+          if (raw) cut.raw = raw;
+          return cut;
+        });
         yield {
           length: n,
-          columns: cols,
+          columns: sized,
           positionOf: (i) => lineNos[i]!,
           syntaxErrors: syntax,
           bytesDone: chunk.bytesDone,
