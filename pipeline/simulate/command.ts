@@ -3,7 +3,7 @@
  * experiment. Only argument parsing and printing live here; the work is in sim/ and ./write.ts.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { builtinScenarioNames, electionTimeCdf, runElectionTime, type ElectionTimeResult } from '../../sim/index.js';
+import { builtinScenarioNames, electionTimeCdf, runElectionTime, type ElectionTimeResult, type PolicySpec, type Scenario } from '../../sim/index.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
@@ -23,6 +23,18 @@ function expandScenarioList(list: string): string[] {
   }
   if (out.length === 0) throw new RaftNsError('simulate.usage', 'simulate: --scenarios is empty; expected names, files, a prefix* or all');
   return out;
+}
+
+/** The scenario with `--policy` applied (recorded in the summary's resolved config), or unchanged. */
+function withPolicy(scenario: Scenario, spec: string | undefined): Scenario {
+  if (spec === undefined) return scenario;
+  let policy: PolicySpec;
+  const m1 = /^static-randomized:(\d+(?:\.\d+)?)$/.exec(spec);
+  const m2 = /^fixed-range:(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(spec);
+  if (m1 && Number(m1[1]) > 0) policy = { kind: 'static-randomized', base_ms: Number(m1[1]) };
+  else if (m2 && Number(m2[1]) > 0 && Number(m2[2]) >= Number(m2[1])) policy = { kind: 'fixed-range', min_ms: Number(m2[1]), max_ms: Number(m2[2]) };
+  else throw new RaftNsError('simulate.usage', `simulate: --policy ${spec}: expected static-randomized:<T ms> or fixed-range:<min ms>:<max ms> with max >= min > 0`);
+  return { ...scenario, name: `${scenario.name}-${policy.kind === 'static-randomized' ? `static${policy.base_ms}` : `range${policy.min_ms}-${policy.max_ms}`}`, cluster: { ...scenario.cluster, policy } };
 }
 
 /** `1,2,7` or `1-5`. */
@@ -64,9 +76,10 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed (default: the scenario\'s)', intArg('--seed', 0))
     .option('--out <dir>', 'output folder: telemetry.ndjson|csv, ground-truth.ndjson, requests.csv, summary.json')
     .option('--format <fmt>', 'telemetry format: ndjson, csv or both', 'ndjson')
+    .option('--policy <spec>', 'override every node\'s timeout policy: static-randomized:<T ms> (etcd, [T, 2T)) or fixed-range:<min>:<max> (Raft paper)')
     .option('--force', 'replace an existing output folder')
     .option('--list', 'list the built-in scenarios')
-    .action(async (opts: { scenario?: string; scenarios?: string; seeds: string; seed?: number; out?: string; format: string; force?: boolean; list?: boolean }) => {
+    .action(async (opts: { scenario?: string; scenarios?: string; seeds: string; seed?: number; out?: string; format: string; policy?: string; force?: boolean; list?: boolean }) => {
       if (opts.list) {
         process.stdout.write(`${builtinScenarioNames().join('\n')}\n`);
         return;
@@ -75,7 +88,7 @@ export function register(program: Command): void {
       if (!opts.out) throw new RaftNsError('simulate.usage', 'simulate: --out <dir> is required');
       if (!['ndjson', 'csv', 'both'].includes(opts.format)) throw new RaftNsError('simulate.usage', `simulate: --format ${opts.format}: expected ndjson, csv or both`);
       if (opts.scenarios) {
-        const scenarios = expandScenarioList(opts.scenarios).map((n) => loadScenario(n).scenario);
+        const scenarios = expandScenarioList(opts.scenarios).map((n) => withPolicy(loadScenario(n).scenario, opts.policy));
         const seeds = parseSeeds(opts.seeds);
         const { runs } = await writeSimulatedTraceSet(opts.out, { scenarios, seeds, format: opts.format as TraceFormat, force: opts.force ?? false });
         const rows = runs.reduce((a, r) => a + r.summary.telemetry_rows, 0);
@@ -84,8 +97,9 @@ export function register(program: Command): void {
       }
       if (!opts.scenario) return;
       const loaded = loadScenario(opts.scenario);
-      const seed = opts.seed ?? loaded.scenario.seed ?? 1;
-      const run = await writeSimulationRun(opts.out, loaded.scenario, {
+      const scenario = withPolicy(loaded.scenario, opts.policy);
+      const seed = opts.seed ?? scenario.seed ?? 1;
+      const run = await writeSimulationRun(opts.out, scenario, {
         seed, format: opts.format as TraceFormat, force: opts.force ?? false, source: loaded.source, scenarioSha256: loaded.sha256,
       });
       const s = run.summary;
