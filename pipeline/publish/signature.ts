@@ -68,7 +68,7 @@ export function verifyManifestSignature(manifestBytes: Uint8Array, sigText: stri
  * Resolves false for a wrong key, tampered manifest or malformed signature.
  */
 export async function verifyManifestSignatureWebCrypto(manifestBytes: Uint8Array, sigText: string, publicKeyPem: string): Promise<boolean> {
-  const b64 = (text: string): Uint8Array<ArrayBuffer> | null => {
+  const b64 = (text: string) => {
     try {
       return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
     } catch {
