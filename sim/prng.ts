@@ -48,29 +48,49 @@ export function makePrng(seed: number): Prng {
   return makeFromWord((lo ^ Math.imul(hi, 0x27d4eb2d)) >>> 0);
 }
 
-function makeFromWord(word: number): Prng {
-  const st = { s: word | 0 };
-  let a = splitmix32(st);
-  let b = splitmix32(st);
-  let c = splitmix32(st);
-  let d = splitmix32(st);
-  const next = (): number => {
-    // sfc32
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
+/**
+ * sfc32 as a class: methods live on the prototype, so every stream shares one set of functions and the
+ * hot call sites (a draw per message) stay monomorphic and inlinable across simulations.
+ */
+class Sfc32 implements Prng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(private readonly word: number) {
+    const st = { s: word | 0 };
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    for (let i = 0; i < 12; i++) this.next();
+  }
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    const c = (this.c << 21) | (this.c >>> 11);
+    this.c = (c + t) | 0;
     return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return {
-    next,
-    int: (n) => Math.floor(next() * n),
-    uniform: (lo, hi) => lo + (hi - lo) * next(),
-    exp: (mean) => (mean > 0 ? -mean * Math.log(1 - next()) : 0),
-    chance: (p) => p > 0 && next() < p,
-    fork: (label) => makeFromWord(hashLabel(word, label)),
-  };
+  }
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  exp(mean: number): number {
+    return mean > 0 ? -mean * Math.log(1 - this.next()) : 0;
+  }
+  chance(p: number): boolean {
+    return p > 0 && this.next() < p;
+  }
+  fork(label: string): Prng {
+    return new Sfc32(hashLabel(this.word, label));
+  }
+}
+
+function makeFromWord(word: number): Prng {
+  return new Sfc32(word);
 }
