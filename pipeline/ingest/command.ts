@@ -37,6 +37,9 @@ export function register(program: Command): void {
     .action(async (files: string[], flags: IngestFlags) => {
       const anonKey = flags.anonymize ? loadKey(flags.anonKeyFile) : null;
       const tickMs = flags.tickMs === undefined ? undefined : Number(flags.tickMs);
+      if (tickMs !== undefined && !(Number.isFinite(tickMs) && tickMs > 0)) {
+        throw new RaftNsError('ingest.option', `ingest: --tick-ms ${JSON.stringify(flags.tickMs)}; expected a positive number of milliseconds`);
+      }
       let progress: Progress | null = null;
       const t0 = performance.now();
       const { manifest, outDir } = await ingest(files, {
