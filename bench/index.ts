@@ -14,6 +14,8 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   sim: () => import('./sim.js'),
   evaluate: () => import('./evaluate.js'),
   runtime: () => import('./runtime.js'),
+  run: () => import('./run.js'),
+  demo: () => import('./demo.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

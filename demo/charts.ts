@@ -102,7 +102,7 @@ export interface ChartOptions {
   markers?: Array<{ tMs: number; color: string }>;
 }
 
-const PAD = { left: 46, right: 8, top: 6, bottom: 18 };
+const PAD = { left: 46, right: 16, top: 6, bottom: 18 };
 
 /** A line chart: series over time, y linear or log, gaps where a value is NaN. */
 export function lineChart(o: ChartOptions): string {
