@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -254,5 +255,16 @@ describe('raft-ns publish', () => {
     const r = await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
     writeFileSync(join(r.dir, 'golden.json'), '{"sequences":[1]}\n');
     expect(() => openPublished(registry, 'raft-ns-default')).toThrow(/golden\.json: sha256 .* differs from the registry index/);
+  });
+
+  it('CLI: refuses an unverified artifact with exit 1 and a one-line message, then publishes a verified one', () => {
+    const cli = fileURLToPath(new URL('../dist/pipeline/cli.js', import.meta.url));
+    const bad = spawnSync(process.execPath, [cli, 'publish', makeArtifact(join(root, 'u'), { report: 'fail' }), '--registry', registry], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/^raft-ns publish: .*verification-report\.json: verification did not pass/);
+    const ok = spawnSync(process.execPath, [cli, 'publish', makeArtifact(join(root, 'v')), '--registry', registry], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('publish: raft-ns-default 1.0.0 published');
   });
 });
