@@ -25,6 +25,9 @@ export async function run(args: string[]): Promise<void> {
   const seed = 1;
   process.stdout.write(`bench demo: tool ${TOOL_VERSION}, seed ${seed}, ${seconds} s simulated per case, model ${modelDir ?? 'none (static fallback)'}${model ? ` [${model.lstm.kernel}]` : ''}\n`);
   process.stdout.write('case                          sim ms / wall ms   vs bare sim\n');
+  // Warm-up: the first case would otherwise pay for JIT compilation of the simulator and the runtime.
+  new DemoWorld({ size: 5, seed: seed + 1, policies: ['etcd', 'neuro'] }, model).advance(5000);
+  new Simulation(demoScenario(5, seed + 1), { seed: seed + 1, telemetry: false }).advanceTo(5000);
   for (const size of [5, 9]) {
     const t0 = performance.now();
     new Simulation(demoScenario(size, seed), { seed, telemetry: false }).advanceTo(seconds * 1000);
