@@ -66,7 +66,10 @@ export class Simulation implements NodeHost {
   private readonly tickUs: number;
   private readonly policyFactory: PolicyFactory;
   private readonly rootRng: Prng;
-  private readonly cpuRng: Prng;
+  /** Separate streams so that what one policy does (arming timers) never shifts another concern's draws:
+   * the fault schedule (stalls) and the CPU noise stay identical across policies for a seed. */
+  private readonly slackRng: Prng;
+  private readonly nodeRngs: Array<{ stall: Prng; noise: Prng }>;
   private readonly restarts: number[];
   private readonly activeFaults: ActiveFault[] = [];
   /** Labels of the active faults; a new array whenever they change (ground truth interns by identity). */
@@ -96,7 +99,10 @@ export class Simulation implements NodeHost {
     const cfg = this.cfg;
     this.tickUs = Math.round(cfg.tickMs * 1000);
     this.rootRng = makePrng(cfg.seed);
-    this.cpuRng = this.rootRng.fork('cpu');
+    this.slackRng = this.rootRng.fork('timer-slack');
+    this.nodeRngs = Array.from({ length: cfg.size }, (_, i) => ({
+      stall: this.rootRng.fork(`stall/${nodeIdOf(i)}`), noise: this.rootRng.fork(`cpu-noise/${nodeIdOf(i)}`),
+    }));
     this.queue = new EventQueue();
     this.nodeIds = Array.from({ length: cfg.size }, (_, i) => nodeIdOf(i));
     this.clusterId = opts.clusterId ?? `sim-${cfg.name}-s${cfg.seed}`;
@@ -211,7 +217,7 @@ export class Simulation implements NodeHost {
   armTimer(node: RaftNode, atUs: number, gen: number): void {
     // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
     // fixed timeouts would stay in lockstep forever, which no real cluster does.
-    this.queue.push(atUs + Math.round(this.cpuRng.exp(this.timerSlackUs)), EV_TIMER, node, gen);
+    this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen);
   }
 
   onBecameLeader(node: RaftNode): void {
@@ -306,8 +312,9 @@ export class Simulation implements NodeHost {
     for (const node of this.nodes) {
       const i = node.index;
       const st = this.stall[i]!;
-      if (node.up && st.perTick > 0 && this.cpuRng.next() < st.perTick && node.pausedUntilUs <= now) {
-        this.pauseNode(i, this.cpuRng.exp(st.meanUs));
+      const stallRng = this.nodeRngs[i]!.stall;
+      if (node.up && st.perTick > 0 && stallRng.next() < st.perTick && node.pausedUntilUs <= now) {
+        this.pauseNode(i, stallRng.exp(st.meanUs));
       }
       if (!node.up) {
         if (node.eventTick !== EV_NONE && tel !== null) this.recordRow(node, tsMs, 0);
@@ -350,7 +357,7 @@ export class Simulation implements NodeHost {
     const i = node.index;
     const pausedUs = Math.max(0, Math.min(now, node.pausedUntilUs) - Math.max(this.tickStartUs, this.pauseStartUs[i]!));
     const busyPct = this.cfg.baseBusyPct + node.cpuLoad * 100 + (100 * (node.busyUsTick + pausedUs)) / this.tickUs;
-    const idle = 100 - busyPct + this.cpuRng.uniform(-1.5, 1.5);
+    const idle = 100 - busyPct + this.nodeRngs[i]!.noise.uniform(-1.5, 1.5);
     return Math.round(Math.min(100, Math.max(0, idle)) * 10) / 10;
   }
 
