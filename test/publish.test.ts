@@ -267,4 +267,24 @@ describe('raft-ns publish', () => {
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('publish: raft-ns-default 1.0.0 published');
   });
+
+  it.each(['staged', 'renamed'] as const)('a process killed after %s leaves the published registry as it was (index unchanged)', async (step) => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const indexBefore = readFileSync(join(registry, 'index.json'));
+    const next = makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 });
+    const mod = new URL('../dist/pipeline/publish/publish.js', import.meta.url).href;
+    // A real crash: the child exits abruptly inside publish, so no finally block or rollback runs.
+    const code = `const { publishArtifact } = await import(${JSON.stringify(mod)});
+      await publishArtifact(${JSON.stringify(next)}, { registryDir: ${JSON.stringify(registry)}, onStep: (s) => { if (s === ${JSON.stringify(step)}) process.exit(137); } });`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(child.status).toBe(137);
+    expect(readFileSync(join(registry, 'index.json')).equals(indexBefore)).toBe(true);
+    expect(() => openPublished(registry, 'raft-ns-default', '1.1.0')).toThrow(/no published version 1\.1\.0/);
+    expect(openPublished(registry, 'raft-ns-default')).toBe(join(registry, 'raft-ns-default', '1.0.0'));
+    // The dead publisher's lock and debris do not block the next publish, which cleans up after it.
+    expect((await publishArtifact(next, { registryDir: registry })).status).toBe('published');
+    expect(openPublished(registry, 'raft-ns-default', '1.1.0')).toBe(join(registry, 'raft-ns-default', '1.1.0'));
+    expect(existsSync(join(registry, '.publish.lock'))).toBe(false);
+    expect(Object.keys(snapshot(registry)).filter((p) => p.includes('.tmp-') || p.includes('.trash-'))).toEqual([]);
+  });
 });

@@ -159,6 +159,7 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   mkdirSync(opts.registryDir, { recursive: true });
   const release = acquireLock(opts.registryDir);
   try {
+    sweepDebris(opts.registryDir, model);
     return commitVersion();
   } finally {
     release();
@@ -221,6 +222,18 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
 }
 
 export const LOCK_FILE = '.publish.lock';
+
+/**
+ * Removes temporary files and folders left by publishers that died midway (staging folders, index temp
+ * files, folders renamed aside for deletion). Called under the lock, so none of them belongs to a live publish.
+ */
+function sweepDebris(registryDir: string, model: string): void {
+  const isDebris = (name: string): boolean => name.startsWith('.') && (name.includes('.tmp-') || name.includes('.trash-'));
+  for (const dir of [registryDir, join(registryDir, model)]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) if (isDebris(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
 
 /**
  * Takes `<registry>/.publish.lock` (created exclusively, holding our pid). A lock whose process is gone is
