@@ -108,7 +108,7 @@ export class Simulation implements NodeHost {
     this.clusterId = opts.clusterId ?? `sim-${cfg.name}-s${cfg.seed}`;
     this.telemetry = opts.telemetry === false ? null : new TelemetryStore(this.clusterId, this.nodeIds);
     this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200);
-    this.network = new Network(cfg, this.rootRng.fork('network'));
+    this.network = new Network(cfg, this.rootRng.fork('network'), Math.floor(this.rootRng.fork('network-weather').next() * 4294967296));
     this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);
     this.restarts = new Array<number>(cfg.size).fill(0);
     this.pauseStartUs = new Float64Array(cfg.size);

@@ -40,13 +40,21 @@ export class Network {
   readonly forcedJitterUs: Float64Array;
   readonly overrides: LinkOverrides = { latencyScale: 1, jitterMs: 0, loss: 0 };
   private readonly nextFlipTick: Float64Array;
+  private readonly lastBucket: Float64Array;
+  private readonly bucketCount: Int32Array;
   private tickCount = 0;
   private readonly pEnter: number;
   private readonly pExit: number;
   private readonly calmMeanUs: number;
   private readonly jitteryMeanUs: number;
 
-  constructor(private readonly cfg: ResolvedScenario, private readonly rng: Prng) {
+  /**
+   * `rng` draws the base delays and the calm/jittery timeline; per-message draws (loss, jitter) come from
+   * a counter-based hash of (seed, link, send millisecond, index within it), so they depend on when a
+   * message is sent, not on how many messages were sent before: two policies compared on one seed see
+   * the same network weather even after their traffic diverges (common random numbers).
+   */
+  constructor(private readonly cfg: ResolvedScenario, private readonly rng: Prng, private readonly seedWord: number) {
     const n = cfg.size + 1;
     this.endpoints = n;
     this.region = new Int32Array(n);
@@ -70,6 +78,8 @@ export class Network {
     this.pEnter = cfg.jitter.enter_per_s * (cfg.tickMs / 1000);
     this.pExit = Math.min(1, cfg.tickMs / Math.max(cfg.jitter.mean_burst_ms, 1e-9));
     this.calmMeanUs = cfg.jitter.calm_mean_ms * 1000;
+    this.lastBucket = new Float64Array(n * n).fill(-1);
+    this.bucketCount = new Int32Array(n * n);
     this.nextFlipTick = new Float64Array(n * n);
     for (let k = 0; k < n * n; k++) this.nextFlipTick[k] = this.ticksToFlip(this.pEnter);
     this.jitteryMeanUs = cfg.jitter.jittery_mean_ms * 1000;
@@ -105,10 +115,18 @@ export class Network {
     const k = from * this.endpoints + to;
     if (this.blocked[k] === 1) return -1;
     const loss = this.cfg.loss + this.extraLoss[k]! + this.overrides.loss;
-    if (loss > 0 && this.rng.next() < loss) return -1;
+    const bucket = Math.floor(nowUs / 1000);
+    let idx = 0;
+    if (this.lastBucket[k] === bucket) idx = ++this.bucketCount[k]!;
+    else {
+      this.lastBucket[k] = bucket;
+      this.bucketCount[k] = 0;
+    }
+    const h = hash3(this.seedWord, k, bucket, idx);
+    if (loss > 0 && unit(h) < loss) return -1;
     const forced = this.forcedJitterUs[k]! + this.overrides.jitterMs * 1000;
     const mean = forced > 0 ? Math.max(forced, this.jitteryMeanUs) : this.jittery[k] === 1 ? this.jitteryMeanUs : this.calmMeanUs;
-    const delay = this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! + this.rng.exp(mean);
+    const delay = this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! - mean * Math.log(1 - unit(mix32(h ^ 0x5bd1e995)));
     let at = Math.round(nowUs + delay);
     const last = this.lastDeliveryUs[k]!;
     if (at < last) at = last;
@@ -182,4 +200,26 @@ export class Network {
     this.extraLoss.fill(0);
     this.forcedJitterUs.fill(0);
   }
+}
+
+/** murmur3's 32-bit finalizer. */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** A well-mixed 32-bit hash of a seed word and three non-negative integers (bucket may exceed 2^32). */
+function hash3(seed: number, a: number, b: number, c: number): number {
+  let h = mix32(seed ^ Math.imul(a + 1, 0x9e3779b1));
+  h = mix32(h ^ (b >>> 0));
+  h = mix32(h ^ Math.floor(b / 4294967296) ^ Math.imul(c + 1, 0x27d4eb2d));
+  return h;
+}
+
+/** A 32-bit hash as a uniform in [0, 1). */
+function unit(h: number): number {
+  return h / 4294967296;
 }
