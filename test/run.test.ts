@@ -174,6 +174,8 @@ describe('raft-ns run: content-addressed stage cache', () => {
     expect(onDisk.seed).toBe(7);
     expect(onDisk.config_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(onDisk.stages.map((r) => r.status)).toEqual(['ran', 'unavailable', 'blocked']);
+    // Input hashes are recorded, not only folded into the key.
+    expect(onDisk.stages[0]!.inputs!.files).toEqual({ source: sha256Hex('abc\n') });
     expect(text).toMatch(/\[2\/3\] double\s+skipped\s+not available yet/);
     expect(text).toContain('result: INCOMPLETE');
     const again = await runMainJob({ config, cacheDir, stages: fakePipeline({ sourceFile: src }).stages });

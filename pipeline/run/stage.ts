@@ -76,6 +76,8 @@ export interface StageRecord {
   summary: Record<string, unknown>;
   /** Why the stage did not run (unavailable, blocked, failed). */
   reason: string | null;
+  /** sha256 of what the key was computed from: upstream stage outputs and non-stage input files. */
+  inputs: { upstream: Record<string, string>; files: Record<string, string> } | null;
 }
 
 export interface RunStagesOptions {
@@ -107,7 +109,7 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
     }
     seen.add(stage.name);
     const total = stages.length;
-    const base: StageRecord = { name: stage.name, status: 'blocked', key: null, dir: null, output_sha256: null, duration_ms: 0, figure: '', summary: {}, reason: null };
+    const base: StageRecord = { name: stage.name, status: 'blocked', key: null, dir: null, output_sha256: null, duration_ms: 0, figure: '', summary: {}, reason: null, inputs: null };
     const end = (r: StageRecord): void => {
       records.push(r);
       opts.onEvent?.({ kind: 'end', record: r, index, total });
@@ -125,13 +127,18 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
     const t0 = now();
     try {
       const inputs = Object.fromEntries(stage.deps.map((d) => [d, outputs.get(d)!]));
+      const inputHashes = {
+        upstream: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.sha256])),
+        files: stage.inputHashes ? await stage.inputHashes() : {},
+      };
+      base.inputs = inputHashes;
       const key = sha256Hex(
         canonicalJson({
           stage: stage.name,
           tool_version: opts.toolVersion,
           config: stage.config ?? null,
-          inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.sha256])),
-          extra: stage.inputHashes ? await stage.inputHashes() : {},
+          inputs: inputHashes.upstream,
+          extra: inputHashes.files,
         }),
       );
       const dir = join(opts.cacheDir, `${stage.name}-${key.slice(0, 16)}`);
@@ -155,7 +162,7 @@ export async function runStages(stages: readonly Stage[], opts: RunStagesOptions
         mkdirSync(outDir, { recursive: true }); // a stage with nothing to write still gets an (empty) folder
         const outputSha256 = await treeSha256(outDir);
         const summary = result.summary ?? {};
-        writeFileAtomic(join(tmp, RECEIPT_FILE), jsonText({ stage: stage.name, key, tool_version: opts.toolVersion, config: stage.config ?? null, inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.sha256])), output_sha256: outputSha256, figure: result.figure, summary, failed: result.failed ?? null }));
+        writeFileAtomic(join(tmp, RECEIPT_FILE), jsonText({ stage: stage.name, key, tool_version: opts.toolVersion, config: stage.config ?? null, inputs: inputHashes, output_sha256: outputSha256, figure: result.figure, summary, failed: result.failed ?? null }));
         return { outputSha256, figure: result.figure, summary, failed: result.failed };
       });
       if (done.failed !== undefined) {
