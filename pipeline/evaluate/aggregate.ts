@@ -77,6 +77,9 @@ export interface Comparison {
   model: Estimate;
   baseline: Estimate;
   baseline_policy: string;
+  /** Sums over all runs (counts for count metrics: how much evidence the relative change rests on). */
+  model_sum: number;
+  baseline_sum: number;
   /** (model − baseline) / baseline of the pooled means; null when the baseline is 0 or either is missing. */
   relative_change: number | null;
   /** Paired per-seed relative changes' mean and 95% CI (null when undefined). */
@@ -102,6 +105,7 @@ export function compare(results: JobResult[], metric: MetricKey, modelId: string
   const paired = pairs.length ? est(pairs) : null;
   return {
     metric, scenarios: [...new Set(m.map((r) => r.scenario))], model: me, baseline: be, baseline_policy: baselineId,
+    model_sum: sumFinite(m.map((r) => r.metrics[metric])), baseline_sum: sumFinite(b.map((r) => r.metrics[metric])),
     relative_change: rel, paired, claim, meets_claim: rel !== null && rel <= claim,
   };
 }
@@ -143,6 +147,10 @@ export function sweepPoints(results: JobResult[], entries: Array<{ id: string; l
 /** An estimate with JSON-safe numbers (NaN → null happens at serialization; see report.ts). */
 function est(xs: number[]): Estimate {
   return estimate(xs);
+}
+
+function sumFinite(xs: number[]): number {
+  return xs.reduce((a, x) => (Number.isFinite(x) ? a + x : a), 0);
 }
 
 function finiteOrNull(x: number): number | null {

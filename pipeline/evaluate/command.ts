@@ -73,7 +73,7 @@ export function summaryText(r: EvaluationReport): string {
   const c = r.claims;
   const pct = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'undefined' : `${(x * 100).toFixed(1)}%`);
   if (c.latency_vs_static_etcd) lines.push(`  claim (a) mean consensus latency vs static etcd: ${pct(c.latency_vs_static_etcd.relative_change)} (claim −34.5%: ${c.latency_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
-  if (c.jitter_unnecessary_vs_static_etcd) lines.push(`  claim (b) unnecessary elections under jitter vs static etcd: ${pct(c.jitter_unnecessary_vs_static_etcd.relative_change)} (model ${f(c.jitter_unnecessary_vs_static_etcd.model, 2)}, static ${f(c.jitter_unnecessary_vs_static_etcd.baseline, 2)} per run; claim −62%: ${c.jitter_unnecessary_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
+  if (c.jitter_unnecessary_vs_static_etcd) lines.push(`  claim (b) unnecessary elections under jitter vs static etcd: ${pct(c.jitter_unnecessary_vs_static_etcd.relative_change)} (model ${f(c.jitter_unnecessary_vs_static_etcd.model, 2)}, static ${f(c.jitter_unnecessary_vs_static_etcd.baseline, 2)} per run, ${c.jitter_unnecessary_vs_static_etcd.model_sum} vs ${c.jitter_unnecessary_vs_static_etcd.baseline_sum} in total; claim −62%: ${c.jitter_unnecessary_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
   if (c.memory_per_node) lines.push(`  claim (c) memory per node: ${c.memory_per_node.total_bytes} B (${c.memory_per_node.node_state_bytes} state + ${c.memory_per_node.shared_weights_bytes} weights; claim < 128 KiB: ${c.memory_per_node.meets_claim ? 'met' : 'not met'})`);
   lines.push(`  safety violations: ${r.safety.violations} in ${r.safety.runs} runs`);
   return `${lines.join('\n')}\n`;

@@ -69,7 +69,8 @@ function claimsHtml(r: EvaluationReport): string {
     if (!x) { rows.push(`<tr><td>${title}</td><td colspan="4">not measured (no model, or no such scenarios in this suite)</td></tr>`); return; }
     const rel = x.relative_change === null ? 'undefined (baseline is 0)' : pct(x.relative_change);
     const paired = x.paired ? ` (paired per seed ${pct(x.paired.mean)} ± ${pct(x.paired.ci95)})` : '';
-    rows.push(`<tr><td>${title}</td><td>${fmtE(x.model)} ${unit}</td><td>${fmtE(x.baseline)} ${unit}</td><td>${rel}${paired}</td><td class="${x.meets_claim ? 'ok' : 'no'}">${pct(x.claim)}: ${x.meets_claim ? 'met' : 'not met'}</td></tr>`);
+    const evidence = x.metric === 'unnecessary_elections' ? `<br><span class="meta">${x.model_sum} vs ${x.baseline_sum} unnecessary elections in total over ${x.scenarios.length} scenarios × ${r.config.seeds.length} seeds</span>` : '';
+    rows.push(`<tr><td>${title}</td><td>${fmtE(x.model)} ${unit}</td><td>${fmtE(x.baseline)} ${unit}</td><td>${rel}${paired}${evidence}</td><td class="${x.meets_claim ? 'ok' : 'no'}">${pct(x.claim)}: ${x.meets_claim ? 'met' : 'not met'}</td></tr>`);
   };
   cmp('(a) mean consensus latency, model vs static etcd', c.latency_vs_static_etcd, 'ms');
   cmp('(b) unnecessary elections under transient jitter, model vs static etcd', c.jitter_unnecessary_vs_static_etcd, '/ run');
