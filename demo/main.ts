@@ -2,7 +2,8 @@
  * The demo page's shell: loads the model the server offers, builds the lanes' DOM, wires the controls to
  * DemoWorld and draws. Wall-clock time enters only here (requestAnimationFrame), scaled by the speed
  * control into simulated milliseconds; everything it draws comes from the deterministic core (world.ts).
- * Test hook: `window.__demo` (state(), advance(ms), pause(), play()) and data- attributes on each lane.
+ * Test hook: `window.__demo` (state(), advance(ms), pause(), play()) and data- attributes on each lane;
+ * `?paused` in the URL starts the page paused.
  */
 import { artifactFromBytes, makeSharedModel, type SharedModel } from '../runtime/index.js';
 import { CAUSE_COLORS, clusterSvg, electionStrip, lineChart, NODE_COLORS, ruleStrip } from './charts.js';
@@ -265,8 +266,9 @@ function renderLane(lane: Lane, v: LaneView, k: number): void {
     draw(v.neural, 150, (w) => lineChart({ widthPx: w, heightPx: 150, timesMs: times, t0, t1, yMin: 50, yMax: 10_000, log: true,
       yTicks: [100, 300, 1000, 3000, 10000], yFormat: (x) => (x >= 1000 ? `${x / 1000}s` : `${x}`), markers,
       series: [
-        { values: samples.map((s) => s.proposalMs), color: '#e8b14a', label: 'neural proposal exp(q)', dashed: true },
+        // The guarded timeout first, so the proposal's dashes stay visible where the rules left it unchanged.
         { values: timeoutOfWatched, color: '#4e79a7', label: 'guarded timeout' },
+        { values: samples.map((s) => s.proposalMs), color: '#e8b14a', label: 'neural proposal exp(q)', dashed: true },
         // Confidence ∈ [0, 1] drawn on the same log axis as ×1000 ms: 0.1 → 100, 1 → 1000.
         { values: samples.map((s) => s.confidence * 1000), color: '#b07aa1', label: 'confidence of the leader-lost head (×1000)' },
       ] }));
@@ -365,6 +367,8 @@ async function main(): Promise<void> {
     play: () => setPlaying(true),
     modelNote: () => modelNote,
   };
+  // ?paused starts stopped, so no wall-clock time enters before the first control: a replayable session.
+  if (new URLSearchParams(location.search).has('paused')) setPlaying(false);
   document.body.dataset.ready = 'true';
   lastFrameMs = performance.now();
   requestAnimationFrame(frame);

@@ -138,9 +138,9 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
   const state = (): Promise<DemoState> => page.evaluate(() => window.__demo!.state());
   const advance = (ms: number): Promise<void> => page.evaluate((m) => window.__demo!.advance(m), ms);
   const open = async (): Promise<void> => {
-    await page.goto(url);
+    await page.goto(`${url}?paused`);
     await page.waitForSelector('body[data-ready="true"]');
-    await page.evaluate(() => window.__demo!.pause());
+    expect((await state()).nowMs).toBe(0);
   };
 
   it('loads with the model, both lanes and no console errors or off-origin requests', async () => {

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { DemoWorld, RULE_BITS } from '../demo/world.js';
+
+// The demo's deterministic core without a browser: what the page draws is a function of the settings,
+// the seed and the action log.
+function session(policies: Array<'etcd' | 'raft-paper' | 'jacobson' | 'phi' | 'neuro'>, seed = 1): DemoWorld {
+  const w = new DemoWorld({ size: 5, seed, policies }, null);
+  w.advance(5000);
+  w.setLinks({ latencyMs: 5, jitterMs: 40, lossPct: 2 });
+  w.advance(3000);
+  w.crashLeader();
+  w.advance(4000);
+  w.restartCrashed();
+  w.partition('leader');
+  w.advance(4000);
+  w.heal();
+  w.setCpu('n2', 80);
+  w.advance(3000);
+  return w;
+}
+
+describe('demo world', () => {
+  it('same seed and actions give the same state and samples; the action log records simulated times', () => {
+    const a = session(['etcd', 'jacobson']);
+    const b = session(['etcd', 'jacobson']);
+    expect(JSON.stringify(a.state())).toBe(JSON.stringify(b.state()));
+    expect(a.lanes[1]!.samples.map((s) => Array.from(s.timeoutMs))).toEqual(b.lanes[1]!.samples.map((s) => Array.from(s.timeoutMs)));
+    expect(a.actions.map((x) => `${x.atMs} ${x.action}`)).toEqual(['5000 links', '8000 crash-leader', '12000 restart-crashed', '12000 partition', '16000 heal', '16000 cpu']);
+    expect(a.nowMs).toBe(19_000);
+  });
+
+  it('crashing the leader costs downtime and a "leader down" election; the Raft-paper range fails over faster than etcd on the same seed', () => {
+    const w = new DemoWorld({ size: 5, seed: 2, policies: ['etcd', 'raft-paper'] }, null);
+    w.advance(5000);
+    const before = w.lanes.map((l) => ({ leader: l.snapshot.leaderId, down: l.downtimeMs }));
+    w.crashLeader();
+    w.advance(6000);
+    w.lanes.forEach((lane, k) => {
+      expect(lane.snapshot.leaderId).not.toBeNull();
+      expect(lane.snapshot.leaderId).not.toBe(before[k]!.leader);
+      expect(lane.elections.some((e) => e.cause === 'leader down' && e.tMs > 5000)).toBe(true);
+    });
+    const outage = w.lanes.map((l, k) => l.downtimeMs - before[k]!.down);
+    expect(outage[0]).toBeGreaterThanOrEqual(1000); // etcd waits at least its 1000 ms timeout
+    expect(outage[1]).toBeLessThan(outage[0]!);
+  });
+
+  it('isolating the leader is a "leader cut off" election; every election is either spurious or a real failure', () => {
+    const w = new DemoWorld({ size: 5, seed: 3, policies: ['raft-paper'] }, null);
+    w.advance(5000);
+    const isolated = w.lanes[0]!.snapshot.leaderId;
+    w.partition('leader');
+    w.advance(5000);
+    const cut = w.lanes[0]!.elections.filter((e) => e.cause === 'leader cut off');
+    expect(cut.length).toBeGreaterThan(0);
+    expect(cut[0]!.node).not.toBe(isolated);
+    expect(w.lanes[0]!.snapshot.leaderId).not.toBe(isolated);
+    const c = w.lanes[0]!.counts();
+    expect(c.elections).toBe(c.unnecessary + c.realFailures);
+    expect(c.elections).toBe(w.lanes[0]!.elections.length);
+  });
+
+  it('without a model the neuro-symbolic lane holds its static fallback and says so in the rules strip', () => {
+    const w = new DemoWorld({ size: 3, seed: 1, policies: ['neuro'] }, null);
+    w.advance(3000);
+    const last = w.lanes[0]!.samples.at(-1)!;
+    const held = Object.values(w.state().lanes[0]!.followerTimeoutsMs);
+    expect(held.length).toBeGreaterThan(0);
+    for (const v of held) expect(v).toBe(1000);
+    expect(last.rulesFired & RULE_BITS.fallback).toBe(RULE_BITS.fallback);
+    expect(Number.isNaN(last.proposalMs)).toBe(true);
+  });
+
+  it('refuses cluster sizes outside 3–9', () => {
+    expect(() => new DemoWorld({ size: 2, seed: 1, policies: ['etcd'] }, null)).toThrow(/3–9/);
+    expect(() => new DemoWorld({ size: 10, seed: 1, policies: ['etcd'] }, null)).toThrow(/3–9/);
+    expect(new DemoWorld({ size: 9, seed: 1, policies: ['etcd'] }, null).lanes[0]!.snapshot.nodes).toHaveLength(9);
+  });
+});
