@@ -94,6 +94,9 @@ function restart(): void {
   const size = Number($<HTMLSelectElement>('size').value);
   const seed = Math.max(0, Math.floor(Number($<HTMLInputElement>('seed').value) || 0));
   world = new DemoWorld({ size, seed, policies: readPolicies() }, model, $<HTMLSelectElement>('watch').value);
+  // A new world starts without CPU contention or partitions: the controls say so too.
+  $<HTMLInputElement>('cpu').value = '0';
+  $('cpu-out').textContent = '0 %';
   fillNodeSelect('partition-node', size, [['leader', 'the leader']]);
   fillNodeSelect('cpu-node', size, []);
   fillNodeSelect('watch', size, [['auto', 'first follower']]);
@@ -172,7 +175,8 @@ function buildLanes(): void {
     const electionList = document.createElement('ol');
     electionList.className = 'election-list';
     electionList.setAttribute('aria-label', 'latest elections');
-    root.append(h2, score, cluster, figure('Heartbeat latency each follower observes (ms)', latency),
+    const msgLegend = legend([['#3fb950', 'leader (ringed)'], ['#8aa0b8', 'AppendEntries / heartbeat'], ['#e8b14a', 'PreVote'], ['#f28e2b', 'Vote']]);
+    root.append(h2, score, cluster, msgLegend, figure('Heartbeat latency each follower observes (ms)', latency),
       figure('Election timeout each follower holds (ms, log scale)', timeout, nodeLegend));
     let neural: SVGSVGElement | null = null;
     let rules: SVGSVGElement | null = null;

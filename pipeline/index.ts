@@ -28,3 +28,5 @@ export { loadScenario } from './simulate/scenario-file.js';
 export { infer, formatInferReport, type InferOptions, type InferReport } from './infer/infer.js';
 export { evaluate, reportJson as evaluationReportJson, type EvaluateOptions, type EvaluationReport, type EvaluationResult } from './evaluate/evaluate.js';
 export { assertNotHeldOut, loadSuite, type Suite } from './evaluate/suites.js';
+export { collectDemoFiles, findDefaultArtifact, type DemoFile, type DemoFiles } from './demo/files.js';
+export { serveDemo, writeStaticBundle } from './demo/serve.js';

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinScenario } from '../sim/index.js';
-import { collectDemoFiles, findDefaultArtifact, moduleClosure } from '../pipeline/demo/files.js';
+import { collectDemoFiles, filesFromDir, findDefaultArtifact, moduleClosure } from '../pipeline/demo/files.js';
 import { serveDemo, writeStaticBundle } from '../pipeline/demo/serve.js';
 import { writeSimulatedTraceSet } from '../pipeline/simulate/write.js';
 import { ingest } from '../pipeline/ingest/ingest.js';
@@ -210,6 +210,28 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     for (const snap of [...calm.etcd, ...jittery.etcd]) expect(snap).toEqual(held);
     for (const v of Object.values(held)) expect(v >= 1000 && v < 2000).toBe(true);
     expect(problems).toEqual([]);
+  });
+
+  it('the --static bundle runs on its own: served from its folder, it loads the model and steps with no errors', async () => {
+    const out = join(tmp, 'static-browser');
+    await writeStaticBundle((await collectDemoFiles({ modelDir: await demoModel() })).files, out);
+    const bundle = await serveDemo(filesFromDir(out), { port: 0 });
+    try {
+      const p = await browser.newPage();
+      const errors: string[] = [];
+      p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      p.on('pageerror', (e) => errors.push(e.message));
+      p.on('request', (r) => { if (!r.url().startsWith(bundle.url) && !r.url().startsWith('data:')) errors.push(`off-origin request: ${r.url()}`); });
+      await p.goto(`${bundle.url}?paused`);
+      await p.waitForSelector('body[data-ready="true"]');
+      expect(await p.locator('#model-status').textContent()).toMatch(/^Model /);
+      await p.evaluate(() => window.__demo!.advance(3000));
+      expect((await p.evaluate(() => window.__demo!.state())).lanes[0]!.leaderId).toMatch(/^n\d$/);
+      expect(errors).toEqual([]);
+      await p.close();
+    } finally {
+      bundle.server.close();
+    }
   });
 
   it('is readable at phone width (no horizontal scrolling) and ends with a screenshot', async () => {

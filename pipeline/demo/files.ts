@@ -156,3 +156,20 @@ function cmpVersion(a: number[], b: number[]): number {
 export function bundlePathOf(url: string): string {
   return url === '/' ? 'index.html' : posix.normalize(url.slice(1));
 }
+
+/** The file map of a folder written by writeStaticBundle (to serve a bundle back, e.g. in tests). */
+export function filesFromDir(dir: string): Map<string, DemoFile> {
+  const files = new Map<string, DemoFile>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else {
+        const rel = relative(dir, p).split(sep).join('/');
+        files.set(rel === 'index.html' ? '/' : `/${rel}`, { path: p, contentType: contentTypeOf(p) });
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}
