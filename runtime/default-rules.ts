@@ -65,6 +65,7 @@ export const DEFAULT_RULES: SafetyRules = {
         ]
       },
       "state": "reachable",
+      "tolerance": 0.05,
       "why": "Slower heartbeats must never shorten the proposed timeout, all else equal."
     },
     {
@@ -88,6 +89,7 @@ export const DEFAULT_RULES: SafetyRules = {
         ]
       },
       "state": "reachable",
+      "tolerance": 0.05,
       "why": "More RPC retries mean a lossier network: the proposal must not shrink because of them."
     },
     {

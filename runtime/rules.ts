@@ -73,6 +73,8 @@ export interface MonotonicRule extends RuleBase {
   region: Box;
   /** Which (h, c) the property is claimed for: the zero state, or every state reachable inside the domain. */
   state: 'zero' | 'reachable';
+  /** Largest wrong-way slope allowed (output units per normalized feature unit); 0 or absent = strict. */
+  tolerance?: number;
 }
 export interface InputDomainRule extends RuleBase {
   kind: 'input_domain';
@@ -187,7 +189,8 @@ export function validateRules(value: unknown): RulesValidation {
         num(r.max_decrease_ms, `${p}/max_decrease_ms`, 0, true);
         break;
       case 'monotonic':
-        keys(r, p, [...common, 'output', 'feature', 'direction', 'region', 'state']);
+        keys(r, p, [...common, 'output', 'feature', 'direction', 'region', 'state', 'tolerance']);
+        if (r.tolerance !== undefined) num(r.tolerance, `${p}/tolerance`, 0, true);
         if (r.output !== 'log_gap_quantile' && r.output !== 'leader_lost_logit') bad(`${p}/output`, 'expected log_gap_quantile | leader_lost_logit');
         if (!FEATURE_NAMES.includes(r.feature as FeatureName)) bad(`${p}/feature`, `expected one of ${FEATURE_NAMES.join(' | ')}`);
         if (r.direction !== 'nondecreasing' && r.direction !== 'nonincreasing') bad(`${p}/direction`, 'expected nondecreasing | nonincreasing');

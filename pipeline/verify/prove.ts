@@ -9,7 +9,8 @@
  * - timing_floor:       exp(q) ≥ absolute_floor_ms. The k·(heartbeat interval + worst RTT) part depends on
  *                       quantities that are not model inputs (the interval), so we report the largest
  *                       interval + RTT it is guaranteed for: exp(q_lo)/k ms.
- * - conditional_floor:  exp(q) ≥ min_ms (role and reachable peers are not model inputs, so over the domain).
+ * - conditional_floor:  exp(q) ≥ min_ms over the domain (role and reachable peers are not model inputs, so
+ *                       the guardrails enforce it per tick; reported, gating: false).
  * - ceiling:            exp(q) ≤ max_ms.
  * - monotonic:          the rule's output is monotone in the feature over the region, at any reachable
  *                       (h, c) ('reachable') or at h = c = 0 ('zero'). "All else equal" under carried state
@@ -113,7 +114,9 @@ export function proveRules(
       }
       case 'conditional_floor': {
         const c = proveTimeoutBound(net, inv, inputDomain, inputDomain, 'lower', rule.min_ms, replay, { ...opts, seed }, r);
-        claims.push({ rule_id: rule.id, kind: rule.kind, gating: true, ...c, claim: `raw proposal exp(q) ≥ ${rule.min_ms} ms (condition holds for any model input)` });
+        // The condition (role, reachable peers) is not a model input, so the raw network cannot know when it
+        // applies; the guardrails enforce it on every tick. Reported, not gating — like max_change_per_tick.
+        claims.push({ rule_id: rule.id, kind: rule.kind, gating: false, ...c, claim: `raw proposal exp(q) ≥ ${rule.min_ms} ms (condition not a model input: enforced per tick by the guardrails; reported only)` });
         break;
       }
       case 'ceiling': {
@@ -222,18 +225,20 @@ export function proveMonotone(
     const d = derivativeBounds(net, state, b, feature, output, r);
     return sign > 0 ? d.lo : -d.hi;
   };
-  const split = splitToTarget(region, 0, opts.splitBudget, evalLower);
+  // The rule holds when the wrong-way slope never exceeds its tolerance: d ≥ −tolerance (sign-adjusted).
+  const tolerance = rule.tolerance ?? 0;
+  const split = splitToTarget(region, -tolerance, opts.splitBudget, evalLower);
   const dBound = sign * split.bound;
   const base = {
-    rule_id: rule.id, kind: rule.kind, gating: true, leaves: split.leaves, threshold: 0,
-    claim: `${rule.output} ${rule.direction} in ${rule.feature} over the region, at ${rule.state === 'zero' ? 'h = c = 0' : 'every reachable (h, c)'}, other features and history equal`,
+    rule_id: rule.id, kind: rule.kind, gating: true, leaves: split.leaves, threshold: -tolerance,
+    claim: `${rule.output} ${rule.direction} in ${rule.feature} over the region, at ${rule.state === 'zero' ? 'h = c = 0' : 'every reachable (h, c)'}, other features and history equal${tolerance > 0 ? ` (wrong-way slope ≤ ${tolerance} tolerated)` : ''}`,
     bound: sign > 0 ? { lo: dBound, hi: Infinity } : { lo: -Infinity, hi: dBound },
   };
   if (split.met) return { ...base, status: 'proved' };
   let steepest = Infinity; // most wrong-way slope seen, in the rule's direction
   const cx = searchMonotoneViolation(replay, {
     output: output === 'q' ? 0 : 1, feature, direction: rule.direction, domain, region, state: rule.state,
-    slack: 1e-6, seed: opts.seed, budget: Math.max(1, Math.floor(opts.searchBudget / 4)), ticks: opts.searchTicks,
+    slack: 1e-6, tolerance, seed: opts.seed, budget: Math.max(1, Math.floor(opts.searchBudget / 4)), ticks: opts.searchTicks,
     observe: (d) => {
       if (sign * d < steepest) steepest = sign * d;
     },

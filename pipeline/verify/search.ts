@@ -129,6 +129,8 @@ export interface MonotoneSearch {
   state: 'zero' | 'reachable';
   /** The violation must exceed this (the runtime's rounding could produce smaller ones). */
   slack: number;
+  /** Wrong-way slope tolerated by the rule (per unit of the feature); the dip must exceed tolerance·Δx too. */
+  tolerance?: number;
   seed: number;
   budget: number;
   ticks: number;
@@ -171,7 +173,7 @@ export function searchMonotoneViolation(replay: Replay, s: MonotoneSearch): Mono
     });
     for (let m = 0; m + 1 < steps; m++) {
       s.observe?.((vals[m + 1]! - vals[m]!) / (rows[m + 1]![j]! - rows[m]![j]! || 1));
-      if (sign * (vals[m + 1]! - vals[m]!) < -s.slack) {
+      if (sign * (vals[m + 1]! - vals[m]!) < -(s.slack + (s.tolerance ?? 0) * (rows[m + 1]![j]! - rows[m]![j]!))) {
         return { prefix, low: rows[m]!, high: rows[m + 1]!, valueLow: vals[m]!, valueHigh: vals[m + 1]! };
       }
     }
