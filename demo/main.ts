@@ -318,8 +318,8 @@ function frame(nowMs: number): void {
 function setPlaying(p: boolean): void {
   playing = p;
   const b = $<HTMLButtonElement>('play');
-  b.textContent = p ? 'Pause' : 'Play';
-  b.setAttribute('aria-pressed', String(!p));
+  b.textContent = p ? 'Pause' : 'Play'; // the label says what a press does (no aria-pressed: it would contradict it)
+  b.classList.toggle('paused', !p);
 }
 
 function wire(): void {
