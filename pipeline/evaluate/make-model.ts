@@ -35,6 +35,11 @@ export interface MakeModelOptions {
    * the timeout should be short. An experiment of the evaluation (docs/EVALUATION.md), not a contract change.
    */
   gapLabels?: 'contract' | 'alive-leader';
+  /**
+   * `per-tick` (default, the contract): every tick of a gap carries that gap, so long gaps weigh in
+   * proportion to their length. `per-gap`: weights × tick/gap (renormalized to mean 1), one vote per gap.
+   */
+  gapWeighting?: 'per-tick' | 'per-gap';
   log?: (line: string) => void;
 }
 
@@ -76,7 +81,7 @@ export async function makeEvaluationModel(outDir: string, opts: MakeModelOptions
 /** train (fused) → quantize from an existing windows folder into `<outDir>/run` and `<outDir>/artifact`. */
 export async function trainAndQuantize(
   windowsDir: string, outDir: string,
-  opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; log: (line: string) => void },
+  opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; gapWeighting?: 'per-tick' | 'per-gap'; log: (line: string) => void },
 ): Promise<{ artifactDir: string; trainSummary: MadeModel['trainSummary'] }> {
   const config = resolveTrainConfig({ engine: 'fused', ...(opts.train ?? {}) }, 'make-model train config', { seed: opts.seed });
   const input = loadTrainInput(windowsDir);
@@ -88,6 +93,19 @@ export async function trainAndQuantize(
       }
     }
     opts.log(`make-model: gap labels alive-leader: masked ${masked} leader-lost ticks`);
+  }
+  if (opts.gapWeighting === 'per-gap') {
+    const tickMs = input.info.tickMs ?? 10;
+    for (const split of [input.splits.train, input.splits.val, input.splits.test]) {
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < split.wGap.length; i++) {
+        if (split.wGap[i]! > 0) { split.wGap[i] = split.wGap[i]! * Math.min(1, tickMs / Math.exp(split.gapLn[i]!)); sum += split.wGap[i]!; n++; }
+      }
+      const scale = sum > 0 ? n / sum : 1; // mean weight 1 over supervised ticks: the loss scale (and lr) stay comparable
+      for (let i = 0; i < split.wGap.length; i++) split.wGap[i] = split.wGap[i]! * scale;
+    }
+    opts.log('make-model: gap weighting per-gap');
   }
   opts.log(`make-model: train (fused) ${JSON.stringify(opts.train ?? {})}`);
   const { manifest: m } = await train(input, { config, outDir: join(outDir, 'run'), quiet: true, log: opts.log });
