@@ -151,6 +151,19 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     expect(await page.locator('#lane-0').getAttribute('data-policy')).toBe('etcd');
     expect(await page.locator('#lane-1').getAttribute('data-policy')).toBe('neuro');
     expect(await page.locator('#lane-1 svg.rules').count()).toBe(1);
+    // Real time runs from the keyboard: Enter on the Play button starts the clock, Enter again stops it.
+    await page.getByRole('button', { name: 'Play' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await state()).nowMs, { timeout: 20_000 }).toBeGreaterThan(3500);
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#play').textContent()).toBe('Play');
+    // Changing a policy or the size rebuilds the lanes on the same seed.
+    await page.getByLabel('Policy B').selectOption('phi');
+    await page.getByLabel('Nodes').selectOption('7');
+    expect(await page.locator('#lane-1').getAttribute('data-policy')).toBe('phi');
+    const s = await state();
+    expect(s.settings).toEqual({ size: 7, seed: 1, policies: ['etcd', 'phi'] });
+    expect(s.lanes[1]!.nodes).toHaveLength(7);
     expect(problems).toEqual([]);
   });
 
