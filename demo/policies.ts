@@ -1,11 +1,15 @@
 /**
  * The five timeout policies the demo can put on a cluster, built from the project's own implementations:
  * the static ones from sim/policy.ts, the adaptive baselines from pipeline/evaluate/baselines.ts (pure,
- * browser-safe) and the neuro-symbolic provider from runtime/. Browser-safe: no DOM, no node: imports.
+ * browser-safe) and the neuro-symbolic provider from runtime/ — configured as `raft-ns evaluate` runs them
+ * (pipeline/evaluate/policies.ts MAIN_POLICIES: the adaptive baselines × U[1, 2), etcd-style, since without
+ * randomization followers fed the same heartbeats split the vote forever), so the page shows the policies
+ * the evaluation report scores. Browser-safe: no DOM, no node: imports.
  */
 import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type TimeoutObservation, type TimeoutPolicy } from '../sim/index.js';
 import { NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
 import { JacobsonKarelsTimeout, PhiAccrualTimeout } from '../pipeline/evaluate/baselines.js';
+import { RandomizedTimeout } from '../pipeline/evaluate/policies.js';
 
 export const POLICY_KINDS = ['etcd', 'raft-paper', 'jacobson', 'phi', 'neuro'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
@@ -13,8 +17,8 @@ export type PolicyKind = (typeof POLICY_KINDS)[number];
 export const POLICY_LABELS: Record<PolicyKind, string> = {
   etcd: 'static etcd (1000–2000 ms)',
   'raft-paper': 'Raft paper (150–300 ms)',
-  jacobson: 'Jacobson/Karels (SRTT + 4·RTTVAR)',
-  phi: 'φ-accrual (threshold 8)',
+  jacobson: 'Jacobson/Karels (K = 4) × U[1, 2)',
+  phi: 'φ-accrual (φ = 8) × U[1, 2)',
   neuro: 'neuro-symbolic (LSTM + rules)',
 };
 
@@ -51,8 +55,8 @@ export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, 
     switch (kind) {
       case 'etcd': p = new WatchedPolicy(staticRandomizedTimeout(1000, rng), null); break;
       case 'raft-paper': p = new WatchedPolicy(fixedRangeTimeout(150, 300, rng), null); break;
-      case 'jacobson': p = new WatchedPolicy(new JacobsonKarelsTimeout(), null); break;
-      case 'phi': p = new WatchedPolicy(new PhiAccrualTimeout(), null); break;
+      case 'jacobson': p = new WatchedPolicy(new RandomizedTimeout(new JacobsonKarelsTimeout({ k: 4 }), rng), null); break;
+      case 'phi': p = new WatchedPolicy(new RandomizedTimeout(new PhiAccrualTimeout({ threshold: 8 }), rng), null); break;
       case 'neuro': {
         const n = new NeuroSymbolicTimeout(model ? { model } : { modelError: 'no model artifact was served with this page' });
         p = new WatchedPolicy(n, n);
