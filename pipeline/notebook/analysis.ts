@@ -253,3 +253,13 @@ export function leaderChangesSpec(ex: DatasetExploration): VegaLiteSpec {
     ],
   } as VegaLiteSpec;
 }
+
+/**
+ * All rows of a dataset in one array (small datasets only). Also keeps notebooks free of top-level
+ * `for await` loops, after which tslab 1.0.22 forgets the cell's later declarations.
+ */
+export async function readAllRows(ds: Dataset): Promise<TelemetryRow[]> {
+  const rows: TelemetryRow[] = [];
+  for await (const batch of ds.batches) for (const r of batch) rows.push(r);
+  return rows;
+}

@@ -12,16 +12,15 @@ export interface HtmlDisplay {
 }
 
 /**
- * Renders a spec and shows it inline as SVG; returns the SVG (tests check it).
+ * Renders a spec and shows it inline as SVG. Returns nothing, so a cell ending with it echoes nothing.
  * @example await showChart(display, heartbeatGapSpec(ex));
  */
-export async function showChart(display: HtmlDisplay, spec: VegaLiteSpec): Promise<string> {
+export async function showChart(display: HtmlDisplay, spec: VegaLiteSpec): Promise<void> {
   // Loaded on first use: vega has a top-level await, and tslab runs notebook imports through require(),
   // which refuses such a module graph. A dynamic import from this compiled ES module is a real import().
   const { renderSvg } = await import('../report/charts.js');
   const svg = await renderSvg(spec);
   display.html(`<div class="raft-ns-chart">${svg}</div>`);
-  return svg;
 }
 
 /** Shows rows as an HTML table (numbers to `digits` decimals). Returns nothing, so a cell ending with it echoes nothing. */

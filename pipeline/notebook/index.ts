@@ -7,3 +7,5 @@ export * from './display.js';
 export { readDataset, readManifest, type Dataset } from '../ingest/read.js';
 export type { TelemetryRow } from '../ingest/telemetry.js';
 export { TOOL_VERSION } from '../version.js';
+export * from './model.js';
+export { verifyArtifact, type VerificationReport } from '../verify/verify.js';
