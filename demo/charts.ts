@@ -70,7 +70,11 @@ export function clusterSvg(snap: ClusterSnapshot, widthPx: number, heightPx: num
     }
     const below = y > cy ? 36 : -30;
     const role = !node.up ? 'crashed' : node.paused ? `${node.role} (stalled)` : node.role;
-    out.push(`<text x="${x.toFixed(1)}" y="${(y + below).toFixed(1)}" text-anchor="middle" class="node-role">${esc(role)}${node.up && node.role === 'follower' ? ` · ${Math.round(node.electionTimeoutMs)} ms` : ''}</text>`);
+    const timeout = node.up && node.role === 'follower' ? `${Math.round(node.electionTimeoutMs)} ms` : '';
+    // Narrow screens with many nodes: a follower's label is just its timeout, so labels do not overlap.
+    const compact = (2 * Math.PI * r) / n < 110;
+    const label = timeout ? (compact ? timeout : `${role} · ${timeout}`) : role;
+    out.push(`<text x="${x.toFixed(1)}" y="${(y + below).toFixed(1)}" text-anchor="middle" class="node-role">${esc(label)}</text>`);
     if (node.cpuLoadPct > 0) out.push(`<text x="${(x + 24).toFixed(1)}" y="${(y - 16).toFixed(1)}" class="node-cpu">CPU ${Math.round(node.cpuLoadPct)}%</text>`);
   }
   return out.join('');

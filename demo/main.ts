@@ -47,6 +47,7 @@ interface LaneView {
   latency: SVGSVGElement;
   timeout: SVGSVGElement;
   neural: SVGSVGElement | null;
+  confidence: SVGSVGElement | null;
   rules: SVGSVGElement | null;
   elections: SVGSVGElement;
   electionList: HTMLOListElement;
@@ -179,20 +180,24 @@ function buildLanes(): void {
     root.append(h2, score, cluster, msgLegend, figure('Heartbeat latency each follower observes (ms)', latency),
       figure('Election timeout each follower holds (ms, log scale)', timeout, nodeLegend));
     let neural: SVGSVGElement | null = null;
+    let confidence: SVGSVGElement | null = null;
     let rules: SVGSVGElement | null = null;
     if (lane.policy === 'neuro') {
-      neural = svg('chart', 'neural proposal, guarded timeout and confidence of the watched follower');
+      neural = svg('chart', 'neural proposal and guarded timeout of the watched follower');
+      confidence = svg('chart', 'leader-lost probability and confidence of the watched follower');
       rules = svg('strip rules', 'symbolic rules fired');
       root.append(
-        figure('Watched follower: neural proposal exp(q) (dashed), guarded timeout (solid), confidence ×1000 (thin)', neural,
-          legend([['#e8b14a', 'proposal'], ['#4e79a7', 'timeout'], ['#b07aa1', 'confidence']])),
+        figure('Watched follower: neural proposal exp(q) (dashed) and the guarded timeout it holds (ms, log scale)', neural,
+          legend([['#e8b14a', 'neural proposal'], ['#4e79a7', 'guarded timeout']])),
+        figure('Watched follower: leader-lost head, P(leader lost) and its confidence |2P − 1|', confidence!,
+          legend([['#e15759', 'P(leader lost)'], ['#b07aa1', 'confidence']])),
         figure('Symbolic rules that changed a follower\'s timeout', rules),
       );
     }
     root.append(figure('Elections and their cause', elections,
       legend(Object.entries(CAUSE_COLORS).map(([cause, color]) => [color, cause]))), electionList);
     host.append(root);
-    return { root, score, cluster, latency, timeout, neural, rules, elections, electionList };
+    return { root, score, cluster, latency, timeout, neural, confidence, rules, elections, electionList };
   });
 }
 
@@ -273,8 +278,12 @@ function renderLane(lane: Lane, v: LaneView, k: number): void {
         // The guarded timeout first, so the proposal's dashes stay visible where the rules left it unchanged.
         { values: timeoutOfWatched, color: '#4e79a7', label: 'guarded timeout' },
         { values: samples.map((s) => s.proposalMs), color: '#e8b14a', label: 'neural proposal exp(q)', dashed: true },
-        // Confidence ∈ [0, 1] drawn on the same log axis as ×1000 ms: 0.1 → 100, 1 → 1000.
-        { values: samples.map((s) => s.confidence * 1000), color: '#b07aa1', label: 'confidence of the leader-lost head (×1000)' },
+      ] }));
+    draw(v.confidence!, 110, (w) => lineChart({ widthPx: w, heightPx: 110, timesMs: times, t0, t1, yMin: 0, yMax: 1, markers,
+      yTicks: [0, 0.5, 1], yFormat: (x) => x.toFixed(1),
+      series: [
+        { values: samples.map((s) => s.pLeaderLost), color: '#e15759', label: 'P(leader lost)' },
+        { values: samples.map((s) => s.confidence), color: '#b07aa1', label: 'confidence |2P − 1|' },
       ] }));
     draw(v.rules, RULE_ROWS.length * 16 + 8, (w) => ruleStrip(samples, RULE_ROWS, t0, t1, w));
   }
