@@ -9,3 +9,4 @@ export type { TelemetryRow } from '../ingest/telemetry.js';
 export { TOOL_VERSION } from '../version.js';
 export * from './model.js';
 export { verifyArtifact, type VerificationReport } from '../verify/verify.js';
+export * from './policies.js';

@@ -1,0 +1,139 @@
+/**
+ * The policy comparison for notebooks/compare-policies.ipynb: runs the evaluation stage (pipeline/evaluate)
+ * and turns its report into tables, the Pareto chart, the timeline and sentences computed from the numbers,
+ * so the notebook's prose cannot drift from its figures. Tested in test/notebooks-analysis.test.ts.
+ */
+import type { VegaLiteSpec } from '../report/charts.js';
+import type { EvaluationReport } from '../evaluate/evaluate.js';
+
+export interface ComparePoliciesOptions {
+  /** Artifact folder, or null for the baselines only. */
+  model: string | null;
+  /** Built-in suite (`short` by default: 2 scenarios × 2 seeds, seconds) or a suite file. */
+  suite?: string;
+  seeds?: number;
+  workers?: number;
+}
+
+/**
+ * Runs `evaluate` (closed loop, identical seeds per policy, Pareto sweep and timeline). created_at is pinned
+ * so the report is the same bytes for the same model and suite.
+ * @example const report = await comparePolicies({ model: m.artifactDir });
+ */
+export async function comparePolicies(opts: ComparePoliciesOptions): Promise<EvaluationReport> {
+  // Loaded on first use: the evaluation imports vega (top-level await), which tslab's require() cannot load.
+  const { evaluate } = await import('../evaluate/evaluate.js');
+  const { report } = await evaluate({
+    model: opts.model, suite: opts.suite ?? 'short', createdAt: '1970-01-01T00:00:00.000Z',
+    ...(opts.seeds === undefined ? {} : { seeds: opts.seeds }), ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+  });
+  return report;
+}
+
+/** One row per policy: pooled means ± 95% CI over seeds, as numbers and as display strings. */
+export function pooledRows(report: EvaluationReport): Array<Record<string, string | number>> {
+  const f = (e: { mean: number; ci95: number }, d: number): string => (Number.isFinite(e.mean) ? `${e.mean.toFixed(d)}${Number.isFinite(e.ci95) ? ` ± ${e.ci95.toFixed(d)}` : ''}` : '—');
+  return report.pooled.map((p) => ({
+    policy: p.policy,
+    'latency ms': f(p.estimates.commit_latency_mean_ms, 1),
+    'failover ms': f(p.estimates.failover_ms, 0),
+    'unnecessary elections / run': f(p.estimates.unnecessary_elections, 2),
+    availability: f(p.estimates.availability, 4),
+    'safety violations': p.safety_violations_total,
+    runs: p.runs,
+  }));
+}
+
+/**
+ * Sentences that say what the numbers show: the best policy per metric, the model against static etcd,
+ * the Pareto frontier and safety. Computed, so they stay true whatever model is evaluated.
+ */
+export function comparisonFindings(report: EvaluationReport): string[] {
+  const out: string[] = [];
+  const rows = report.pooled.filter((p) => p.runs > 0);
+  const best = (key: 'commit_latency_mean_ms' | 'failover_ms' | 'unnecessary_elections', label: string, unit: string, d: number): void => {
+    const ok = rows.filter((p) => Number.isFinite(p.estimates[key].mean));
+    if (!ok.length) return;
+    const b = ok.reduce((a, p) => (p.estimates[key].mean < a.estimates[key].mean ? p : a));
+    out.push(`Lowest ${label}: ${b.policy} (${b.estimates[key].mean.toFixed(d)}${unit}).`);
+  };
+  best('commit_latency_mean_ms', 'mean consensus latency', ' ms', 1);
+  best('failover_ms', 'failover time', ' ms', 0);
+  best('unnecessary_elections', 'unnecessary elections per run', '', 2);
+  const c = report.claims.latency_vs_static_etcd;
+  if (c && c.relative_change !== null && Number.isFinite(c.relative_change)) {
+    out.push(`The model's mean consensus latency is ${pct(c.relative_change)} against static etcd (the seed system claimed −34.5%: ${c.meets_claim ? 'met' : 'not met'} on this suite).`);
+  }
+  const j = report.claims.jitter_unnecessary_vs_static_etcd;
+  if (j && j.relative_change !== null && Number.isFinite(j.relative_change)) {
+    out.push(`Under jitter the model has ${pct(j.relative_change)} unnecessary elections against static etcd (claimed −62%: ${j.meets_claim ? 'met' : 'not met'}).`);
+  } else if (j) {
+    out.push(`Under jitter static etcd had no unnecessary election to remove, so the relative change is undefined (model ${j.model.mean.toFixed(2)}, static ${j.baseline.mean.toFixed(2)} per run).`);
+  }
+  if (report.sweep) {
+    const front = report.sweep.filter((p) => p.pareto_optimal).map((p) => p.label);
+    out.push(`Pareto frontier of the sweep (failover vs unnecessary elections): ${front.join(', ') || 'none'}.`);
+  }
+  for (const d of report.model_diagnostics) {
+    const acts = Object.entries(d.rule_activations).filter(([, n]) => n > 0).map(([id, n]) => `${id} ${((100 * n) / Math.max(1, d.ticks)).toFixed(1)}%`);
+    out.push(`${d.policy}: fallback on ${(100 * d.fallback_rate).toFixed(2)}% of ${d.ticks} ticks; rules acted on ${acts.join(', ') || 'no tick'}.`);
+  }
+  out.push(`Safety violations: ${report.safety.violations} in ${report.safety.runs} runs${report.safety.violations ? ` — ${report.safety.messages[0]}` : ''}.`);
+  return out;
+}
+
+function pct(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
+}
+
+/** The Pareto sweep: mean failover time against unnecessary elections per hour, filled points on the frontier. */
+export function paretoSpec(report: EvaluationReport): VegaLiteSpec {
+  const values = (report.sweep ?? []).filter((p) => Number.isFinite(p.failover_ms.mean) && Number.isFinite(p.unnecessary_elections_per_hour.mean)).map((p) => ({
+    family: p.family, label: p.label, value: p.value, failover_ms: p.failover_ms.mean, unnecessary_per_hour: p.unnecessary_elections_per_hour.mean,
+    frontier: p.pareto_optimal ? 'on the frontier' : 'dominated',
+  }));
+  const x = { field: 'failover_ms', type: 'quantitative', title: 'mean failover time (ms)', scale: { zero: false } } as const;
+  const y = { field: 'unnecessary_per_hour', type: 'quantitative', title: 'unnecessary elections per hour' } as const;
+  return {
+    background: 'white', width: 560, height: 340, data: { values },
+    title: `Pareto sweep (${report.config.suite.name} suite): lower-left is better`,
+    layer: [
+      { mark: { type: 'line', opacity: 0.4 }, encoding: { x, y, color: { field: 'family', type: 'nominal' }, order: { field: 'value', type: 'quantitative' } } },
+      { mark: { type: 'point', size: 80, strokeWidth: 2 }, encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'policy family' }, shape: { field: 'frontier', type: 'nominal', title: null } } },
+      { mark: { type: 'text', dx: 7, dy: -7, fontSize: 9, align: 'left' }, encoding: { x, y, text: { field: 'label' } } },
+    ],
+  } as VegaLiteSpec;
+}
+
+/** The timeline: the timeout each policy armed on one follower over the run, the faults, and P(leader lost). */
+export function timelineSpec(report: EvaluationReport): VegaLiteSpec {
+  const t = report.timeline;
+  if (!t) throw new Error('notebook: the evaluation report has no timeline (run with timeline enabled)');
+  const pts = t.points.map((p) => ({ ...p, t_s: p.t_ms / 1000 }));
+  const model = pts.filter((p) => p.p_leader_lost !== null);
+  const elections = t.elections.map((e) => ({ ...e, t_s: e.t_ms / 1000 }));
+  const faults = t.faults.map((f) => ({ kind: f.kind, t_s: f.at_ms / 1000 }));
+  const x = { field: 't_s', type: 'quantitative', title: 'time (s)' } as const;
+  const faultRule = { data: { values: faults }, mark: { type: 'rule', strokeDash: [4, 3], color: '#999' }, encoding: { x } };
+  return {
+    background: 'white',
+    title: `${t.scenario}, seed ${t.seed}: follower ${t.node}`,
+    vconcat: [
+      {
+        width: 640, height: 220,
+        layer: [
+          { data: { values: pts }, mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' }, encoding: { x, y: { field: 'timeout_ms', type: 'quantitative', scale: { type: 'log' }, title: 'armed timeout (ms, log)' }, color: { field: 'policy', type: 'nominal' } } },
+          { data: { values: elections }, mark: { type: 'point', filled: true, size: 50, shape: 'triangle-up' }, encoding: { x, y: { datum: 60 }, color: { field: 'policy', type: 'nominal' } } },
+          faultRule,
+        ],
+      },
+      {
+        width: 640, height: 100,
+        layer: [
+          { data: { values: model }, mark: { type: 'line', strokeWidth: 1 }, encoding: { x, y: { field: 'p_leader_lost', type: 'quantitative', scale: { domain: [0, 1] }, title: 'P(leader lost)' }, color: { field: 'policy', type: 'nominal' } } },
+          faultRule,
+        ],
+      },
+    ],
+  } as VegaLiteSpec;
+}
