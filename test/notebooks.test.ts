@@ -2,7 +2,8 @@
  * The notebooks run: each notebooks/*.ipynb is executed headless on the tslab kernel with Debian's
  * jupyter-nbconvert (installed by .ci/run) and fails the suite when a cell errors — including TypeScript
  * type errors, which tslab reports as cell errors. Locally without jupyter or the kernel the execution tests
- * are skipped with a message; under CI (process.env.CI) a missing jupyter or kernel is a failure.
+ * are skipped with a message; under CI (process.env.CI, or RAFT_NS_REQUIRE_NOTEBOOKS=1 which .ci/run exports)
+ * a missing jupyter or kernel is a failure.
  * The notebooks import the compiled dist/ (`npm test` runs tsc first).
  */
 import { spawnSync } from 'node:child_process';
@@ -52,7 +53,8 @@ describe('committed notebooks', () => {
 });
 
 const missing = missingTooling();
-if (missing && process.env.CI) {
+const required = Boolean(process.env.CI) || process.env.RAFT_NS_REQUIRE_NOTEBOOKS === '1';
+if (missing && required) {
   describe('notebooks execute', () => {
     it('has jupyter and the tslab kernel under CI', () => {
       throw new Error(`notebooks: ${missing}; .ci/run installs them — CI must not skip the notebooks`);
