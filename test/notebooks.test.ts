@@ -61,6 +61,7 @@ if (missing && required) {
     });
   });
 } else if (missing) {
+  console.warn(`notebooks: not executing the notebooks here: ${missing}`);
   describe.skip(`notebooks execute (skipped: ${missing})`, () => {
     it('executes every notebook', () => {});
   });

@@ -1,0 +1,170 @@
+/**
+ * The functions behind the notebooks (pipeline/notebook/): dataset exploration, model inspection through
+ * the runtime, the policy comparison's table and sentences, the model setup, and that every chart renders.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset } from '../pipeline/ingest/read.js';
+import { readDataset } from '../pipeline/ingest/read.js';
+import type { TelemetryRow } from '../pipeline/ingest/telemetry.js';
+import { renderSvg } from '../pipeline/report/charts.js';
+import {
+  boundsSpec, clampSpec, comparePolicies, comparisonFindings, exploreDataset, guardrailSummary, heartbeatGapSpec, leaderChangesSpec, leaderLosses,
+  leaderLossSpec, loadSharedModel, missingDataSpec, notebookModel, paretoSpec, pooledRows, provedBounds, readAllRows, replayStream,
+  SAMPLE_DATASET_DIR, showTable, signalDistributionSpec, signalSweep, streamsOf, sweepSpec, sweepValues, tableHtml, timelineSpec, typicalSignals,
+  verifyArtifact, type NotebookModel, type ReplayTick,
+} from '../pipeline/notebook/index.js';
+import { RaftNsError } from '../pipeline/util/errors.js';
+
+const TICK = 100;
+function row(ts: number, node: string, o: Partial<TelemetryRow> = {}): TelemetryRow {
+  return {
+    ts_ms: ts, cluster_id: 'c1', node_id: node, term: 1, role: 'follower', leader_id: 'L', heartbeat_latency_ms: 2, log_replication_gap: 0,
+    rpc_retries: 0, cpu_idle_pct: 90, heartbeat_received: true, event: null, ...o,
+  };
+}
+function fakeDataset(rows: TelemetryRow[]): Dataset {
+  const manifest = { tick_ms: TICK, row_count: rows.length, parts: [{ sha256: 'abc' }], tool_version: 'test' };
+  return { dir: 'fake', manifest, batches: { async *[Symbol.asyncIterator]() { yield rows; } } } as unknown as Dataset;
+}
+
+describe('exploreDataset', () => {
+  // Follower f: heartbeats at 0, 100, 300 (a 200 ms gap), nothing at 400–500 (absent rows), then a new
+  // leader M in term 2 from 600. Leader L reports itself at 0, M at 600.
+  const rows: TelemetryRow[] = [
+    row(0, 'L', { role: 'leader', heartbeat_latency_ms: null }),
+    row(0, 'f'), row(100, 'f'), row(200, 'f', { heartbeat_received: false, heartbeat_latency_ms: null }), row(300, 'f', { rpc_retries: 2 }),
+    row(600, 'f', { term: 2, leader_id: null, heartbeat_received: false }), row(700, 'f', { term: 2, leader_id: 'M' }), row(800, 'f', { term: 2, leader_id: 'M' }),
+    row(600, 'M', { term: 2, role: 'leader' }),
+  ];
+
+  it('measures heartbeat gaps per (leader, term), never across a leader change', async () => {
+    const ex = await exploreDataset(fakeDataset(rows));
+    expect([...ex.heartbeat_gaps_ms].sort((a, b) => a - b)).toEqual([100, 100, 200]);
+    expect(ex.heartbeat_gap_quantiles.max).toBe(200);
+  });
+
+  it('counts absent ticks, null latencies and leaderless follower ticks per node', async () => {
+    const ex = await exploreDataset(fakeDataset(rows));
+    const f = ex.streams.find((s) => s.node_id === 'f')!;
+    expect(f).toMatchObject({ rows: 7, missing_ticks: 2, heartbeat_latency_nulls: 1, leaderless_follower_ticks: 1 });
+    const retries = ex.signals.find((s) => s.node_id === 'f' && s.signal === 'rpc_retries')!;
+    expect(retries.max).toBe(2);
+    expect(retries.n).toBe(7);
+  });
+
+  it('lists leader changes in time order with the interval between them', async () => {
+    const ex = await exploreDataset(fakeDataset(rows));
+    expect(ex.leader_changes.map((c) => [c.leader_id, c.term, c.since_previous_ms])).toEqual([['L', 1, null], ['M', 2, 600]]);
+  });
+
+  it('summarizes the bundled sample and draws every chart', async () => {
+    const ex = await exploreDataset(await readDataset(SAMPLE_DATASET_DIR));
+    expect(ex.dataset).toMatchObject({ row_count: 5000, clusters: 2, streams: 10, tick_ms: 100 });
+    expect(ex.signals).toHaveLength(40);
+    expect(ex.heartbeat_gap_quantiles.p50).toBe(100);
+    expect(ex.leader_changes.length).toBeGreaterThan(2);
+    for (const spec of [signalDistributionSpec(ex), heartbeatGapSpec(ex), missingDataSpec(ex), leaderChangesSpec(ex)]) {
+      expect(await renderSvg(spec)).toMatch(/^<svg/);
+    }
+  });
+});
+
+describe('model inspection', () => {
+  let cache: string;
+  let m: NotebookModel;
+  beforeAll(async () => {
+    cache = mkdtempSync(join(tmpdir(), 'raft-ns-nbtest-'));
+    m = await notebookModel({ cacheDir: cache, env: {}, registryDir: join(cache, 'no-registry') });
+  });
+  afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+  it('without RAFT_NS_MODEL or a committed model, makes one from the sample with the real stages, once', async () => {
+    expect(m.source).toBe('sample-built');
+    expect(m.provenance).toMatchObject({ seed: 1, tool_version: expect.any(String), dataset_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const again = await notebookModel({ cacheDir: cache, env: {}, registryDir: join(cache, 'no-registry') });
+    expect(again.provenance.weights_sha256).toBe(m.provenance.weights_sha256);
+  });
+
+  it('uses RAFT_NS_MODEL when set, and names the file when it is not an artifact', async () => {
+    const fromEnv = await notebookModel({ env: { RAFT_NS_MODEL: m.artifactDir } });
+    expect(fromEnv.source).toBe('env');
+    await expect(notebookModel({ env: { RAFT_NS_MODEL: join(cache, 'nothing') } })).rejects.toThrow(RaftNsError);
+    await expect(notebookModel({ env: { RAFT_NS_MODEL: join(cache, 'nothing') } })).rejects.toThrow(/^notebook: RAFT_NS_MODEL=.*manifest\.json not found/);
+  });
+
+  it('sweeps a signal deterministically and arms timeouts inside the rules bounds', async () => {
+    const model = await loadSharedModel(m.artifactDir);
+    const ex = await exploreDataset(await readDataset(SAMPLE_DATASET_DIR));
+    const opts = { base: typicalSignals(ex), signal: 'heartbeat_latency_ms' as const, values: sweepValues(ex, 'heartbeat_latency_ms', 5), tickMs: 100, heartbeatIntervalMs: 100 };
+    const a = signalSweep(model, opts);
+    expect(a).toHaveLength(5);
+    expect(signalSweep(model, opts)).toEqual(a);
+    for (const p of a) {
+      expect(p.source).toBe('model');
+      expect(p.timeout_ms).toBeGreaterThanOrEqual(50); // the default rules' absolute floor
+      expect(p.timeout_ms).toBeLessThanOrEqual(10_000); // and ceiling
+    }
+    expect(await renderSvg(sweepSpec(a))).toContain('heartbeat_latency_ms');
+  });
+
+  it('replays a stream tick by tick, finds its leader losses and counts the guardrails', async () => {
+    const model = await loadSharedModel(m.artifactDir);
+    const rows = await readAllRows(await readDataset(SAMPLE_DATASET_DIR));
+    const streams = [...streamsOf(rows).values()];
+    expect(streams).toHaveLength(10);
+    const s = streams[0]!;
+    const ticks = replayStream(model, s, { tickMs: 100, heartbeatIntervalMs: 100, clusterSize: 5 });
+    expect(ticks.map((t) => t.ts_ms)).toEqual(s.map((r) => r.ts_ms));
+    const losses = streams.flatMap((x) => leaderLosses(x));
+    expect(losses.length).toBeGreaterThan(0);
+    const l = leaderLosses(s)[0] ?? leaderLosses(streams.find((x) => leaderLosses(x).length)!)[0]!;
+    expect(l.next_term_ts_ms).toBeGreaterThan(l.last_beat_ts_ms);
+    expect(await renderSvg(leaderLossSpec(ticks, l))).toMatch(/^<svg/);
+    expect(await renderSvg(clampSpec(ticks))).toMatch(/^<svg/);
+  });
+
+  it('guardrailSummary counts follower ticks changed per rule', () => {
+    const t = (role: string, rules: string, source: 'model' | 'fallback' = 'model'): ReplayTick => ({
+      ts_ms: 0, role, term: 1, heartbeat_received: true, heartbeat_latency_ms: 1, raw_proposal_ms: 1, timeout_ms: 1, p_leader_lost: 0, confidence: 1, silence_ms: 0, source, rules,
+    });
+    const g = guardrailSummary([t('follower', ''), t('follower', 'floor ceiling'), t('follower', 'floor'), t('leader', 'floor'), t('follower', '', 'fallback')]);
+    expect(g).toEqual({ ticks: 4, clamped_ticks: 2, fallback_ticks: 1, by_rule: [{ rule: 'floor', ticks: 2, share: 0.5 }, { rule: 'ceiling', ticks: 1, share: 0.25 }] });
+  });
+
+  it('shows the bounds verify proved, with unbounded sides as null', async () => {
+    const report = await verifyArtifact(m.artifactDir, { windowsDir: m.windowsDir!, prove: { splitBudget: 16, searchBudget: 10 } });
+    const bounds = provedBounds(report);
+    expect(bounds.map((b) => b.rule)).toEqual(report.proof!.claims.map((c) => c.rule_id));
+    for (const b of bounds) {
+      expect(['proved', 'refuted', 'unproved']).toContain(b.status);
+      if (b.bound_lo !== null && b.bound_hi !== null) expect(b.bound_lo).toBeLessThanOrEqual(b.bound_hi);
+    }
+    expect(await renderSvg(boundsSpec(bounds))).toMatch(/^<svg/);
+  });
+});
+
+describe('policy comparison', () => {
+  it('turns an evaluation report into a table, sentences and charts', async () => {
+    const report = await comparePolicies({ model: null, suite: 'short', seeds: 1, workers: 1 });
+    const rows = pooledRows(report);
+    expect(rows.map((r) => r.policy)).toEqual(['static-etcd', 'static-raft-paper', 'jacobson-karels', 'phi-accrual']);
+    const findings = comparisonFindings(report);
+    expect(findings.at(-1)).toBe(`Safety violations: 0 in ${report.runs} runs.`);
+    expect(findings.some((f) => f.startsWith('Lowest failover time: '))).toBe(true);
+    expect(findings.some((f) => f.startsWith('Pareto frontier of the sweep'))).toBe(true);
+    expect(await renderSvg(paretoSpec(report))).toMatch(/^<svg/);
+    expect(await renderSvg(timelineSpec(report))).toContain('static-etcd');
+  });
+});
+
+describe('display', () => {
+  it('renders tables with escaped text and fixed digits, and shows them through display.html', () => {
+    const shown: string[] = [];
+    showTable({ html: (s) => shown.push(s) }, [{ a: 1.23456, b: '<x>', c: null }], { digits: 2 });
+    expect(shown).toEqual([tableHtml([{ a: 1.23456, b: '<x>', c: null }], { digits: 2 })]);
+    expect(shown[0]).toBe('<table><tr><th>a</th><th>b</th><th>c</th></tr><tr><td>1.23</td><td>&lt;x&gt;</td><td>—</td></tr></table>');
+  });
+});
