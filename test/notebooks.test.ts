@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { stripNotebookText } from '../pipeline/notebook/strip.js';
 
 const NOTEBOOKS_DIR = join(import.meta.dirname, '..', 'notebooks');
 const NOTEBOOKS = readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith('.ipynb')).sort();
@@ -40,15 +41,29 @@ describe('committed notebooks', () => {
     expect(NOTEBOOKS).toEqual(expect.arrayContaining(['compare-policies.ipynb', 'explore-dataset.ipynb', 'inspect-model.ipynb']));
   });
 
-  it.each(NOTEBOOKS)('%s is committed without outputs, on the tslab kernel', (name) => {
-    const nb = readNotebook(join(NOTEBOOKS_DIR, name));
+  it.each(NOTEBOOKS)('%s is committed stripped (no outputs, counts or run metadata), on the tslab kernel', (name) => {
+    const text = readFileSync(join(NOTEBOOKS_DIR, name), 'utf8');
+    const nb = JSON.parse(text) as Notebook;
     expect(nb.metadata.kernelspec?.name).toBe(KERNEL);
-    const code = nb.cells.filter((c) => c.cell_type === 'code');
-    expect(code.length).toBeGreaterThan(0);
-    for (const c of code) {
-      expect(c.outputs ?? []).toEqual([]);
-      expect(c.execution_count ?? null).toBeNull();
-    }
+    expect(nb.cells.filter((c) => c.cell_type === 'code').length).toBeGreaterThan(0);
+    // Fix with: npm run build && node dist/pipeline/notebook/strip.js notebooks/*.ipynb
+    expect(text, `${name} has outputs or run metadata; strip it (notebooks/README.md)`).toBe(stripNotebookText(text, name));
+  });
+
+  it('stripping removes outputs, execution counts and timestamps and keeps sources and the kernel', () => {
+    const executed = JSON.stringify({
+      cells: [
+        { cell_type: 'markdown', id: 'a', metadata: {}, source: ['# t'] },
+        { cell_type: 'code', id: 'b', execution_count: 3, metadata: { execution: { 'iopub.status.busy': '2026-01-01T00:00:00Z' }, tags: ['keep'] }, outputs: [{ output_type: 'stream', name: 'stdout', text: ['x'] }], source: ['1 + 1'] },
+      ],
+      metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript', version: '3.7.2' } },
+      nbformat: 4, nbformat_minor: 5,
+    });
+    const stripped = JSON.parse(stripNotebookText(executed)) as Notebook & { cells: Array<Cell & { metadata: unknown }> };
+    expect(stripped.cells[1]).toEqual({ cell_type: 'code', id: 'b', execution_count: null, metadata: { tags: ['keep'] }, outputs: [], source: ['1 + 1'] });
+    expect(stripped.cells[0]).toEqual({ cell_type: 'markdown', id: 'a', metadata: {}, source: ['# t'] });
+    expect(stripped.metadata).toEqual({ kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } });
+    expect(() => stripNotebookText('{', 'bad.ipynb')).toThrow(/^notebook: bad\.ipynb: not valid JSON/);
   });
 });
 
