@@ -30,3 +30,4 @@ export { evaluate, reportJson as evaluationReportJson, type EvaluateOptions, typ
 export { assertNotHeldOut, loadSuite, type Suite } from './evaluate/suites.js';
 export { collectDemoFiles, findDefaultArtifact, type DemoFile, type DemoFiles } from './demo/files.js';
 export { serveDemo, writeStaticBundle } from './demo/serve.js';
+export { notebookModel, exploreDataset, comparePolicies, stripNotebookText, type NotebookModel, type DatasetExploration } from './notebook/index.js';

@@ -10,3 +10,4 @@ export { TOOL_VERSION } from '../version.js';
 export * from './model.js';
 export { verifyArtifact, type VerificationReport } from '../verify/verify.js';
 export * from './policies.js';
+export { stripNotebookFiles, stripNotebookText } from './strip.js';
