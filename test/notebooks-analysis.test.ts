@@ -127,11 +127,11 @@ describe('model inspection', () => {
   });
 
   it('guardrailSummary counts follower ticks changed per rule', () => {
-    const t = (role: string, rules: string, source: 'model' | 'fallback' = 'model'): ReplayTick => ({
-      ts_ms: 0, role, term: 1, heartbeat_received: true, heartbeat_latency_ms: 1, raw_proposal_ms: 1, timeout_ms: 1, p_leader_lost: 0, confidence: 1, silence_ms: 0, source, rules,
+    const t = (role: string, rules: string, source: 'model' | 'fallback' = 'model', composed = 1): ReplayTick => ({
+      ts_ms: 0, role, term: 1, heartbeat_received: true, heartbeat_latency_ms: 1, raw_proposal_ms: 1, composed_ms: composed, timeout_ms: 1, p_leader_lost: 0, confidence: 1, silence_ms: 0, source, rules,
     });
-    const g = guardrailSummary([t('follower', ''), t('follower', 'floor ceiling'), t('follower', 'floor'), t('leader', 'floor'), t('follower', '', 'fallback')]);
-    expect(g).toEqual({ ticks: 4, clamped_ticks: 2, fallback_ticks: 1, by_rule: [{ rule: 'floor', ticks: 2, share: 0.5 }, { rule: 'ceiling', ticks: 1, share: 0.25 }] });
+    const g = guardrailSummary([t('follower', ''), t('follower', 'floor ceiling'), t('follower', 'floor'), t('leader', 'floor'), t('follower', '', 'fallback'), t('follower', '', 'model', 0.5)]);
+    expect(g).toEqual({ ticks: 5, clamped_ticks: 2, dropped_ticks: 1, fallback_ticks: 1, by_rule: [{ rule: 'floor', ticks: 2, share: 0.4 }, { rule: 'ceiling', ticks: 1, share: 0.2 }] });
   });
 
   it('shows the bounds verify proved, with unbounded sides as null', async () => {

@@ -189,7 +189,8 @@ export function shortId(id: string): string {
 
 /** Per-node distribution of each signal: whiskers p01–p99, box p25–p75, tick at the median; one row per signal. */
 export function signalDistributionSpec(ex: DatasetExploration): VegaLiteSpec {
-  const values = ex.signals.filter((s) => s.n > 0).map((s) => ({ ...s, cluster: shortId(s.cluster_id), node: shortId(s.node_id) }));
+  // Labelled cluster/node so that the alphabetical order groups each cluster's nodes together.
+  const values = ex.signals.filter((s) => s.n > 0).map((s) => ({ ...s, cluster: shortId(s.cluster_id), node: `${shortId(s.cluster_id)}/${shortId(s.node_id)}` }));
   const y = { field: 'node', type: 'nominal', title: null } as const;
   return {
     background: 'white',
@@ -218,7 +219,7 @@ export function heartbeatGapSpec(ex: DatasetExploration): VegaLiteSpec {
     background: 'white', width: 560, height: 220,
     title: `heartbeat gaps seen by followers (${ex.heartbeat_gaps_ms.length} gaps, tick ${ex.dataset.tick_ms} ms)`,
     layer: [
-      { data: { values }, mark: { type: 'bar', size: 6 }, encoding: { x: { field: 'gap_ms', type: 'quantitative', title: 'gap (ms)' }, y: { field: 'count', type: 'quantitative', scale: { type: 'log' }, title: 'gaps (log scale)' } } },
+      { data: { values }, mark: { type: 'bar', size: 6 }, encoding: { x: { field: 'gap_ms', type: 'quantitative', title: 'gap (ms)' }, y: { field: 'count', type: 'quantitative', scale: { type: 'symlog' }, title: 'gaps (symlog scale)' } } },
       { data: { values: rules }, mark: { type: 'rule', strokeDash: [4, 3], color: '#c0392b' }, encoding: { x: { field: 'ms', type: 'quantitative' } } },
       { data: { values: rules }, mark: { type: 'text', align: 'left', dx: 3, y: 8, color: '#c0392b' }, encoding: { x: { field: 'ms', type: 'quantitative' }, text: { field: 'q' } } },
     ],

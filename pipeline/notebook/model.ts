@@ -97,6 +97,8 @@ export interface ReplayTick {
   heartbeat_received: boolean;
   heartbeat_latency_ms: number | null;
   raw_proposal_ms: number;
+  /** After the leader-lost drop, before the rules. */
+  composed_ms: number;
   timeout_ms: number;
   p_leader_lost: number;
   confidence: number;
@@ -128,7 +130,7 @@ export function replayStream(model: SharedModel, rows: readonly TelemetryRow[], 
     const e = p.explain();
     return {
       ts_ms: r.ts_ms, role: r.role, term: r.term, heartbeat_received: r.heartbeat_received, heartbeat_latency_ms: r.heartbeat_latency_ms,
-      raw_proposal_ms: e.rawProposalMs, timeout_ms: e.timeoutMs, p_leader_lost: e.pLeaderLost, confidence: e.confidence, silence_ms: e.silenceMs,
+      raw_proposal_ms: e.rawProposalMs, composed_ms: e.composedMs, timeout_ms: e.timeoutMs, p_leader_lost: e.pLeaderLost, confidence: e.confidence, silence_ms: e.silenceMs,
       source: e.source, rules: e.rules.map((x) => x.id).join(' '),
     };
   });
@@ -179,6 +181,8 @@ export interface GuardrailSummary {
   ticks: number;
   /** Follower ticks where at least one rule changed the model's value. */
   clamped_ticks: number;
+  /** Follower ticks where the symbolic layer's leader-lost drop lowered the proposal (before the rules). */
+  dropped_ticks: number;
   fallback_ticks: number;
   by_rule: Array<{ rule: string; ticks: number; share: number }>;
 }
@@ -188,16 +192,18 @@ export function guardrailSummary(ticks: readonly ReplayTick[]): GuardrailSummary
   const followers = ticks.filter((t) => t.role === 'follower');
   const by = new Map<string, number>();
   let clamped = 0;
+  let dropped = 0;
   let fallback = 0;
   for (const t of followers) {
     if (t.source === 'fallback') fallback++;
+    if (t.source === 'model' && t.composed_ms < t.raw_proposal_ms) dropped++;
     if (!t.rules) continue;
     clamped++;
     for (const id of t.rules.split(' ')) by.set(id, (by.get(id) ?? 0) + 1);
   }
   const n = followers.length;
   return {
-    ticks: n, clamped_ticks: clamped, fallback_ticks: fallback,
+    ticks: n, clamped_ticks: clamped, dropped_ticks: dropped, fallback_ticks: fallback,
     by_rule: [...by.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([rule, k]) => ({ rule, ticks: k, share: n ? k / n : 0 })),
   };
 }
@@ -245,7 +251,7 @@ export function sweepSpec(points: readonly SweepPoint[]): VegaLiteSpec {
       encoding: {
         x: { field: 'value', type: 'quantitative', title: 'signal value (raw units)' },
         y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'ms (log scale)' },
-        color: { field: 'what', type: 'nominal', title: null },
+        color: { field: 'what', type: 'nominal', title: null, legend: { labelLimit: 320 } },
         strokeDash: { field: 'what', type: 'nominal', title: null },
       },
     },
@@ -269,7 +275,7 @@ export function leaderLossSpec(ticks: readonly ReplayTick[], loss: LeaderLoss, b
     background: 'white',
     title: `leader ${shortId(loss.leader_id)} lost in term ${loss.term}`,
     vconcat: [
-      { width: 560, height: 200, layer: [{ data: { values: ms }, mark: { type: 'line', interpolate: 'step-after' }, encoding: { x, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'what', type: 'nominal', title: null } } }, marker] },
+      { width: 560, height: 200, layer: [{ data: { values: ms }, mark: { type: 'line', interpolate: 'step-after' }, encoding: { x, y: { field: 'ms', type: 'quantitative', title: 'ms' }, color: { field: 'what', type: 'nominal', title: null, legend: { labelLimit: 320 } } } }, marker] },
       { width: 560, height: 110, layer: [{ data: { values: p }, mark: { type: 'line', interpolate: 'step-after', color: '#8e44ad' }, encoding: { x, y: { field: 'p', type: 'quantitative', scale: { domain: [0, 1] }, title: 'P(leader lost)' } } }, marker] },
     ],
   } as VegaLiteSpec;
@@ -278,7 +284,7 @@ export function leaderLossSpec(ticks: readonly ReplayTick[], loss: LeaderLoss, b
 /** Raw proposal against armed timeout for every replayed follower tick, coloured by the rule that acted. */
 export function clampSpec(ticks: readonly ReplayTick[]): VegaLiteSpec {
   const values = ticks.filter((t) => t.role === 'follower' && Number.isFinite(t.raw_proposal_ms) && t.raw_proposal_ms > 0)
-    .map((t) => ({ raw: t.raw_proposal_ms, armed: t.timeout_ms, rule: t.source === 'fallback' ? 'fallback' : t.rules.split(' ')[0] || 'none' }));
+    .map((t) => ({ raw: t.raw_proposal_ms, armed: t.timeout_ms, rule: actedBy(t) }));
   return {
     background: 'white', width: 420, height: 320, data: { values },
     title: 'where the guardrails act (each point a follower tick; on the diagonal = unchanged)',
@@ -286,9 +292,15 @@ export function clampSpec(ticks: readonly ReplayTick[]): VegaLiteSpec {
     encoding: {
       x: { field: 'raw', type: 'quantitative', scale: { type: 'log' }, title: 'raw proposal exp(q) (ms)' },
       y: { field: 'armed', type: 'quantitative', scale: { type: 'log' }, title: 'armed timeout (ms)' },
-      color: { field: 'rule', type: 'nominal', title: 'rule that acted' },
+      color: { field: 'rule', type: 'nominal', title: 'what changed the proposal', legend: { labelLimit: 320 } },
     },
   } as VegaLiteSpec;
+}
+
+function actedBy(t: ReplayTick): string {
+  if (t.source === 'fallback') return 'static fallback';
+  if (t.rules) return `rule ${t.rules.split(' ')[0]}`;
+  return t.composed_ms < t.raw_proposal_ms ? 'leader-lost drop (no rule)' : 'unchanged';
 }
 
 /** The verify claims on timeouts (ms): sound bound (bar), the search's observed extreme (point), threshold (tick). */
@@ -299,7 +311,7 @@ export function boundsSpec(bounds: readonly ProvedBound[]): VegaLiteSpec {
   const lo = Math.min(...finite, 1);
   const hi = Math.max(...finite, 10);
   const values = ms.map((b) => ({ ...b, lo: Math.max(b.bound_lo ?? lo, lo), hi: Math.min(b.bound_hi ?? hi, hi) }));
-  const y = { field: 'rule', type: 'nominal', title: null } as const;
+  const y = { field: 'rule', type: 'nominal', title: null, axis: { labelLimit: 260 } } as const;
   return {
     background: 'white', width: 520, height: { step: 26 }, data: { values },
     title: 'verify: sound interval bounds on the raw proposal (bar), observed extreme (circle), rule threshold (tick)',

@@ -100,7 +100,8 @@ export function paretoSpec(report: EvaluationReport): VegaLiteSpec {
     layer: [
       { mark: { type: 'line', opacity: 0.4 }, encoding: { x, y, color: { field: 'family', type: 'nominal' }, order: { field: 'value', type: 'quantitative' } } },
       { mark: { type: 'point', size: 80, strokeWidth: 2 }, encoding: { x, y, color: { field: 'family', type: 'nominal', title: 'policy family' }, shape: { field: 'frontier', type: 'nominal', title: null } } },
-      { mark: { type: 'text', dx: 7, dy: -7, fontSize: 9, align: 'left' }, encoding: { x, y, text: { field: 'label' } } },
+      // Labels on the frontier and on the model only: every label at once is unreadable.
+      { transform: [{ filter: "datum.frontier === 'on the frontier' || datum.family === 'neuro-symbolic'" }], mark: { type: 'text', dx: 7, dy: -7, fontSize: 10, align: 'left' }, encoding: { x, y, text: { field: 'label' } } },
     ],
   } as VegaLiteSpec;
 }
