@@ -126,8 +126,9 @@ function timelineSpec(r: EvaluationReport): VegaLiteSpec {
     background: 'white',
     vconcat: [
       {
-        width: 1000, height: 120, title: `heartbeat latency seen by ${t.node} (ms, run under ${first ?? '—'})`,
-        layer: [{ data: { values: latency }, mark: { type: 'line', strokeWidth: 1 }, encoding: { x, y: { field: 'heartbeat_latency_ms', type: 'quantitative', title: 'latency (ms)' } } }, faultRule],
+        width: 1000, height: 120, title: `heartbeat latency seen by ${t.node} when a heartbeat arrived (ms, run under ${first ?? '—'})`,
+        // Points, not a line: ticks without a heartbeat have no latency, and a line would bridge the silence.
+        layer: [{ data: { values: latency }, mark: { type: 'point', size: 6, filled: true, opacity: 0.7 }, encoding: { x, y: { field: 'heartbeat_latency_ms', type: 'quantitative', title: 'latency (ms)' } } }, faultRule],
       },
       {
         width: 1000, height: 260, title: `election timeout armed by ${t.node}, per policy (ms, log scale)`,
