@@ -292,7 +292,7 @@ export function clampSpec(ticks: readonly ReplayTick[]): VegaLiteSpec {
     encoding: {
       x: { field: 'raw', type: 'quantitative', scale: { type: 'log' }, title: 'raw proposal exp(q) (ms)' },
       y: { field: 'armed', type: 'quantitative', scale: { type: 'log' }, title: 'armed timeout (ms)' },
-      color: { field: 'rule', type: 'nominal', title: 'what changed the proposal', legend: { labelLimit: 320 } },
+      color: { field: 'rule', type: 'nominal', title: 'what acted', legend: { labelLimit: 320 } },
     },
   } as VegaLiteSpec;
 }
