@@ -8,7 +8,8 @@ import { RaftNsError } from '../pipeline/util/errors.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationResult } from '../pipeline/evaluate/evaluate.js';
 import { runJobs, type Job } from '../pipeline/evaluate/harness.js';
 import { makeEvaluationModel } from '../pipeline/evaluate/make-model.js';
-import { MAIN_POLICIES } from '../pipeline/evaluate/policies.js';
+import { MAIN_POLICIES, RandomizedTimeout } from '../pipeline/evaluate/policies.js';
+import { makePrng } from '../sim/index.js';
 import { assertNotHeldOut, HELDOUT_SEED_MIN, loadSuite, suiteFromValue, type Suite } from '../pipeline/evaluate/suites.js';
 import { buildFixtureArtifact, writeFixtureArtifact } from './runtime-fixtures/artifact-writer.js';
 
@@ -87,6 +88,28 @@ describe('the closed-loop harness', () => {
     expect(rs[0]!.metrics.requests_submitted).toBeGreaterThan(0);
     // ... and the policies did decide differently (otherwise the comparison would be vacuous).
     expect(new Set(rs.slice(0, 4).map((r) => r.metrics.failover_ms)).size).toBeGreaterThan(1);
+  });
+});
+
+describe('randomized adaptive baselines', () => {
+  it('scale the estimate by a factor in [1, 2) held within a term and role, redrawn on change', () => {
+    const inner = { observe: () => {}, electionTimeoutMs: () => 300 };
+    const p = new RandomizedTimeout(inner, makePrng(3));
+    const obs = (term: number, role: 'follower' | 'candidate') => ({
+      nowMs: 0, tickMs: 10, role, term, leaderId: 'n1', heartbeatLatencyMs: 1, logReplicationGap: 0, rpcRetries: 0, cpuIdlePct: 90,
+      heartbeatReceived: true, clusterSize: 3, peersReachable: 2, heartbeatIntervalMs: 100,
+    });
+    const seen = new Set<number>();
+    for (let term = 1; term <= 20; term++) {
+      p.observe(obs(term, 'follower'));
+      const t = p.electionTimeoutMs();
+      p.observe(obs(term, 'follower'));
+      expect(p.electionTimeoutMs()).toBe(t); // held
+      expect(t).toBeGreaterThanOrEqual(300);
+      expect(t).toBeLessThan(600);
+      seen.add(t);
+    }
+    expect(seen.size).toBeGreaterThan(15); // two followers with equal estimates do not campaign together
   });
 });
 
