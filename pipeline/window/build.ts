@@ -125,7 +125,7 @@ export function buildWindows(
 
 const LABELS_DOC: WindowsManifest['labels'] = {
   definition:
-    'docs/CONTRACTS.md §4. Follower tick t in (L, term): a = last heartbeat from L in term at or before t, b = the next one after t; gap = b − a ms, weight w_gap = min(1, tick_ms / gap ms) so each gap counts about once whatever its length. Masked (w = 0) when not a follower, no leader, or no a.',
+    'docs/CONTRACTS.md §4. Follower tick t in (L, term): a = last heartbeat from L in term at or before t, b = the next one after t; gap = b − a ms. Masked (w = 0) when not a follower, no leader, or no a.',
   tau_independent: true,
   gap_ln_unit: 'ln(ms)',
   censoring:
@@ -222,8 +222,8 @@ function encodeSegment(
     fs.rawInto(sampleAt(seg.stream, seg.start + i, sample), buf);
     normalizeInPlace(buf, 0, norm);
     for (let f = 0; f < NUM_FEATURES; f++) x[i * NUM_FEATURES + f] = buf[f]!;
-    entry.supervised_ticks += labels.wGap[i]! > 0 ? 1 : 0;
-    entry.censored_ticks += labels.censored[i]! && labels.wGap[i]! > 0 ? 1 : 0;
+    entry.supervised_ticks += labels.wGap[i]!;
+    entry.censored_ticks += labels.censored[i]! & labels.wGap[i]!;
     entry.lost_known_ticks += labels.wLost[i]!;
     entry.lost_ticks += labels.lost[i]! & labels.wLost[i]!;
   }

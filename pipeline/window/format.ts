@@ -47,7 +47,7 @@ export interface SplitEntry {
   streams: number;
   /** Real ticks (padding excluded). */
   ticks: number;
-  /** Ticks with a gap label (w_gap > 0; w_gap = min(1, tick_ms / gap_ms)). */
+  /** Ticks with a gap label (w_gap = 1). */
   supervised_ticks: number;
   censored_ticks: number;
   /** Ticks with a known leader_lost label (w_lost = 1), and how many of them are 1. */

@@ -14,12 +14,6 @@
  *    (L, τ) period ended by a term or leader change; unknown (masked) when the stream only shows
  *    leaderless ticks of term τ, or nothing, after e: the trace ended before we learn how the period ended.
  * Non-follower ticks and ticks with no leader are masked. Labels do not depend on τ of the quantile loss.
- *
- * Weights: every tick of a gap carries that gap's label, so a gap spanning n ticks would count n times and the
- * learned quantile would be a quantile of gaps weighted by their length (a 5 s partition outweighing fifty
- * 100 ms heartbeat gaps). wGap = min(1, tick_ms / gap_ms) gives each gap a total weight of about one, so the
- * head learns the τ-quantile of the gaps themselves — the distribution a timeout armed at a heartbeat faces —
- * while still supervising every tick the runtime serves.
  */
 
 /** Role codes used in the columnar stream arrays. */
@@ -51,8 +45,7 @@ export interface StreamLabels {
   gapLn: Float64Array;
   censored: Uint8Array;
   lost: Uint8Array;
-  /** Weight of the quantile term: min(1, tick_ms / gap_ms) (≈ 1 per gap), 0 where masked. */
-  wGap: Float64Array;
+  wGap: Uint8Array;
   wLost: Uint8Array;
   /** ln(SRTT + 4·RTTVAR) of the Jacobson/Karels estimator; NaN when undefined. */
   jkLn: Float64Array;
@@ -77,7 +70,7 @@ export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s
     gapLn: new Float64Array(n),
     censored: new Uint8Array(n),
     lost: new Uint8Array(n),
-    wGap: new Float64Array(n),
+    wGap: new Uint8Array(n),
     wLost: new Uint8Array(n),
     jkLn: new Float64Array(n).fill(Number.NaN),
   };
@@ -178,14 +171,12 @@ export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s
     const a = lastByKey[k]!;
     if (Number.isNaN(a)) continue; // no heartbeat yet from L in τ: nothing to measure from
     const b = nextHb[i]!;
+    out.wGap[i] = 1;
     if (!Number.isNaN(b)) {
       out.gapLn[i] = Math.log(b - a);
-      out.wGap[i] = Math.min(1, tickMs / (b - a));
       out.wLost[i] = 1; // lost = 0
     } else {
-      const boundMs = s.tsMs[start + lastTick[k]!]! + tickMs - a;
-      out.gapLn[i] = Math.log(boundMs);
-      out.wGap[i] = Math.min(1, tickMs / boundMs);
+      out.gapLn[i] = Math.log(s.tsMs[start + lastTick[k]!]! + tickMs - a);
       out.censored[i] = 1;
       if (endedByChange[k]) {
         out.lost[i] = 1;
