@@ -58,7 +58,8 @@ export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, 
       case 'jacobson': p = new WatchedPolicy(new RandomizedTimeout(new JacobsonKarelsTimeout({ k: 4 }), rng), null); break;
       case 'phi': p = new WatchedPolicy(new RandomizedTimeout(new PhiAccrualTimeout({ threshold: 8 }), rng), null); break;
       case 'neuro': {
-        const n = new NeuroSymbolicTimeout(model ? { model } : { modelError: 'no model artifact was served with this page' });
+        const randomization = { seed: Math.floor(rng.next() * 4294967296) };
+        const n = new NeuroSymbolicTimeout(model ? { model, randomization } : { modelError: 'no model artifact was served with this page', randomization });
         p = new WatchedPolicy(n, n);
         break;
       }

@@ -73,6 +73,14 @@ export interface NeuroSymbolicTimeoutOptions {
   modelError?: string;
   /** P(leader_lost) above which the timeout starts dropping toward the floor (default 0.8). */
   lostThreshold?: number;
+  /**
+   * Raft's randomization, which its liveness argument needs: the armed timeout is the guarded value × a factor
+   * drawn from U[1, 1 + spread) whenever the node's term or role changes (held in between, as etcd holds its
+   * draw). Without it, followers fed the same heartbeats arm the same timeout, campaign together and split the
+   * vote again and again. `spread` default 0.5; 0 turns it off. `seed` makes the draws reproducible (give each
+   * node its own); without one the runtime seeds from crypto.getRandomValues where available.
+   */
+  randomization?: { spread?: number; seed?: number };
 }
 
 export type FallbackReason = 'no-model' | 'invalid-input' | 'outside-domain' | 'engine-fault';
@@ -89,6 +97,8 @@ export interface RuleActivation {
 
 export interface Explanation {
   timeoutMs: number;
+  /** The randomization factor in force (U[1, 1 + spread), redrawn on term or role changes); 1 when off. */
+  randomFactor: number;
   /** 'model' = guardrailed model proposal; 'fallback' = static fallback this tick. */
   source: 'model' | 'fallback';
   fallbackReason: FallbackReason | null;
@@ -160,6 +170,12 @@ export class NeuroSymbolicTimeout {
   private gapMeanMs = Number.NaN;
   private gapDevMs = 0;
   private silenceMs = 0;
+  // Randomization (see NeuroSymbolicTimeoutOptions.randomization): xorshift32 state, factor held per (term, role).
+  private readonly spread: number;
+  private rngState: number;
+  private factor = 1;
+  private drawTerm = -1;
+  private drawRole = '';
 
   constructor(options: NeuroSymbolicTimeoutOptions = {}) {
     this.rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules ?? DEFAULT_RULES);
@@ -170,6 +186,10 @@ export class NeuroSymbolicTimeout {
     this.fallbackMs = Math.min(Math.ceil(fb), Math.floor(this.rules.ceilingMs));
     this.ceilingIntMs = Math.floor(this.rules.ceilingMs);
     this.lostThreshold = options.lostThreshold ?? 0.8;
+    const spread = options.randomization?.spread ?? 0.5;
+    if (!(spread >= 0 && spread <= 4)) throw new RangeError(`runtime: randomization.spread ${spread} is outside [0, 4]`);
+    this.spread = spread;
+    this.rngState = seedState(options.randomization?.seed);
     let model: SharedModel | null = null;
     let err = options.modelError ?? null;
     if (options.model) {
@@ -242,6 +262,11 @@ export class NeuroSymbolicTimeout {
       && (o.role === 'follower' || o.role === 'pre-candidate' || o.role === 'candidate' || o.role === 'leader')
       && typeof o.heartbeatReceived === 'boolean';
     if (!valid) return this.fallback('invalid-input', null);
+    if (o.term !== this.drawTerm || o.role !== this.drawRole) {
+      this.drawTerm = o.term;
+      this.drawRole = o.role;
+      this.factor = 1 + this.spread * this.nextUniform();
+    }
     const lat = o.heartbeatLatencyMs;
     const field = rawDomainViolation(this.rules, lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs);
     if (field !== 0) {
@@ -311,7 +336,8 @@ export class NeuroSymbolicTimeout {
     guardInPlace(this.rules, ctx, trace);
     const ceilMs = Math.ceil(trace.valueMs);
     const t = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
-    this.timeoutMs = t;
+    // The rate limit sees the guarded value; the randomization factor (≥ 1) only lengthens it, capped at the ceiling.
+    this.timeoutMs = this.randomized(t);
     ctx.previousMs = t;
     this.source = 'model';
     this.reason = null;
@@ -321,8 +347,24 @@ export class NeuroSymbolicTimeout {
   /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */
   private fallbackField: number | null = null;
 
+  /** The armed value: ⌈t × factor⌉ capped at the ceiling; ≥ t ≥ floor since factor ≥ 1. */
+  private randomized(t: number): number {
+    const r = Math.ceil(t * this.factor);
+    return r < this.ceilingIntMs ? r : this.ceilingIntMs;
+  }
+
+  /** Uniform in [0, 1) from xorshift32 (allocation-free). */
+  private nextUniform(): number {
+    let x = this.rngState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rngState = x >>> 0;
+    return this.rngState / 4294967296;
+  }
+
   private fallback(reason: FallbackReason, field: number | null): void {
-    this.timeoutMs = this.fallbackMs;
+    this.timeoutMs = this.randomized(this.fallbackMs);
     this.ctx.previousMs = this.fallbackMs;
     this.source = 'fallback';
     this.reason = reason;
@@ -352,6 +394,7 @@ export class NeuroSymbolicTimeout {
     const m = this.model;
     return {
       timeoutMs: this.timeoutMs,
+      randomFactor: this.factor,
       source: this.source,
       fallbackReason: this.reason,
       fallbackDetail: detail,
@@ -379,4 +422,19 @@ export class NeuroSymbolicTimeout {
 
 function isCompiled(r: SafetyRules | CompiledRules | undefined): r is CompiledRules {
   return r !== undefined && 'ceilingMs' in r;
+}
+
+/** A non-zero xorshift32 state: from the seed when given, else from the platform's CSPRNG, else a constant. */
+function seedState(seed: number | undefined): number {
+  let s: number;
+  if (seed !== undefined && Number.isFinite(seed)) {
+    s = Math.imul((Math.floor(seed) ^ 0x9e3779b9) >>> 0, 0x85ebca6b) >>> 0;
+  } else {
+    const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint32Array) => Uint32Array } }).crypto;
+    const buf = new Uint32Array(1);
+    if (c?.getRandomValues) c.getRandomValues(buf);
+    else buf[0] = 0x2545f491;
+    s = buf[0]!;
+  }
+  return s === 0 ? 0x6d2b79f5 : s;
 }

@@ -21,7 +21,7 @@ function steady(p: NeuroSymbolicTimeout, n: number, startMs = 0): number {
 
 describe('NeuroSymbolicTimeout', () => {
   it('follows exp(q) inside the bounds and explains itself', () => {
-    const p = new NeuroSymbolicTimeout({ model: shared });
+    const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 } });
     steady(p, 20);
     const e = p.explain();
     expect(e.source).toBe('model');
@@ -36,10 +36,32 @@ describe('NeuroSymbolicTimeout', () => {
     expect(p.electionTimeoutMs()).toBeLessThanOrEqual(10_000);
   });
 
+  it('randomizes like Raft: a factor in [1, 1 + spread) held per term and role, distinct per node seed', () => {
+    const exact = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 } });
+    steady(exact, 20);
+    const base = exact.electionTimeoutMs();
+    const armed = [1, 2, 3, 4, 5].map((seed) => {
+      const p = new NeuroSymbolicTimeout({ model: shared, randomization: { seed } });
+      steady(p, 20);
+      const t = p.electionTimeoutMs();
+      expect(t).toBeGreaterThanOrEqual(base);
+      expect(t).toBeLessThanOrEqual(Math.ceil(base * 1.5));
+      expect(p.explain().randomFactor).toBeGreaterThanOrEqual(1);
+      return t;
+    });
+    expect(new Set(armed).size).toBeGreaterThan(1); // nodes on the same heartbeats no longer arm the same timeout
+    const again = new NeuroSymbolicTimeout({ model: shared, randomization: { seed: 3 } });
+    steady(again, 20);
+    expect(again.electionTimeoutMs()).toBe(armed[2]); // reproducible from the seed
+    const f = again.explain().randomFactor;
+    again.observe(obs({ nowMs: 5000, term: 4 })); // a new term redraws
+    expect(again.explain().randomFactor).not.toBe(f);
+  });
+
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 2 × (100 + 2) = 204 ms.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
-    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(low.manifest), low.weights), precision: 'float32' });
+    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(low.manifest), low.weights), precision: 'float32', randomization: { spread: 0 } });
     steady(p, 5);
     const e = p.explain();
     expect(p.electionTimeoutMs()).toBe(204);
@@ -57,7 +79,7 @@ describe('NeuroSymbolicTimeout', () => {
     const w = a.weights.slice();
     new DataView(w.buffer).setFloat32(off + 4, 8, true);
     m.weights_sha256 = artifactFromBytes(JSON.stringify(m), w, { skipHashCheck: true }).weightsSha256;
-    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(m), w), precision: 'float32' });
+    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(m), w), precision: 'float32', randomization: { spread: 0 } });
     let t = steady(p, 30);
     const before = p.electionTimeoutMs();
     expect(p.explain().pLeaderLost).toBeGreaterThan(0.99);
@@ -70,7 +92,7 @@ describe('NeuroSymbolicTimeout', () => {
   });
 
   it('falls back to the static timeout on invalid input, counted by reason, never throwing', () => {
-    const p = new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 1500 });
+    const p = new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 1500, randomization: { spread: 0 } });
     steady(p, 3);
     const bad: Array<[Partial<TimeoutObservation>, string]> = [
       [{ heartbeatLatencyMs: Number.NaN }, 'invalid-input'],
@@ -100,7 +122,7 @@ describe('NeuroSymbolicTimeout', () => {
   });
 
   it('without an artifact (missing or refused) it serves the fallback and says why', () => {
-    const p = new NeuroSymbolicTimeout({ model: null, modelError: 'runtime: weights.bin: sha256 mismatch' });
+    const p = new NeuroSymbolicTimeout({ model: null, modelError: 'runtime: weights.bin: sha256 mismatch', randomization: { spread: 0 } });
     steady(p, 3);
     expect(p.electionTimeoutMs()).toBe(1000);
     expect(p.explain()).toMatchObject({ source: 'fallback', fallbackReason: 'no-model', fallbackCount: 3, fallbackDetail: 'runtime: weights.bin: sha256 mismatch' });

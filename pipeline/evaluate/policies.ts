@@ -80,7 +80,8 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       }
       const nodes: NeuroSymbolicTimeout[] = [];
       return {
-        factory: () => { const p = new NeuroSymbolicTimeout({ model }); nodes.push(p); return p; },
+        // The node's own PRNG seeds the runtime's randomization: reproducible per seed, distinct per node.
+        factory: (_id, rng) => { const p = new NeuroSymbolicTimeout({ model, randomization: { seed: Math.floor(rng.next() * 4294967296) } }); nodes.push(p); return p; },
         diagnostics: () => {
           const d: ModelDiagnostics = { ticks: 0, fallbacks: 0, ruleActivations: {} };
           for (const p of nodes) {

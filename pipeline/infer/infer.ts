@@ -117,7 +117,8 @@ export async function infer(artifactDir: string, options: InferOptions = {}): Pr
       for await (const rows of ds.batches) {
         for (const r of rows) {
           const key = `${r.cluster_id}\u0000${r.node_id}`;
-          const p = getOr(policies, key, () => new NeuroSymbolicTimeout({ model, rules }));
+          // Seeded by the node's order of appearance: the same trace gives the same report.
+          const p = getOr(policies, key, () => new NeuroSymbolicTimeout({ model, rules, randomization: { seed: policies.size + 1 } }));
           fillObservation(o, r, nodesOf.get(r.cluster_id)!.size);
           p.observe(o);
           const t = p.electionTimeoutMs();

@@ -69,7 +69,7 @@ export function signalSweep(model: SharedModel, opts: SweepOptions): SweepPoint[
   const everyTicks = Math.max(1, Math.round(opts.heartbeatIntervalMs / opts.tickMs));
   return opts.values.map((value) => {
     const sig = { ...opts.base, [opts.signal]: value };
-    const p = new NeuroSymbolicTimeout({ model });
+    const p = new NeuroSymbolicTimeout({ model, randomization: { spread: 0 } });
     for (let t = 0; t < warm; t++) {
       // The last tick carries a heartbeat so that silence is zero when the timeout is read.
       const beat = (warm - 1 - t) % everyTicks === 0;
@@ -120,7 +120,7 @@ export interface ReplayOptions {
  * and records what it armed each tick.
  */
 export function replayStream(model: SharedModel, rows: readonly TelemetryRow[], opts: ReplayOptions): ReplayTick[] {
-  const p = new NeuroSymbolicTimeout({ model });
+  const p = new NeuroSymbolicTimeout({ model, randomization: { spread: 0 } });
   return rows.map((r) => {
     p.observe({
       nowMs: r.ts_ms, tickMs: opts.tickMs, role: r.role, term: r.term, leaderId: r.leader_id, heartbeatLatencyMs: r.heartbeat_latency_ms,
