@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeSimulatedTraceSet } from '../pipeline/simulate/write.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +63,12 @@ describe('suites and the held-out registry', () => {
     const out = join(tmp, 'leak');
     await expect(makeEvaluationModel(out, { suite: 'heldout', seeds: [1] })).rejects.toThrow(/refusing to generate training data/);
     await expect(makeEvaluationModel(out, { seeds: [HELDOUT_SEED_MIN + 1] })).rejects.toThrow(/refusing to generate training data/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('the trace-set writer (raft-ns simulate --scenarios, the main job\'s source) refuses held-out seeds too', async () => {
+    const out = join(tmp, 'leak-traces');
+    await expect(writeSimulatedTraceSet(out, { scenarios: [builtinScenario('lan-3-calm')!], seeds: [1, HELDOUT_SEED_MIN + 7] })).rejects.toThrow(/reserved held-out range/);
     expect(existsSync(out)).toBe(false);
   });
 

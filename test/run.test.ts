@@ -157,7 +157,7 @@ describe('raft-ns run: content-addressed stage cache', () => {
 
   it('declares the main job in flow order with every dependency before its user', () => {
     const stages = mainJobStages(DEFAULT_RUN_CONFIG);
-    expect(stages.map((s) => s.name)).toEqual(['source', 'ingest', 'window', 'train', 'quantize', 'verify', 'publish', 'infer']);
+    expect(stages.map((s) => s.name)).toEqual(['source', 'ingest', 'window', 'train', 'quantize', 'verify', 'publish', 'infer', 'evaluate']);
     stages.forEach((s, i) => s.deps.forEach((d) => expect(stages.findIndex((x) => x.name === d), `${s.name} needs ${d}`).toBeLessThan(i)));
     // Publishing writes outside the cache, so it must run every time (it is a no-op on the same bytes).
     expect(stages.find((s) => s.name === 'publish')!.cache).toBe(false);

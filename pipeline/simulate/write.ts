@@ -4,6 +4,7 @@
  * sets of many runs. Folders are built in a temporary sibling and renamed into place, so a failure (a
  * safety violation included) leaves nothing half-written.
  */
+import { assertNotHeldOut } from '../evaluate/suites.js';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetyViolation, Simulation, type PolicyFactory, type RunSummary, type Scenario, type TelemetryStore } from '../../sim/index.js';
@@ -63,6 +64,8 @@ export interface TraceSetOptions {
  * @example await writeSimulatedTraceSet('traces/sim', { scenarios: [builtinScenario('lan-5-jitter')!], seeds: [1, 2, 3] })
  */
 export async function writeSimulatedTraceSet(outDir: string, opts: TraceSetOptions): Promise<{ runs: WrittenRun[] }> {
+  // A trace set is training data: it may never come from the evaluation's held-out seeds or scenarios.
+  for (const scenario of opts.scenarios) for (const seed of opts.seeds) assertNotHeldOut(scenario, seed);
   return writeDirAtomic('simulate', outDir, opts.force ?? false, async (tmp) => {
     const runs: WrittenRun[] = [];
     for (const scenario of opts.scenarios) {
