@@ -4,7 +4,7 @@
  * `raft-ns/runtime/node-loader` module), so it runs unchanged in Node and in browsers.
  *
  * @example
- * import { artifactFromBytes, makeSharedModel, NeuroSymbolicTimeout } from 'raft-ns/runtime';
+ * // artifactFromBytes, makeSharedModel and NeuroSymbolicTimeout come from the package entry raft-ns/runtime
  * const model = makeSharedModel(artifactFromBytes(manifestJson, weightsBytes), 'int8');
  * const policy = new NeuroSymbolicTimeout({ model });
  * policy.observe(obs); const timeoutMs = policy.electionTimeoutMs();

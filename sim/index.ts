@@ -1,7 +1,7 @@
 /**
  * raft-ns simulator: a deterministic Raft cluster (pre-vote, check-quorum, client workload, network and
  * node faults) that produces telemetry with ground truth and closes the loop for timeout policies.
- * Browser-safe: nothing here imports node: modules, reads clocks or uses Math.random.
+ * Browser-safe: nothing here imports node: modules, reads clocks or uses the global random number generator.
  *
  * @example Generate training data in-process
  *   const sim = new Simulation(builtinScenario('lan-5-jitter')!, { seed: 7 });

@@ -2,7 +2,7 @@
  * The election-timeout policy interface (docs/CONTRACTS.md §7), shared by the simulator and the runtime
  * engine (which satisfies it structurally), plus the two static built-ins every learned policy is judged
  * against. A node campaigns when `nowMs − lastLeaderContactMs ≥ policy.electionTimeoutMs()`; randomization,
- * if any, is the policy's job, so the built-ins draw from a Prng passed in (never Math.random).
+ * if any, is the policy's job, so the built-ins draw from a Prng passed in (never the global random number generator).
  */
 import type { Prng } from './prng.js';
 

@@ -1,6 +1,6 @@
 /**
  * Seeded pseudo-random numbers for the simulator (sfc32 seeded through splitmix32). The core never touches
- * Math.random: every random choice draws from a Prng passed in, and independent concerns (network, client,
+ * the global random number generator: every random choice draws from a Prng passed in, and independent concerns (network, client,
  * faults, each node's timeout policy) draw from independent streams forked by label, so swapping one node's
  * policy never shifts the random numbers the network sees. Same seed → same sequence, in Node and browsers.
  */
