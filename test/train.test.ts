@@ -24,7 +24,7 @@ const input: TrainInput = {
   info: { dir: null, sha256: 'synthetic-24x3x16-seed11', datasetSha256: null, tickMs: 10, normalization: { mean: [0, 0, 0, 0], std: [1, 1, 1, 1], clip: 5 } },
 };
 const cfg = (o: Partial<TrainConfig> = {}): TrainConfig =>
-  resolveTrainConfig({ epochs: 4, batch_size: 12, lr: 0.01, warmup_steps: 2, patience: 0, backend: 'wasm', eval_batch_size: 64, ...o }, 'test');
+  resolveTrainConfig({ epochs: 4, batch_size: 12, lr: 0.01, warmup_steps: 2, patience: 0, engine: 'tfjs', backend: 'wasm', eval_batch_size: 64, ...o }, 'test');
 const weightsOf = (dir: string): Buffer => readFileSync(join(dir, 'weights.bin'));
 
 describe('train (tfjs engine)', () => {
