@@ -4,18 +4,10 @@
  * check by eye against the contract.
  */
 import { FEATURES, GATES, PARAM_COUNT, UNITS, type Batch, type LossConfig } from '../pipeline/train/engine.js';
+import { mulberry32 } from '../pipeline/util/prng.js';
 
 /** mulberry32: a tiny seeded PRNG so fixtures are the same on every run. */
-export function rngOf(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rngOf: (seed: number) => () => number = mulberry32;
 
 /** Random parameters, uniform in ±scale (large enough that gates are neither linear nor saturated). */
 export function randomParams(seed: number, scale = 0.3): Float32Array {

@@ -8,6 +8,7 @@ import { Table, tableToIPC } from 'apache-arrow';
 import { PartBatchBuilder, partColumnsForManifest } from '../pipeline/ingest/arrow-io.js';
 import type { WindowInputRow } from '../pipeline/window/streams.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
+import { mulberry32 } from '../pipeline/util/prng.js';
 
 export const TICK_MS = 100;
 
@@ -23,17 +24,6 @@ export function traceRows(ticks: TickSpec[], node = 'n1', cluster = 'c1'): Windo
   }));
 }
 
-/** A small deterministic PRNG (mulberry32) for the generator; seeds are explicit. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Synthetic telemetry for `clusters`, 3 nodes each, `ticks` ticks: node n0 leads term 1 with jittery

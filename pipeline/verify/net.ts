@@ -4,6 +4,7 @@
  * computes what the runtime computes. Counterexamples are replayed on this step (and on the runtime
  * engine when one is available).
  */
+import { mulberry32 } from '../util/prng.js';
 
 export const H = 64;
 export const F = 4;
@@ -126,16 +127,7 @@ export function referenceRun(net: VerifyNet, xs: ReadonlyArray<ArrayLike<number>
 }
 
 /** A small seeded PRNG (mulberry32): verify's sampling is reproducible from the recorded seed. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const makeRng: (seed: number) => () => number = mulberry32;
 
 /** A random network of the contract's shape (Glorot-like scales), for tests and benches. */
 export function randomNet(seed: number, units = H, features = F, weightScale = 1): VerifyNet {
