@@ -229,11 +229,12 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     },
     {
       name: 'evaluate',
-      deps: ['publish'],
+      // The candidate artifact, not the published copy: the closed loop is a measurement, worth having even
+      // when verification refuses the model (then it says what the refused model would have done).
+      deps: ['quantize'],
       config: { suite: cfg.eval_suite },
       async run(ctx) {
-        const published = String(ctx.inputs.publish!.summary.dir);
-        const { report } = await evaluate({ model: published, suite: cfg.eval_suite, outDir: ctx.outDir, force: true, createdAt: createdAt() });
+        const { report } = await evaluate({ model: ctx.inputs.quantize!.dir, suite: cfg.eval_suite, outDir: ctx.outDir, force: true, createdAt: createdAt() });
         const c = report.claims;
         const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`);
         const safety = report.pooled.reduce((a, r) => a + r.safety_violations_total, 0);
