@@ -55,11 +55,23 @@ export function parseGolden(input: string | unknown, fileName = 'golden.json'): 
       const at = `cases[${ci}].rows[${ri}]`;
       if (Array.isArray(r)) {
         if (r.length !== NUM_FEATURES) fail(`${at}: expected [heartbeat_latency_ms, log_replication_gap, rpc_retries, cpu_idle_pct]`);
-        return { heartbeatLatencyMs: r[0] === null ? null : num(r[0], at, fail), logReplicationGap: num(r[1], at, fail), rpcRetries: num(r[2], at, fail), cpuIdlePct: num(r[3], at, fail) };
+        // A 4-column row is a tick with a heartbeat (no silence): feature 0 is then log1p(latency), which is what
+        // the quantize stage's golden writer recovers from the windows (pipeline/quantize/golden.ts).
+        return { ...GOLDEN_ROW_CLOCK, nowMs: ri, heartbeatLatencyMs: r[0] === null ? null : num(r[0], at, fail), logReplicationGap: num(r[1], at, fail), rpcRetries: num(r[2], at, fail), cpuIdlePct: num(r[3], at, fail) };
       }
       const o = r as Record<string, unknown>;
       const lat = o.heartbeat_latency_ms ?? o.heartbeatLatencyMs;
+      const now = o.now_ms ?? o.nowMs;
+      const hb = o.heartbeat_received ?? o.heartbeatReceived;
+      const term = o.term;
+      const leader = o.leader_id ?? o.leaderId;
+      if (hb !== undefined && typeof hb !== 'boolean') fail(`${at}.heartbeat_received: expected a boolean, got ${JSON.stringify(hb)}`);
+      if (leader !== undefined && leader !== null && typeof leader !== 'string' && typeof leader !== 'number') fail(`${at}.leader_id: expected a string, number or null`);
       return {
+        nowMs: now === undefined ? ri : num(now, `${at}.now_ms`, fail),
+        heartbeatReceived: hb === undefined ? GOLDEN_ROW_CLOCK.heartbeatReceived : (hb as boolean),
+        term: term === undefined ? GOLDEN_ROW_CLOCK.term : num(term, `${at}.term`, fail),
+        leaderId: leader === undefined ? GOLDEN_ROW_CLOCK.leaderId : (leader as string | number | null),
         heartbeatLatencyMs: lat === null || lat === undefined ? null : num(lat, `${at}.heartbeat_latency_ms`, fail),
         logReplicationGap: num(o.log_replication_gap ?? o.logReplicationGap, `${at}.log_replication_gap`, fail),
         rpcRetries: num(o.rpc_retries ?? o.rpcRetries, `${at}.rpc_retries`, fail),
@@ -81,6 +93,12 @@ export function parseGolden(input: string | unknown, fileName = 'golden.json'): 
   const tol = root.tolerance;
   return { cases, tolerance: typeof tol === 'number' && tol > 0 ? tol : null };
 }
+
+/**
+ * Silence-clock fields of a golden row that does not carry them: a heartbeat every row (silence 0), one
+ * leader and term. nowMs defaults to the row index. Shared with the golden writer so both sides agree.
+ */
+export const GOLDEN_ROW_CLOCK = { heartbeatReceived: true, term: 0, leaderId: null } as const satisfies Pick<SignalSample, 'heartbeatReceived' | 'term' | 'leaderId'>;
 
 function num(v: unknown, at: string, fail: (m: string) => never): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${at}: expected a finite number, got ${JSON.stringify(v)}`);

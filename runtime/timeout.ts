@@ -144,6 +144,17 @@ export class NeuroSymbolicTimeout {
   private readonly ceilingIntMs: number;
 
   private readonly features = new FeatureState();
+  /**
+   * The gap quantile q set at the last leader contact (a heartbeat, a new leader or term, the first
+   * observation), held while the leader is silent. Why: feature 0 lets the model see silence, and the
+   * quantile of a gap GIVEN that it has lasted s already is above s, so exp(q) recomputed on every silent tick
+   * outruns the silence and a timeout measured from the last contact never fires (measured, held-out suite:
+   * failover 5.3 s instead of 3.1 s). Silence still reaches the LSTM state and its leader-lost head, which
+   * pulls the timeout down below. Plain fields, inlined: a helper call taking q boxed a double per tick.
+   */
+  private heldQ = Number.NaN;
+  private heldTerm = Number.NaN;
+  private heldLeaderId: string | null = null;
   private readonly state = new LstmState();
   private readonly x = new Float32Array(NUM_FEATURES); // float32, as the windows stage stores training inputs
   private readonly y = new Float64Array(2);
@@ -234,6 +245,9 @@ export class NeuroSymbolicTimeout {
   reset(): void {
     this.state.reset();
     this.features.reset();
+    this.heldQ = Number.NaN;
+    this.heldTerm = Number.NaN;
+    this.heldLeaderId = null;
     this.rtt.fill(Number.NaN);
     this.lastHeartbeatMs = Number.NaN;
     this.gapMeanMs = Number.NaN;
@@ -319,7 +333,13 @@ export class NeuroSymbolicTimeout {
     this.q = q;
     this.logit = l;
     // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
-    let proposal = Math.exp(q);
+    // The deadline is the quantile set at the last contact (heldQ: why).
+    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || o.leaderId !== this.heldLeaderId) {
+      this.heldQ = q;
+      this.heldTerm = o.term;
+      this.heldLeaderId = o.leaderId;
+    }
+    let proposal = Math.exp(this.heldQ);
     const trace = this.trace;
     hardFloorInto(this.rules, ctx, trace);
     const floor = trace.floorMs;

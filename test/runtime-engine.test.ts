@@ -167,7 +167,7 @@ describe('runtime WebAssembly SIMD kernel', () => {
 
   it('agrees with the JS kernel within 1e-5 over 5,000 ticks of carried state, including clipped inputs', () => {
     const rows = randomRows(8, 5000);
-    for (let t = 1000; t < 1100; t++) rows[t] = { heartbeatLatencyMs: 5000, logReplicationGap: 1e6, rpcRetries: 50, cpuIdlePct: 0 };
+    for (let t = 1000; t < 1100; t++) rows[t] = { ...rows[t]!, heartbeatLatencyMs: 5000, logReplicationGap: 1e6, rpcRetries: 50, cpuIdlePct: 0 };
     const xs = featuresOf(rows);
     const cases = [
       { params: a.float32, wasm: LstmModel.fromDense(a.float32, { kernel: 'wasm' }) },

@@ -20,6 +20,24 @@ function steady(p: NeuroSymbolicTimeout, n: number, startMs = 0): number {
 }
 
 describe('NeuroSymbolicTimeout', () => {
+  it('holds the deadline set at the last contact while the leader is silent, and takes a new one on contact', () => {
+    // lostThreshold 1: no leader-lost drop, so the composed value is the held proposal alone.
+    const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
+    let t = steady(p, 20);
+    const atContact = p.explain();
+    expect(atContact.composedMs).toBeCloseTo(Math.exp(atContact.q), 6);
+    const qs = new Set<number>();
+    for (let i = 0; i < 15; i++) {
+      p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null }));
+      const e = p.explain();
+      qs.add(e.q);
+      expect(e.composedMs).toBe(atContact.composedMs); // the silence moves q (feature 0), not the deadline
+    }
+    expect(qs.size).toBeGreaterThan(1);
+    p.observe(obs({ nowMs: (t += 100), heartbeatReceived: true }));
+    expect(p.explain().composedMs).toBeCloseTo(Math.exp(p.explain().q), 6);
+  });
+
   it('follows exp(q) inside the bounds and explains itself', () => {
     const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 } });
     steady(p, 20);

@@ -29,6 +29,7 @@ describe('window features match the runtime', () => {
         const z = new Float64Array(4);
         mine.forEach((r, t) => {
           fs.normalizedInto({
+            nowMs: r.ts_ms, heartbeatReceived: r.heartbeat_received, term: r.term, leaderId: r.leader_id,
             heartbeatLatencyMs: r.heartbeat_latency_ms, logReplicationGap: r.log_replication_gap,
             rpcRetries: r.rpc_retries, cpuIdlePct: r.cpu_idle_pct,
           }, manifest.normalization, z);

@@ -49,12 +49,25 @@ export function register(program: Command): void {
   cmd
     .command('make-model')
     .description('make a model to evaluate with the real stages: simulate the default suite on its training seeds → ingest → window → train (fused) → quantize')
-    .requiredOption('--out <dir>', 'work folder (traces, dataset, windows, run, artifact)')
+    .option('--out <dir>', 'work folder (traces, dataset, windows, run, artifact); required')
     .option('--epochs <n>', 'training epochs', intArg('--epochs', 1))
     .option('--seed <n>', 'window split and training seed', intArg('--seed', 0))
-    .action(async (o: { out: string; epochs?: number; seed?: number }) => {
-      const r = await makeEvaluationModel(o.out, {
-        train: o.epochs === undefined ? {} : { epochs: o.epochs }, ...(o.seed === undefined ? {} : { seed: o.seed }),
+    .option('--gap-labels <kind>', 'contract (default) or alive-leader: mask the gap loss where the leader was lost (docs/EVALUATION.md)', (v: string) => {
+      if (v !== 'contract' && v !== 'alive-leader') throw new InvalidArgumentError('--gap-labels must be contract or alive-leader');
+      return v;
+    })
+    .option('--tau <τ>', 'quantile level of the gap head (train config tau)', (v: string) => {
+      const n = Number(v);
+      if (!(n > 0 && n < 1)) throw new InvalidArgumentError('--tau must be a number in (0, 1)');
+      return n;
+    })
+    .action(async (o: { out?: string; epochs?: number; seed?: number; gapLabels?: 'contract' | 'alive-leader'; tau?: number }, self: Command) => {
+      // `evaluate` has its own --out, and commander gives `evaluate make-model --out x` to the parent; take it from there.
+      const out = o.out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
+      if (out === undefined) self.error("error: required option '--out <dir>' not specified");
+      const r = await makeEvaluationModel(out, {
+        train: { ...(o.epochs === undefined ? {} : { epochs: o.epochs }), ...(o.tau === undefined ? {} : { tau: o.tau }) },
+        ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.gapLabels === undefined ? {} : { gapLabels: o.gapLabels }),
         log: (l) => process.stderr.write(`${l}\n`),
       });
       process.stdout.write(`make-model: ${r.rows} rows from ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')}; best val loss ${r.trainSummary.best_val_loss.toFixed(4)}; artifact ${r.artifactDir}\n`);

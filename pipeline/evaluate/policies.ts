@@ -141,6 +141,10 @@ export function sharedModelOf(artifact: LoadedArtifact): SharedModel {
  */
 export class UnguardedNeuralTimeout implements TimeoutPolicy {
   private readonly features = new FeatureState();
+  /** q at the last leader contact: the runtime's deadline semantics (NeuroSymbolicTimeout.heldQ says why). */
+  private heldQ = Number.NaN;
+  private heldTerm = Number.NaN;
+  private heldLeaderId: string | null = null;
   private readonly state = new LstmState();
   private readonly x = new Float32Array(NUM_FEATURES);
   private readonly y = new Float64Array(2);
@@ -159,7 +163,12 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
     const q = this.y[0]!;
     this.lastQ = q;
     this.lastLogit = this.y[1]!;
-    const t = Math.exp(q);
+    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || o.leaderId !== this.heldLeaderId) {
+      this.heldQ = q;
+      this.heldTerm = o.term;
+      this.heldLeaderId = o.leaderId;
+    }
+    const t = Math.exp(this.heldQ);
     this.timeoutMs = Number.isFinite(t) ? Math.min(60_000, Math.max(o.tickMs, t)) : 60_000;
   }
 

@@ -5,6 +5,7 @@
  * raw features and normalized z are stored as float32 values, as the runtime stores them; the LSTM itself
  * runs in float64 over the float32 weights.
  */
+import { GOLDEN_ROW_CLOCK } from '../../runtime/golden.js';
 import { FeatureState, FEATURE_NAMES, normalizeInPlace, type Normalization, type SignalSample } from '../../runtime/features.js';
 import type { WindowSplit } from '../window/types.js';
 import { streamsOf } from '../train/lanes.js';
@@ -40,7 +41,7 @@ export function buildGolden(w: { float: ModelWeights; int8: ModelWeights }, norm
   return {
     format: 'raft-ns-golden',
     format_version: 1,
-    description: 'Each sequence starts from h = c = 0 with fresh feature state and carries both across its rows; expected holds [q, logit] per row.',
+    description: 'Each sequence starts from h = c = 0 with fresh feature state and carries both across its rows; each row is a tick with a heartbeat from one leader (silence 0), so heartbeat_latency_ms is the effective heartbeat delay of feature 0; expected holds [q, logit] per row.',
     row_columns: ['heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries', 'cpu_idle_pct'],
     feature_names: [...FEATURE_NAMES],
     output_names: ['log_gap_quantile', 'leader_lost_logit'],
@@ -62,9 +63,11 @@ function goldenSequence(w: { float: ModelWeights; int8: ModelWeights }, norm: No
 /** Raw rows → normalized float32 feature rows, with the runtime's feature state (null latency carried). */
 export function featureRows(rows: RawRow[], norm: Normalization): Float32Array[] {
   const fs = new FeatureState();
-  return rows.map((r) => {
+  return rows.map((r, i) => {
     const x = new Float32Array(FEATURES);
-    const sample: SignalSample = { heartbeatLatencyMs: r[0], logReplicationGap: r[1], rpcRetries: r[2], cpuIdlePct: r[3] };
+    // Rows recovered from the windows carry feature 0 as a delay; a heartbeat every row (silence 0) makes the
+    // transform return exactly log1p of it, as runtime/golden.ts reads a 4-column row.
+    const sample: SignalSample = { ...GOLDEN_ROW_CLOCK, nowMs: i, heartbeatLatencyMs: r[0], logReplicationGap: r[1], rpcRetries: r[2], cpuIdlePct: r[3] };
     fs.rawInto(sample, x, 0);
     normalizeInPlace(x, 0, norm);
     return x;

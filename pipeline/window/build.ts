@@ -161,6 +161,11 @@ export function checkConfig(c: WindowConfig): void {
 
 function sampleAt(s: NodeStream, i: number, out: SignalSample): SignalSample {
   const lat = s.heartbeatLatencyMs[i]!;
+  const leader = s.leader[i]!;
+  out.nowMs = s.tsMs[i]!;
+  out.heartbeatReceived = s.heartbeat[i] === 1;
+  out.term = s.term[i]!;
+  out.leaderId = leader < 0 ? null : leader; // interned per stream: equality is all the silence clock needs
   out.heartbeatLatencyMs = Number.isNaN(lat) ? null : lat;
   out.logReplicationGap = s.logReplicationGap[i]!;
   out.rpcRetries = s.rpcRetries[i]!;
@@ -177,7 +182,7 @@ export function fitNormalization(segments: readonly Segment[], clip: number): No
   const sum = new Float64Array(NUM_FEATURES);
   const sq = new Float64Array(NUM_FEATURES);
   const raw = new Float64Array(NUM_FEATURES);
-  const sample: SignalSample = { heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0, cpuIdlePct: 0 };
+  const sample: SignalSample = { nowMs: 0, heartbeatReceived: false, term: 0, leaderId: null, heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0, cpuIdlePct: 0 };
   const pass = (visit: () => void): void => {
     for (const seg of segments) {
       const fs = new FeatureState();
@@ -217,7 +222,7 @@ function encodeSegment(
   const x = new Float32Array(n * NUM_FEATURES);
   const buf = new Float64Array(NUM_FEATURES);
   const fs = new FeatureState();
-  const sample: SignalSample = { heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0, cpuIdlePct: 0 };
+  const sample: SignalSample = { nowMs: 0, heartbeatReceived: false, term: 0, leaderId: null, heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0, cpuIdlePct: 0 };
   for (let i = 0; i < n; i++) {
     fs.rawInto(sampleAt(seg.stream, seg.start + i, sample), buf);
     normalizeInPlace(buf, 0, norm);

@@ -13,7 +13,7 @@ import { FeatureState, type Normalization, type SignalSample } from '../../runti
 export interface FixtureArtifact {
   manifest: Record<string, unknown>;
   weights: Uint8Array;
-  golden: { cases: Array<{ name: string; rows: Array<Record<string, number | null>>; expected: { float32: number[][]; int8: number[][] } }> };
+  golden: { cases: Array<{ name: string; rows: Array<Record<string, number | string | boolean | null>>; expected: { float32: number[][]; int8: number[][] } }> };
   float: ModelWeights;
   int8: ModelWeights;
 }
@@ -54,12 +54,17 @@ function quantize(w: Float32Array, rows: number, cols: number): { q: Int8Array; 
 /** Random raw telemetry rows (latency sometimes null), deterministic in `seed`. */
 export function randomRows(seed: number, n: number): SignalSample[] {
   const r = prng(seed);
-  return Array.from({ length: n }, (_, t) => ({
-    heartbeatLatencyMs: t > 0 && r() < 0.1 ? null : 0.2 + r() * r() * 40,
+  return Array.from({ length: n }, (_, t) => {
+    const lat = t > 0 && r() < 0.1 ? null : 0.2 + r() * r() * 40;
+    // 10 ms ticks; no heartbeat when no latency was measured, so silences of a few ticks exercise the clock.
+    return {
+    nowMs: t * 10, heartbeatReceived: lat !== null, term: 1 + Math.floor(t / 500), leaderId: 'n1',
+    heartbeatLatencyMs: lat,
     logReplicationGap: Math.floor(r() * r() * 50),
     rpcRetries: r() < 0.8 ? 0 : Math.floor(r() * 5),
     cpuIdlePct: 20 + r() * 80,
-  }));
+    };
+  });
 }
 
 export function buildFixtureArtifact(seed = 7, opts: { qBias?: number } = {}): FixtureArtifact {
@@ -131,7 +136,7 @@ export function buildFixtureArtifact(seed = 7, opts: { qBias?: number } = {}): F
     };
     return {
       name: `random-${k}`,
-      rows: rows.map((s) => ({ heartbeat_latency_ms: s.heartbeatLatencyMs, log_replication_gap: s.logReplicationGap, rpc_retries: s.rpcRetries, cpu_idle_pct: s.cpuIdlePct })),
+      rows: rows.map((s) => ({ now_ms: s.nowMs, heartbeat_received: s.heartbeatReceived, term: s.term, leader_id: s.leaderId, heartbeat_latency_ms: s.heartbeatLatencyMs, log_replication_gap: s.logReplicationGap, rpc_retries: s.rpcRetries, cpu_idle_pct: s.cpuIdlePct })),
       expected: { float32: pairs(float), int8: pairs(int8) },
     };
   });
