@@ -239,7 +239,7 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
         const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`);
         const safety = report.pooled.reduce((a, r) => a + r.safety_violations_total, 0);
         return {
-          figure: `suite ${cfg.eval_suite}: mean commit latency ${pct(c.latency_vs_static_etcd?.relative_change)} vs static etcd, unnecessary elections under jitter ${pct(c.jitter_unnecessary_vs_static_etcd?.relative_change)}; report ${join(ctx.outDir, 'evaluation.html')}`,
+          figure: `suite ${cfg.eval_suite}: mean commit latency ${pct(c.latency_vs_static_etcd?.relative_change)} vs static etcd, unnecessary elections under jitter ${pct(c.jitter_unnecessary_vs_static_etcd?.relative_change)}; evaluation.html in the stage folder (run-report.json lists it)`,
           summary: { latency_vs_static_etcd: c.latency_vs_static_etcd?.relative_change ?? null, safety_violations: safety },
           ...(safety > 0 ? { failed: `evaluation: ${safety} safety violations (must be 0)` } : {}),
         };
