@@ -6,6 +6,7 @@
  * call, ratios, and bytes per node (counted and measured on the heap). Without --artifact it uses seeded
  * random weights (seed 1), which cost the same as trained ones.
  */
+import { mulberry32 } from '../pipeline/util/prng.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
@@ -184,13 +185,7 @@ function tfjsParity(m: tf.Sequential, p: DenseParams, art: LoadedArtifact, xt: n
 
 /** A follower's plausible ticks: heartbeats most ticks, latency jitter, occasional retries. */
 function makeTrace(n: number, seed: number): TimeoutObservation[] {
-  let a = seed >>> 0;
-  const r = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = mulberry32(seed);
   return Array.from({ length: n }, (_, i) => ({
     nowMs: (i + 1) * 100, tickMs: 100, role: 'follower', term: 1, leaderId: 'n1', heartbeatLatencyMs: 0.5 + r() * r() * 20,
     logReplicationGap: Math.floor(r() * 3), rpcRetries: r() < 0.95 ? 0 : 1, cpuIdlePct: 40 + r() * 55, heartbeatReceived: r() < 0.95,
@@ -199,13 +194,7 @@ function makeTrace(n: number, seed: number): TimeoutObservation[] {
 }
 
 function randomArtifact(seed: number): LoadedArtifact {
-  let a = seed >>> 0;
-  const r = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = mulberry32(seed);
   const u = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (r() * 2 - 1) * s);
   const float32: DenseParams = { kernel: u(1024, 0.6), recurrentKernel: u(16384, 0.2), bias: u(256, 0.1), headKernel: u(128, 0.3), headBias: Float32Array.from([Math.log(400), -2]) };
   // int8 per output column, as CONTRACTS.md §6: scale = max|w|/127, q = round(w/scale), w' = fround(q·scale)

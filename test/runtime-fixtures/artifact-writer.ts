@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { referenceForward, type ModelWeights } from '../../pipeline/quantize/reference.js';
+import { mulberry32 } from '../../pipeline/util/prng.js';
 import { FeatureState, type Normalization, type SignalSample } from '../../runtime/features.js';
 
 export interface FixtureArtifact {
@@ -19,16 +20,7 @@ export interface FixtureArtifact {
 }
 
 /** mulberry32: a tiny seeded PRNG (tests only). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng: (seed: number) => () => number = mulberry32;
 
 export const FIXTURE_NORM: Normalization = { mean: [0.7, 0.5, 0.2, 0.6], std: [0.4, 0.8, 0.5, 0.2], clip: 5 };
 
