@@ -24,6 +24,7 @@ import { jsonText, sha256File, sha256Hex, writeFileAtomic } from '../util/fs.js'
 import { PACKAGE_ROOT } from '../version.js';
 import { REPORT_FILE, verifyArtifact, writeVerification } from '../verify/verify.js';
 import { windowDataset } from '../window/window.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../window/build.js';
 import { canonicalJson, type Stage } from './stage.js';
 import { DEFAULT_RULES } from '../../runtime/default-rules.js';
 
@@ -136,9 +137,10 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     {
       name: 'window',
       deps: ['ingest'],
-      config: { window_len: cfg.window_len, seed: cfg.seed },
+      // Gap labels are floored at the embedded default rules' timing floor (the rules verify checks against).
+      config: { window_len: cfg.window_len, seed: cfg.seed, label_floor: { rules_sha256: sha256Hex(canonicalJson(DEFAULT_RULES)), heartbeat_interval_ms: DEFAULT_HEARTBEAT_INTERVAL_MS } },
       async run(ctx) {
-        const { manifest } = await windowDataset({ dataset: ctx.inputs.ingest!.dir, out: ctx.outDir, windowLen: cfg.window_len, seed: cfg.seed, quiet: true });
+        const { manifest } = await windowDataset({ dataset: ctx.inputs.ingest!.dir, out: ctx.outDir, windowLen: cfg.window_len, seed: cfg.seed, labelFloorRules: 'default', heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS, quiet: true });
         const s = manifest.splits;
         return {
           figure: `${s.train.chunks}/${s.val.chunks}/${s.test.chunks} chunks (train/val/test), ${manifest.split.mode} split`,

@@ -27,6 +27,10 @@ export interface TrainConfig {
   engine: 'tfjs' | 'fused';
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
   eval_batch_size: number;
+  /** [lo, hi] ms the raw proposal exp(q) is constrained to (constraints.ts); null = unconstrained. */
+  q_range_ms: [number, number] | null;
+  /** Strength of int8 quantization noise during training (1 = ±½ int8 step); 0 = off. */
+  int8_noise: number;
 }
 
 /** The defaults, read from the schema so there is one place to change them. */

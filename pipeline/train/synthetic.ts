@@ -38,6 +38,7 @@ export function synthesizeSplit(o: SyntheticOptions): WindowSplit {
     streamId: new Int32Array(count),
     chunkIndex: new Int32Array(count),
     jkLn: new Float32Array(n),
+    worstRttMs: new Float32Array(n),
   };
   for (let st = 0; st < o.streams; st++) {
     const ticks = o.chunksPerStream * T;

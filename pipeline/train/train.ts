@@ -1,6 +1,7 @@
 /**
  * `train`: the training loop in plain view. One function, numbered phases:
- *   1 setup (engine, init or resume)  2 plan lanes  3 schedule  4 forward/backward  5 clip  6 Adam step
+ *   1 setup (engine, init or resume)  2 plan lanes  3 schedule  4 forward/backward (optionally at int8-noised
+ *   weights)  5 clip  6 Adam step + q-head range projection
  *   7 log  8 validate  9 early stopping + checkpoint  10 test evaluation + baselines  11 write the run.
  * State is carried chunk to chunk along each stream (lanes.ts); the optimizer is plain-TS Adam over the
  * flat parameter vector (optim.ts), shared by every engine, so same windows + config + seed + engine/backend
@@ -33,6 +34,7 @@ import {
 } from './metrics.js';
 import { Rng, adamStep, clipGradNorm, initParams, learningRate, makeAdamState, type AdamState } from './optim.js';
 import { bytesFromF32, bytesFromF64, f32FromBytes, f64FromBytes } from './bytes.js';
+import { int8NoiseInto, projectQHead } from './constraints.js';
 
 /** Provenance and normalization of the windows, carried into the run and later the artifact. */
 export interface WindowsInfo {
@@ -158,6 +160,8 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const constantFit = fitConstantBaseline(trainSplit, cfg.tau);
   const rng = new Rng(ckpt ? ckpt.meta.rng_state : cfg.seed);
   const params = ckpt ? ckpt.params : initParams(rng, constantFit.q);
+  if (cfg.q_range_ms) projectQHead(params, cfg.q_range_ms);
+  const noisy = new Float32Array(params.length);
   let best = ckpt ? ckpt.best : params.slice();
   const adam = ckpt ? ckpt.adam : makeAdamState();
   let bestVal = ckpt ? ckpt.meta.best_val_loss : Number.POSITIVE_INFINITY;
@@ -190,8 +194,10 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         // 3. Schedule: warmup then cosine, over the planned total.
         lr = learningRate(globalStep, { lr: cfg.lr, warmupSteps: cfg.warmup_steps, minLrRatio: cfg.min_lr_ratio, totalSteps });
         // 4. Forward/backward on this step's chunks; h0/c0 = last step's final state (values only).
+        //    With int8 noise the gradient is taken at params + noise (constraints.ts), applied to params.
         const batch = assembleBatch(trainSplit, plan, s, carry);
-        const r = await engine.lossAndGrads(params, batch, lossCfg);
+        const at = cfg.int8_noise > 0 ? int8NoiseInto(noisy, params, cfg.int8_noise, cfg.seed, globalStep) : params;
+        const r = await engine.lossAndGrads(at, batch, lossCfg);
         carry = { h: r.hT, c: r.cT };
         if (!Number.isFinite(r.loss)) {
           throw new RaftNsError('train.diverged', `train: loss became ${r.loss} at epoch ${epoch} step ${s + 1}; lower lr (now ${cfg.lr}) or grad_clip`);
@@ -200,6 +206,8 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         sumNorm += clipGradNorm(r.grads, cfg.grad_clip);
         // 6. Adam step over the flat parameters.
         adamStep(params, r.grads, adam, { lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: cfg.weight_decay });
+        //    … then project the q head back into its range (constraints.ts: why verify can prove the bounds).
+        if (cfg.q_range_ms) projectQHead(params, cfg.q_range_ms);
         globalStep++;
         // 7. Log.
         sumLoss += r.loss;

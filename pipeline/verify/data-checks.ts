@@ -107,8 +107,10 @@ export function checkQuantization(art: LoadedArtifact, rules: CompiledRules, win
  * d. The rules on the held-out windows, through the one rules engine (applyGuardrails): for every scored
  * tick (a follower with a leader: a gap or leader-lost label) the raw proposal exp(q) of the int8 path is
  * passed to the guardrails as a follower of a healthy 3-node cluster would; we count how often a floor or
- * the ceiling had to clamp it. The heartbeat interval is not in the windows, so it is a setting; the worst
- * RTT is rebuilt from the latency feature (exact unless the feature was clipped).
+ * the ceiling had to clamp it. The heartbeat interval is not in the telemetry, so it is a setting (the
+ * windows record the one their labels assumed); the worst RTT is the windows' `worst_rtt_ms` column — the
+ * runtime's own ring buffer over the observed RTTs. (Windows written before that column existed fall back to
+ * rebuilding it from feature 0, which since the silence feature over-states it: recorded in the figures.)
  */
 export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRules, windows: WindowsInput, heartbeatIntervalMs: number, maxClampRate: number): CheckResult {
   const id = 'd-rules-on-data' as const;
@@ -126,6 +128,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   let scored = 0;
   let clamped = 0;
   let outside = 0;
+  const haveRtt = !Number.isNaN(split.worstRttMs[0]!) || split.count === 0;
   for (const stream of streamsOf(split)) {
     const st = new LstmState();
     rtt.fill(0);
@@ -147,7 +150,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
         scored++;
         let worst = 0;
         for (let r = 0; r < rtt.length; r++) worst = Math.max(worst, rtt[r]!);
-        ctx.worstRttMs = worst;
+        ctx.worstRttMs = haveRtt ? split.worstRttMs[i]! : worst;
         const v = applyGuardrails(rules, Math.exp(out[0]!), ctx, trace);
         ctx.previousMs = v;
         let any = false;
@@ -164,6 +167,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   const figures: CheckResult['figures'] = {
     split: split.name, scored_ticks: scored, outside_domain_ticks: outside, clamped_ticks: clamped, clamp_rate: rate, max_clamp_rate: maxClampRate,
     heartbeat_interval_ms: heartbeatIntervalMs,
+    worst_rtt_source: haveRtt ? 'windows worst_rtt_ms column (observed RTTs)' : 'rebuilt from feature 0 (latency or silence: over-states the RTT)',
   };
   rules.rules.forEach((r, i) => {
     if (clampCounts[i]! > 0) figures[`activations_${r.id}`] = clampCounts[i]!;

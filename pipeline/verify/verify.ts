@@ -17,10 +17,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactFromBytes, type DenseParams, type LoadedArtifact } from '../../runtime/artifact.js';
-import { DEFAULT_RULES } from '../../runtime/default-rules.js';
 import { LstmModel } from '../../runtime/engine.js';
 import { checkGolden, parseGolden } from '../../runtime/golden.js';
-import { compileRules, type CompiledRules } from '../../runtime/rules.js';
+import type { CompiledRules } from '../../runtime/rules.js';
+import { loadRulesFile } from '../util/rules-file.js';
 import { loadSchema, validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex, writeFileAtomic } from '../util/fs.js';
@@ -99,7 +99,6 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
   }
   const prove: ProveOptions = { ...DEFAULT_PROVE_OPTIONS, ...opts.prove };
   const { rules, rulesInfo } = loadRules(opts.rulesPath);
-  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 100;
   const maxClampRate = opts.maxClampRate ?? 0.01;
   const checks: CheckResult[] = [];
 
@@ -111,6 +110,9 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
 
   // The held-out windows (c, d, f): read through the window stage's reader when given.
   const windows = opts.windows ?? (opts.windowsDir ? await loadWindows(opts.windowsDir) : null);
+  // The heartbeat interval: the option, else the one the windows' labels assumed, else 100 ms.
+  const floorOfWindows = (windows?.manifest.labels as { floor?: { heartbeat_interval_ms?: number } | null } | undefined)?.floor;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? floorOfWindows?.heartbeat_interval_ms ?? 100;
 
   let proof: ProveResult | null = null;
   if (!art) {
@@ -175,28 +177,7 @@ export function reportText(report: VerificationReport): string {
 }
 
 function loadRules(path: string | undefined): { rules: CompiledRules; rulesInfo: VerificationReport['rules'] } {
-  if (!path) {
-    const text = jsonText(DEFAULT_RULES);
-    return { rules: compileRules(DEFAULT_RULES, 'embedded default rules'), rulesInfo: { source: 'embedded default (runtime/default-rules.ts)', name: DEFAULT_RULES.name, sha256: sha256Hex(text) } };
-  }
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new RaftNsError('verify.rules', `verify: ${path}: cannot read the rules file (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected safety rules (schemas/safety-rules.schema.json)`, { cause: err });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new RaftNsError('verify.rules', `verify: ${path}: not valid JSON (${(err as Error).message}); expected safety rules (schemas/safety-rules.schema.json)`, { cause: err });
-  }
-  try {
-    const rules = compileRules(value, path);
-    return { rules, rulesInfo: { source: path, name: rules.source.name, sha256: sha256Hex(bytes) } };
-  } catch (err) {
-    throw new RaftNsError('verify.rules', `verify: ${(err as Error).message.replace(/^runtime: /, '')}`, { cause: err });
-  }
+  return loadRulesFile('verify', path);
 }
 
 async function loadWindows(dir: string): Promise<WindowsInput> {
@@ -208,7 +189,8 @@ async function loadWindows(dir: string): Promise<WindowsInput> {
   // splits exactly as training did — overlapping windows (stride < T) become zero-state streams there.
   const { loadTrainInput } = await import('../train/command.js');
   const input = loadTrainInput(dir);
-  return { dir, manifestSha256: sha256Hex(readFileSync(manifestPath)), manifest: input.info as unknown as Record<string, unknown>, splits: input.splits };
+  const bytes = readFileSync(manifestPath);
+  return { dir, manifestSha256: sha256Hex(bytes), manifest: JSON.parse(bytes.toString('utf8')) as Record<string, unknown>, splits: input.splits };
 }
 
 function checkIntegrity(dir: string): { check: CheckResult; artifact: LoadedArtifact | null; manifestSha256: string | null } {

@@ -3,6 +3,7 @@
  * clock, no randomness beyond the seed; the same streams, config and seed give the same bytes.
  */
 import { FEATURE_NAMES, FEATURE_TRANSFORMS, FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization, type SignalSample } from '../../runtime/features.js';
+import { hardFloorMs, type CompiledRules, type GuardrailContext } from '../../runtime/rules.js';
 import { RaftNsError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { SPLIT_NAMES } from './types.js';
@@ -23,7 +24,26 @@ export interface WindowConfig {
   /** |z| bound after normalization (docs/CONTRACTS.md §3: 5). */
   clip: number;
   tickMs: number;
+  /**
+   * Raise every gap label to the Raft timing floor of its tick (null = raw gaps). Why: the timeout a follower
+   * may arm is never below the floor (the guardrails enforce it), so the quantity worth learning is
+   * max(gap, floor) — its τ-quantile is max(floor, quantile of the gap). A model trained on raw gaps proposes
+   * values the guardrails must lift on most calm ticks (verify check d measured 38%).
+   */
+  labelFloor?: LabelFloorConfig | null;
 }
+
+export interface LabelFloorConfig {
+  rules: CompiledRules;
+  /** Name and sha256 of the rules file, recorded in the manifest. */
+  rulesName: string;
+  rulesSha256: string;
+  /** The cluster's heartbeat interval (not in the telemetry; the simulator's default is 100 ms). */
+  heartbeatIntervalMs: number;
+}
+
+/** The heartbeat interval the labels assume when none is given (the simulator's and etcd's default). */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
 
 export const DEFAULT_WINDOW_LEN = 32;
 export const DEFAULT_CLIP = 5;
@@ -72,6 +92,7 @@ export function buildWindows(
   const layout = recordLayout(T, F);
   const files = {} as Record<SplitName, Uint8Array>;
   const entries = {} as Record<SplitName, SplitEntry>;
+  const flooredTicks: Record<SplitName, number> = { train: 0, val: 0, test: 0 };
   let doneTicks = 0;
   for (const name of SPLIT_NAMES) {
     const mine = segments.filter((s) => s.split === name);
@@ -89,8 +110,9 @@ export function buildWindows(
         ticks: seg.end - seg.start, first_ts_ms: seg.stream.tsMs[seg.start]!, last_ts_ms: seg.stream.tsMs[seg.end - 1]!,
       };
       const written = encodeSegment(seg, streamId, chunk, bytes, layout, norm, config, entry);
-      row.chunks = written;
-      chunk += written;
+      flooredTicks[name] += written.floored;
+      row.chunks = written.chunks;
+      chunk += written.chunks;
       entry.ticks += seg.end - seg.start;
       entry.stream_table.push(row);
       doneTicks += seg.end - seg.start;
@@ -112,7 +134,16 @@ export function buildWindows(
     state: config.stride === T ? 'carried' : 'zero',
     feature_names: [...FEATURE_NAMES],
     normalization: { mean: [...norm.mean], std: [...norm.std], clip: norm.clip, transforms: [...FEATURE_TRANSFORMS], fitted_on: 'train', ticks: norm.ticks },
-    labels: LABELS_DOC,
+    labels: {
+      ...LABELS_DOC,
+      floor: config.labelFloor
+        ? {
+          rules: config.labelFloor.rulesName, rules_sha256: config.labelFloor.rulesSha256,
+          heartbeat_interval_ms: config.labelFloor.heartbeatIntervalMs, absolute_floor_ms: config.labelFloor.rules.absoluteFloorMs,
+          rtt_window_ticks: rttWindowOf(config), floored_ticks: SPLIT_NAMES.reduce((a, n) => a + flooredTicks[n], 0),
+        }
+        : null,
+    },
     input: { dataset: input.dataset, dataset_manifest_sha256: input.datasetManifestSha256, parts: input.parts.map((p) => ({ ...p })), row_count: input.rowCount },
     split: plan.mode === 'cluster'
       ? { mode: 'cluster', fractions: { ...config.fractions }, seed: config.seed, clusters: plan.clusters }
@@ -134,6 +165,8 @@ const LABELS_DOC: WindowsManifest['labels'] = {
     'lost = 0 when b exists; 1 when censored and a later tick shows another term or another non-null leader; unknown (w_lost = 0) when the segment ends first',
   jk_ln:
     'ln(SRTT + 4·RTTVAR), RFC 6298 (α = 1/8, β = 1/4) over inter-arrival gaps of heartbeats from one (leader, term), up to and including the tick; NaN before two arrivals or when the tick is not in the estimator\'s (leader, term)',
+  worst_rtt_ms:
+    'max heartbeat_latency_ms over the last rtt_window_ticks ticks of the segment including this one (null latencies skipped; 0 when none): the runtime guardrails\' worst RTT',
   padding: 'the final chunk of a stream segment is padded: x = 0, all labels and weights 0, jk_ln = NaN. A segment is one node stream within one split, cut again where the node restarted (event restarted); features, labels and state start afresh in each',
 };
 
@@ -210,14 +243,51 @@ export function fitNormalization(segments: readonly Segment[], clip: number): No
   return { mean, std, clip, ticks: n };
 }
 
-/** Writes the chunks of one segment into `bytes` from record `firstChunk`; returns the number of chunks. */
+/** The RTT window: the rules' when labels are floored, else the default rules' 64 ticks. */
+function rttWindowOf(config: WindowConfig): number {
+  return config.labelFloor ? config.labelFloor.rules.rttWindowTicks : 64;
+}
+
+/**
+ * Worst heartbeat RTT over the last `w` ticks of ticks [start, end) of `latencyMs` (NaN = none that tick,
+ * skipped; 0 when the window holds none) — the runtime's ring buffer (runtime/timeout.ts), restarted with
+ * the segment as a node's provider starts afresh.
+ */
+export function worstRttOver(latencyMs: Float64Array, start: number, end: number, w: number): Float64Array {
+  const out = new Float64Array(end - start);
+  for (let i = start; i < end; i++) {
+    let worst = 0;
+    for (let j = Math.max(start, i - w + 1); j <= i; j++) if (latencyMs[j]! > worst) worst = latencyMs[j]!; // NaN compares false
+    out[i - start] = worst;
+  }
+  return out;
+}
+
+/** Writes the chunks of one segment into `bytes` from record `firstChunk`; returns chunks and floored labels. */
 function encodeSegment(
   seg: Segment, streamId: number, firstChunk: number, bytes: Uint8Array, layout: RecordLayout,
   norm: Normalization, config: WindowConfig, entry: SplitEntry,
-): number {
+): { chunks: number; floored: number } {
   const T = config.windowLen;
   const n = seg.end - seg.start;
   const labels = labelStream(seg.stream, config.tickMs, seg.start, seg.end);
+  const worstRtt = worstRttOver(seg.stream.heartbeatLatencyMs, seg.start, seg.end, rttWindowOf(config));
+  // Floor the gap labels (WindowConfig.labelFloor: why). A censored lower bound L becomes max(L, floor): still
+  // a lower bound of max(gap, floor).
+  let floored = 0;
+  if (config.labelFloor) {
+    const lf = config.labelFloor;
+    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: lf.heartbeatIntervalMs, worstRttMs: 0, clusterSize: 1, peersReachable: 0, previousMs: Number.NaN };
+    for (let i = 0; i < n; i++) {
+      if (labels.wGap[i]! === 0) continue;
+      ctx.worstRttMs = worstRtt[i]!;
+      const floorLn = Math.log(hardFloorMs(lf.rules, ctx));
+      if (labels.gapLn[i]! < floorLn) {
+        labels.gapLn[i] = floorLn;
+        floored++;
+      }
+    }
+  }
   // Features of every tick, in order from a fresh state (the runtime's view of this segment).
   const x = new Float32Array(n * NUM_FEATURES);
   const buf = new Float64Array(NUM_FEATURES);
@@ -249,7 +319,8 @@ function encodeSegment(
       view.setFloat32(base + off.w_gap! + 4 * t, real ? labels.wGap[i]! : 0, true);
       view.setFloat32(base + off.w_lost! + 4 * t, real ? labels.wLost[i]! : 0, true);
       view.setFloat32(base + off.jk_ln! + 4 * t, real ? labels.jkLn[i]! : Number.NaN, true);
+      view.setFloat32(base + off.worst_rtt_ms! + 4 * t, real ? worstRtt[i]! : Number.NaN, true);
     }
   });
-  return starts.length;
+  return { chunks: starts.length, floored };
 }

@@ -15,7 +15,7 @@ export const WINDOWS_FORMAT = 'raft-ns-windows';
 export const WINDOWS_FORMAT_VERSION = 1;
 
 export interface RecordField {
-  name: 'stream_id' | 'chunk_index' | 'x' | 'gap_ln' | 'censored' | 'lost' | 'w_gap' | 'w_lost' | 'jk_ln';
+  name: 'stream_id' | 'chunk_index' | 'x' | 'gap_ln' | 'censored' | 'lost' | 'w_gap' | 'w_lost' | 'jk_ln' | 'worst_rtt_ms';
   dtype: 'int32' | 'float32';
   shape: number[];
   byte_offset: number;
@@ -25,6 +25,16 @@ export interface RecordLayout {
   byte_length: number;
   endianness: 'little';
   fields: RecordField[];
+}
+
+/** How the gap labels were floored (schemas/windows-manifest.schema.json labels.floor). */
+export interface LabelFloorRecord {
+  rules: string;
+  rules_sha256: string;
+  heartbeat_interval_ms: number;
+  absolute_floor_ms: number;
+  rtt_window_ticks: number;
+  floored_ticks: number;
 }
 
 /** One contiguous segment of one node stream within a split; its chunks are consecutive records. */
@@ -78,6 +88,8 @@ export interface WindowsManifest {
     leader_lost: string;
     jk_ln: string;
     padding: string;
+    worst_rtt_ms?: string;
+    floor?: LabelFloorRecord | null;
   };
   input: {
     dataset: string;
@@ -107,7 +119,7 @@ export function recordLayout(T: number, F: number): RecordLayout {
   add('stream_id', 'int32', [1]);
   add('chunk_index', 'int32', [1]);
   add('x', 'float32', [T, F]);
-  for (const name of ['gap_ln', 'censored', 'lost', 'w_gap', 'w_lost', 'jk_ln'] as const) add(name, 'float32', [T]);
+  for (const name of ['gap_ln', 'censored', 'lost', 'w_gap', 'w_lost', 'jk_ln', 'worst_rtt_ms'] as const) add(name, 'float32', [T]);
   return { byte_length: offset, endianness: 'little', fields };
 }
 
@@ -173,10 +185,11 @@ export function decodeSplit(name: SplitName, bytes: Uint8Array, count: number, T
     streamId: new Int32Array(count),
     chunkIndex: new Int32Array(count),
     jkLn: new Float32Array(count * T),
+    worstRttMs: new Float32Array(count * T).fill(Number.NaN),
   };
   const target: Record<RecordField['name'], Float32Array | Int32Array> = {
     stream_id: split.streamId, chunk_index: split.chunkIndex, x: split.x, gap_ln: split.gapLn, censored: split.censored,
-    lost: split.lost, w_gap: split.wGap, w_lost: split.wLost, jk_ln: split.jkLn,
+    lost: split.lost, w_gap: split.wGap, w_lost: split.wLost, jk_ln: split.jkLn, worst_rtt_ms: split.worstRttMs,
   };
   for (const f of layout.fields) {
     const size = f.shape.reduce((a, b) => a * b, 1);

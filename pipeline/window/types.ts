@@ -21,6 +21,12 @@ export interface WindowSplit {
    * gaps seen up to and including that tick; NaN before two arrivals): the trivial baseline `train` reports.
    */
   jkLn: Float32Array;
+  /**
+   * [count, T] worst heartbeat RTT (ms) the node observed over the last `rtt_window_ticks` ticks, as the
+   * runtime's guardrails compute it (0 when none; NaN in padding and in windows written before this field).
+   * With the heartbeat interval it gives the Raft timing floor of that tick (verify check d).
+   */
+  worstRttMs: Float32Array;
 }
 
 export const SPLIT_NAMES = ['train', 'val', 'test'] as const;

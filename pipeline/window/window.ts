@@ -8,7 +8,10 @@ import { jsonText, sha256Hex, writeDirAtomic, writeFileAtomic } from '../util/fs
 import { makeProgress } from '../util/progress.js';
 import { validateAgainst } from '../schemas.js';
 import { SPLIT_NAMES } from './types.js';
-import { buildWindows, checkConfig, DEFAULT_CLIP, DEFAULT_WINDOW_LEN, type WindowConfig, type WindowsBuild } from './build.js';
+import {
+  buildWindows, checkConfig, DEFAULT_CLIP, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_WINDOW_LEN, type LabelFloorConfig, type WindowConfig, type WindowsBuild,
+} from './build.js';
+import { loadRulesFile } from '../util/rules-file.js';
 import { checkFractions, DEFAULT_FRACTIONS, type SplitFractions } from './split.js';
 import { openDataset } from './source.js';
 import { StreamCollector } from './streams.js';
@@ -27,6 +30,13 @@ export interface WindowDatasetOptions {
   /** Seed of the cluster split (default 0). */
   seed?: number;
   fractions?: SplitFractions;
+  /**
+   * Floor the gap labels at the Raft timing floor of these rules (build.ts WindowConfig.labelFloor: why):
+   * a rules file, or 'default' (the embedded default rules), or null for raw gaps. Default 'default'.
+   */
+  labelFloorRules?: string | null;
+  /** Heartbeat interval of the traced cluster, for the timing floor (default 100 ms). */
+  heartbeatIntervalMs?: number;
   /** Replace an existing `out`. */
   force?: boolean;
   quiet?: boolean;
@@ -42,7 +52,15 @@ export interface WindowDatasetOptions {
  */
 export async function windowDataset(opts: WindowDatasetOptions): Promise<{ manifest: WindowsManifest; outDir: string }> {
   const windowLen = opts.windowLen ?? DEFAULT_WINDOW_LEN;
+  const hb = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  if (!(Number.isFinite(hb) && hb > 0 && hb <= 60000)) throw new RaftNsError('window.config', `window: --heartbeat-interval-ms ${hb}; expected a number of ms in (0, 60000]`);
+  const floorRules = opts.labelFloorRules === undefined ? 'default' : opts.labelFloorRules;
+  const loaded = floorRules === null ? null : loadRulesFile('window', floorRules === 'default' ? undefined : floorRules);
+  const labelFloor: LabelFloorConfig | null = loaded
+    ? { rules: loaded.rules, rulesName: loaded.rulesInfo.name, rulesSha256: loaded.rulesInfo.sha256, heartbeatIntervalMs: hb }
+    : null;
   const config = (tickMs: number): WindowConfig => ({
+    labelFloor,
     windowLen,
     stride: opts.stride ?? windowLen,
     seed: opts.seed ?? 0,
