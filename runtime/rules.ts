@@ -85,6 +85,12 @@ export interface QuantizationBudgetRule extends RuleBase {
   kind: 'quantization_budget';
   max_abs_log_gap: number;
   max_abs_logit: number;
+  /** Quantile of the per-tick |int8 − float| the budgets bound (default 1: the maximum). */
+  at_quantile?: number;
+  /** Largest |int8 − float| in ln-gap at any single tick; absent = not checked. */
+  worst_tick_abs_log_gap?: number;
+  /** Largest relative held-out loss increase of int8 over float; absent = not checked. */
+  max_loss_increase?: number;
 }
 export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
 export type RuleKind = Rule['kind'];
@@ -216,9 +222,12 @@ export function validateRules(value: unknown): RulesValidation {
         break;
       }
       case 'quantization_budget':
-        keys(r, p, [...common, 'max_abs_log_gap', 'max_abs_logit']);
+        keys(r, p, [...common, 'max_abs_log_gap', 'max_abs_logit', 'at_quantile', 'worst_tick_abs_log_gap', 'max_loss_increase']);
         num(r.max_abs_log_gap, `${p}/max_abs_log_gap`, 0);
         num(r.max_abs_logit, `${p}/max_abs_logit`, 0);
+        if (r.at_quantile !== undefined && !(typeof r.at_quantile === 'number' && r.at_quantile > 0 && r.at_quantile <= 1)) bad(`${p}/at_quantile`, 'expected a number in (0, 1]');
+        if (r.worst_tick_abs_log_gap !== undefined) num(r.worst_tick_abs_log_gap, `${p}/worst_tick_abs_log_gap`, 0);
+        if (r.max_loss_increase !== undefined) num(r.max_loss_increase, `${p}/max_loss_increase`, 0);
         break;
       default:
         bad(`${p}/kind`, `unknown rule kind ${JSON.stringify(r.kind)}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { RaftNsError } from '../util/errors.js';
 import { sha256Hex } from '../util/fs.js';
 import { PARAM_LAYOUT } from '../train/engine.js';
-import { dequantizeMatrix, quantizeMatrix, type QuantizedMatrix } from './int8.js';
+import { capColumnL1, dequantizeMatrix, quantizeMatrix, type QuantizedMatrix } from './int8.js';
 import type { ModelWeights } from './reference.js';
 
 export interface TensorEntry {
@@ -49,6 +49,8 @@ export function packWeights(params: Float32Array): PackedWeights {
     if ((QUANTIZED_TENSORS as readonly string[]).includes(t.name)) {
       const [rows, cols] = t.shape as [number, number];
       const qm = quantizeMatrix(w, rows, cols);
+      // The q column of the head keeps its trained L1 bound on the int8 path (int8.ts capColumnL1: why).
+      if (t.name === 'head/kernel') capColumnL1(qm, w, 0);
       quantized[t.name as (typeof QUANTIZED_TENSORS)[number]] = qm;
       chunks.push({ entry: { name: `${t.name}.q`, dtype: 'int8', shape: [rows, cols] }, data: new Uint8Array(qm.q.buffer.slice(0)) });
       chunks.push({ entry: { name: `${t.name}.scale`, dtype: 'float32', shape: [cols] }, data: f32Bytes(qm.scale) });

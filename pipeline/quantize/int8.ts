@@ -40,3 +40,40 @@ export function dequantizeMatrix(m: QuantizedMatrix): Float32Array {
 export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
+
+/**
+ * Keeps ‖column c‖₁ of the dequantized matrix at or below the float column's: while it is above, moves the
+ * code that was rounded up the most one step toward zero (each code stays within one step of w/scale).
+ * Why: training constrains the quantile head so that |b − m| + ‖w‖₁ ≤ r (pipeline/train/constraints.ts),
+ * the fact verify's proof of the absolute floor and ceiling rests on; round-to-nearest can add up to 32
+ * half-steps to ‖w‖₁ and break it on the int8 path. Mutates `m.q`; returns how many codes moved.
+ */
+export function capColumnL1(m: QuantizedMatrix, w: Float32Array, c: number): number {
+  const { rows, cols, q, scale } = m;
+  const deq = (r: number): number => Math.fround(q[r * cols + c]! * scale[c]!);
+  let floatL1 = 0;
+  let quantL1 = 0;
+  for (let r = 0; r < rows; r++) {
+    floatL1 += Math.abs(w[r * cols + c]!);
+    quantL1 += Math.abs(deq(r));
+  }
+  let moved = 0;
+  while (quantL1 > floatL1) {
+    let best = -1;
+    let bestUp = -Infinity;
+    for (let r = 0; r < rows; r++) {
+      if (q[r * cols + c] === 0) continue;
+      const up = Math.abs(deq(r)) - Math.abs(w[r * cols + c]!);
+      if (up > bestUp) {
+        bestUp = up;
+        best = r;
+      }
+    }
+    if (best < 0) break;
+    const before = Math.abs(deq(best));
+    q[best * cols + c] = q[best * cols + c]! - Math.sign(q[best * cols + c]!);
+    quantL1 -= before - Math.abs(deq(best));
+    moved++;
+  }
+  return moved;
+}

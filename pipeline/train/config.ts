@@ -29,8 +29,14 @@ export interface TrainConfig {
   eval_batch_size: number;
   /** [lo, hi] ms the raw proposal exp(q) is constrained to (constraints.ts); null = unconstrained. */
   q_range_ms: [number, number] | null;
-  /** Strength of int8 quantization noise during training (1 = ±½ int8 step); 0 = off. */
-  int8_noise: number;
+  /** Weight of the monotonicity penalty (monotone.ts); 0 = off. */
+  monotone_weight: number;
+  /** Features the quantile head is pushed to be nondecreasing in. */
+  monotone_features: Array<'heartbeat_latency' | 'log_replication_gap' | 'rpc_retries' | 'cpu_idle'>;
+  /** Target one-step slope (ln ms per normalized unit) below which samples are penalized. */
+  monotone_margin: number;
+  /** Samples per step from data states and from probe states (each). */
+  monotone_samples: number;
 }
 
 /** The defaults, read from the schema so there is one place to change them. */
@@ -51,7 +57,11 @@ export function resolveTrainConfig(partial: unknown, source: string, overrides: 
       throw new RaftNsError('train.config', `train: ${what}: at ${issue.path}: ${issue.message} (see schemas/train-config.schema.json)`);
     }
   }
-  return { ...defaultTrainConfig(), ...(partial as Partial<TrainConfig>), ...overrides };
+  const cfg = { ...defaultTrainConfig(), ...(partial as Partial<TrainConfig>), ...overrides };
+  if (cfg.q_range_ms && !(cfg.q_range_ms[0] < cfg.q_range_ms[1])) {
+    throw new RaftNsError('train.config', `train: ${source}: at /q_range_ms: [${cfg.q_range_ms.join(', ')}]; expected [lo, hi] with lo < hi (ms)`);
+  }
+  return cfg;
 }
 
 /** Reads and resolves a config file (JSON). */

@@ -1,22 +1,15 @@
 /**
- * Two things the training loop does to the parameters besides Adam, both for `verify`:
+ * What the training loop does to the parameters besides Adam, for `verify`.
  *
- * 1. The q-head range constraint (like a Keras kernel constraint, applied after every optimizer step).
+ * The q-head range constraint (like a Keras kernel constraint, applied after every optimizer step).
  *    The quantile head is linear over h, and h = o·tanh(c) lies in [−1, 1] for every input and every state,
  *    so q = b + Σ w_k·h_k lies in [b − ‖w‖₁, b + ‖w‖₁] whatever the network sees. Keeping
  *    |b − m| + ‖w‖₁ ≤ r, with m, r the centre and half-width of [ln lo, ln hi], keeps the raw proposal exp(q)
  *    inside [lo, hi] ms for EVERY input — a fact interval bound propagation proves from h ∈ [−1, 1] alone,
  *    so the rules' absolute floor and ceiling hold by construction, not by luck of the data.
  *    The set is an L1 ball in (b − m, w); the step is the Euclidean projection onto it (Duchi et al. 2008).
- *
- * 2. int8 noise (quantization-noise training, Fan et al. 2020 "Training with Quantization Noise"): the
- *    forward/backward of a step sees the two quantized matrices (input and recurrent kernels) perturbed by
- *    uniform noise of ±½ of their int8 step per output column — the size of the rounding the artifact will
- *    apply. Adam still updates the clean weights. The network learns to be insensitive to perturbations of
- *    that size, which is what `verify` check c (int8 within the budget of float) measures.
  */
 import { PARAM_LAYOUT, UNITS } from './engine.js';
-import { Rng } from './optim.js';
 
 /** Slack (ln units) between the constraint and [ln lo, ln hi]: float32 storage and outward rounding fit inside. */
 export const Q_RANGE_MARGIN_LN = 1e-4;
@@ -61,25 +54,4 @@ export function qHeadRangeLn(params: Float32Array): [number, number] {
   let l1 = 0;
   for (let k = 0; k < UNITS; k++) l1 += Math.abs(params[HEAD_KERNEL.offset + k * 2]!);
   return [b - l1, b + l1];
-}
-
-/**
- * dst = params with the input and recurrent kernels perturbed by strength × U(−½, ½) × int8 step of their
- * column (step = max|column| / 127, the scale pipeline/quantize/int8.ts will use). The noise of a step is a
- * function of (seed, step) only, so a resumed run draws the same noise.
- */
-export function int8NoiseInto(dst: Float32Array, params: Float32Array, strength: number, seed: number, step: number): Float32Array {
-  dst.set(params);
-  if (strength <= 0) return dst;
-  const rng = new Rng((Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(step + 1, 0xc2b2ae35)) >>> 0);
-  for (const t of [PARAM_LAYOUT[0]!, PARAM_LAYOUT[1]!]) {
-    const [rows, cols] = t.shape as [number, number];
-    for (let c = 0; c < cols; c++) {
-      let maxAbs = 0;
-      for (let r = 0; r < rows; r++) maxAbs = Math.max(maxAbs, Math.abs(params[t.offset + r * cols + c]!));
-      const amp = (strength * maxAbs) / 127;
-      for (let r = 0; r < rows; r++) dst[t.offset + r * cols + c] = params[t.offset + r * cols + c]! + amp * (rng.next() - 0.5);
-    }
-  }
-  return dst;
 }

@@ -1,7 +1,7 @@
 /**
  * `train`: the training loop in plain view. One function, numbered phases:
- *   1 setup (engine, init or resume)  2 plan lanes  3 schedule  4 forward/backward (optionally at int8-noised
- *   weights)  5 clip  6 Adam step + q-head range projection
+ *   1 setup (engine, init or resume)  2 plan lanes  3 schedule  4 forward/backward (+ monotonicity penalty)
+ *   5 clip  6 Adam step + q-head range projection
  *   7 log  8 validate  9 early stopping + checkpoint  10 test evaluation + baselines  11 write the run.
  * State is carried chunk to chunk along each stream (lanes.ts); the optimizer is plain-TS Adam over the
  * flat parameter vector (optim.ts), shared by every engine, so same windows + config + seed + engine/backend
@@ -34,7 +34,12 @@ import {
 } from './metrics.js';
 import { Rng, adamStep, clipGradNorm, initParams, learningRate, makeAdamState, type AdamState } from './optim.js';
 import { bytesFromF32, bytesFromF64, f32FromBytes, f64FromBytes } from './bytes.js';
-import { int8NoiseInto, projectQHead } from './constraints.js';
+import { projectQHead } from './constraints.js';
+import { addMonotonePenalty, probeStates, type MonotoneConfig, type MonotoneSample } from './monotone.js';
+import { FEATURE_NAMES } from '../../runtime/features.js';
+import { compileRules } from '../../runtime/rules.js';
+import { DEFAULT_RULES } from '../../runtime/default-rules.js';
+import { normalizedDomain } from '../verify/domain.js';
 
 /** Provenance and normalization of the windows, carried into the run and later the artifact. */
 export interface WindowsInfo {
@@ -161,7 +166,8 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const rng = new Rng(ckpt ? ckpt.meta.rng_state : cfg.seed);
   const params = ckpt ? ckpt.params : initParams(rng, constantFit.q);
   if (cfg.q_range_ms) projectQHead(params, cfg.q_range_ms);
-  const noisy = new Float32Array(params.length);
+  const mono = monotoneConfig(cfg, input.info);
+  let probes: { h: Float64Array; c: Float64Array } | null = null;
   let best = ckpt ? ckpt.best : params.slice();
   const adam = ckpt ? ckpt.adam : makeAdamState();
   let bestVal = ckpt ? ckpt.meta.best_val_loss : Number.POSITIVE_INFINITY;
@@ -189,18 +195,31 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
       const steps = Math.min(plan.steps, stepsPerEpoch);
       const t0 = performance.now();
       let carry: { h: Float32Array; c: Float32Array } = { h: new Float32Array(plan.B * UNITS), c: new Float32Array(plan.B * UNITS) };
-      let sumLoss = 0, sumGap = 0, sumLost = 0, sumNorm = 0, windows = 0, lr = 0;
+      let sumLoss = 0, sumGap = 0, sumLost = 0, sumNorm = 0, sumMono = 0, windows = 0, lr = 0;
       for (let s = 0; s < steps; s++) {
         // 3. Schedule: warmup then cosine, over the planned total.
         lr = learningRate(globalStep, { lr: cfg.lr, warmupSteps: cfg.warmup_steps, minLrRatio: cfg.min_lr_ratio, totalSteps });
         // 4. Forward/backward on this step's chunks; h0/c0 = last step's final state (values only).
-        //    With int8 noise the gradient is taken at params + noise (constraints.ts), applied to params.
         const batch = assembleBatch(trainSplit, plan, s, carry);
-        const at = cfg.int8_noise > 0 ? int8NoiseInto(noisy, params, cfg.int8_noise, cfg.seed, globalStep) : params;
-        const r = await engine.lossAndGrads(at, batch, lossCfg);
+        const r = await engine.lossAndGrads(params, batch, lossCfg);
         carry = { h: r.hT, c: r.cT };
         if (!Number.isFinite(r.loss)) {
           throw new RaftNsError('train.diverged', `train: loss became ${r.loss} at epoch ${epoch} step ${s + 1}; lower lr (now ${cfg.lr}) or grad_clip`);
+        }
+        //    Monotonicity penalty (monotone.ts): one-step slopes at this batch's carried states and at probe
+        //    states, added to the gradient. Its randomness is a function of (seed, step), so resume matches.
+        if (mono) {
+          const mrng = new Rng((Math.imul(cfg.seed + 1, 0x2c1b3c6d) ^ Math.imul(globalStep + 1, 0x297a2d39)) >>> 0);
+          if (!probes || globalStep % 20 === 0) probes = probeStates(params, mono, mrng, mono.samples);
+          const samples: MonotoneSample[] = [];
+          for (let n = 0; n < mono.samples; n++) {
+            const b = Math.floor(mrng.next() * plan.B);
+            if (plan.chunk[s * plan.B + b]! < 0) continue;
+            const x = mrng.next() < 0.5 ? batch.x.subarray(b * T * 4, b * T * 4 + 4) : null;
+            samples.push({ h: batch.h0.subarray(b * UNITS, (b + 1) * UNITS), c: batch.c0.subarray(b * UNITS, (b + 1) * UNITS), x });
+            samples.push({ h: probes.h.subarray(n * UNITS, (n + 1) * UNITS), c: probes.c.subarray(n * UNITS, (n + 1) * UNITS), x: null });
+          }
+          sumMono += addMonotonePenalty(params, samples, mono, mrng, r.grads).penalty;
         }
         // 5. Clip the global gradient norm.
         sumNorm += clipGradNorm(r.grads, cfg.grad_clip);
@@ -264,6 +283,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         tool_version: TOOL_VERSION,
         bin_sha256: '',
       }, params, best, adam);
+      if (mono) log(`epoch ${epoch}: monotonicity penalty ${(sumMono / n).toExponential(2)}`);
       log(`epoch ${epoch}: train ${m.train_loss.toFixed(4)} val ${m.val_loss.toFixed(4)} (gap ${m.val_loss_gap.toFixed(4)}, lost ${m.val_loss_lost.toFixed(4)}), ${(windows / m.elapsed_s).toFixed(0)} windows/s${sinceBest === 0 ? ' *' : ''}`);
       if (cfg.patience > 0 && sinceBest >= cfg.patience) {
         stoppedEarly = true;
@@ -307,6 +327,23 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   } finally {
     await engine.dispose();
   }
+}
+
+/**
+ * The monotonicity penalty's setup from the config, or null when off. The domain box is the embedded default
+ * rules' input domain in this run's normalization — the box verify's proofs and searches range over.
+ */
+function monotoneConfig(cfg: TrainConfig, info: WindowsInfo): MonotoneConfig | null {
+  if (!(cfg.monotone_weight > 0) || cfg.monotone_features.length === 0 || !info.normalization) return null;
+  const domain = normalizedDomain(compileRules(DEFAULT_RULES, 'embedded default rules'), info.normalization);
+  return {
+    weight: cfg.monotone_weight,
+    features: cfg.monotone_features.map((f) => FEATURE_NAMES.indexOf(f)),
+    margin: cfg.monotone_margin,
+    delta: 0.05,
+    domain,
+    samples: cfg.monotone_samples,
+  };
 }
 
 /** Model vs constant vs Jacobson/Karels on a split (whole streams, carried state). */

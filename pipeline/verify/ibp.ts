@@ -49,6 +49,18 @@ export function makeBox(lo: ArrayLike<number>, hi: ArrayLike<number>): Box {
   return { lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
 }
 
+/** The intersection of two boxes, or null when it is empty in some dimension. */
+export function intersectBox(a: Box, b: Box): Box | null {
+  const lo = new Float64Array(a.lo.length);
+  const hi = new Float64Array(a.lo.length);
+  for (let i = 0; i < lo.length; i++) {
+    lo[i] = Math.max(a.lo[i]!, b.lo[i]!);
+    hi[i] = Math.min(a.hi[i]!, b.hi[i]!);
+    if (lo[i]! > hi[i]!) return null;
+  }
+  return { lo, hi };
+}
+
 /**
  * Combined weights transposed to [4·units, features + units] (per gate column: x rows, then h rows), so each
  * pre-activation's dot product reads memory contiguously. Cached per network.

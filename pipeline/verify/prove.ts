@@ -26,7 +26,7 @@
 import type { CompiledRules, MonotonicRule, Rule } from '../../runtime/rules.js';
 import { FEATURE_NAMES } from '../../runtime/features.js';
 import {
-  derivativeBounds, invariantBox, makeBox, splitToTarget, stepBounds, type Box, type InvariantResult, type StateBox,
+  derivativeBounds, invariantBox, intersectBox, makeBox, splitToTarget, stepBounds, type Box, type InvariantResult, type StateBox,
 } from './ibp.js';
 import { DEFAULT_ROUNDING, type RoundingModel } from './interval.js';
 import type { VerifyNet } from './net.js';
@@ -216,7 +216,17 @@ export function proveMonotone(
 ): ClaimResult {
   const feature = FEATURE_NAMES.indexOf(rule.feature);
   const output = rule.output === 'log_gap_quantile' ? 'q' : 'logit';
-  const region = makeBox(rule.region.min, rule.region.max);
+  // The runtime never feeds the model an input outside the domain (it serves the static fallback instead),
+  // so the claim is about the rule's region inside the domain; an empty intersection makes it vacuous.
+  const region = intersectBox(makeBox(rule.region.min, rule.region.max), domain);
+  const where = 'over the region ∩ input domain';
+  if (!region) {
+    return {
+      rule_id: rule.id, kind: rule.kind, gating: true, leaves: 0, threshold: -(rule.tolerance ?? 0), status: 'proved',
+      claim: `${rule.output} ${rule.direction} in ${rule.feature} ${where}`, bound: { lo: -Infinity, hi: Infinity },
+      notes: 'the region does not meet the input domain: no input the runtime serves lies in it (vacuous)',
+    };
+  }
   const state: StateBox = rule.state === 'zero'
     ? { h: makeBox(new Array(net.units).fill(0), new Array(net.units).fill(0)), c: makeBox(new Array(net.units).fill(0), new Array(net.units).fill(0)) }
     : inv.box;
@@ -231,7 +241,7 @@ export function proveMonotone(
   const dBound = sign * split.bound;
   const base = {
     rule_id: rule.id, kind: rule.kind, gating: true, leaves: split.leaves, threshold: -tolerance,
-    claim: `${rule.output} ${rule.direction} in ${rule.feature} over the region, at ${rule.state === 'zero' ? 'h = c = 0' : 'every reachable (h, c)'}, other features and history equal${tolerance > 0 ? ` (wrong-way slope ≤ ${tolerance} tolerated)` : ''}`,
+    claim: `${rule.output} ${rule.direction} in ${rule.feature} ${where}, at ${rule.state === 'zero' ? 'h = c = 0' : 'every reachable (h, c)'}, other features and history equal${tolerance > 0 ? ` (wrong-way slope ≤ ${tolerance} tolerated)` : ''}`,
     bound: sign > 0 ? { lo: dBound, hi: Infinity } : { lo: -Infinity, hi: dBound },
   };
   if (split.met) return { ...base, status: 'proved' };
