@@ -61,7 +61,10 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   eval_suite: 'short', // the closed-loop check at the end; `raft-ns evaluate --suite heldout` for the claims
   model: { name: 'raft-ns-default', version: '1.0.0' }, // the committed default model
   window_len: 32, // T from docs/CONTRACTS.md §3
-  train: { engine: 'fused' }, // fused LSTM kernel: ~6× faster than tfjs layers here (1m31s vs 9m42s on 238K rows), same model
+  // fused LSTM kernel: ~6× faster than tfjs layers here (1m31s vs 9m42s on 238K rows), same model. Two threads on
+  // every machine: the weights are bit-identical for a given thread count, so a fresh clone re-creates the
+  // committed default model byte for byte (and publishing it again is a no-op).
+  train: { engine: 'fused', threads: 2 },
   registry: 'artifacts', // the repository's registry, so `raft-ns infer` works after install
 };
 

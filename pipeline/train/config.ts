@@ -29,6 +29,8 @@ export interface TrainConfig {
   eval_batch_size: number;
   /** [lo, hi] ms the raw proposal exp(q) is constrained to (constraints.ts); null = unconstrained. */
   q_range_ms: [number, number] | null;
+  /** fused engine: worker threads (null = every core); part of what makes the weights reproducible. */
+  threads: number | null;
   /** Weight of the monotonicity penalty (monotone.ts); 0 = off. */
   monotone_weight: number;
   /** Features the quantile head is pushed to be nondecreasing in. */
@@ -37,6 +39,9 @@ export interface TrainConfig {
   monotone_margin: number;
   /** Samples per step from data states and from probe states (each). */
   monotone_samples: number;
+  /** Soft bound C on |c| after a step, and its hinge weight (0 = off); monotone.ts "cell bound". */
+  cell_bound: number;
+  cell_weight: number;
 }
 
 /** The defaults, read from the schema so there is one place to change them. */

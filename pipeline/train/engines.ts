@@ -8,6 +8,8 @@ import type { TfjsBackendName } from './tfjs-engine.js';
 export interface EngineOptions {
   /** tfjs backend (`auto` = first that loads); other engines may ignore it. */
   backend: 'auto' | TfjsBackendName;
+  /** fused: worker threads (null = every core). The weights are bit-identical for a given seed AND count. */
+  threads?: number | null;
 }
 
 export type EngineFactory = (opts: EngineOptions) => Promise<TrainEngine>;
@@ -15,7 +17,7 @@ export type EngineFactory = (opts: EngineOptions) => Promise<TrainEngine>;
 export const ENGINES: Record<string, EngineFactory> = {
   // Lazy imports: TensorFlow.js (and the fused kernels) load only when an engine is made.
   tfjs: async (o) => (await import('./tfjs-engine.js')).makeTfjsEngine({ backend: o.backend === 'auto' ? undefined : o.backend }),
-  fused: async () => (await import('./fused/index.js')).createFusedEngine(),
+  fused: async (o) => (await import('./fused/index.js')).createFusedEngine({ threads: o.threads ?? undefined }),
 };
 
 export async function makeEngine(name: string, opts: EngineOptions): Promise<TrainEngine> {

@@ -6,13 +6,20 @@
  * For a sample (state h, c; input x; feature f) the one-step slope is a finite difference
  *   s = (q(h, c, x + δ·e_f) − q(h, c, x)) / δ,
  * and the penalty is weight · mean over samples of max(0, margin − s). The state is a constant (no gradient
- * flows into the history), so the gradient is two single-step backward passes — plain TypeScript, ~70 KFLOP
- * per sample, no engine support needed. States come from two places:
+ * flows into the history), so the gradient is two single-step backward passes sharing one recurrent
+ * mat-vec and one rank-1 update — plain TypeScript, ~35K multiply-adds per sample, no engine support needed. States come from two places:
  *   - data: the carried (h, c) at the start of each lane's chunk in this batch (reachable from real traces);
  *   - probes: (h, c) after random piecewise-constant histories inside the input domain, run from h = c = 0
- *     with the current weights, like verify's counterexample search (refreshed every `refreshSteps`).
+ *     with the current weights, like verify's counterexample search (the loop refreshes them every 50 steps).
  * Inputs x: the lane's first real input, or a uniform point of the domain box (a corner 20% of the time),
  * with the tested feature drawn uniformly in [lo, hi − δ].
+ *
+ * Cell bound: the same samples also carry a soft bound on the cell state, cellWeight · Σ_u max(0, |c_u'| − C).
+ * Why: unconstrained, some units learn to integrate (forget gate ≈ 1) and their c grows without limit along a
+ * stream (|c| > 1,000 after 60 s of simulated time, measured). Such a unit is a clock of the node's uptime:
+ * it crosses zero at a time that int8 rounding shifts (int8 and float then disagree by up to 3× for seconds),
+ * it keeps drifting on a node that runs for days, beyond anything training saw, and it leaves verify's
+ * invariant box for the carried state unbounded. Hinging |c'| at C teaches those units to forget.
  */
 import { FEATURES, GATES, PARAM_LAYOUT, UNITS } from './engine.js';
 import { Rng } from './optim.js';
@@ -40,11 +47,14 @@ export interface MonotoneConfig {
   domain: { lo: ArrayLike<number>; hi: ArrayLike<number> };
   /** Samples per step from data states and from probe states. */
   samples: number;
+  /** Soft cell bound C and its weight: penalize Σ_u max(0, |c_u'| − C) after the step (0 = off). */
+  cellBound: number;
+  cellWeight: number;
 }
 
 /** One LSTM step with what the backward pass needs (float64). */
 class StepCache {
-  readonly z = new Float64Array(GATES);
+  readonly z = new Float64Array(GATES); // gate activations i, f, g, o after the step
   readonly c1 = new Float64Array(H);
   readonly tc = new Float64Array(H);
   readonly h1 = new Float64Array(H);
@@ -55,19 +65,24 @@ function sig(v: number): number {
   return 1 / (1 + Math.exp(-v));
 }
 
-/** Forward one step from (h0, c0) on x; fills `k` (gate activations in z, in place). */
-function stepForward(p: Float32Array, h0: ArrayLike<number>, c0: ArrayLike<number>, x: ArrayLike<number>, k: StepCache): void {
-  const z = k.z;
-  for (let j = 0; j < GATES; j++) {
-    let s = p[OFF.b + j]!;
-    for (let i = 0; i < F; i++) s += x[i]! * p[OFF.W + i * GATES + j]!;
-    z[j] = s;
-  }
+/** zh = b + Uᵀ·h0: the part of the pre-activations both inputs of a sample share. */
+function recurrentPart(p: Float64Array, h0: ArrayLike<number>, zh: Float64Array): void {
+  for (let j = 0; j < GATES; j++) zh[j] = p[OFF.b + j]!;
   for (let i = 0; i < H; i++) {
     const hi = h0[i]!;
     if (hi === 0) continue;
     const row = OFF.U + i * GATES;
-    for (let j = 0; j < GATES; j++) z[j]! += hi * p[row + j]!;
+    for (let j = 0; j < GATES; j++) zh[j]! += hi * p[row + j]!;
+  }
+}
+
+/** The step from (zh, c0) on input x into `k`. */
+function stepFrom(p: Float64Array, zh: Float64Array, c0: ArrayLike<number>, x: ArrayLike<number>, k: StepCache): void {
+  const z = k.z;
+  for (let j = 0; j < GATES; j++) {
+    let v = zh[j]!;
+    for (let i = 0; i < F; i++) v += x[i]! * p[OFF.W + i * GATES + j]!;
+    z[j] = v;
   }
   let q = p[OFF.bd]!;
   for (let u = 0; u < H; u++) {
@@ -89,40 +104,33 @@ function stepForward(p: Float32Array, h0: ArrayLike<number>, c0: ArrayLike<numbe
   k.q = q;
 }
 
-/** grads += dq · ∂q/∂params for the step in `k` (taken from h0, c0, x). */
-function stepBackward(p: Float32Array, h0: ArrayLike<number>, c0: ArrayLike<number>, x: ArrayLike<number>, k: StepCache, dq: number, grads: Float64Array, dz: Float64Array): void {
+/**
+ * dz = dq · ∂q/∂(pre-activations) of the step in `k`, and the head's gradient into `grads`; the caller
+ * accumulates the W, U and b gradients from dz (two samples share their U update: same h0).
+ */
+function backwardToZ(p: Float64Array, c0: ArrayLike<number>, k: StepCache, dq: number, grads: Float64Array, dz: Float64Array, dcExtra: Float64Array | null = null): void {
   grads[OFF.bd]! += dq;
   for (let u = 0; u < H; u++) {
     const ig = k.z[u]!, fg = k.z[H + u]!, gg = k.z[2 * H + u]!, og = k.z[3 * H + u]!;
     const t = k.tc[u]!;
     grads[OFF.Wd + u * 2]! += k.h1[u]! * dq;
     const dh = p[OFF.Wd + u * 2]! * dq;
-    const dc = dh * og * (1 - t * t);
+    const dc = dh * og * (1 - t * t) + (dcExtra ? dcExtra[u]! : 0);
     dz[u] = dc * gg * ig * (1 - ig);
     dz[H + u] = dc * c0[u]! * fg * (1 - fg);
     dz[2 * H + u] = dc * ig * (1 - gg * gg);
     dz[3 * H + u] = dh * t * og * (1 - og);
   }
-  for (let j = 0; j < GATES; j++) grads[OFF.b + j]! += dz[j]!;
-  for (let i = 0; i < F; i++) {
-    const xi = x[i]!;
-    const row = OFF.W + i * GATES;
-    for (let j = 0; j < GATES; j++) grads[row + j]! += xi * dz[j]!;
-  }
-  for (let i = 0; i < H; i++) {
-    const hi = h0[i]!;
-    if (hi === 0) continue;
-    const row = OFF.U + i * GATES;
-    for (let j = 0; j < GATES; j++) grads[row + j]! += hi * dz[j]!;
-  }
 }
 
 /** Probe states: random piecewise-constant histories in the domain, run with the current weights. */
-export function probeStates(p: Float32Array, cfg: MonotoneConfig, rng: Rng, count: number): { h: Float64Array; c: Float64Array } {
+export function probeStates(params: Float32Array, cfg: MonotoneConfig, rng: Rng, count: number): { h: Float64Array; c: Float64Array } {
+  const p = Float64Array.from(params);
   const h = new Float64Array(count * H);
   const c = new Float64Array(count * H);
   const k = new StepCache();
   const x = new Float64Array(F);
+  const zh = new Float64Array(GATES);
   const hs = new Float64Array(H);
   const cs = new Float64Array(H);
   for (let n = 0; n < count; n++) {
@@ -131,7 +139,8 @@ export function probeStates(p: Float32Array, cfg: MonotoneConfig, rng: Rng, coun
     const ticks = 1 + Math.floor(rng.next() * 48);
     for (let t = 0; t < ticks; t++) {
       if (t % 8 === 0) drawInput(cfg, rng, x);
-      stepForward(p, hs, cs, x, k);
+      recurrentPart(p, hs, zh);
+      stepFrom(p, zh, cs, x, k);
       hs.set(k.h1);
       cs.set(k.c1);
     }
@@ -160,16 +169,22 @@ export interface MonotoneSample {
  * Adds weight · ∂penalty/∂params to `grads` (float32, the engine's gradient) and returns the penalty and the
  * fraction of samples below the margin. Deterministic for a given rng state.
  */
-export function addMonotonePenalty(p: Float32Array, samples: readonly MonotoneSample[], cfg: MonotoneConfig, rng: Rng, grads: Float32Array): { penalty: number; violating: number } {
-  if (cfg.weight <= 0 || samples.length === 0 || cfg.features.length === 0) return { penalty: 0, violating: 0 };
+export function addMonotonePenalty(params: Float32Array, samples: readonly MonotoneSample[], cfg: MonotoneConfig, rng: Rng, grads: Float32Array): { penalty: number; cell: number; violating: number } {
+  if ((cfg.weight <= 0 && cfg.cellWeight <= 0) || samples.length === 0 || cfg.features.length === 0) return { penalty: 0, cell: 0, violating: 0 };
+  const p = Float64Array.from(params);
   const g = new Float64Array(grads.length);
-  const dz = new Float64Array(GATES);
+  const zh = new Float64Array(GATES);
+  const dz0 = new Float64Array(GATES);
+  const dz1 = new Float64Array(GATES);
   const a = new StepCache();
   const b = new StepCache();
   const x0 = new Float64Array(F);
   const x1 = new Float64Array(F);
   const scale = cfg.weight / samples.length;
+  const cellScale = cfg.cellWeight / samples.length;
+  const dcCell = new Float64Array(H);
   let penalty = 0;
+  let cell = 0;
   let violating = 0;
   for (const s of samples) {
     const f = cfg.features[Math.floor(rng.next() * cfg.features.length)]!;
@@ -180,17 +195,47 @@ export function addMonotonePenalty(p: Float32Array, samples: readonly MonotoneSa
     x0[f] = lo + rng.next() * (hi - lo);
     x1.set(x0);
     x1[f] = x0[f]! + cfg.delta;
-    stepForward(p, s.h, s.c, x0, a);
-    stepForward(p, s.h, s.c, x1, b);
+    recurrentPart(p, s.h, zh);
+    stepFrom(p, zh, s.c, x0, a);
+    stepFrom(p, zh, s.c, x1, b);
     const slope = (b.q - a.q) / cfg.delta;
     const viol = cfg.margin - slope;
-    if (viol <= 0) continue;
-    violating++;
-    penalty += scale * viol;
-    // d/dθ [margin − (q1 − q0)/δ] = (∂q0 − ∂q1)/δ
-    stepBackward(p, s.h, s.c, x0, a, scale / cfg.delta, g, dz);
-    stepBackward(p, s.h, s.c, x1, b, -scale / cfg.delta, g, dz);
+    // Soft cell bound on the x0 step: a linear hinge beyond ±C (why: file comment, "cell bound").
+    let cellActive = false;
+    if (cfg.cellWeight > 0) {
+      for (let u = 0; u < H; u++) {
+        const excess = Math.abs(a.c1[u]!) - cfg.cellBound;
+        if (excess > 0) {
+          cell += cellScale * excess;
+          dcCell[u] = cellScale * Math.sign(a.c1[u]!);
+          cellActive = true;
+        } else dcCell[u] = 0;
+      }
+    }
+    const monotoneActive = viol > 0;
+    if (!monotoneActive && !cellActive) continue;
+    if (monotoneActive) {
+      violating++;
+      penalty += scale * viol;
+    }
+    // d/dθ [margin − (q1 − q0)/δ] = (∂q0 − ∂q1)/δ; both passes share h0, so U and b take dz0 + dz1 once.
+    const dq = monotoneActive ? scale / cfg.delta : 0;
+    backwardToZ(p, s.c, a, dq, g, dz0, cellActive ? dcCell : null);
+    if (monotoneActive) backwardToZ(p, s.c, b, -dq, g, dz1);
+    else dz1.fill(0);
+    for (let j = 0; j < GATES; j++) {
+      const d = dz0[j]! + dz1[j]!;
+      g[OFF.b + j]! += d;
+      for (let i = 0; i < F; i++) g[OFF.W + i * GATES + j]! += x0[i]! * dz0[j]! + x1[i]! * dz1[j]!;
+      dz0[j] = d;
+    }
+    for (let i = 0; i < H; i++) {
+      const hi = s.h[i]!;
+      if (hi === 0) continue;
+      const row = OFF.U + i * GATES;
+      for (let j = 0; j < GATES; j++) g[row + j]! += hi * dz0[j]!;
+    }
   }
   for (let i = 0; i < grads.length; i++) if (g[i] !== 0) grads[i] = grads[i]! + g[i]!;
-  return { penalty, violating: violating / samples.length };
+  return { penalty, cell, violating: violating / samples.length };
 }

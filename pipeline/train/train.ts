@@ -182,7 +182,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const stepsPerEpoch = cfg.max_steps_per_epoch > 0 ? Math.min(fullSteps, cfg.max_steps_per_epoch) : fullSteps;
   const totalSteps = stepsPerEpoch * cfg.epochs;
   // Made last, right before the try that disposes it: the fused engine owns worker threads.
-  const engine = await makeEngine(cfg.engine, { backend: cfg.backend });
+  const engine = await makeEngine(cfg.engine, { backend: cfg.backend, threads: cfg.threads });
   mkdirSync(ckptDir, { recursive: true });
   log(`train: ${PARAM_COUNT_TEXT} parameters (LSTM ${UNITS} units, sigmoid gates), engine ${engine.name}, backend ${engine.backend}, seed ${cfg.seed}`);
   log(`train: ${trainSplit.count} train chunks of T=${T} in ${trainStreams.length} streams → ${Math.min(cfg.batch_size, trainStreams.length)} lanes, ${stepsPerEpoch} steps/epoch${startEpoch > 0 ? `, resuming after epoch ${startEpoch}` : ''}`);
@@ -195,7 +195,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
       const steps = Math.min(plan.steps, stepsPerEpoch);
       const t0 = performance.now();
       let carry: { h: Float32Array; c: Float32Array } = { h: new Float32Array(plan.B * UNITS), c: new Float32Array(plan.B * UNITS) };
-      let sumLoss = 0, sumGap = 0, sumLost = 0, sumNorm = 0, sumMono = 0, windows = 0, lr = 0;
+      let sumLoss = 0, sumGap = 0, sumLost = 0, sumNorm = 0, sumMono = 0, sumCell = 0, windows = 0, lr = 0;
       for (let s = 0; s < steps; s++) {
         // 3. Schedule: warmup then cosine, over the planned total.
         lr = learningRate(globalStep, { lr: cfg.lr, warmupSteps: cfg.warmup_steps, minLrRatio: cfg.min_lr_ratio, totalSteps });
@@ -210,7 +210,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         //    states, added to the gradient. Its randomness is a function of (seed, step), so resume matches.
         if (mono) {
           const mrng = new Rng((Math.imul(cfg.seed + 1, 0x2c1b3c6d) ^ Math.imul(globalStep + 1, 0x297a2d39)) >>> 0);
-          if (!probes || globalStep % 20 === 0) probes = probeStates(params, mono, mrng, mono.samples);
+          if (!probes || globalStep % 50 === 0) probes = probeStates(params, mono, mrng, mono.samples);
           const samples: MonotoneSample[] = [];
           for (let n = 0; n < mono.samples; n++) {
             const b = Math.floor(mrng.next() * plan.B);
@@ -219,7 +219,9 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
             samples.push({ h: batch.h0.subarray(b * UNITS, (b + 1) * UNITS), c: batch.c0.subarray(b * UNITS, (b + 1) * UNITS), x });
             samples.push({ h: probes.h.subarray(n * UNITS, (n + 1) * UNITS), c: probes.c.subarray(n * UNITS, (n + 1) * UNITS), x: null });
           }
-          sumMono += addMonotonePenalty(params, samples, mono, mrng, r.grads).penalty;
+          const pen = addMonotonePenalty(params, samples, mono, mrng, r.grads);
+          sumMono += pen.penalty;
+          sumCell += pen.cell;
         }
         // 5. Clip the global gradient norm.
         sumNorm += clipGradNorm(r.grads, cfg.grad_clip);
@@ -283,7 +285,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         tool_version: TOOL_VERSION,
         bin_sha256: '',
       }, params, best, adam);
-      if (mono) log(`epoch ${epoch}: monotonicity penalty ${(sumMono / n).toExponential(2)}`);
+      if (mono) log(`epoch ${epoch}: monotonicity penalty ${(sumMono / n).toExponential(2)}, cell-bound penalty ${(sumCell / n).toExponential(2)}`);
       log(`epoch ${epoch}: train ${m.train_loss.toFixed(4)} val ${m.val_loss.toFixed(4)} (gap ${m.val_loss_gap.toFixed(4)}, lost ${m.val_loss_lost.toFixed(4)}), ${(windows / m.elapsed_s).toFixed(0)} windows/s${sinceBest === 0 ? ' *' : ''}`);
       if (cfg.patience > 0 && sinceBest >= cfg.patience) {
         stoppedEarly = true;
@@ -334,7 +336,7 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
  * rules' input domain in this run's normalization — the box verify's proofs and searches range over.
  */
 function monotoneConfig(cfg: TrainConfig, info: WindowsInfo): MonotoneConfig | null {
-  if (!(cfg.monotone_weight > 0) || cfg.monotone_features.length === 0 || !info.normalization) return null;
+  if (!(cfg.monotone_weight > 0 || cfg.cell_weight > 0) || !info.normalization) return null;
   const domain = normalizedDomain(compileRules(DEFAULT_RULES, 'embedded default rules'), info.normalization);
   return {
     weight: cfg.monotone_weight,
@@ -343,6 +345,8 @@ function monotoneConfig(cfg: TrainConfig, info: WindowsInfo): MonotoneConfig | n
     delta: 0.05,
     domain,
     samples: cfg.monotone_samples,
+    cellBound: cfg.cell_bound,
+    cellWeight: cfg.cell_weight,
   };
 }
 
