@@ -11,6 +11,7 @@ import { RaftNsError } from '../util/errors.js';
 import { sha256Hex } from '../util/fs.js';
 import { PARAM_LAYOUT } from '../train/engine.js';
 import { capColumnL1, dequantizeMatrix, quantizeMatrix, type QuantizedMatrix } from './int8.js';
+import { gptqLstmKernels } from './gptq.js';
 import type { ModelWeights } from './reference.js';
 
 export interface TensorEntry {
@@ -33,8 +34,15 @@ export interface PackedWeights {
   int8: ModelWeights;
 }
 
-/** Quantizes the flat float parameters and lays every tensor out in weights.bin. */
-export function packWeights(params: Float32Array): PackedWeights {
+/**
+ * Quantizes the flat float parameters and lays every tensor out in weights.bin. With `calibration` (the
+ * second moment of the LSTM's inputs [x; h], gptq.ts) the two LSTM matrices get error-compensating codes;
+ * without it, round-to-nearest. Same format either way.
+ */
+export function packWeights(params: Float32Array, calibration: Float64Array | null = null): PackedWeights {
+  const gptq = calibration
+    ? gptqLstmKernels(params.slice(PARAM_LAYOUT[0]!.offset, PARAM_LAYOUT[0]!.offset + PARAM_LAYOUT[0]!.size), params.slice(PARAM_LAYOUT[1]!.offset, PARAM_LAYOUT[1]!.offset + PARAM_LAYOUT[1]!.size), calibration)
+    : null;
   const chunks: Array<{ entry: Omit<TensorEntry, 'offset' | 'byte_length'>; data: Uint8Array }> = [];
   const quantized = {} as PackedWeights['quantized'];
   const f32Bytes = (a: Float32Array): Uint8Array => {
@@ -48,7 +56,7 @@ export function packWeights(params: Float32Array): PackedWeights {
     chunks.push({ entry: { name: t.name, dtype: 'float32', shape: t.shape }, data: f32Bytes(w) });
     if ((QUANTIZED_TENSORS as readonly string[]).includes(t.name)) {
       const [rows, cols] = t.shape as [number, number];
-      const qm = quantizeMatrix(w, rows, cols);
+      const qm = gptq && t.name === 'lstm/kernel' ? gptq.kernel : gptq && t.name === 'lstm/recurrent_kernel' ? gptq.recurrent : quantizeMatrix(w, rows, cols);
       // The q column of the head keeps its trained L1 bound on the int8 path (int8.ts capColumnL1: why).
       if (t.name === 'head/kernel') capColumnL1(qm, w, 0);
       quantized[t.name as (typeof QUANTIZED_TENSORS)[number]] = qm;

@@ -23,8 +23,12 @@ import { streamsOf } from '../train/lanes.js';
 import type { RunManifest } from '../train/train.js';
 import { loadTrainInput } from '../train/command.js';
 import { packWeights, type PackedWeights, type TensorEntry } from './artifact.js';
+import { inputSecondMoment } from './gptq.js';
+
+/** Calibration ticks for gptq rounding: enough for a stable 68×68 second moment, ~3 s. */
+const CALIBRATION_TICKS = 150_000;
 import { buildGolden, edgeCaseRows, rowsFromSplit } from './golden.js';
-import { referenceStep, zeroState } from './reference.js';
+import { referenceStep, weightsFromFlat, zeroState } from './reference.js';
 import { FEATURE_NAMES, FEATURE_TRANSFORMS } from '../../runtime/features.js';
 
 export interface QuantizeOptions {
@@ -38,6 +42,11 @@ export interface QuantizeOptions {
   force?: boolean;
   /** The test split to measure error on and draw golden inputs from; default: read from the run's windows folder. */
   test?: WindowSplit;
+  /**
+   * Calibration split for gptq rounding (gptq.ts); default: the run's train split when the windows are read
+   * from disk. With `test` given and no calibration, codes are rounded to nearest.
+   */
+  calibration?: { split: WindowSplit; name: 'train' | 'val' | 'test' };
   /** The windows folder to read the test split from when the run's recorded one has moved (same sha256 required). */
   windowsDir?: string;
   /** Golden vectors: how many test streams and ticks per stream (defaults 24 × 64), plus 4 edge cases. */
@@ -82,7 +91,7 @@ export interface ArtifactManifest {
   };
   tick_ms: number | null;
   normalization: { transforms: string[]; mean: number[]; std: number[]; clip: number };
-  quantization: { scheme: 'int8-symmetric-per-output-channel'; zero_point: 0 };
+  quantization: { scheme: 'int8-symmetric-per-output-channel'; zero_point: 0; rounding?: 'gptq' | 'nearest'; calibration?: { split: 'train' | 'val' | 'test'; ticks: number } };
   tensors: TensorEntry[];
   weights_sha256: string;
   weights_byte_length: number;
@@ -111,6 +120,7 @@ export async function quantize(runDir: string, opts: QuantizeOptions): Promise<{
     throw new RaftNsError('quantize.run', `quantize: ${wPath}: sha256/size do not match ${mPath} (expected ${PARAM_COUNT * 4} bytes, sha256 ${run.weights_sha256})`);
   }
   let test = opts.test;
+  let calibration = opts.calibration;
   if (!test) {
     const dir = opts.windowsDir ?? run.windows.dir;
     if (!dir) throw new RaftNsError('quantize.windows', `quantize: ${mPath}: the run records no windows folder; pass --windows <dir>`);
@@ -119,8 +129,9 @@ export async function quantize(runDir: string, opts: QuantizeOptions): Promise<{
       throw new RaftNsError('quantize.windows', `quantize: ${dir}: not the windows this run was trained on (sha256 ${input.info.sha256.slice(0, 12)}…, run recorded ${run.windows.sha256.slice(0, 12)}…)`);
     }
     test = input.splits.test.count > 0 ? input.splits.test : input.splits.val;
+    calibration ??= input.splits.train.count > 0 ? { split: input.splits.train, name: 'train' } : undefined;
   }
-  return quantizeRun(run, f32FromBytes(bytes), test, opts);
+  return quantizeRun(run, f32FromBytes(bytes), test, { ...opts, ...(calibration ? { calibration } : {}) });
 }
 
 /** Reads and validates run-manifest.json (schemas/run-manifest.schema.json, config against train-config). */
@@ -144,7 +155,9 @@ export function readRunManifest(path: string): RunManifest {
 export async function quantizeRun(run: RunManifest, params: Float32Array, test: WindowSplit, opts: QuantizeOptions): Promise<{ manifest: ArtifactManifest }> {
   const norm = run.windows.normalization;
   if (!norm) throw new RaftNsError('quantize.run', 'quantize: run-manifest.json: windows.normalization is missing; the artifact needs it');
-  const packed = packWeights(params);
+  // gptq rounding calibrated on the train split (never the held-out one verify measures on).
+  const calib = opts.calibration ? inputSecondMoment(weightsFromFlat(params), opts.calibration.split, CALIBRATION_TICKS) : null;
+  const packed = packWeights(params, calib ? calib.H : null);
   const qError = quantizationError(packed, test);
   const golden = buildGolden(packed, norm, [
     ...rowsFromSplit(test, norm, opts.goldenStreams ?? 24, opts.goldenTicks ?? 64),
@@ -187,7 +200,10 @@ export async function quantizeRun(run: RunManifest, params: Float32Array, test: 
       },
       tick_ms: run.windows.tickMs,
       normalization: { transforms: norm.transforms ?? [...FEATURE_TRANSFORMS], mean: norm.mean, std: norm.std, clip: norm.clip },
-      quantization: { scheme: 'int8-symmetric-per-output-channel', zero_point: 0 },
+      quantization: {
+        scheme: 'int8-symmetric-per-output-channel', zero_point: 0, rounding: calib ? 'gptq' : 'nearest',
+        ...(calib && opts.calibration ? { calibration: { split: opts.calibration.name, ticks: calib.ticks } } : {}),
+      },
       tensors: packed.tensors,
       weights_sha256: sha256Hex(packed.bytes),
       weights_byte_length: packed.bytes.length,

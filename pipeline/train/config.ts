@@ -63,8 +63,8 @@ export function resolveTrainConfig(partial: unknown, source: string, overrides: 
     }
   }
   const cfg = { ...defaultTrainConfig(), ...(partial as Partial<TrainConfig>), ...overrides };
-  if (cfg.q_range_ms && !(cfg.q_range_ms[0] < cfg.q_range_ms[1])) {
-    throw new RaftNsError('train.config', `train: ${source}: at /q_range_ms: [${cfg.q_range_ms.join(', ')}]; expected [lo, hi] with lo < hi (ms)`);
+  if (cfg.q_range_ms && !(cfg.q_range_ms[0] > 0 && cfg.q_range_ms[1] >= cfg.q_range_ms[0] * 1.001)) {
+    throw new RaftNsError('train.config', `train: ${source}: at /q_range_ms: [${cfg.q_range_ms.join(', ')}]; expected [lo, hi] ms with 0 < lo and hi ≥ 1.001·lo`);
   }
   return cfg;
 }

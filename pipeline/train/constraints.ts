@@ -26,6 +26,7 @@ export function projectQHead(params: Float32Array, rangeMs: readonly [number, nu
   const lnHi = Math.log(rangeMs[1]);
   const m = (lnLo + lnHi) / 2;
   const r = (lnHi - lnLo) / 2 - Q_RANGE_MARGIN_LN;
+  if (!(r > 0)) throw new Error(`train: q_range_ms [${rangeMs.join(', ')}] is narrower than the constraint's margin; expected hi/lo ≥ 1.001`);
   // v = (b − m, w_0 … w_63)
   const v = new Float64Array(UNITS + 1);
   v[0] = params[HEAD_BIAS.offset]! - m;

@@ -10,7 +10,7 @@
  * mat-vec and one rank-1 update — plain TypeScript, ~35K multiply-adds per sample, no engine support needed. States come from two places:
  *   - data: the carried (h, c) at the start of each lane's chunk in this batch (reachable from real traces);
  *   - probes: (h, c) after random piecewise-constant histories inside the input domain, run from h = c = 0
- *     with the current weights, like verify's counterexample search (the loop refreshes them every 50 steps).
+ *     with the current weights, like verify's counterexample search (the loop redraws them every epoch).
  * Inputs x: the lane's first real input, or a uniform point of the domain box (a corner 20% of the time),
  * with the tested feature drawn uniformly in [lo, hi − δ].
  *
@@ -170,7 +170,7 @@ export interface MonotoneSample {
  * fraction of samples below the margin. Deterministic for a given rng state.
  */
 export function addMonotonePenalty(params: Float32Array, samples: readonly MonotoneSample[], cfg: MonotoneConfig, rng: Rng, grads: Float32Array): { penalty: number; cell: number; violating: number } {
-  if ((cfg.weight <= 0 && cfg.cellWeight <= 0) || samples.length === 0 || cfg.features.length === 0) return { penalty: 0, cell: 0, violating: 0 };
+  if ((cfg.weight <= 0 && cfg.cellWeight <= 0) || samples.length === 0) return { penalty: 0, cell: 0, violating: 0 };
   const p = Float64Array.from(params);
   const g = new Float64Array(grads.length);
   const zh = new Float64Array(GATES);
@@ -186,19 +186,21 @@ export function addMonotonePenalty(params: Float32Array, samples: readonly Monot
   let penalty = 0;
   let cell = 0;
   let violating = 0;
+  const monotoneOn = cfg.weight > 0 && cfg.features.length > 0;
   for (const s of samples) {
-    const f = cfg.features[Math.floor(rng.next() * cfg.features.length)]!;
+    // The feature under test (none when only the cell bound is on, or when its box is narrower than δ).
+    const f = cfg.features.length > 0 ? cfg.features[Math.floor(rng.next() * cfg.features.length)]! : -1;
     if (s.x) for (let i = 0; i < F; i++) x0[i] = Math.min(cfg.domain.hi[i]!, Math.max(cfg.domain.lo[i]!, s.x[i]!));
     else drawInput(cfg, rng, x0);
-    const lo = cfg.domain.lo[f]!, hi = cfg.domain.hi[f]! - cfg.delta;
-    if (!(hi > lo)) continue;
-    x0[f] = lo + rng.next() * (hi - lo);
+    const lo = f >= 0 ? cfg.domain.lo[f]! : 0, hi = f >= 0 ? cfg.domain.hi[f]! - cfg.delta : 0;
+    const tested = monotoneOn && hi > lo;
+    if (tested) x0[f] = lo + rng.next() * (hi - lo);
     x1.set(x0);
-    x1[f] = x0[f]! + cfg.delta;
+    if (tested) x1[f] = x0[f]! + cfg.delta;
     recurrentPart(p, s.h, zh);
     stepFrom(p, zh, s.c, x0, a);
-    stepFrom(p, zh, s.c, x1, b);
-    const slope = (b.q - a.q) / cfg.delta;
+    if (tested) stepFrom(p, zh, s.c, x1, b);
+    const slope = tested ? (b.q - a.q) / cfg.delta : Infinity;
     const viol = cfg.margin - slope;
     // Soft cell bound on the x0 step: a linear hinge beyond ±C (why: file comment, "cell bound").
     let cellActive = false;

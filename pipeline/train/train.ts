@@ -165,9 +165,10 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   const constantFit = fitConstantBaseline(trainSplit, cfg.tau);
   const rng = new Rng(ckpt ? ckpt.meta.rng_state : cfg.seed);
   const params = ckpt ? ckpt.params : initParams(rng, constantFit.q);
-  if (cfg.q_range_ms) projectQHead(params, cfg.q_range_ms);
+  if (!ckpt && cfg.q_range_ms) projectQHead(params, cfg.q_range_ms); // a checkpoint holds projected weights already
   const mono = monotoneConfig(cfg, input.info);
   let probes: { h: Float64Array; c: Float64Array } | null = null;
+  let probesEpoch = 0;
   let best = ckpt ? ckpt.best : params.slice();
   const adam = ckpt ? ckpt.adam : makeAdamState();
   let bestVal = ckpt ? ckpt.meta.best_val_loss : Number.POSITIVE_INFINITY;
@@ -210,7 +211,12 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
         //    states, added to the gradient. Its randomness is a function of (seed, step), so resume matches.
         if (mono) {
           const mrng = new Rng((Math.imul(cfg.seed + 1, 0x2c1b3c6d) ^ Math.imul(globalStep + 1, 0x297a2d39)) >>> 0);
-          if (!probes || globalStep % 50 === 0) probes = probeStates(params, mono, mrng, mono.samples);
+          // Probe states are drawn once per epoch from the epoch's starting weights (a resumed run starts an
+          // epoch too, so it draws the same ones).
+          if (!probes || probesEpoch !== epoch) {
+            probes = probeStates(params, mono, new Rng((Math.imul(cfg.seed + 1, 0x5bd1e995) ^ Math.imul(epoch, 0x1b873593)) >>> 0), mono.samples);
+            probesEpoch = epoch;
+          }
           const samples: MonotoneSample[] = [];
           for (let n = 0; n < mono.samples; n++) {
             const b = Math.floor(mrng.next() * plan.B);
