@@ -254,9 +254,17 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
 }
 
 /** Creation time for manifests: SOURCE_DATE_EPOCH (seconds) when set, for reproducible bytes; else the clock. */
+/**
+ * The main job is a reproducible build (same code, config and seed → the same bytes, so a fresh clone
+ * re-creates the committed default model exactly and publishing it again is a no-op): the `created_at` it
+ * records is the source date — SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else MAIN_JOB_SOURCE_DATE
+ * — not the wall clock. The single-stage commands (`ingest`, `quantize`, …) record the wall clock.
+ */
+export const MAIN_JOB_SOURCE_DATE = '2026-11-25T00:00:00.000Z';
+
 function createdAt(): string {
   const epoch = process.env.SOURCE_DATE_EPOCH;
-  return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : new Date().toISOString();
+  return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : MAIN_JOB_SOURCE_DATE;
 }
 
 function fmtInt(n: number): string {
