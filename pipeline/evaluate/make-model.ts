@@ -83,17 +83,9 @@ export async function trainAndQuantize(
   windowsDir: string, outDir: string,
   opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; gapWeighting?: 'per-tick' | 'per-gap'; log: (line: string) => void },
 ): Promise<{ artifactDir: string; trainSummary: MadeModel['trainSummary'] }> {
-  const config = resolveTrainConfig({ engine: 'fused', ...(opts.train ?? {}) }, 'make-model train config', { seed: opts.seed });
+  // alive-leader gap labels are a training option (train config gap_labels, pipeline/train/train.ts).
+  const config = resolveTrainConfig({ engine: 'fused', ...(opts.gapLabels ? { gap_labels: opts.gapLabels } : {}), ...(opts.train ?? {}) }, 'make-model train config', { seed: opts.seed });
   const input = loadTrainInput(windowsDir);
-  if (opts.gapLabels === 'alive-leader') {
-    let masked = 0;
-    for (const split of [input.splits.train, input.splits.val, input.splits.test]) {
-      for (let i = 0; i < split.wGap.length; i++) {
-        if (split.lost[i] === 1 && split.wLost[i]! > 0 && split.wGap[i]! > 0) { split.wGap[i] = 0; masked++; }
-      }
-    }
-    opts.log(`make-model: gap labels alive-leader: masked ${masked} leader-lost ticks`);
-  }
   if (opts.gapWeighting === 'per-gap') {
     const tickMs = input.info.tickMs ?? 10;
     for (const split of [input.splits.train, input.splits.val, input.splits.test]) {

@@ -29,6 +29,8 @@ export interface TrainConfig {
   eval_batch_size: number;
   /** [lo, hi] ms the raw proposal exp(q) is constrained to (constraints.ts); null = unconstrained. */
   q_range_ms: [number, number] | null;
+  /** `alive-leader`: the gap loss is masked where the leader was lost (outage gaps are not heartbeat gaps). */
+  gap_labels: 'contract' | 'alive-leader';
   /** fused engine: worker threads (null = every core); part of what makes the weights reproducible. */
   threads: number | null;
   /** Weight of the monotonicity penalty (monotone.ts); 0 = off. */

@@ -141,7 +141,6 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   // On a terminal, clear the progress bar's line before a log line so the two never share a line.
   const clear = process.stderr.isTTY ? '\r\x1b[2K' : '';
   const log = opts.quiet ? () => {} : (opts.log ?? ((l: string) => process.stderr.write(`${clear}${l}\n`)));
-  const { train: trainSplit, val: valSplit, test: testSplit } = input.splits;
   const ckptDir = join(opts.outDir, 'checkpoints');
 
   // 1. Setup: config, engine, parameters (fresh or from the newest checkpoint).
@@ -159,6 +158,11 @@ export async function train(input: TrainInput, opts: TrainOptions): Promise<Trai
   } else if (existsSync(join(opts.outDir, 'run-manifest.json')) || checkpointFiles(ckptDir).length > 0) {
     throw new RaftNsError('train.exists', `train: ${opts.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
+  // Gap labels (config gap_labels): masked copies, the caller's splits stay as they are.
+  const labelled = (sp: WindowSplit): WindowSplit => (cfg.gap_labels === 'alive-leader' ? maskGapWhereLost(sp) : sp);
+  const trainSplit = labelled(input.splits.train);
+  const valSplit = labelled(input.splits.val);
+  const testSplit = labelled(input.splits.test);
   const T = trainSplit.T;
   if (trainSplit.count === 0) throw new RaftNsError('train.windows', 'train: the train split has no chunks');
   const lossCfg: LossConfig = { tau: cfg.tau, lambdaLost: cfg.lambda_lost };
@@ -354,6 +358,13 @@ function monotoneConfig(cfg: TrainConfig, info: WindowsInfo): MonotoneConfig | n
     cellBound: cfg.cell_bound,
     cellWeight: cfg.cell_weight,
   };
+}
+
+/** The split with w_gap = 0 wherever the leader is known to be lost (lost = 1, w_lost > 0). */
+export function maskGapWhereLost(split: WindowSplit): WindowSplit {
+  const wGap = split.wGap.slice();
+  for (let i = 0; i < wGap.length; i++) if (split.lost[i] === 1 && split.wLost[i]! > 0) wGap[i] = 0;
+  return { ...split, wGap };
 }
 
 /** Model vs constant vs Jacobson/Karels on a split (whole streams, carried state). */

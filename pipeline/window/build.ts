@@ -167,7 +167,7 @@ const LABELS_DOC: WindowsManifest['labels'] = {
     'ln(SRTT + 4·RTTVAR), RFC 6298 (α = 1/8, β = 1/4) over inter-arrival gaps of heartbeats from one (leader, term), up to and including the tick; NaN before two arrivals or when the tick is not in the estimator\'s (leader, term)',
   worst_rtt_ms:
     'max heartbeat_latency_ms over the last rtt_window_ticks ticks of the segment including this one (null latencies skipped; 0 when none): the runtime guardrails\' worst RTT',
-  padding: 'the final chunk of a stream segment is padded: x = 0, all labels and weights 0, jk_ln = NaN. A segment is one node stream within one split, cut again where the node restarted (event restarted); features, labels and state start afresh in each',
+  padding: 'the final chunk of a stream segment is padded: x = 0, all labels and weights 0, jk_ln = NaN, worst_rtt_ms = NaN. A segment is one node stream within one split, cut again where the node restarted (event restarted); features, labels and state start afresh in each',
 };
 
 /** Chunk start offsets within a segment of `n` ticks: 0, stride, 2·stride, … up to the first chunk reaching the end. */
