@@ -29,6 +29,11 @@ export function makeLayersModel(params: Float32Array): tf.LayersModel {
 
 /** Writes `dir/model.json` and `dir/weights.bin`; returns the files written (relative to dir). */
 export async function exportLayersModel(params: Float32Array, dir: string): Promise<string[]> {
+  // tfjs's CPU backend prints a banner recommending tfjs-node at its first tensor; for a one-off export of
+  // 17,794 numbers it is noise in every `raft-ns run`. PROD mode only silences tfjs warnings (DEBUG is off
+  // anyway); the previous value is restored, so other tfjs users in the process are unaffected.
+  const prod = tf.env().getBool('PROD');
+  tf.env().set('PROD', true);
   const model = makeLayersModel(params);
   try {
     await model.save(tf.io.withSaveHandler(async (artifacts) => {
@@ -46,6 +51,7 @@ export async function exportLayersModel(params: Float32Array, dir: string): Prom
     }));
   } finally {
     model.dispose();
+    tf.env().set('PROD', prod);
   }
   return ['model.json', 'weights.bin'];
 }
