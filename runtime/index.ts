@@ -16,6 +16,7 @@ export {
 export { LstmModel, LstmState, referenceStep, type KernelChoice } from './engine.js';
 export { wasmStepAvailable } from './wasm-kernel.js';
 export { RuntimeError } from './errors.js';
+export { requireManifestSignature, verifyManifestSignature } from './signature.js';
 export { FeatureState, FEATURE_NAMES, FEATURE_TRANSFORMS, NUM_FEATURES, normalizeInPlace, type Normalization, type SignalSample } from './features.js';
 export { DEFAULT_RULES } from './default-rules.js';
 export {

@@ -3,20 +3,30 @@
  * bytes to the I/O-free parsers. The only runtime file that touches node:fs; browsers fetch() the same two
  * files and call artifactFromBytes directly.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { artifactFromBytes, type LoadedArtifact, type ParseOptions } from './artifact.js';
 import { RuntimeError } from './errors.js';
 import { compileRules, type CompiledRules } from './rules.js';
+import { requireManifestSignature } from './signature.js';
 
 /**
  * Loads and checks `<dir>/manifest.json` + `<dir>/weights.bin`.
+ * With `publicKeyPem`, refuses an artifact whose manifest.sig is missing or does not verify.
  * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/1.0.0');
  */
-export async function loadArtifactFromDir(dir: string, options: ParseOptions = {}): Promise<LoadedArtifact> {
+export async function loadArtifactFromDir(dir: string, options: ParseOptions & { publicKeyPem?: string } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, 'manifest.json');
   const weightsPath = join(dir, 'weights.bin');
   const manifest = await readOrFail(manifestPath);
+  // With a public key, the manifest must carry the publisher's Ed25519 signature (runtime/signature.ts);
+  // checked before anything in it is trusted.
+  if (options.publicKeyPem !== undefined) {
+    const sigPath = join(dir, 'manifest.sig');
+    const sigText = existsSync(sigPath) ? new TextDecoder().decode(await readOrFail(sigPath)) : null;
+    await requireManifestSignature(manifest, sigText, options.publicKeyPem, manifestPath);
+  }
   const weights = await readOrFail(weightsPath);
   return artifactFromBytes(manifest, weights, { manifestName: manifestPath, weightsName: weightsPath, ...options });
 }

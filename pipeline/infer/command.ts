@@ -1,4 +1,5 @@
 /** `raft-ns infer <artifact> [--trace <dataset dir|telemetry file>]`: parses options, calls `infer`, prints the report. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, writeFileAtomic } from '../util/fs.js';
@@ -14,8 +15,9 @@ export function register(program: Command): void {
     .option('--precision <p>', 'int8 | float32', 'int8')
     .option('--kernel <k>', 'auto | wasm | js (js = exactly the function verify proves; wasm = float32 SIMD, within 1e-5)', 'auto')
     .option('--heartbeat-interval-ms <ms>', 'leader heartbeat interval of the traced cluster', '100')
+    .option('--public-key <pem>', "Ed25519 public key (PEM) the artifact's manifest.sig must verify under (publish --sign-key)")
     .option('--report <file>', 'also write the report as JSON')
-    .action(async (artifact: string, o: { trace?: string; rules?: string; precision: string; kernel: string; heartbeatIntervalMs: string; report?: string }) => {
+    .action(async (artifact: string, o: { trace?: string; rules?: string; precision: string; kernel: string; heartbeatIntervalMs: string; publicKey?: string; report?: string }) => {
       if (o.precision !== 'int8' && o.precision !== 'float32') throw new RaftNsError('infer.option', `infer: --precision ${o.precision}: expected int8 or float32`);
       if (o.kernel !== 'auto' && o.kernel !== 'wasm' && o.kernel !== 'js') throw new RaftNsError('infer.option', `infer: --kernel ${o.kernel}: expected auto, wasm or js`);
       const hb = Number(o.heartbeatIntervalMs);
@@ -26,9 +28,18 @@ export function register(program: Command): void {
         heartbeatIntervalMs: hb,
         ...(o.trace !== undefined ? { tracePath: o.trace } : {}),
         ...(o.rules !== undefined ? { rulesPath: o.rules } : {}),
+        ...(o.publicKey !== undefined ? { publicKeyPem: readPublicKey(o.publicKey) } : {}),
       });
       process.stdout.write(formatInferReport(report));
       if (o.report !== undefined) writeFileAtomic(o.report, jsonText(report));
       if (!report.ok) throw new RaftNsError('infer.failed', `infer: ${artifact}: ${report.failures.join('; ')}`);
     });
+}
+
+function readPublicKey(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RaftNsError('infer.option', `infer: --public-key ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected an Ed25519 public key PEM`, { cause: err });
+  }
 }

@@ -36,6 +36,8 @@ export interface InferOptions {
   goldenTolerance?: number;
   /** Kernel serving the trace: auto (WebAssembly SIMD where available), wasm or js. Golden vectors run on both. */
   kernel?: KernelChoice;
+  /** Ed25519 public key (SPKI PEM text): the artifact's manifest.sig must verify under it (runtime/signature.ts). */
+  publicKeyPem?: string;
 }
 
 export interface TimeoutStats {
@@ -65,7 +67,7 @@ export interface InferReport {
 
 export async function infer(artifactDir: string, options: InferOptions = {}): Promise<InferReport> {
   const failures: string[] = [];
-  const art = await wrapRuntime(() => loadArtifactFromDir(artifactDir));
+  const art = await wrapRuntime(() => loadArtifactFromDir(artifactDir, options.publicKeyPem !== undefined ? { publicKeyPem: options.publicKeyPem } : {}));
   const precision: Precision = options.precision ?? (art.int8 ? 'int8' : 'float32');
   if (precision === 'int8' && !art.int8) throw new RaftNsError('infer.precision', `infer: ${artifactDir}/manifest.json has no int8 tensors; use --precision float32`);
   const { rules, info } = loadRules(options.rulesPath);

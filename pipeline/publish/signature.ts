@@ -7,8 +7,8 @@
  *
  * `manifest.sig` holds one line: the 64-byte Ed25519 signature in standard base64, then `\n`.
  *
- * Checking it in the runtime (which imports nothing outside itself) needs only WebCrypto, present in Node ≥ 20
- * and in current browsers — `verifyManifestSignatureWebCrypto` below is that check, free of node: imports:
+ * The runtime checks it with WebCrypto only (runtime/signature.ts; `loadArtifactFromDir(dir, { publicKeyPem })`),
+ * re-exported here as `verifyManifestSignatureWebCrypto`:
  * ```ts
  * const key = await crypto.subtle.importKey('spki', spkiDerBytes, { name: 'Ed25519' }, false, ['verify']);
  * const ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, base64Decode(sigText.trim()), manifestBytes);
@@ -62,29 +62,8 @@ export function verifyManifestSignature(manifestBytes: Uint8Array, sigText: stri
   return verify(null, manifestBytes, key, sig);
 }
 
-/**
- * The same check with WebCrypto only (no node: imports), written so the runtime can take it verbatim: it runs
- * in Node ≥ 20 and in browsers with Ed25519 support. `publicKeyPem` is the SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
- * Resolves false for a wrong key, tampered manifest or malformed signature.
- */
-export async function verifyManifestSignatureWebCrypto(manifestBytes: Uint8Array, sigText: string, publicKeyPem: string): Promise<boolean> {
-  const b64 = (text: string) => {
-    try {
-      return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
-    } catch {
-      return null;
-    }
-  };
-  const der = b64(publicKeyPem.replace(/-----[^-]+-----|\s/g, ''));
-  const sig = b64(sigText.trim());
-  if (!der || !sig || sig.length !== 64) return false;
-  try {
-    const key = await crypto.subtle.importKey('spki', der, { name: 'Ed25519' }, false, ['verify']);
-    return await crypto.subtle.verify({ name: 'Ed25519' }, key, sig, new Uint8Array(manifestBytes));
-  } catch {
-    return false;
-  }
-}
+/** The same check with WebCrypto only: the runtime's (runtime/signature.ts), re-exported for the pipeline. */
+export { verifyManifestSignature as verifyManifestSignatureWebCrypto } from '../../runtime/signature.js';
 
 /** Reads a PEM key file, as a one-line error if it cannot. */
 export function readKeyFile(path: string): string {
