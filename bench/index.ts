@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run: Bench }>> = {
   train: () => import('./train.js'),
   'train-fused': () => import('./train-fused.js'),
   verify: () => import('./verify.js'),
+  quantize: () => import('./quantize.js'),
   sim: () => import('./sim.js'),
   evaluate: () => import('./evaluate.js'),
   runtime: () => import('./runtime.js'),
