@@ -21,7 +21,7 @@ import { LstmModel, LstmState } from '../../runtime/engine.js';
 import type { DenseParams } from '../../runtime/artifact.js';
 import { streamsOf } from '../train/lanes.js';
 import type { WindowSplit } from '../window/types.js';
-import { roundHalfAway, type QuantizedMatrix } from './int8.js';
+import { quantizeMatrix, roundHalfAway, type QuantizedMatrix } from './int8.js';
 
 const F = 4;
 const H = 64;
@@ -112,17 +112,9 @@ function spdInverse(A: Float64Array, n: number): Float64Array {
  * keeps the inverse well conditioned, as in GPTQ.
  */
 export function gptqLstmKernels(W: Float32Array, U: Float32Array, Hm: Float64Array, dampening = 0.01): { kernel: QuantizedMatrix; recurrent: QuantizedMatrix } {
-  const scaleOf = (w: Float32Array, rows: number): Float32Array => {
-    const s = new Float32Array(G);
-    for (let c = 0; c < G; c++) {
-      let m = 0;
-      for (let r = 0; r < rows; r++) m = Math.max(m, Math.abs(w[r * G + c]!));
-      s[c] = m > 0 ? m / 127 : 1;
-    }
-    return s;
-  };
-  const sW = scaleOf(W, F);
-  const sU = scaleOf(U, H);
+  // The standard per-column scales (int8.ts), so loaders dequantize exactly as for round-to-nearest.
+  const sW = quantizeMatrix(W, F, G).scale;
+  const sU = quantizeMatrix(U, H, G).scale;
   // Dampened H, then the upper Cholesky factor of its inverse (GPTQ's update weights).
   const A = Hm.slice();
   let meanDiag = 0;
