@@ -48,6 +48,12 @@ export function forwardSplit(model: LstmModel, split: WindowSplit): Float64Array
   return y;
 }
 
+/** The loss the artifact was trained with: τ from the manifest's quantile output (else its training config), λ. */
+function lossConfigOf(art: LoadedArtifact): { tau: number; lambdaLost: number } {
+  const training = art.manifest.training as { config?: { tau?: number; lambda_lost?: number } } | undefined;
+  return { tau: Number.isFinite(art.tau) ? art.tau : training?.config?.tau ?? 0.99, lambdaLost: training?.config?.lambda_lost ?? 0.5 };
+}
+
 /**
  * c. int8 vs float: both paths of the runtime engine on the inputs the runtime acts on — the scored ticks of
  * the held-out streams (a follower with a leader: where labels exist, the same ticks d and f score; every
@@ -77,8 +83,7 @@ export function checkQuantization(art: LoadedArtifact, rules: CompiledRules, win
       dq.push(Math.abs(yf[2 * i]! - yq[2 * i]!));
       dl.push(Math.abs(yf[2 * i + 1]! - yq[2 * i + 1]!));
     }
-    const training = art.manifest.training as { config?: { lambda_lost?: number } } | undefined;
-    const cfg = { tau: Number.isFinite(art.tau) ? art.tau : 0.99, lambdaLost: training?.config?.lambda_lost ?? 0.5 };
+    const cfg = lossConfigOf(art);
     lossFloat = evaluatePredictions(yf, split, cfg).loss;
     lossInt8 = evaluatePredictions(yq, split, cfg).loss;
   }
@@ -224,8 +229,7 @@ export function checkEvaluation(art: LoadedArtifact, windows: WindowsInput | nul
   const id = 'f-evaluation' as const;
   const name = 'evaluation thresholds (no worse than the baseline)';
   const training = art.manifest.training as { config?: { tau?: number; lambda_lost?: number }; metrics?: { test?: { model?: PredictorMetrics; constant?: PredictorMetrics; jacobson_karels?: PredictorMetrics } } } | undefined;
-  const tau = Number.isFinite(art.tau) ? art.tau : training?.config?.tau ?? 0.99;
-  const lambdaLost = training?.config?.lambda_lost ?? 0.5;
+  const { tau, lambdaLost } = lossConfigOf(art);
   const split = windows ? heldOut(windows) : null;
   let model: PredictorMetrics;
   let constant: PredictorMetrics;

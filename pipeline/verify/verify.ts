@@ -98,7 +98,7 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
     throw new RaftNsError('verify.artifact', `verify: ${artifactDir}: no such artifact folder; expected the output of raft-ns quantize (docs/CONTRACTS.md §6)`);
   }
   const prove: ProveOptions = { ...DEFAULT_PROVE_OPTIONS, ...opts.prove };
-  const { rules, rulesInfo } = loadRules(opts.rulesPath);
+  const { rules, rulesInfo } = loadRulesFile('verify', opts.rulesPath);
   const maxClampRate = opts.maxClampRate ?? 0.01;
   const checks: CheckResult[] = [];
 
@@ -174,10 +174,6 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
 /** The report as canonical JSON text (numbers that JSON cannot hold — ±Infinity — become null). */
 export function reportText(report: VerificationReport): string {
   return jsonText(JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))));
-}
-
-function loadRules(path: string | undefined): { rules: CompiledRules; rulesInfo: VerificationReport['rules'] } {
-  return loadRulesFile('verify', path);
 }
 
 async function loadWindows(dir: string): Promise<WindowsInput> {
