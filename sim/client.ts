@@ -1,8 +1,19 @@
 /**
  * The client workload: requests arrive open-loop (Poisson or evenly spaced) and go to the node the client
  * believes leads. A follower redirects to its leader; with no leader known the client probes nodes in
- * turn, one message per tick carrying every waiting request. A request sent but not committed within the
- * client timeout is resent. Commit latency = first submission → commit acknowledgement at the client.
+ * turn. Commit latency = first submission → first commit acknowledgement at the client.
+ *
+ * Failures follow etcd's clientv3 (client/v3/options.go, retry_interceptor.go, client.go):
+ * - a refused or reset connection (the node's process is down: its kernel answers) fails every request on
+ *   it at once; the client avoids that node for `avoidUs` (the health balancer's unhealthy period) and
+ *   retries elsewhere;
+ * - a node that answers "I know no leader" (or names one the client avoids) fails the request too;
+ * - a node that never answers (partitioned, hung) costs the request timeout;
+ * - retries go round robin; after every `quorum` attempts of a request the client waits the retry backoff,
+ *   jittered (clientv3's roundRobinQuorumBackoff: 25 ms ± 10% by default), so a retry reaches the next
+ *   node at once while a cluster with no leader is not hammered.
+ * The refusal itself travels back over the network, so it costs about one round trip on that link; the
+ * cluster decides what a crashed or partitioned node does to a connection and delivers the refusal.
  */
 import { CLIENT_REQ, makeMsg, type Msg } from './messages.js';
 import type { Prng } from './prng.js';
@@ -10,32 +21,66 @@ import type { Prng } from './prng.js';
 export interface ClientHost {
   readonly nowUs: number;
   send(m: Msg): void;
+  /** Calls the client's `onWake` at `atUs` (for retries that wait a backoff shorter than a tick). */
+  wakeClientAt(atUs: number): void;
+}
+
+/** What the client itself decides (the connection behaviour of crashed and partitioned nodes is the cluster's). */
+export interface ClientConfig {
+  /** Mean gap between arrivals (µs); 0 = no requests. */
+  meanGapUs: number;
+  poisson: boolean;
+  /** A request sent but neither answered nor refused within this is failed and resent (µs). */
+  requestTimeoutUs: number;
+  /** Wait after every `quorum` failed attempts of a request (µs). */
+  retryBackoffUs: number;
+  /** The backoff is scaled by a uniform factor in [1 − f, 1 + f]. */
+  retryJitterFraction: number;
+  /** A node that refused a connection is not chosen again for this long (µs) unless it is the only choice. */
+  avoidUs: number;
+  /** Attempts per backoff round: the cluster's quorum. */
+  quorum: number;
 }
 
 export class Client {
   /** Request i's submission and completion times (µs; completion -1 while pending). Index 0 unused. */
   submitUs: number[] = [0];
   doneUs: number[] = [0];
+  /** Time of the send now outstanding (µs), -1 while the request waits to be (re)sent. */
   private lastSendUs: number[] = [0];
   private sentTo: number[] = [0];
-  /** Sends in time order, lazily invalidated, for timeout scans: [reqId, sendUs] pairs. */
+  /** Failed attempts so far (the retry interceptor's `attempt`). */
+  private attempts: number[] = [0];
+  /** Earliest resend time of a waiting request (µs). */
+  private retryAtUs: number[] = [0];
+  /** Sends in time order, lazily invalidated, for timeout scans and connection resets: [reqId, sendUs] pairs. */
   private sendLog: number[] = [];
   private sendLogHead = 0;
   private waiting: number[] = [];
+  /** Earliest wake already asked of the host (µs; +inf none). */
+  private wakeUs = Number.POSITIVE_INFINITY;
+  /** Per node: refused a connection; avoided until this time (µs). */
+  private readonly avoidUntilUs: Float64Array;
+  private readonly retryRng: Prng;
   leaderGuess = 0;
   private probe = 0;
   committed = 0;
   private latencySumUs = 0;
+  /** Refusals and resets received, and requests failed by the request timeout (metrics for tests and summaries). */
+  refusals = 0;
+  timeouts = 0;
 
+  /** `rng` draws the arrivals only; retries draw from a stream forked off it, so arrivals are the same whatever happens to the requests. */
   constructor(
     private readonly endpoint: number,
     private readonly size: number,
     private readonly host: ClientHost,
     private readonly rng: Prng,
-    private readonly meanGapUs: number,
-    private readonly poisson: boolean,
-    private readonly timeoutUs: number,
-  ) {}
+    private readonly cfg: ClientConfig,
+  ) {
+    this.avoidUntilUs = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
+    this.retryRng = rng.fork('retry');
+  }
 
   get submitted(): number {
     return this.submitUs.length - 1;
@@ -47,7 +92,7 @@ export class Client {
 
   /** Time of the next arrival after `nowUs`. */
   nextArrivalUs(nowUs: number): number {
-    const gap = this.poisson ? this.rng.exp(this.meanGapUs) : this.meanGapUs;
+    const gap = this.cfg.poisson ? this.rng.exp(this.cfg.meanGapUs) : this.cfg.meanGapUs;
     return nowUs + Math.max(1, Math.round(gap));
   }
 
@@ -57,15 +102,21 @@ export class Client {
     this.doneUs.push(-1);
     this.lastSendUs.push(-1);
     this.sentTo.push(-1);
+    this.attempts.push(0);
+    this.retryAtUs.push(0);
     if (this.leaderGuess >= 0) this.sendTo([id], this.leaderGuess);
     else this.waiting.push(id);
   }
 
   onResponse(m: Msg): void {
     const now = this.host.nowUs;
+    const node = m.from;
+    if (m.refused) return this.onRefused(node, m.reqIds);
+    // Any answer shows the node's process runs again.
+    this.avoidUntilUs[node] = Number.NEGATIVE_INFINITY;
     const ids = m.reqIds ?? [];
     if (!m.reject) {
-      this.leaderGuess = m.from;
+      this.leaderGuess = node;
       for (const id of ids) {
         if (this.doneUs[id] !== -1) continue;
         this.doneUs[id] = now;
@@ -74,43 +125,131 @@ export class Client {
       }
       return;
     }
-    const pending = ids.filter((id) => this.doneUs[id] === -1);
-    if (m.hint >= 0 && m.hint !== m.from && m.hint < this.size) {
+    const pending = ids.filter((id) => this.outstandingTo(id, node));
+    if (m.hint >= 0 && m.hint !== node && m.hint < this.size && !this.avoided(m.hint)) {
+      // A redirect is not a failure: the follower forwards the client to the leader it follows.
       this.leaderGuess = m.hint;
       if (pending.length > 0) this.sendTo(pending, m.hint);
-    } else {
-      if (this.leaderGuess === m.from) this.leaderGuess = -1;
-      for (const id of pending) this.waiting.push(id);
+      return;
     }
+    // No leader known there (or only one the client knows to be down): etcd's "no leader", retried.
+    if (this.leaderGuess === node) this.leaderGuess = -1;
+    this.fail(pending, node);
   }
 
-  /** Per tick: resend timed-out requests; flush or probe with the waiting ones. */
+  /** The connection to `node` was refused or reset: fail `ids` (null: every request outstanding on it) and avoid the node. */
+  private onRefused(node: number, ids: number[] | null): void {
+    this.refusals++;
+    this.avoidUntilUs[node] = this.host.nowUs + this.cfg.avoidUs;
+    if (this.leaderGuess === node) this.leaderGuess = -1;
+    const failed: number[] = [];
+    if (ids !== null) {
+      for (const id of ids) if (this.outstandingTo(id, node)) failed.push(id);
+    } else {
+      const log = this.sendLog;
+      for (let k = this.sendLogHead; k < log.length; k += 2) {
+        const id = log[k]!;
+        if (this.lastSendUs[id] === log[k + 1] && this.outstandingTo(id, node)) failed.push(id);
+      }
+    }
+    this.fail(failed, node);
+  }
+
+  private outstandingTo(id: number, node: number): boolean {
+    return this.doneUs[id] === -1 && this.lastSendUs[id] !== -1 && this.sentTo[id] === node;
+  }
+
+  /** Per tick: fail timed-out requests; send the waiting ones that are due. */
   tick(): void {
     const now = this.host.nowUs;
     const log = this.sendLog;
-    while (this.sendLogHead < log.length && log[this.sendLogHead + 1]! + this.timeoutUs <= now) {
+    let timedOut: number[] | null = null;
+    while (this.sendLogHead < log.length && log[this.sendLogHead + 1]! + this.cfg.requestTimeoutUs <= now) {
       const id = log[this.sendLogHead]!;
       const sentUs = log[this.sendLogHead + 1]!;
       this.sendLogHead += 2;
       if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== sentUs) continue;
-      if (this.sentTo[id] === this.leaderGuess) this.leaderGuess = -1;
-      this.lastSendUs[id] = -1;
-      this.waiting.push(id);
+      const node = this.sentTo[id]!;
+      if (node === this.leaderGuess) this.leaderGuess = -1;
+      // Probe from the node after the silent one, not back into it.
+      this.probe = (node + 1) % this.size;
+      this.timeouts++;
+      (timedOut ??= []).push(id);
     }
     if (this.sendLogHead > 4096 && this.sendLogHead * 2 > log.length) {
       this.sendLog = log.slice(this.sendLogHead);
       this.sendLogHead = 0;
     }
-    if (this.waiting.length === 0) return;
-    const ids = this.waiting.filter((id) => this.doneUs[id] === -1);
-    this.waiting = [];
+    if (timedOut !== null) this.fail(timedOut, -1);
+    this.flush();
+  }
+
+  /** The host's wake-up for a retry whose backoff ended between ticks. */
+  onWake(): void {
+    this.wakeUs = Number.POSITIVE_INFINITY;
+    this.flush();
+  }
+
+  /**
+   * Attempt k (1-based) of a request failed: retry at once, or after the jittered backoff when k closes a
+   * round of `quorum` attempts (clientv3's roundRobinQuorumBackoff).
+   */
+  private fail(ids: number[], node: number): void {
     if (ids.length === 0) return;
-    let target = this.leaderGuess;
-    if (target < 0) {
-      target = this.probe;
-      this.probe = (this.probe + 1) % this.size;
+    const now = this.host.nowUs;
+    if (node >= 0) this.probe = (node + 1) % this.size;
+    const f = this.cfg.retryJitterFraction;
+    const backoffUs = Math.round(this.cfg.retryBackoffUs * (1 + f * (2 * this.retryRng.next() - 1)));
+    let laterUs = Number.POSITIVE_INFINITY;
+    for (const id of ids) {
+      this.lastSendUs[id] = -1;
+      const k = ++this.attempts[id]!;
+      const at = k % this.cfg.quorum === 0 ? now + backoffUs : now;
+      this.retryAtUs[id] = at;
+      if (at > now && at < laterUs) laterUs = at;
+      this.waiting.push(id);
     }
-    this.sendTo(ids, target);
+    this.flush();
+    if (laterUs < this.wakeUs) {
+      this.wakeUs = laterUs;
+      this.host.wakeClientAt(laterUs);
+    }
+  }
+
+  /** Sends every waiting request that is due, in one message, to the guessed leader or the next node to probe. */
+  private flush(): void {
+    if (this.waiting.length === 0) return;
+    const now = this.host.nowUs;
+    const due: number[] = [];
+    const later: number[] = [];
+    for (const id of this.waiting) {
+      if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== -1) continue;
+      if (this.retryAtUs[id]! <= now) due.push(id);
+      else later.push(id);
+    }
+    this.waiting = later;
+    if (due.length === 0) return;
+    let target = this.leaderGuess;
+    if (target < 0 || this.avoided(target)) target = this.nextProbe();
+    this.sendTo(due, target);
+  }
+
+  /** The next node in turn that is not avoided (any node when all are). */
+  private nextProbe(): number {
+    let target = this.probe;
+    for (let k = 0; k < this.size; k++) {
+      const j = (this.probe + k) % this.size;
+      if (!this.avoided(j)) {
+        target = j;
+        break;
+      }
+    }
+    this.probe = (target + 1) % this.size;
+    return target;
+  }
+
+  private avoided(node: number): boolean {
+    return this.avoidUntilUs[node]! > this.host.nowUs;
   }
 
   private sendTo(ids: number[], node: number): void {

@@ -7,7 +7,7 @@
  */
 import { Client } from './client.js';
 import { EventQueue } from './queue.js';
-import { APP, CLIENT_RESP, releaseMsg, type Msg } from './messages.js';
+import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost } from './node.js';
 import type { ClusterSnapshot, MessageSnapshot } from './snapshot.js';
@@ -27,6 +27,8 @@ const EV_ARRIVAL = 5;
 const EV_RESTART = 6;
 /** A message whose handling slot was reserved on arrival (the node was busy); handled without re-queueing. */
 const EV_PROCESS = 7;
+/** The client's retry backoff ended between ticks. */
+const EV_CLIENT_WAKE = 8;
 
 export interface SimulationOptions {
   /** Overrides the scenario's seed. */
@@ -80,6 +82,8 @@ export class Simulation implements NodeHost {
   private readonly stall: Array<{ perTick: number; meanUs: number }>;
   private readonly baseFsyncUs: number;
   private readonly timerSlackUs: number;
+  /** A node whose own sends are dropped: it is crashing, so what it would still say never leaves it. */
+  private mutedNode = -1;
 
   // Metrics.
   elections = 0;
@@ -130,8 +134,12 @@ export class Simulation implements NodeHost {
       node.fsyncUs = this.baseFsyncUs;
       return node;
     });
-    this.client = new Client(cfg.size, cfg.size, this, this.rootRng.fork('client'),
-      cfg.ratePerS > 0 ? 1e6 / cfg.ratePerS : 0, cfg.arrival === 'poisson', cfg.clientTimeoutMs * 1000);
+    const cc = cfg.client;
+    this.client = new Client(cfg.size, cfg.size, this, this.rootRng.fork('client'), {
+      meanGapUs: cfg.ratePerS > 0 ? 1e6 / cfg.ratePerS : 0, poisson: cfg.arrival === 'poisson',
+      requestTimeoutUs: cc.requestTimeoutMs * 1000, retryBackoffUs: cc.retryBackoffMs * 1000,
+      retryJitterFraction: cc.retryJitterFraction, avoidUs: cc.avoidMs * 1000, quorum: Math.floor(cfg.size / 2) + 1,
+    });
     this.queue.push(this.tickUs, EV_TICK, null);
     if (cfg.ratePerS > 0) this.queue.push(this.client.nextArrivalUs(0), EV_ARRIVAL, null);
     cfg.faults.forEach((f, i) => this.queue.push(Math.round(f.at_ms * 1000), EV_FAULT_START, f, i));
@@ -168,6 +176,7 @@ export class Simulation implements NodeHost {
         this.queue.push(this.client.nextArrivalUs(this.nowUs), EV_ARRIVAL, null);
         break;
       case EV_RESTART: this.restartNode(arg); break;
+      case EV_CLIENT_WAKE: this.client.onWake(); break;
       default: break;
     }
     return true;
@@ -203,15 +212,26 @@ export class Simulation implements NodeHost {
   // ---- NodeHost --------------------------------------------------------------------------------------
 
   send(m: Msg, atUs?: number): void {
+    if (m.from === this.mutedNode) {
+      releaseMsg(m);
+      return;
+    }
     const sendUs = atUs ?? this.nowUs;
     this.messagesSent++;
     const at = this.network.deliveryUs(m.from, m.to, sendUs);
     if (at < 0) {
       this.messagesDropped++;
+      if (m.type === CLIENT_REQ && this.cfg.client.partitionedNode === 'refuse' && !this.network.connected(m.from, m.to)) {
+        this.refuseClientAt(m.to, m.reqIds, sendUs + this.clientRoundTripUs(m.to));
+      }
       releaseMsg(m);
       return;
     }
     this.queue.push(at, EV_DELIVER, m, sendUs);
+  }
+
+  wakeClientAt(atUs: number): void {
+    this.queue.push(atUs, EV_CLIENT_WAKE, null);
   }
 
   armTimer(node: RaftNode, atUs: number, gen: number): void {
@@ -260,6 +280,8 @@ export class Simulation implements NodeHost {
     }
     const node = this.nodes[m.to]!;
     if (!node.up) {
+      // No process listens: the host's kernel refuses the connection, and the refusal travels back.
+      if (m.type === CLIENT_REQ && this.cfg.client.crashedNode === 'refuse') this.refuseClient(node.index, m.reqIds);
       releaseMsg(m);
       return;
     }
@@ -456,6 +478,9 @@ export class Simulation implements NodeHost {
     this.activeFaults.push(fault);
     this.faultLabels = this.activeFaults.map((f) => f.label);
     this.applyNetworkFaults();
+    if (spec.kind === 'partition' && this.cfg.client.partitionedNode === 'refuse' && !this.network.connected(this.cfg.size, nodes[0]!)) {
+      this.refuseClientAt(nodes[0]!, null, this.nowUs + this.clientRoundTripUs(nodes[0]!));
+    }
     if (wasLeader && spec.kind === 'partition' && !this.quorumConnected(nodes[0]!)) this.beginOutage(nodes[0]!, 'leader-isolation');
     if (spec.kind === 'split') {
       const l = this.trueLeader();
@@ -492,7 +517,35 @@ export class Simulation implements NodeHost {
     const node = this.nodes[i]!;
     if (!node.up) return;
     this.safety.record(this.nowUs, H_CRASH, i, -1, node.term, node.lastIndex);
+    // A crashed process answers nothing; its connections break instead (below), requests it had
+    // accepted but not committed included.
+    this.mutedNode = i;
     node.crash();
+    this.mutedNode = -1;
+    if (this.cfg.client.crashedNode === 'refuse') this.refuseClient(i, null);
+  }
+
+  /** Node i's host refuses or resets the client's connection: `reqIds` fail (null: every request on it). */
+  private refuseClient(i: number, reqIds: number[] | null): void {
+    const r = makeMsg(CLIENT_RESP, i, this.cfg.size, 0);
+    r.reject = true;
+    r.refused = true;
+    r.reqIds = reqIds;
+    this.send(r);
+  }
+
+  /** The network itself reports node i unreachable (no path to the node, so no message from it). */
+  private refuseClientAt(i: number, reqIds: number[] | null, atUs: number): void {
+    const r = makeMsg(CLIENT_RESP, i, this.cfg.size, 0);
+    r.reject = true;
+    r.refused = true;
+    r.reqIds = reqIds;
+    this.queue.push(atUs, EV_DELIVER, r, this.nowUs);
+  }
+
+  /** Base round trip between the client and node i (µs). */
+  private clientRoundTripUs(i: number): number {
+    return Math.round((this.network.baseMs(this.cfg.size, i) + this.network.baseMs(i, this.cfg.size)) * 1000);
   }
 
   private restartNode(i: number): void {

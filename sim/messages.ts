@@ -40,6 +40,8 @@ export interface Msg {
   retry: boolean;
   /** ClientReq / ClientResp: request ids. */
   reqIds: number[] | null;
+  /** ClientResp: no process answered — the connection was refused or reset (reqIds null: every request on it). */
+  refused: boolean;
 }
 
 /** Handled messages are recycled (a run sends millions); see releaseMsg. */
@@ -50,7 +52,7 @@ export function makeMsg(type: number, from: number, to: number, term: number): M
   if (m === undefined) {
     return {
       type, from, to, term, index: 0, logTerm: 0, entryTerms: null, entryReqs: null, commit: 0, reject: false,
-      hint: -1, sentUs: -1, rttMs: -1, lastIndex: 0, retry: false, reqIds: null,
+      hint: -1, sentUs: -1, rttMs: -1, lastIndex: 0, retry: false, reqIds: null, refused: false,
     };
   }
   m.type = type;
@@ -69,6 +71,7 @@ export function makeMsg(type: number, from: number, to: number, term: number): M
   m.lastIndex = 0;
   m.retry = false;
   m.reqIds = null;
+  m.refused = false;
   return m;
 }
 

@@ -28,6 +28,25 @@ export interface JitterSpec {
   mean_burst_ms?: number;
 }
 
+/** What a connection to a node does when the node cannot answer: fail at once, or stay silent. */
+export type ConnectionFailure = 'refuse' | 'hang';
+
+/** How the client retries (defaults follow etcd's clientv3; sim/README.md gives the sources). */
+export interface ClientSpec {
+  /** Wait after every round of quorum attempts of a request (ms). clientv3: defaultBackoffWaitBetween, 25 ms. */
+  retry_backoff_ms?: number;
+  /** The backoff is scaled by a uniform factor in [1 − f, 1 + f]. clientv3: defaultBackoffJitterFraction, 0.10. */
+  retry_jitter_fraction?: number;
+  /** A request neither answered nor refused within this is resent elsewhere (ms). Default 2000. */
+  request_timeout_ms?: number;
+  /** A node that refused a connection is not chosen again for this long (ms). clientv3's health balancer: 3000. */
+  avoid_ms?: number;
+  /** A crashed node's host: `refuse` (the process died, the kernel resets connections; default) or `hang` (the machine vanished). */
+  crashed_node?: ConnectionFailure;
+  /** A node the client cannot reach: `hang` (packets vanish; default) or `refuse` (the network reports it unreachable). */
+  partitioned_node?: ConnectionFailure;
+}
+
 export interface Scenario {
   schema_version: 1;
   name: string;
@@ -65,8 +84,10 @@ export interface Scenario {
   };
   workload?: {
     rate_per_s?: number;
+    /** Alias of `client.request_timeout_ms` (the name before clients modelled failover); `client` wins. */
     client_timeout_ms?: number;
     arrival?: 'poisson' | 'uniform';
+    client?: ClientSpec;
   };
   faults?: FaultSpec[];
 }
@@ -94,9 +115,18 @@ export interface ResolvedScenario {
   fsyncMs: number;
   timerSlackMs: number;
   ratePerS: number;
-  clientTimeoutMs: number;
+  client: ResolvedClient;
   arrival: 'poisson' | 'uniform';
   faults: FaultSpec[];
+}
+
+export interface ResolvedClient {
+  retryBackoffMs: number;
+  retryJitterFraction: number;
+  requestTimeoutMs: number;
+  avoidMs: number;
+  crashedNode: ConnectionFailure;
+  partitionedNode: ConnectionFailure;
 }
 
 /** Network profile defaults (one-way delays). LAN ≈ 0.1–1 ms; WAN: regions 30–40 ms apart (continental)
@@ -131,9 +161,21 @@ export function resolveScenario(s: Scenario, seedOverride?: number): ResolvedSce
     fsyncMs: s.nodes?.fsync_ms ?? (s.network.profile === 'lan' ? 0.3 : 1),
     timerSlackMs: s.nodes?.timer_slack_ms ?? 0.1,
     ratePerS: s.workload?.rate_per_s ?? 200,
-    clientTimeoutMs: s.workload?.client_timeout_ms ?? 2000,
+    client: resolveClient(s.workload),
     arrival: s.workload?.arrival ?? 'poisson',
     faults: s.faults ?? [],
+  };
+}
+
+function resolveClient(w: Scenario['workload']): ResolvedClient {
+  const c = w?.client ?? {};
+  return {
+    retryBackoffMs: c.retry_backoff_ms ?? 25,
+    retryJitterFraction: c.retry_jitter_fraction ?? 0.1,
+    requestTimeoutMs: c.request_timeout_ms ?? w?.client_timeout_ms ?? 2000,
+    avoidMs: c.avoid_ms ?? 3000,
+    crashedNode: c.crashed_node ?? 'refuse',
+    partitionedNode: c.partitioned_node ?? 'hang',
   };
 }
 
