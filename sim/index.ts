@@ -25,7 +25,7 @@ export type { TimeoutObservation, TimeoutPolicy, PolicyFactory, PolicySpec } fro
 export { staticRandomizedTimeout, fixedRangeTimeout, policyFactoryFromSpec } from './policy.js';
 export { makePrng } from './prng.js';
 export type { Prng } from './prng.js';
-export type { Scenario, ResolvedScenario, FaultSpec, JitterSpec } from './scenario.js';
+export type { Scenario, ResolvedScenario, ResolvedClient, ClientSpec, ConnectionFailure, FaultSpec, JitterSpec } from './scenario.js';
 export { resolveScenario, nodeIdOf } from './scenario.js';
 export { builtinScenario, builtinScenarioNames, SUITE_KINDS, SUITE_PROFILES, SUITE_SIZES } from './scenarios.js';
 export { SafetyViolation } from './safety.js';
