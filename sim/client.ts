@@ -8,7 +8,7 @@
  *   it at once; the client avoids that node for `avoidUs` (the health balancer's unhealthy period) and
  *   retries elsewhere;
  * - a node that answers "I know no leader" (or names one the client avoids) fails the request too;
- * - a node that never answers (partitioned, hung) costs the request timeout, and is then avoided too;
+ * - a node that never answers (partitioned, hung) costs the request timeout;
  * - retries go round robin; after every `quorum` attempts of a request the client waits the retry backoff,
  *   jittered (clientv3's roundRobinQuorumBackoff: 25 ms ± 10% by default), so a retry reaches the next
  *   node at once while a cluster with no leader is not hammered.
@@ -36,7 +36,7 @@ export interface ClientConfig {
   retryBackoffUs: number;
   /** The backoff is scaled by a uniform factor in [1 − f, 1 + f]. */
   retryJitterFraction: number;
-  /** A node that refused a connection or let a request time out is not chosen again for this long (µs) unless every node is avoided. */
+  /** A node that refused a connection is not chosen again for this long (µs) unless every node is avoided. */
   avoidUs: number;
   /** Attempts per backoff round: the cluster's quorum. */
   quorum: number;
@@ -59,7 +59,7 @@ export class Client {
   private waiting: number[] = [];
   /** Earliest wake already asked of the host (µs; +inf none). */
   private wakeUs = Number.POSITIVE_INFINITY;
-  /** Per node: refused a connection or let a request time out; avoided until this time (µs). */
+  /** Per node: refused a connection; avoided until this time (µs). */
   private readonly avoidUntilUs: Float64Array;
   private readonly retryRng: Prng;
   leaderGuess = 0;
@@ -171,9 +171,8 @@ export class Client {
       if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== sentUs) continue;
       const node = this.sentTo[id]!;
       if (node === this.leaderGuess) this.leaderGuess = -1;
-      // The silent node is avoided like a refusing one, so a follower's stale hint cannot send the
-      // request back into it; probing starts after it.
-      this.avoidUntilUs[node] = now + this.cfg.avoidUs;
+      // Probe from the node after the silent one. It is not avoided: silence is also what a lost
+      // message looks like, and avoiding a live leader would stall every request for the avoid period.
       this.probe = (node + 1) % this.size;
       this.timeouts++;
       (timedOut ??= []).push(id);

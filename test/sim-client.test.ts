@@ -95,11 +95,13 @@ describe('a partitioned leader: nothing answers, the request timeout decides', (
     expect(o.sim.client.timeouts).toBeGreaterThan(0);
   });
 
-  it('a shorter request timeout shortens that wait, down to the failover', () => {
-    const long = run(lan5(PARTITION));
+  it('a shorter request timeout shortens that wait', () => {
     const short = run(lan5(PARTITION, { request_timeout_ms: 800 }));
-    expect(short.maxLatencyMs).toBeLessThan(long.maxLatencyMs - 500);
-    expect(short.maxLatencyMs).toBeGreaterThanOrEqual(Math.min(800, short.failoverMs) - 1);
+    expect(short.maxLatencyMs).toBeGreaterThanOrEqual(800);
+    // Until the followers notice, their hints still name the isolated leader, so a resent request can
+    // time out there once more (an etcd follower would forward it there just the same).
+    expect(short.maxLatencyMs).toBeLessThan(Math.max(2 * 800, short.failoverMs) + 100);
+    expect(short.maxLatencyMs).toBeLessThan(2_000);
   });
 
   it('with partitioned_node "refuse" (the network reports it unreachable) it behaves like a crash', () => {
@@ -122,6 +124,15 @@ describe('the retry knobs', () => {
     const slow = run(lan5(CRASH, { retry_backoff_ms: 400 }));
     expect(slow.lagAfterFailoverMs).toBeGreaterThan(quick.lagAfterFailoverMs + 100);
     expect(slow.lagAfterFailoverMs).toBeLessThan(400 * 1.1 + 50);
+  });
+
+  it('a lost request costs a request timeout, but a silent leader is not avoided: the others still commit at once', () => {
+    const lossy: Scenario = { ...lan5([]), network: { profile: 'lan', loss: 0.02 } };
+    const sim = new Simulation(lossy, { seed: 3, telemetry: false });
+    const s = sim.run();
+    expect(sim.client.timeouts).toBeGreaterThan(0);
+    expect(s.commit_latency_ms.p50!).toBeLessThan(5);
+    expect(s.commit_latency_ms.mean!).toBeLessThan(500);
   });
 
   it('avoiding the refusing node saves the round trips a stale leader hint would cost', () => {
