@@ -235,7 +235,7 @@ export class Simulation implements NodeHost {
   }
 
   onCommit(node: RaftNode, index: number): void {
-    this.safety.onCommit(node.index, index, node.logTerms[index]!);
+    this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term);
   }
 
   onLeaderCommitted(node: RaftNode): void {
