@@ -247,7 +247,7 @@ export class Simulation implements NodeHost {
   }
 
   onTruncate(node: RaftNode, fromIndex: number): void {
-    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms);
+    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term);
   }
 
   // ---- events ----------------------------------------------------------------------------------------

@@ -111,13 +111,22 @@ export class SafetyChecker {
     }
   }
 
-  /** A node is about to drop its log from `fromIndex` on; `logTerms` is its log before the cut. */
-  onTruncate(node: number, fromIndex: number, commit: number, logTerms: readonly number[]): void {
+  /**
+   * A node is about to drop its log from `fromIndex` on at the word of the leader of `term`; `logTerms` is
+   * its log before the cut. That leader holds every entry committed in a term up to its own (§5.4.3), so it
+   * never removes one; a node still in an older term may lose its copy of an entry committed later (the
+   * entry lives on in the quorum that committed it, and the node gets it back from that term's leader).
+   */
+  onTruncate(node: number, fromIndex: number, commit: number, logTerms: readonly number[], term: number = Number.POSITIVE_INFINITY): void {
     if (fromIndex <= commit) this.fail(`${this.name(node)} truncated its log at ${fromIndex}, at or below its commit index ${commit}`);
     const end = Math.min(logTerms.length, this.committedTerms.length);
+    let run = 0;
     for (let i = fromIndex; i < end; i++) {
+      while (this.commitRunEnd[run]! < i) run++;
       // Same index and term means the same entry (Log Matching): dropping it drops a committed entry.
-      if (logTerms[i] === this.committedTerms[i]) this.fail(`${this.name(node)} dropped committed entry ${i} (term ${logTerms[i]})`);
+      if (logTerms[i] === this.committedTerms[i] && this.commitRunTerm[run]! <= term) {
+        this.fail(`${this.name(node)} dropped entry ${i} (term ${logTerms[i]}), committed in term ${this.commitRunTerm[run]}, at the word of the leader of term ${term}`);
+      }
     }
   }
 

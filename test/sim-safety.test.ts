@@ -4,11 +4,12 @@
  * Regression: during an election storm on wan-5-cpu-storm the checker once reported "leader n5 of term 66
  * lacks committed entry 2747 (term 67)". A candidate whose granted votes reach it late (it was stalled) may
  * become leader of term T after a leader of term T + 1 has committed entries; that is legal, since the stale
- * leader can commit nothing (a quorum has moved on), so the checker must not report it.
+ * leader can commit nothing (a quorum has moved on), so the checker must not report it. The same holds for a
+ * node still in the older term: the stale leader may overwrite its copy of an entry committed later.
  */
 import { describe, expect, it } from 'vitest';
 import { SafetyChecker } from '../sim/safety.js';
-import { SafetyViolation, Simulation, type Scenario } from '../sim/index.js';
+import { SafetyViolation, Simulation, builtinScenario, type PolicyFactory, type Scenario } from '../sim/index.js';
 
 const ids = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
@@ -43,6 +44,46 @@ describe('SafetyChecker: Leader Completeness concerns leaders of later terms onl
     c.onCommit(1, 4, 2, 5);
     expect(() => c.onBecameLeader(40, 3, 4, [0, 1, 1, 3])).not.toThrow();
     expect(() => c.onBecameLeader(40, 3, 6, [0, 1, 1, 3])).toThrow(SafetyViolation);
+  });
+});
+
+describe('SafetyChecker: no leader removes an entry committed in a term up to its own', () => {
+  function checker(): SafetyChecker {
+    const c = new SafetyChecker(ids);
+    c.onCommit(0, 1, 1, 1);
+    c.onCommit(0, 2, 2, 4); // entry 2 (term 2) committed by the leader of term 4
+    return c;
+  }
+
+  it('the leader of term 3 may overwrite a lagging copy of an entry committed in term 4', () => {
+    expect(() => checker().onTruncate(4, 2, 1, [0, 1, 2], 3)).not.toThrow();
+  });
+
+  it('the leader of term 4 or later removing it is a violation', () => {
+    expect(() => checker().onTruncate(4, 2, 1, [0, 1, 2], 4)).toThrow(/n5 dropped entry 2 \(term 2\), committed in term 4/);
+    expect(() => checker().onTruncate(4, 1, 0, [0, 1, 2], 9)).toThrow(/dropped entry 1 \(term 1\), committed in term 1/);
+  });
+
+  it('truncating at or below the node\'s own commit index is a violation whatever the term', () => {
+    expect(() => checker().onTruncate(4, 2, 2, [0, 1, 3], 3)).toThrow(/at or below its commit index 2/);
+  });
+});
+
+/** An unguarded policy: mostly one tick (10 ms), otherwise up to 200 ms, redrawn every tick. */
+const erratic: PolicyFactory = (_id, rng) => {
+  let timeoutMs = 200;
+  return {
+    observe() { timeoutMs = rng.chance(0.8) ? 10 : rng.uniform(10, 200); },
+    electionTimeoutMs: () => timeoutMs,
+  };
+};
+
+describe('election storms on the CPU-storm scenarios break no safety rule', () => {
+  it('lan-5-cpu-storm, seed 4, used to throw "n5 dropped committed entry 2909 (term 420)"; the run completes', () => {
+    const sim = new Simulation(builtinScenario('lan-5-cpu-storm'), { seed: 4, telemetry: false, policyFactory: erratic });
+    const s = sim.run();
+    expect(s.elections).toBeGreaterThan(1000);
+    expect(s.requests.committed).toBeGreaterThan(0);
   });
 });
 
