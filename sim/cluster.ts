@@ -255,7 +255,7 @@ export class Simulation implements NodeHost {
   }
 
   onCommit(node: RaftNode, index: number): void {
-    this.safety.onCommit(node.index, index, node.logTerms[index]!);
+    this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term);
   }
 
   onLeaderCommitted(node: RaftNode): void {
@@ -267,7 +267,7 @@ export class Simulation implements NodeHost {
   }
 
   onTruncate(node: RaftNode, fromIndex: number): void {
-    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms);
+    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term);
   }
 
   // ---- events ----------------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ export { TelemetryStore, TELEMETRY_COLUMNS } from './telemetry.js';
 export type { SimTelemetryRow, GroundTruthRow } from './telemetry.js';
 export type { RunSummary, Failover, Distribution } from './metrics.js';
 export { distribution, percentile } from './metrics.js';
-export { runElectionTime, electionTimeCdf } from './election-time.js';
-export type { ElectionTimeOptions, ElectionTimeResult } from './election-time.js';
+export { runElectionTime, electionTimeCdf, electionStatistic, paperFiguresFor, PAPER_FIGURES } from './election-time.js';
+export type { ElectionTimeOptions, ElectionTimeResult, PaperFigure } from './election-time.js';
 export { WAN_REGIONS } from './network.js';
 
 import { Simulation } from './cluster.js';

@@ -11,6 +11,9 @@ import type { FaultSpec, ResolvedScenario } from './scenario.js';
 /** WAN regions, assigned to nodes round-robin; the client sits in region 0. */
 export const WAN_REGIONS = ['na-east', 'na-west', 'eu-west'] as const;
 
+/** One-way base delay range (ms) of a LAN link. */
+export const LAN_ONE_WAY_MS: readonly [number, number] = [0.1, 0.5];
+
 /** One-way base delay range (ms) between two regions. */
 function wanRangeMs(a: number, b: number): [number, number] {
   if (a === b) return [0.25, 1];
@@ -69,7 +72,7 @@ export class Network {
     this.region[cfg.size] = 0;
     for (let a = 0; a < n; a++) {
       for (let b = a + 1; b < n; b++) {
-        const [lo, hi] = cfg.oneWayMs ?? (cfg.profile === 'wan' ? wanRangeMs(this.region[a]!, this.region[b]!) : [0.1, 0.5]);
+        const [lo, hi] = cfg.oneWayMs ?? (cfg.profile === 'wan' ? wanRangeMs(this.region[a]!, this.region[b]!) : LAN_ONE_WAY_MS);
         const us = Math.round(rng.uniform(lo, hi) * 1000);
         this.baseUs[a * n + b] = us;
         this.baseUs[b * n + a] = us;

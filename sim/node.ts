@@ -63,6 +63,7 @@ export class RaftNode {
   pausedUntilUs = 0;
   /** Single-threaded message handling: the next message starts no earlier than this. */
   busyUntilUs = 0;
+  /** The disk is a FIFO queue: a write issued now completes at max(now, diskBusyUntilUs) + fsyncUs. */
   diskBusyUntilUs = 0;
   /** Extra CPU load (0–1) from contention, slowing handling and lowering idle. */
   cpuLoad = 0;
@@ -74,6 +75,10 @@ export class RaftNode {
   /** Index 0 is a sentinel (term 0). Invariant: logTerms.length === logReqs.length. */
   logTerms: number[] = [0];
   logReqs: number[] = [0];
+  /** Term or vote changed since they were last written: the next message that depends on them waits for a write. */
+  private hardStateDirty = false;
+  /** When the latest term and vote are on disk (µs). */
+  private hardStateDurableUs = 0;
 
   // Volatile state.
   role = FOLLOWER;
@@ -163,6 +168,8 @@ export class RaftNode {
     this.timerBaseUs = now;
     this.busyUntilUs = now;
     this.diskBusyUntilUs = now;
+    this.hardStateDirty = false;
+    this.hardStateDurableUs = now;
     this.pausedUntilUs = 0;
     this.lastHeardUs.fill(Number.NEGATIVE_INFINITY);
     this.rttMs.fill(-1);
@@ -262,6 +269,7 @@ export class RaftNode {
     if (term !== this.term) {
       this.term = term;
       this.votedFor = -1;
+      this.hardStateDirty = true;
       // The timer is not reset here: only leader contact or a granted vote resets it (Raft paper, Fig. 2).
       // Resetting on every term change would lock rival candidates into step with each other.
       this.noteEvent(EV_TERM_CHANGED);
@@ -285,19 +293,21 @@ export class RaftNode {
     this.noteEvent(EV_PRE_VOTE);
     this.preVoteRounds++;
     if (this.quorum === 1) return this.becomeCandidate();
+    const sendUs = this.hardStateDurableAtUs();
     for (let p = 0; p < this.n; p++) {
       if (p === this.index) continue;
       // Pre-vote asks "would you vote for me in term+1?" without touching anyone's term.
       const m = makeMsg(PRE_VOTE, this.index, p, this.term + 1);
       m.index = this.lastIndex;
       m.logTerm = this.lastTerm;
-      this.host.send(m);
+      this.host.send(m, sendUs);
     }
   }
 
   private becomeCandidate(): void {
     this.term++;
     this.votedFor = this.index;
+    this.hardStateDirty = true;
     this.role = CANDIDATE;
     this.leader = -1;
     this.timerBaseUs = this.host.nowUs;
@@ -307,12 +317,16 @@ export class RaftNode {
     this.noteEvent(EV_ELECTION);
     this.host.onElectionStarted(this);
     if (this.quorum === 1) return this.becomeLeader();
+    // Raft Fig. 2: currentTerm and votedFor reach stable storage before the node sends RequestVote. The
+    // timer already runs from the campaign start, so this write is what keeps rival candidates that time
+    // out within it from learning of this one in time (the split-vote window of §9.3).
+    const sendUs = this.hardStateDurableAtUs();
     for (let p = 0; p < this.n; p++) {
       if (p === this.index) continue;
       const m = makeMsg(VOTE, this.index, p, this.term);
       m.index = this.lastIndex;
       m.logTerm = this.lastTerm;
-      this.host.send(m);
+      this.host.send(m, sendUs);
     }
   }
 
@@ -373,9 +387,17 @@ export class RaftNode {
     }
   }
 
-  /** Leader lease: with check-quorum on, a node that heard from a leader within the base timeout ignores votes. */
+  /**
+   * Leader lease: with check-quorum on, a node that heard from a leader within the base timeout ignores
+   * higher-term (pre-)votes. A leader is always in its own lease: etcd's `inLease` reads
+   * `r.lead != None && r.electionElapsed < r.electionTimeout`, and a leader's tickHeartbeat zeroes
+   * electionElapsed each time it reaches electionTimeout (the check-quorum period), so the test never
+   * fails while it leads; check-quorum, not a vote request, is what deposes it.
+   */
   private inLease(now: number): boolean {
-    return this.cfg.checkQuorum && this.leader !== -1 && now - this.timerBaseUs < this.cfg.electionTimeoutUs;
+    if (!this.cfg.checkQuorum) return false;
+    if (this.role === LEADER) return true;
+    return this.leader !== -1 && now - this.timerBaseUs < this.cfg.electionTimeoutUs;
   }
 
   private handleVoteRequest(m: Msg): void {
@@ -391,10 +413,13 @@ export class RaftNode {
     const r = makeMsg(pre ? PRE_VOTE_RESP : VOTE_RESP, this.index, m.from, grant ? m.term : this.term);
     r.reject = !grant;
     if (grant && !pre) {
+      if (this.votedFor !== m.from) this.hardStateDirty = true;
       this.votedFor = m.from;
       this.timerBaseUs = this.host.nowUs;
     }
-    this.host.send(r);
+    // Raft Fig. 2: a voter writes its term and vote before it answers (a vote forgotten in a crash could be
+    // given twice); a pre-vote changes neither, so it waits only for a write already under way.
+    this.host.send(r, this.hardStateDurableAtUs());
   }
 
   private tally(m: Msg): void {
@@ -456,13 +481,35 @@ export class RaftNode {
     r.index = newLast;
     r.sentUs = m.sentUs;
     if (len > 0) {
-      // Entries must be durable before they are acknowledged: the ack waits for the disk.
-      const ackUs = Math.max(now, this.diskBusyUntilUs) + this.fsyncUs;
-      this.diskBusyUntilUs = ackUs;
-      this.host.send(r, ackUs);
+      // Entries must be durable before they are acknowledged: the ack waits for the disk (one write
+      // carries the entries and any new term, as etcd's WAL does).
+      this.host.send(r, this.writeToDisk());
     } else {
-      this.host.send(r);
+      this.host.send(r, this.hardStateDurableAtUs());
     }
+  }
+
+  // ---- persistence -----------------------------------------------------------------------------------
+
+  /** Issues one write (fsync) behind the ones queued; returns when it completes. It carries the current term and vote. */
+  private writeToDisk(): number {
+    const doneUs = Math.max(this.host.nowUs, this.diskBusyUntilUs) + this.fsyncUs;
+    this.diskBusyUntilUs = doneUs;
+    if (this.hardStateDirty) {
+      this.hardStateDirty = false;
+      this.hardStateDurableUs = doneUs;
+    }
+    return doneUs;
+  }
+
+  /** When a message that depends on the current term and vote may leave: at once, or after they are written. */
+  private hardStateDurableAtUs(): number {
+    return this.hardStateDirty ? this.writeToDisk() : this.hardStateSettledUs();
+  }
+
+  /** When the term and vote last written are durable (now, unless that write is still under way). */
+  private hardStateSettledUs(): number {
+    return Math.max(this.host.nowUs, this.hardStateDurableUs);
   }
 
   /** etcd's findConflictByTerm: the largest index ≤ `index` whose term ≤ `term`, to skip a divergent tail in one probe. */
@@ -614,7 +661,7 @@ export class RaftNode {
     r.sentUs = m.sentUs;
     r.index = index;
     r.hint = hint;
-    this.host.send(r);
+    this.host.send(r, this.hardStateDurableAtUs());
   }
 
   // ---- telemetry -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
- * The always-on safety checker (Raft §5.4): at most one leader per term (Election Safety), a new leader
- * holds every committed entry (Leader Completeness), every node commits the same entry at each index
+ * The always-on safety checker (Raft §5.4): at most one leader per term (Election Safety), a new leader of
+ * term T holds every entry committed in a term before T (Leader Completeness), every node commits the same entry at each index
  * (State Machine Safety), and no committed entry is ever truncated. A violation throws SafetyViolation
  * carrying the recent event history that led to it, kept in a fixed ring so checking costs O(1) per event.
  */
@@ -29,6 +29,14 @@ export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
   /** The committed log as every node must see it: committedTerms[i] is the term of entry i (index 0 = sentinel). */
   private readonly committedTerms: number[] = [0];
+  /**
+   * In which term each committed entry was first committed, as runs: commitRuns[k] covers the indices
+   * up to commitRunEnd[k] after the previous run. Leader Completeness is about these terms, not the
+   * entries' own: a candidate whose votes arrive late may become leader of term T after a leader of a
+   * later term has committed entries, and it need not hold them (it can never commit: a quorum has moved on).
+   */
+  private readonly commitRunTerm: number[] = [];
+  private readonly commitRunEnd: number[] = [];
   private readonly cap: number;
   private readonly hTime: Float64Array;
   private readonly hKind: Int16Array;
@@ -72,13 +80,19 @@ export class SafetyChecker {
       this.fail(`two leaders in term ${term}: ${this.name(other)} and ${this.name(node)}`);
     }
     this.leaderOfTerm.set(term, node);
-    const k = this.committedTerms.length - 1;
+    // Raft §5.4.3: an entry committed in an earlier term is in this leader's log; Log Matching then covers
+    // everything before it, so the last such entry is the one to check.
+    const k = this.lastCommittedBefore(term);
     if (k > 0 && (logTerms.length - 1 < k || logTerms[k] !== this.committedTerms[k])) {
-      this.fail(`leader ${this.name(node)} of term ${term} lacks committed entry ${k} (term ${this.committedTerms[k]})`);
+      this.fail(`leader ${this.name(node)} of term ${term} lacks entry ${k} (term ${this.committedTerms[k]}), committed in term ${this.commitTermOf(k)}`);
     }
   }
 
-  onCommit(node: number, index: number, term: number): void {
+  /**
+   * `node`, in term `nodeTerm`, commits entry `index` of term `term`. The first node to commit an index
+   * is the leader that committed it, so `nodeTerm` then is the term the entry was committed in.
+   */
+  onCommit(node: number, index: number, term: number, nodeTerm: number = term): void {
     const known = this.committedTerms.length;
     if (index < known) {
       if (this.committedTerms[index] !== term) {
@@ -86,19 +100,45 @@ export class SafetyChecker {
       }
     } else if (index === known) {
       this.committedTerms.push(term);
+      const runs = this.commitRunTerm.length;
+      if (runs > 0 && this.commitRunTerm[runs - 1] === nodeTerm) this.commitRunEnd[runs - 1] = index;
+      else {
+        this.commitRunTerm.push(nodeTerm);
+        this.commitRunEnd.push(index);
+      }
     } else {
       this.fail(`${this.name(node)} committed entry ${index} before entry ${known}`);
     }
   }
 
-  /** A node is about to drop its log from `fromIndex` on; `logTerms` is its log before the cut. */
-  onTruncate(node: number, fromIndex: number, commit: number, logTerms: readonly number[]): void {
+  /**
+   * A node is about to drop its log from `fromIndex` on at the word of the leader of `term`; `logTerms` is
+   * its log before the cut. That leader holds every entry committed in a term up to its own (§5.4.3), so it
+   * never removes one; a node still in an older term may lose its copy of an entry committed later (the
+   * entry lives on in the quorum that committed it, and the node gets it back from that term's leader).
+   */
+  onTruncate(node: number, fromIndex: number, commit: number, logTerms: readonly number[], term: number = Number.POSITIVE_INFINITY): void {
     if (fromIndex <= commit) this.fail(`${this.name(node)} truncated its log at ${fromIndex}, at or below its commit index ${commit}`);
     const end = Math.min(logTerms.length, this.committedTerms.length);
+    let run = 0;
     for (let i = fromIndex; i < end; i++) {
+      while (this.commitRunEnd[run]! < i) run++;
       // Same index and term means the same entry (Log Matching): dropping it drops a committed entry.
-      if (logTerms[i] === this.committedTerms[i]) this.fail(`${this.name(node)} dropped committed entry ${i} (term ${logTerms[i]})`);
+      if (logTerms[i] === this.committedTerms[i] && this.commitRunTerm[run]! <= term) {
+        this.fail(`${this.name(node)} dropped entry ${i} (term ${logTerms[i]}), committed in term ${this.commitRunTerm[run]}, at the word of the leader of term ${term}`);
+      }
     }
+  }
+
+  /** The largest index first committed in a term before `term` (0 when none). */
+  private lastCommittedBefore(term: number): number {
+    for (let k = this.commitRunTerm.length - 1; k >= 0; k--) if (this.commitRunTerm[k]! < term) return this.commitRunEnd[k]!;
+    return 0;
+  }
+
+  private commitTermOf(index: number): number {
+    for (let k = 0; k < this.commitRunEnd.length; k++) if (this.commitRunEnd[k]! >= index) return this.commitRunTerm[k]!;
+    return -1;
   }
 
   /** The ring's contents, oldest first, formatted. */
