@@ -153,7 +153,7 @@ describe('policy comparison', () => {
   it('turns an evaluation report into a table, sentences and charts', async () => {
     const report = await comparePolicies({ model: null, suite: 'short', seeds: 1, workers: 1 });
     const rows = pooledRows(report);
-    expect(rows.map((r) => r.policy)).toEqual(['static-etcd', 'static-raft-paper', 'jacobson-karels', 'phi-accrual']);
+    expect(rows.map((r) => r.policy)).toEqual(['static-etcd', 'static-raft-paper', 'jacobson-karels', 'phi-accrual', 'oracle']);
     const findings = comparisonFindings(report);
     expect(findings.at(-1)).toBe(`Safety violations: 0 in ${report.runs} runs.`);
     expect(findings.some((f) => f.startsWith('Lowest failover time: '))).toBe(true);
