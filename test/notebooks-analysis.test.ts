@@ -157,6 +157,8 @@ describe('policy comparison', () => {
     const findings = comparisonFindings(report);
     expect(findings.at(-1)).toBe(`Safety violations: 0 in ${report.runs} runs.`);
     expect(findings.some((f) => f.startsWith('Lowest failover time: '))).toBe(true);
+    expect(findings.some((f) => f.startsWith('Lowest failover time: ') && !f.includes('oracle'))).toBe(true); // the reference is no contender
+    expect(findings.some((f) => f.startsWith('Waiting for a leader costs static etcd'))).toBe(true);
     expect(findings.some((f) => f.startsWith('Pareto frontier of the sweep'))).toBe(true);
     expect(await renderSvg(paretoSpec(report))).toMatch(/^<svg/);
     expect(await renderSvg(timelineSpec(report))).toContain('static-etcd');
