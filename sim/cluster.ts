@@ -10,13 +10,14 @@ import { EventQueue } from './queue.js';
 import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost } from './node.js';
+import { makeGroundTruthView, type GroundTruthView } from './ground-truth.js';
 import type { ClusterSnapshot, MessageSnapshot } from './snapshot.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
 import { makePrng, type Prng } from './prng.js';
 import { H_CRASH, H_ELECTION, H_FAULT, H_RESTART, SafetyChecker } from './safety.js';
 import { nodeIdOf, resolveScenario, type FaultSpec, type ResolvedScenario, type Scenario } from './scenario.js';
 import { TelemetryStore } from './telemetry.js';
-import { summarize, type Failover, type RunSummary } from './metrics.js';
+import { splitLatencies, summarize, type Failover, type RunSummary } from './metrics.js';
 
 const EV_DELIVER = 0;
 const EV_TICK = 1;
@@ -38,6 +39,9 @@ export interface SimulationOptions {
   policyFactory?: PolicyFactory;
   /** Record telemetry and ground truth (default true). Off for fast closed-loop evaluation. */
   telemetry?: boolean;
+  /** Hand policy factories the read-only ground-truth view (default true; the oracle needs it). It draws
+   * no random numbers, so turning it off changes no other policy's run. */
+  groundTruth?: boolean;
   /** cluster_id in telemetry (default `sim-<scenario>-s<seed>`). */
   clusterId?: string;
   /** Events kept for a safety violation report (default 200). */
@@ -63,6 +67,8 @@ export class Simulation implements NodeHost {
   readonly network: Network;
   readonly client: Client;
   readonly clusterId: string;
+  /** What only the simulation knows, for the evaluation's oracle (sim/ground-truth.ts); null when turned off. */
+  readonly groundTruth: GroundTruthView | null;
   nowUs = 0;
   private readonly queue: EventQueue;
   private readonly tickUs: number;
@@ -97,6 +103,10 @@ export class Simulation implements NodeHost {
   private readonly failovers: Failover[] = [];
   private outage: { startUs: number; leaderTerm: number; cause: string } | null = null;
   private prevHealthy = false;
+  /** Intervals (µs, sorted, disjoint) when no leader could commit, sampled per tick; the last may be open.
+   * Each request's downtime-attributable latency is its overlap with them (metrics.ts splitLatencies). */
+  private readonly downStartsUs: number[] = [0];
+  private readonly downEndsUs: number[] = [];
 
   constructor(scenario: Scenario | ResolvedScenario, opts: SimulationOptions = {}) {
     this.cfg = 'schema_version' in scenario ? resolveScenario(scenario, opts.seed) : { ...scenario, seed: opts.seed ?? scenario.seed };
@@ -114,6 +124,7 @@ export class Simulation implements NodeHost {
     this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200);
     this.network = new Network(cfg, this.rootRng.fork('network'), Math.floor(this.rootRng.fork('network-weather').next() * 4294967296));
     this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);
+    this.groundTruth = opts.groundTruth === false ? null : makeGroundTruthView(this);
     this.restarts = new Array<number>(cfg.size).fill(0);
     this.pauseStartUs = new Float64Array(cfg.size);
     this.stall = Array.from({ length: cfg.size }, () => ({ perTick: 0, meanUs: 0 }));
@@ -146,7 +157,7 @@ export class Simulation implements NodeHost {
   }
 
   private makePolicy(i: number) {
-    return this.policyFactory(this.nodeIds[i]!, this.rootRng.fork(`policy/${this.nodeIds[i]}/${this.restarts?.[i] ?? 0}`));
+    return this.policyFactory(this.nodeIds[i]!, this.rootRng.fork(`policy/${this.nodeIds[i]}/${this.restarts?.[i] ?? 0}`), this.groundTruth ?? undefined);
   }
 
   get nowMs(): number {
@@ -422,7 +433,12 @@ export class Simulation implements NodeHost {
     const alive = l >= 0;
     const qc = alive && this.quorumConnected(l);
     this.totalTicks++;
-    if (alive && this.canCommit(l)) this.availableTicks++;
+    const committable = alive && this.canCommit(l);
+    if (committable) this.availableTicks++;
+    // The sample holds until the next one: a transition is placed at the tick that saw it (≤ 1 tick late).
+    const down = this.downStartsUs.length > this.downEndsUs.length;
+    if (committable && down) this.downEndsUs.push(this.nowUs);
+    else if (!committable && !down) this.downStartsUs.push(this.nowUs);
     const healthy = alive && qc;
     if (this.prevHealthy && !healthy) this.beginOutage(this.lastLeader, 'leader-lost');
     this.prevHealthy = healthy;
@@ -647,6 +663,7 @@ export class Simulation implements NodeHost {
       openOutage: this.outage === null ? null : { cause: this.outage.cause, start_ms: this.outage.startUs / 1000 },
       availability: this.totalTicks > 0 ? this.availableTicks / this.totalTicks : Number.NaN,
       latenciesMs: this.client.latenciesMs(),
+      latencySplitMs: splitLatencies(this.client.submitUs.slice(1), this.client.doneUs.slice(1), this.downStartsUs, this.downEndsUs, this.nowUs), // index 0 is unused
       submitted: this.client.submitted,
       messagesSent: this.messagesSent,
       messagesDropped: this.messagesDropped,

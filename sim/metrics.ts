@@ -38,6 +38,11 @@ export interface RunSummary {
   availability: number;
   requests: { submitted: number; committed: number; pending: number };
   commit_latency_ms: Distribution;
+  /** Each committed request's latency split in two (per request, they sum to its latency): the part spent
+   * while a leader could commit, and the part spent while none could (downtime-attributable, the part a
+   * timeout policy can change). */
+  commit_latency_with_leader_ms: Distribution;
+  commit_latency_downtime_ms: Distribution;
   messages: { sent: number; dropped: number };
   committed_entries: number;
   telemetry_rows: number;
@@ -56,6 +61,8 @@ export interface RawMetrics {
   openOutage: { cause: string; start_ms: number } | null;
   availability: number;
   latenciesMs: number[];
+  /** latenciesMs split per request (splitLatencies), in the same order. */
+  latencySplitMs: { withLeader: number[]; downtime: number[] };
   submitted: number;
   messagesSent: number;
   messagesDropped: number;
@@ -99,6 +106,8 @@ export function summarize(cfg: ResolvedScenario, m: RawMetrics): RunSummary {
     availability: Math.round(m.availability * 1e6) / 1e6,
     requests: { submitted: m.submitted, committed: m.latenciesMs.length, pending: m.submitted - m.latenciesMs.length },
     commit_latency_ms: distribution(m.latenciesMs),
+    commit_latency_with_leader_ms: distribution(m.latencySplitMs.withLeader),
+    commit_latency_downtime_ms: distribution(m.latencySplitMs.downtime),
     messages: { sent: m.messagesSent, dropped: m.messagesDropped },
     committed_entries: m.committedEntries,
     telemetry_rows: m.telemetryRows,
@@ -106,4 +115,42 @@ export function summarize(cfg: ResolvedScenario, m: RawMetrics): RunSummary {
     // A violation aborts the run with SafetyViolation, so a summary that exists has none.
     safety_violations: 0,
   };
+}
+
+/**
+ * Splits each completed request's latency [submit, done] into the time no leader could commit (its overlap
+ * with the downtime intervals) and the rest. Requests are in submission order; those with done < 0 are
+ * pending and skipped, as in Client.latenciesMs. Downtime intervals [starts[k], ends[k]) are sorted and
+ * disjoint; a last start without an end is open until `nowUs`. Prefix sums of the interval lengths and a
+ * binary search give the downtime before any instant, so the split costs O((n + m) log m).
+ */
+export function splitLatencies(
+  submitUs: readonly number[], doneUs: readonly number[], starts: readonly number[], ends: readonly number[], nowUs: number,
+): { withLeader: number[]; downtime: number[] } {
+  const m = starts.length;
+  const endOf = (k: number): number => (k < ends.length ? ends[k]! : nowUs);
+  const before = new Float64Array(m + 1); // before[k]: total downtime of intervals 0..k-1
+  for (let k = 0; k < m; k++) before[k + 1] = before[k]! + (endOf(k) - starts[k]!);
+  /** Downtime in [0, t]: the intervals wholly before the last start ≤ t, plus that one's part up to t. */
+  const downBefore = (t: number): number => {
+    let lo = 0;
+    let hi = m; // first start > t
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const k = lo - 1;
+    return k < 0 ? 0 : before[k]! + Math.min(t, endOf(k)) - starts[k]!;
+  };
+  const withLeader: number[] = [];
+  const downtime: number[] = [];
+  for (let i = 0; i < submitUs.length; i++) {
+    const done = doneUs[i]!;
+    if (done < 0) continue;
+    const down = downBefore(done) - downBefore(submitUs[i]!);
+    downtime.push(down / 1000);
+    withLeader.push((done - submitUs[i]! - down) / 1000);
+  }
+  return { withLeader, downtime };
 }

@@ -127,14 +127,25 @@ export class Network {
     }
     const h = hash3(this.seedWord, k, bucket, idx);
     if (loss > 0 && unit(h) < loss) return -1;
-    const forced = this.forcedJitterUs[k]! + this.overrides.jitterMs * 1000;
-    const mean = forced > 0 ? Math.max(forced, this.jitteryMeanUs) : this.jittery[k] === 1 ? this.jitteryMeanUs : this.calmMeanUs;
+    const mean = this.jitterMeanUs(k);
     const delay = this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! - mean * Math.log(1 - unit(mix32(h ^ 0x5bd1e995)));
     let at = Math.round(nowUs + delay);
     const last = this.lastDeliveryUs[k]!;
     if (at < last) at = last;
     this.lastDeliveryUs[k] = at;
     return at;
+  }
+
+  /** Mean of the exponential jitter a message on link k draws now: forced by a fault or the demo, else the link's state. */
+  private jitterMeanUs(k: number): number {
+    const forced = this.forcedJitterUs[k]! + this.overrides.jitterMs * 1000;
+    return forced > 0 ? Math.max(forced, this.jitteryMeanUs) : this.jittery[k] === 1 ? this.jitteryMeanUs : this.calmMeanUs;
+  }
+
+  /** Expected one-way delay (µs) of a message sent now from → to, ignoring loss and FIFO queueing (for ground truth). */
+  expectedDelayUs(from: number, to: number): number {
+    const k = from * this.endpoints + to;
+    return this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! + this.jitterMeanUs(k);
   }
 
   /** Whether a message from → to can currently get through at all (for ground truth). */

@@ -4,6 +4,7 @@
  * against. A node campaigns when `nowMs − lastLeaderContactMs ≥ policy.electionTimeoutMs()`; randomization,
  * if any, is the policy's job, so the built-ins draw from a Prng passed in (never the global random number generator).
  */
+import type { GroundTruthView } from './ground-truth.js';
 import type { Prng } from './prng.js';
 
 export interface TimeoutObservation {           // what a real node sees at the end of each tick
@@ -21,8 +22,12 @@ export interface TimeoutPolicy {
   electionTimeoutMs(): number;           // the timeout to arm now, measured from the last leader contact
 }
 
-/** Makes the policy of one node. `rng` is that node's own stream: identical across policies for a seed. */
-export type PolicyFactory = (nodeId: string, rng: Prng) => TimeoutPolicy;
+/**
+ * Makes the policy of one node. `rng` is that node's own stream: identical across policies for a seed.
+ * `truth` is the simulation's read-only ground truth (sim/ground-truth.ts), for the evaluation's oracle
+ * only; it is absent outside the simulator, and a policy meant for real nodes must not need it.
+ */
+export type PolicyFactory = (nodeId: string, rng: Prng, truth?: GroundTruthView) => TimeoutPolicy;
 
 /**
  * A timeout drawn uniformly from [lo, hi) and held until the node's term or role changes, as etcd's

@@ -129,11 +129,12 @@ describe('evaluate on a tiny suite with a model', () => {
     res = await evaluate({ model: art, suite: tinySuite(), outDir: out, workers: 0, createdAt: '2026-01-01T00:00:00.000Z' });
   }, 120_000);
 
-  it('reports finite metrics for all six policies and zero safety violations', () => {
+  it('reports finite metrics for all seven policies, the oracle last, and zero safety violations', () => {
     const r = res.report;
     expect(r.pooled.map((p) => p.policy)).toEqual(MAIN_POLICIES.map((p) => p.id));
+    expect(r.pooled.at(-1)!.policy).toBe('oracle');
     for (const p of r.pooled) {
-      for (const k of ['commit_latency_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'elections_per_hour', 'availability'] as const) {
+      for (const k of ['commit_latency_mean_ms', 'commit_latency_with_leader_mean_ms', 'commit_latency_downtime_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'elections_per_hour', 'availability'] as const) {
         expect(Number.isFinite(p.estimates[k].mean), `${p.policy} ${k}`).toBe(true);
       }
       expect(p.estimates.availability.mean).toBeGreaterThan(0);
@@ -147,6 +148,26 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(r.claims.jitter_unnecessary_vs_static_etcd!.scenarios).toEqual(['tiny-jitter']);
   });
 
+  it('splits mean latency into time with a leader and time waiting for one, and shows the oracle as the limit', () => {
+    const r = res.report;
+    const row = (id: string) => r.pooled.find((p) => p.policy === id)!;
+    for (const p of [...r.pooled, ...r.per_scenario]) {
+      const e = p.estimates;
+      expect(e.commit_latency_with_leader_mean_ms.mean + e.commit_latency_downtime_mean_ms.mean).toBeCloseTo(e.commit_latency_mean_ms.mean, 2);
+    }
+    const etcd = row('static-etcd');
+    const oracle = row('oracle');
+    expect(oracle.estimates.failover_ms.mean).toBeLessThan(etcd.estimates.failover_ms.mean / 4); // a crash costs the oracle no timeout
+    expect(oracle.estimates.commit_latency_downtime_mean_ms.mean).toBeLessThan(etcd.estimates.commit_latency_downtime_mean_ms.mean);
+    expect(oracle.estimates.unnecessary_elections.mean).toBe(0);
+    expect(etcd.capture).toEqual({ commit_latency_mean_ms: 0, commit_latency_downtime_mean_ms: 0, failover_ms: 0 });
+    expect(oracle.capture).toEqual({ commit_latency_mean_ms: 1, commit_latency_downtime_mean_ms: 1, failover_ms: 1 });
+    const crash = r.per_scenario.filter((x) => x.scenario === 'tiny-crash');
+    expect(crash.find((x) => x.policy === 'oracle')!.capture.failover_ms).toBe(1);
+    expect(r.per_scenario.find((x) => x.scenario === 'tiny-jitter' && x.policy === 'oracle')!.capture.failover_ms).toBeNull(); // no failover to compare
+    for (const x of crash) expect(x.capture.failover_ms).not.toBeNull();
+  });
+
   it('writes a schema-valid JSON report that records seeds, config, the model sha256 and the tool version', () => {
     const j = JSON.parse(readFileSync(join(out, REPORT_JSON), 'utf8')) as Record<string, unknown>;
     expect(validateAgainst('evaluation-report', j).ok).toBe(true);
@@ -155,7 +176,9 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(r.model!.manifest_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(r.tool_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.sweep!.some((p) => p.family === 'neuro-symbolic')).toBe(true);
-    expect(new Set(r.sweep!.map((p) => p.family))).toEqual(new Set(['static', 'jacobson-karels', 'phi-accrual', 'neuro-symbolic']));
+    expect(new Set(r.sweep!.map((p) => p.family))).toEqual(new Set(['static', 'jacobson-karels', 'phi-accrual', 'neuro-symbolic', 'oracle']));
+    expect(r.sweep!.find((p) => p.family === 'oracle')!.pareto_optimal).toBe(false); // the reference, not a contender
+    expect(r.sweep!.some((p) => p.pareto_optimal)).toBe(true);
   });
 
   it('writes one self-contained HTML page: inline SVG charts, no http(s) references, no scripts', () => {
@@ -166,6 +189,8 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(html).toContain('Pareto');
     expect(html).toContain('Timeline');
     for (const p of MAIN_POLICIES) expect(html).toContain(p.label.replace(/&/g, '&amp;'));
+    expect(html).toContain('capture: downtime latency');
+    expect(html).toContain('oracle (physical limit)'); // the reference point of the Pareto chart
   });
 
   it('is deterministic: the same inputs and seeds give the same report', async () => {

@@ -153,10 +153,12 @@ describe('policy comparison', () => {
   it('turns an evaluation report into a table, sentences and charts', async () => {
     const report = await comparePolicies({ model: null, suite: 'short', seeds: 1, workers: 1 });
     const rows = pooledRows(report);
-    expect(rows.map((r) => r.policy)).toEqual(['static-etcd', 'static-raft-paper', 'jacobson-karels', 'phi-accrual']);
+    expect(rows.map((r) => r.policy)).toEqual(['static-etcd', 'static-raft-paper', 'jacobson-karels', 'phi-accrual', 'oracle']);
     const findings = comparisonFindings(report);
     expect(findings.at(-1)).toBe(`Safety violations: 0 in ${report.runs} runs.`);
     expect(findings.some((f) => f.startsWith('Lowest failover time: '))).toBe(true);
+    expect(findings.some((f) => f.startsWith('Lowest failover time: ') && !f.includes('oracle'))).toBe(true); // the reference is no contender
+    expect(findings.some((f) => f.startsWith('Waiting for a leader costs static etcd'))).toBe(true);
     expect(findings.some((f) => f.startsWith('Pareto frontier of the sweep'))).toBe(true);
     expect(await renderSvg(paretoSpec(report))).toMatch(/^<svg/);
     expect(await renderSvg(timelineSpec(report))).toContain('static-etcd');

@@ -5,23 +5,38 @@
  * Pooling: for each seed, a policy's metric is averaged over the suite's scenarios (a run with nothing to
  * measure, e.g. no failover, is skipped); the CI is then over those per-seed means. Seeds are the
  * independent replicates; scenarios are the fixed design.
+ *
+ * Capture: the share of the achievable improvement a policy realizes, (static etcd − policy) / (static etcd −
+ * oracle), on the pooled (or per-scenario) means: 0 is static etcd, 1 the oracle, negative worse than etcd,
+ * above 1 better than the oracle (possible: the oracle is not a strict bound, docs/EVALUATION.md).
  */
 import { estimate, type Estimate } from '../report/stats.js';
 import { METRIC_KEYS, type JobResult, type MetricKey } from './harness.js';
+import { BASELINE_POLICY_ID, ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
 
 export type Estimates = Record<MetricKey, Estimate>;
+
+/** The metrics capture is reported on: what a timeout policy is meant to improve. */
+export const CAPTURE_KEYS = ['commit_latency_mean_ms', 'commit_latency_downtime_mean_ms', 'failover_ms'] as const;
+export type CaptureKey = (typeof CAPTURE_KEYS)[number];
+export type Capture = Record<CaptureKey, number | null>;
+
+/** Below this share of static etcd's value the oracle's gain is noise, and a ratio over it says nothing. */
+export const CAPTURE_MIN_GAIN = 0.01;
 
 export interface ScenarioRow {
   scenario: string;
   tags: string[];
   policy: string;
   estimates: Estimates;
+  capture: Capture;
   runs: Array<{ seed: number } & Record<MetricKey, number | null>>;
 }
 
 export interface PooledRow {
   policy: string;
   estimates: Estimates;
+  capture: Capture;
   safety_violations_total: number;
   runs: number;
 }
@@ -35,7 +50,7 @@ export function perScenario(results: JobResult[], scenarios: Array<{ name: strin
       const estimates = {} as Estimates;
       for (const k of METRIC_KEYS) estimates[k] = est(rs.map((r) => r.metrics[k]));
       rows.push({
-        scenario: s.name, tags: s.tags, policy: p, estimates,
+        scenario: s.name, tags: s.tags, policy: p, estimates, capture: noCapture(),
         runs: rs.map((r) => {
           const o = { seed: r.seed } as { seed: number } & Record<MetricKey, number | null>;
           for (const k of METRIC_KEYS) o[k] = finiteOrNull(r.metrics[k]);
@@ -44,17 +59,48 @@ export function perScenario(results: JobResult[], scenarios: Array<{ name: strin
       });
     }
   }
+  for (const s of scenarios) fillCapture(rows.filter((r) => r.scenario === s.name));
   return rows;
 }
 
 /** Per policy: per-seed means over the scenarios (optionally only those passing `keep`), then a CI over seeds. */
 export function pooled(results: JobResult[], policies: string[], keep: (scenario: string) => boolean = () => true): PooledRow[] {
-  return policies.map((p) => {
+  const rows = policies.map((p): PooledRow => {
     const rs = results.filter((r) => r.policyId === p && keep(r.scenario));
     const estimates = {} as Estimates;
     for (const k of METRIC_KEYS) estimates[k] = est(perSeedMeans(rs, k));
-    return { policy: p, estimates, safety_violations_total: rs.reduce((a, r) => a + r.metrics.safety_violations, 0), runs: rs.length };
+    return { policy: p, estimates, capture: noCapture(), safety_violations_total: rs.reduce((a, r) => a + r.metrics.safety_violations, 0), runs: rs.length };
   });
+  fillCapture(rows);
+  return rows;
+}
+
+/**
+ * (baseline − policy) / (baseline − oracle) on one metric's means (lower is better on every capture
+ * metric); null when a value is missing, or the oracle does not improve on the baseline by at least
+ * CAPTURE_MIN_GAIN of it — then there is no achievable improvement to share out, and a ratio over a tiny
+ * or negative gain would flip or explode.
+ */
+export function captureOf(policy: number, baseline: number, oracle: number): number | null {
+  if (!Number.isFinite(policy) || !Number.isFinite(baseline) || !Number.isFinite(oracle)) return null;
+  const gain = baseline - oracle;
+  if (gain <= 0 || gain < CAPTURE_MIN_GAIN * Math.abs(baseline)) return null;
+  return (baseline - policy) / gain;
+}
+
+/** Sets every row's capture from the static etcd and oracle rows among them (one scenario, or pooled). */
+function fillCapture(rows: Array<{ policy: string; estimates: Estimates; capture: Capture }>): void {
+  const base = rows.find((r) => r.policy === BASELINE_POLICY_ID);
+  const oracle = rows.find((r) => r.policy === ORACLE_POLICY_ID);
+  for (const r of rows) {
+    for (const k of CAPTURE_KEYS) {
+      r.capture[k] = base && oracle ? captureOf(r.estimates[k].mean, base.estimates[k].mean, oracle.estimates[k].mean) : null;
+    }
+  }
+}
+
+function noCapture(): Capture {
+  return { commit_latency_mean_ms: null, commit_latency_downtime_mean_ms: null, failover_ms: null };
 }
 
 /** seed → mean over that seed's runs of metric k (non-finite runs skipped), in seed order. */
@@ -134,10 +180,13 @@ export function sweepPoints(results: JobResult[], entries: Array<{ id: string; l
       pareto_optimal: false,
     };
   });
-  for (const p of pts) {
+  // The oracle is the reference point, not a policy one could deploy: it is neither on the frontier nor
+  // allowed to push real policies off it.
+  const real = pts.filter((p) => p.family !== ORACLE_FAMILY);
+  for (const p of real) {
     const x = p.failover_ms.mean;
     const y = p.unnecessary_elections_per_hour.mean;
-    p.pareto_optimal = Number.isFinite(x) && Number.isFinite(y) && !pts.some((q) => q !== p
+    p.pareto_optimal = Number.isFinite(x) && Number.isFinite(y) && !real.some((q) => q !== p
       && q.failover_ms.mean <= x && q.unnecessary_elections_per_hour.mean <= y
       && (q.failover_ms.mean < x || q.unnecessary_elections_per_hour.mean < y));
   }

@@ -23,6 +23,9 @@ export interface Job {
 /** The per-run metrics (DESIGN.md "Evaluation vocabulary"); NaN where a run has nothing to measure. */
 export interface RunMetrics {
   commit_latency_mean_ms: number;
+  /** The mean split in two (they sum to it): time spent while a leader could commit, and while none could. */
+  commit_latency_with_leader_mean_ms: number;
+  commit_latency_downtime_mean_ms: number;
   commit_latency_p99_ms: number;
   /** Mean failover time of the run; an outage still open at the end counts with its length so far (a lower bound). */
   failover_ms: number;
@@ -38,7 +41,7 @@ export interface RunMetrics {
 }
 
 export const METRIC_KEYS = [
-  'commit_latency_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'unnecessary_elections', 'elections_per_hour',
+  'commit_latency_mean_ms', 'commit_latency_with_leader_mean_ms', 'commit_latency_downtime_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'unnecessary_elections', 'elections_per_hour',
   'unnecessary_elections_per_hour', 'availability', 'safety_violations',
 ] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
@@ -77,7 +80,7 @@ export function runJob(job: Job, model: SharedModel | null): JobResult {
 export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics {
   if (!s) {
     return {
-      commit_latency_mean_ms: NaN, commit_latency_p99_ms: NaN, failover_ms: NaN, failovers: 0, unnecessary_elections: NaN,
+      commit_latency_mean_ms: NaN, commit_latency_with_leader_mean_ms: NaN, commit_latency_downtime_mean_ms: NaN, commit_latency_p99_ms: NaN, failover_ms: NaN, failovers: 0, unnecessary_elections: NaN,
       elections: NaN, elections_per_hour: NaN, unnecessary_elections_per_hour: NaN, availability: NaN, safety_violations: 1,
       requests_submitted: 0, requests_committed: 0,
     };
@@ -87,6 +90,8 @@ export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics 
   const hours = (s.simulated_ms || scenario.duration_ms) / 3_600_000;
   return {
     commit_latency_mean_ms: s.commit_latency_ms.mean ?? NaN,
+    commit_latency_with_leader_mean_ms: s.commit_latency_with_leader_ms.mean ?? NaN,
+    commit_latency_downtime_mean_ms: s.commit_latency_downtime_ms.mean ?? NaN,
     commit_latency_p99_ms: s.commit_latency_ms.p99 ?? NaN,
     failover_ms: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : NaN,
     failovers: durations.length,

@@ -3,7 +3,7 @@
  * factories that turn a spec into one TimeoutPolicy per simulated node. The model policies share one packed
  * model per process; every node owns its carried LSTM state.
  */
-import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
+import { fixedRangeTimeout, OracleTimeout, staticRandomizedTimeout, type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
 import { FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES, type LoadedArtifact, type SharedModel } from '../../runtime/index.js';
 import { JacobsonKarelsTimeout, PhiAccrualTimeout } from './baselines.js';
 
@@ -12,7 +12,8 @@ export type PolicySpec =
   | { kind: 'fixed-range'; min_ms: number; max_ms: number }
   | { kind: 'jacobson'; k: number; randomize?: boolean }
   | { kind: 'phi'; threshold: number; randomize?: boolean }
-  | { kind: 'model'; guardrails: boolean };
+  | { kind: 'model'; guardrails: boolean }
+  | { kind: 'oracle'; window_floor_ms: number };
 
 export interface PolicyEntry {
   id: string;
@@ -20,7 +21,14 @@ export interface PolicyEntry {
   spec: PolicySpec;
 }
 
-/** The six policies of every evaluation (issue 7, item 1), in report order. */
+/** The baseline every relative figure is measured against, and the physical limit (sim/oracle.ts). */
+export const BASELINE_POLICY_ID = 'static-etcd';
+export const ORACLE_POLICY_ID = 'oracle';
+
+/**
+ * The policies of every evaluation, in report order: the six compared ones, then the oracle, a perfect
+ * failure detector that reads the simulator's ground truth — the reference for "capture", never a candidate.
+ */
 export const MAIN_POLICIES: readonly PolicyEntry[] = [
   { id: 'static-etcd', label: 'static etcd [1000, 2000) ms', spec: { kind: 'static-randomized', base_ms: 1000 } },
   { id: 'static-raft-paper', label: 'static Raft paper [150, 300) ms', spec: { kind: 'fixed-range', min_ms: 150, max_ms: 300 } },
@@ -28,11 +36,14 @@ export const MAIN_POLICIES: readonly PolicyEntry[] = [
   { id: 'phi-accrual', label: 'φ-accrual (φ = 8) × U[1, 2)', spec: { kind: 'phi', threshold: 8, randomize: true } },
   { id: 'neuro-symbolic', label: 'neuro-symbolic (model + guardrails)', spec: { kind: 'model', guardrails: true } },
   { id: 'neural-unguarded', label: 'neural proposal, no guardrails (ablation)', spec: { kind: 'model', guardrails: false } },
+  { id: ORACLE_POLICY_ID, label: 'oracle (ground-truth failure detector)', spec: { kind: 'oracle', window_floor_ms: 50 } },
 ];
 
 export const MODEL_POLICY_IDS = new Set(['neuro-symbolic', 'neural-unguarded']);
 
-/** The Pareto sweep: each baseline family across its parameter, plus the model (same scenarios and seeds). */
+export const ORACLE_FAMILY = 'oracle';
+
+/** The Pareto sweep: each baseline family across its parameter, plus the model and the oracle (same scenarios and seeds). */
 export function sweepPolicies(): Array<PolicyEntry & { family: string; param: string; value: number }> {
   const out: Array<PolicyEntry & { family: string; param: string; value: number }> = [];
   for (const base of [150, 250, 400, 600, 1000, 1500, 2500]) {
@@ -45,6 +56,9 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
     out.push({ id: `sweep-phi-${t}`, label: `φ = ${t}`, family: 'phi-accrual', param: 'threshold', value: t, spec: { kind: 'phi', threshold: t, randomize: true } });
   }
   out.push({ id: 'sweep-neuro-symbolic', label: 'neuro-symbolic', family: 'neuro-symbolic', param: 'none', value: 0, spec: { kind: 'model', guardrails: true } });
+  // The reference point of the chart, on the same sweep scenarios and seeds; not part of the frontier.
+  const oracle = MAIN_POLICIES.find((p) => p.id === ORACLE_POLICY_ID)!;
+  out.push({ id: 'sweep-oracle', label: 'oracle', family: ORACLE_FAMILY, param: 'none', value: 0, spec: oracle.spec });
   return out;
 }
 
@@ -69,6 +83,14 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       return { factory: (_id, rng) => maybeRandomized(new JacobsonKarelsTimeout({ k: spec.k }), spec.randomize, rng), diagnostics: () => null };
     case 'phi':
       return { factory: (_id, rng) => maybeRandomized(new PhiAccrualTimeout({ threshold: spec.threshold }), spec.randomize, rng), diagnostics: () => null };
+    case 'oracle':
+      return {
+        factory: (id, rng, truth) => {
+          if (!truth) throw new Error('evaluate: internal: the oracle needs the simulation\'s ground-truth view (SimulationOptions.groundTruth)');
+          return new OracleTimeout(id, truth, rng, { windowFloorMs: spec.window_floor_ms });
+        },
+        diagnostics: () => null,
+      };
     case 'model': {
       if (!model) throw new Error('evaluate: internal: a model policy without a model');
       if (!spec.guardrails) {

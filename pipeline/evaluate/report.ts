@@ -4,11 +4,15 @@
  */
 import type { Estimate } from '../report/stats.js';
 import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
+import { CAPTURE_KEYS, type Capture, type CaptureKey } from './aggregate.js';
 import type { EvaluationReport } from './evaluate.js';
 import { METRIC_KEYS, type MetricKey } from './harness.js';
+import { ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
 
 const METRIC_LABELS: Record<MetricKey, string> = {
   commit_latency_mean_ms: 'mean commit latency (ms)',
+  commit_latency_with_leader_mean_ms: '… while a leader could commit (ms)',
+  commit_latency_downtime_mean_ms: '… waiting for a leader (ms)',
   commit_latency_p99_ms: 'p99 commit latency (ms)',
   failover_ms: 'failover time (ms)',
   unnecessary_elections: 'unnecessary elections / run',
@@ -16,6 +20,12 @@ const METRIC_LABELS: Record<MetricKey, string> = {
   unnecessary_elections_per_hour: 'unnecessary elections / hour',
   availability: 'availability',
   safety_violations: 'safety violations',
+};
+
+const CAPTURE_LABELS: Record<CaptureKey, string> = {
+  commit_latency_mean_ms: 'capture: mean latency',
+  commit_latency_downtime_mean_ms: 'capture: downtime latency',
+  failover_ms: 'capture: failover',
 };
 
 /** Renders the page. Deterministic for the same report. */
@@ -29,14 +39,19 @@ export async function renderHtml(r: EvaluationReport): Promise<string> {
 
   parts.push('<h2>The claims</h2>', claimsHtml(r));
   parts.push(`<h2>Metrics by policy (pooled over scenarios; mean ± 95% CI over ${r.config.seeds.length} seeds)</h2>`);
-  parts.push(tableHtml(r.pooled.map((p) => ({ name: label.get(p.policy) ?? p.policy, estimates: p.estimates }))));
+  parts.push(tableHtml(r.pooled.map((p) => ({ name: label.get(p.policy) ?? p.policy, estimates: p.estimates, capture: p.capture }))));
+  parts.push('<p class="meta">The oracle is a perfect failure detector: it reads the simulator\'s ground truth and campaigns'
+    + ' as soon as a follower\'s leader has crashed or is cut off from it or from a quorum (after a random delay under 50 ms), never otherwise.'
+    + ' It is the physical limit of a timeout policy, not a strict bound: leader placement and a timely change away from a jittery leader can beat it on latency.'
+    + ' Capture = (static etcd − policy) / (static etcd − oracle) on the means: 0 is static etcd, 1 the oracle; — when the oracle gains under 1% on static etcd.'
+    + ' Mean commit latency splits into the part spent while a leader could commit and the part spent waiting for one (downtime-attributable: what a timeout policy can change); the two sum to the mean.</p>');
   parts.push(`<p class="meta">Safety violations across all ${r.safety.runs} runs: <b>${r.safety.violations}</b>${r.safety.messages.map((m) => `<br>${esc(m)}`).join('')}</p>`);
   if (r.model_diagnostics.length) {
     parts.push('<h3>Model diagnostics</h3><ul>' + r.model_diagnostics.map((d) => `<li>${esc(label.get(d.policy) ?? d.policy)}: ${d.ticks} node-ticks, static fallback on ${(d.fallback_rate * 100).toFixed(2)}% of them; rule activations ${esc(Object.entries(d.rule_activations).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none')}</li>`).join('') + '</ul>');
   }
   if (r.sweep) {
     parts.push('<h2>Pareto: unnecessary elections vs failover time</h2>');
-    parts.push(`<p class="meta">Sweep on ${esc(r.config.sweep!.scenarios.join(', '))}, seeds ${r.config.sweep!.seeds.join(', ')}. Lower-left is better on both axes; filled points are on the frontier of all points shown.</p>`);
+    parts.push(`<p class="meta">Sweep on ${esc(r.config.sweep!.scenarios.join(', '))}, seeds ${r.config.sweep!.seeds.join(', ')}. Lower-left is better on both axes; filled points are on the frontier of the policies shown. The black cross is the oracle on the same runs: the physical limit, not a policy, so not part of the frontier.</p>`);
     parts.push(figure(await renderSvg(paretoSpec(r))));
   }
   if (r.timeline) {
@@ -48,7 +63,7 @@ export async function renderHtml(r: EvaluationReport): Promise<string> {
   for (const name of r.config.scenarios.map((s) => s.name)) {
     const rows = r.per_scenario.filter((x) => x.scenario === name);
     const tags = rows[0]?.tags.length ? ` <span class="meta">[${esc(rows[0].tags.join(', '))}]</span>` : '';
-    parts.push(`<details><summary>${esc(name)}${tags}</summary>${tableHtml(rows.map((x) => ({ name: label.get(x.policy) ?? x.policy, estimates: x.estimates })))}</details>`);
+    parts.push(`<details><summary>${esc(name)}${tags}</summary>${tableHtml(rows.map((x) => ({ name: label.get(x.policy) ?? x.policy, estimates: x.estimates, capture: x.capture })))}</details>`);
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>raft-ns evaluation: ${esc(r.config.suite.name)}</title>
@@ -81,21 +96,27 @@ function claimsHtml(r: EvaluationReport): string {
   return `<p class="meta">Measured on suite <code>${esc(c.suite)}</code>; reported whether or not they meet the claims.</p><table><tr><th>claim</th><th>model</th><th>baseline</th><th>relative change</th><th>claim</th></tr>${rows.join('')}</table>`;
 }
 
-function tableHtml(rows: Array<{ name: string; estimates: Record<MetricKey, Estimate> }>): string {
-  const head = `<tr><th>policy</th>${METRIC_KEYS.map((k) => `<th>${esc(METRIC_LABELS[k])}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr><td>${esc(r.name)}</td>${METRIC_KEYS.map((k) => `<td>${fmtE(r.estimates[k], k === 'availability' ? 4 : 1)}</td>`).join('')}</tr>`).join('');
+function tableHtml(rows: Array<{ name: string; estimates: Record<MetricKey, Estimate>; capture: Capture }>): string {
+  const head = `<tr><th>policy</th>${METRIC_KEYS.map((k) => `<th>${esc(METRIC_LABELS[k])}</th>`).join('')}${CAPTURE_KEYS.map((k) => `<th>${esc(CAPTURE_LABELS[k])}</th>`).join('')}</tr>`;
+  const body = rows.map((r) => `<tr><td>${esc(r.name)}</td>${METRIC_KEYS.map((k) => `<td>${fmtE(r.estimates[k], k === 'availability' ? 4 : 1)}</td>`).join('')}`
+    + `${CAPTURE_KEYS.map((k) => `<td>${r.capture[k] === null ? '—' : r.capture[k]!.toFixed(2)}</td>`).join('')}</tr>`).join('');
   return `<table>${head}${body}</table>`;
 }
 
 function paretoSpec(r: EvaluationReport): VegaLiteSpec {
-  const values = r.sweep!.filter((p) => Number.isFinite(p.failover_ms.mean) && Number.isFinite(p.unnecessary_elections_per_hour.mean)).map((p) => ({
+  const all = r.sweep!.filter((p) => Number.isFinite(p.failover_ms.mean) && Number.isFinite(p.unnecessary_elections_per_hour.mean)).map((p) => ({
     family: p.family, label: p.label, value: p.value, failover_ms: p.failover_ms.mean, unnecessary_per_hour: p.unnecessary_elections_per_hour.mean,
     frontier: p.pareto_optimal ? 'on frontier' : 'dominated',
   }));
+  const values = all.filter((p) => p.family !== ORACLE_FAMILY);
+  const oracle = all.filter((p) => p.family === ORACLE_FAMILY).map((p) => ({ ...p, label: 'oracle (physical limit)' }));
   return {
     width: 760, height: 420, background: 'white',
     data: { values },
     layer: [
+      // The reference point first, so the policies draw over it: a black cross, outside the families' legend.
+      { data: { values: oracle }, mark: { type: 'point', shape: 'cross', filled: true, size: 160, color: 'black' }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' } } },
+      { data: { values: oracle }, mark: { type: 'text', dx: 10, dy: 12, fontSize: 11, fontWeight: 'bold', align: 'left' }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, text: { field: 'label' } } },
       { mark: { type: 'line', opacity: 0.5 }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, color: { field: 'family', type: 'nominal' }, order: { field: 'value', type: 'quantitative' } } },
       {
         mark: { type: 'point', size: 90, strokeWidth: 2 },
@@ -115,6 +136,9 @@ function paretoSpec(r: EvaluationReport): VegaLiteSpec {
 function timelineSpec(r: EvaluationReport): VegaLiteSpec {
   const t = r.timeline!;
   const pts = t.points.map((p) => ({ ...p, t_s: p.t_ms / 1000 }));
+  // The oracle arms a timeout only for the few ticks between a loss and the next leader (null otherwise):
+  // too short for a line, so its armed values are drawn as dots as well.
+  const oracleArmed = pts.filter((p) => p.policy === ORACLE_POLICY_ID && p.timeout_ms !== null);
   const first = t.points[0]?.policy;
   const latency = pts.filter((p) => p.policy === first && p.heartbeat_latency_ms !== null);
   const model = pts.filter((p) => p.confidence !== null);
@@ -134,6 +158,7 @@ function timelineSpec(r: EvaluationReport): VegaLiteSpec {
         width: 1000, height: 260, title: `election timeout armed by ${t.node}, per policy (ms, log scale)`,
         layer: [
           { data: { values: pts }, mark: { type: 'line', strokeWidth: 1.2, interpolate: 'step-after' }, encoding: { x, y: { field: 'timeout_ms', type: 'quantitative', scale: { type: 'log' }, title: 'timeout (ms)' }, color: { field: 'policy', type: 'nominal' } } },
+          { data: { values: oracleArmed }, mark: { type: 'point', filled: true, size: 30 }, encoding: { x, y: { field: 'timeout_ms', type: 'quantitative' }, color: { field: 'policy', type: 'nominal' } } },
           { data: { values: elections }, mark: { type: 'point', filled: true, size: 50, shape: 'triangle-up' }, encoding: { x, y: { datum: 60 }, color: { field: 'policy', type: 'nominal' } } },
           faultRule,
         ],

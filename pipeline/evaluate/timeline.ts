@@ -4,7 +4,7 @@
  * elections (term increments) the cluster went through. Recording wraps the node's policy; the wrapper only
  * reads, so the run is the same run the metrics come from.
  */
-import { Simulation, type Scenario, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
+import { Simulation, type PolicyFactory, type Scenario, type TimeoutObservation } from '../../sim/index.js';
 import { NeuroSymbolicTimeout, type SharedModel } from '../../runtime/index.js';
 import { evaluationScenario } from './harness.js';
 import { makePolicyFactory, UnguardedNeuralTimeout, type PolicyEntry } from './policies.js';
@@ -12,7 +12,8 @@ import { makePolicyFactory, UnguardedNeuralTimeout, type PolicyEntry } from './p
 export interface TimelinePoint {
   t_ms: number;
   policy: string;
-  timeout_ms: number;
+  /** null: the policy would never campaign now (the oracle while a leader serves the node). */
+  timeout_ms: number | null;
   heartbeat_latency_ms: number | null;
   /** σ(ℓ): the model's P(leader_lost); null for the baselines. */
   p_leader_lost: number | null;
@@ -42,15 +43,22 @@ export function recordTimeline(scenario: Scenario, seed: number, node: string, p
     const { factory } = makePolicyFactory(p.spec, model);
     let tick = 0;
     let lastTerm = -1;
-    const wrapped = (id: string, rng: Parameters<typeof factory>[1]): TimeoutPolicy => {
-      const inner = factory(id, rng);
+    let lastArmed = false;
+    const wrapped: PolicyFactory = (id, rng, truth) => {
+      const inner = factory(id, rng, truth);
       if (id !== node) return inner;
       return {
         observe(o: TimeoutObservation): void {
           inner.observe(o);
           if (lastTerm >= 0 && o.term > lastTerm) elections.push({ policy: p.id, t_ms: o.nowMs, term: o.term });
           lastTerm = o.term;
-          if (tick++ % everyTicks !== 0) return;
+          // Off the sampling grid, a tick is still kept when the policy starts or stops arming a finite
+          // timeout: the oracle arms one only for the few ticks between a loss and the next leader.
+          const timeoutMs = inner.electionTimeoutMs();
+          const armed = Number.isFinite(timeoutMs);
+          const change = armed !== lastArmed;
+          lastArmed = armed;
+          if (tick++ % everyTicks !== 0 && !change) return;
           let pl: number | null = null;
           let conf: number | null = null;
           if (inner instanceof NeuroSymbolicTimeout) {
@@ -61,7 +69,7 @@ export function recordTimeline(scenario: Scenario, seed: number, node: string, p
             conf = Math.abs(2 * pl - 1);
           }
           points.push({
-            t_ms: o.nowMs, policy: p.id, timeout_ms: round3(inner.electionTimeoutMs()),
+            t_ms: o.nowMs, policy: p.id, timeout_ms: armed ? round3(timeoutMs) : null,
             heartbeat_latency_ms: o.heartbeatLatencyMs === null ? null : round3(o.heartbeatLatencyMs),
             p_leader_lost: pl === null ? null : round3(pl), confidence: conf === null ? null : round3(conf), term: o.term, role: o.role,
           });

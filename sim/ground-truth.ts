@@ -1,0 +1,83 @@
+/**
+ * The simulation's ground truth as a read-only view for policy factories: who leads, which processes run,
+ * which links carry messages. No real node can know this, so only the evaluation's oracle reads it
+ * (DESIGN.md: ground truth is for evaluation only, never a model input). The view reads the simulation when
+ * asked and draws no random numbers, so handing it to a factory whose policy ignores it changes nothing:
+ * every other policy's run stays bit-identical (test/oracle.test.ts).
+ */
+import type { Network } from './network.js';
+import { LEADER, type RaftNode } from './node.js';
+
+export interface GroundTruthView {
+  /**
+   * The leader that can serve `nodeId` now, or null when there is none: an up node leading in a term at
+   * least the node's, exchanging messages both ways with it and with a quorum of up nodes. Null is what a
+   * perfect failure detector reports when the leader has crashed, is cut off from the node or from a quorum,
+   * or there is no leader at all. A paused leader (GC, stall) still counts: it is slow, not gone.
+   */
+  leaderFor(nodeId: string): string | null;
+  /** Whether `nodeId` exchanges messages both ways with a quorum of up nodes (itself included): it could win. */
+  reachesQuorum(nodeId: string): boolean;
+  /**
+   * Expected round trip (ms) of a vote from `nodeId` to the closest quorum: per reachable up peer, the
+   * expected one-way delays both ways (base, fault extra and current jitter mean; no loss) plus the peer's
+   * fsync (a voter persists its vote before replying, Raft Fig. 2); the (quorum − 1)-th smallest. 0 alone.
+   */
+  quorumRoundTripMs(nodeId: string): number;
+  /** When the node's election timer last restarted (leader contact, granted vote, campaign or restart), ms. */
+  electionTimerOriginMs(nodeId: string): number;
+}
+
+/** What the view reads; `Simulation` satisfies it. */
+export interface GroundTruthSource {
+  readonly nowUs: number;
+  readonly nodes: readonly RaftNode[];
+  readonly nodeIds: readonly string[];
+  readonly network: Network;
+  trueLeader(): number;
+  quorumConnected(l: number): boolean;
+}
+
+/** The view over a simulation. */
+export function makeGroundTruthView(src: GroundTruthSource): GroundTruthView {
+  const indexOf = new Map(src.nodeIds.map((id, i) => [id, i]));
+  const index = (id: string): number => {
+    const i = indexOf.get(id);
+    if (i === undefined) throw new Error(`sim: ground truth: unknown node ${id}`);
+    return i;
+  };
+  const linked = (a: number, b: number): boolean => src.network.connected(a, b) && src.network.connected(b, a);
+  return {
+    leaderFor(nodeId) {
+      const i = index(nodeId);
+      const l = src.trueLeader();
+      if (l < 0) return null;
+      const leader = src.nodes[l]!;
+      if (leader.role !== LEADER || leader.term < src.nodes[i]!.term) return null;
+      if (l !== i && !linked(l, i)) return null;
+      return src.quorumConnected(l) ? src.nodeIds[l]! : null;
+    },
+    reachesQuorum(nodeId) {
+      const i = index(nodeId);
+      let k = 0;
+      for (const node of src.nodes) if (node.up && (node.index === i || linked(i, node.index))) k++;
+      return k >= src.nodes[i]!.quorum;
+    },
+    quorumRoundTripMs(nodeId) {
+      const i = index(nodeId);
+      const need = src.nodes[i]!.quorum - 1;
+      if (need <= 0) return 0;
+      const rttsUs: number[] = [];
+      for (const node of src.nodes) {
+        const j = node.index;
+        if (j === i || !node.up || !linked(i, j)) continue;
+        rttsUs.push(src.network.expectedDelayUs(i, j) + node.fsyncUs + src.network.expectedDelayUs(j, i));
+      }
+      rttsUs.sort((a, b) => a - b);
+      return rttsUs.length >= need ? rttsUs[need - 1]! / 1000 : Number.POSITIVE_INFINITY;
+    },
+    electionTimerOriginMs(nodeId) {
+      return src.nodes[index(nodeId)]!.timerBaseUs / 1000;
+    },
+  };
+}
