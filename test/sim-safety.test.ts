@@ -80,7 +80,7 @@ const erratic: PolicyFactory = (_id, rng) => {
 
 describe('election storms on the CPU-storm scenarios break no safety rule', () => {
   it('lan-5-cpu-storm, seed 4, used to throw "n5 dropped committed entry 2909 (term 420)"; the run completes', () => {
-    const sim = new Simulation(builtinScenario('lan-5-cpu-storm'), { seed: 4, telemetry: false, policyFactory: erratic });
+    const sim = new Simulation(builtinScenario('lan-5-cpu-storm')!, { seed: 4, telemetry: false, policyFactory: erratic });
     const s = sim.run();
     expect(s.elections).toBeGreaterThan(1000);
     expect(s.requests.committed).toBeGreaterThan(0);
