@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { artifactFromBytes } from '../../runtime/index.js';
 import { estimate, type Estimate } from '../report/stats.js';
-import { jsonText } from '../util/fs.js';
+import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { perSeedMeans } from './aggregate.js';
 import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
@@ -39,6 +39,8 @@ export interface TuneOptions {
   artifacts?: string[];
   /** Serving knob: randomization spreads to try per model. */
   spreads: number[];
+  /** Serving knob: P(leader lost) thresholds of the runtime's drop toward the floor (default [0.8], the runtime's). */
+  lostThresholds?: number[];
   /** Training config overrides for every candidate (epochs, …; schemas/train-config.schema.json). */
   train?: Record<string, unknown>;
   /** Default: the default suite's training seeds. */
@@ -55,6 +57,7 @@ export interface TuneRow {
   policy: string;
   tau: number | null;
   spread: number | null;
+  lost_threshold?: number;
   artifact_dir: string | null;
   latency_ms: Estimate;
   p99_ms: Estimate;
@@ -64,6 +67,8 @@ export interface TuneRow {
   /** Paired per-seed relative change of mean latency vs static etcd. */
   latency_vs_etcd: Estimate;
   feasible: boolean | null;
+  /** Per scenario: mean over seeds of latency and failover, sum of unnecessary elections. */
+  per_scenario: Array<{ scenario: string; latency_ms: number; failover_ms: number; unnecessary: number }>;
 }
 
 export interface TuneReport {
@@ -75,7 +80,7 @@ export interface TuneReport {
   rule: string;
   train: Record<string, unknown>;
   rows: TuneRow[];
-  chosen: { tau: number; spread: number; artifact_dir: string } | null;
+  chosen: { tau: number; spread: number; lost_threshold: number; artifact_dir: string } | null;
 }
 
 export const TUNE_REPORT = 'tune.json';
@@ -96,14 +101,21 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
   // 1. Baselines once (their runs do not depend on the model).
   const baselines = MAIN_POLICIES.filter((p) => !MODEL_POLICY_IDS.has(p.id));
   log(`tune: baselines: ${baselines.length} policies × ${scenarios.length} scenarios × seeds ${seeds.join(', ')}`);
-  const base = await runJobs(numbered(baselines.flatMap((p) => grid(p.id, p.spec))), { artifact: null, artifactBytes: null, ...workers });
+  // Cached in the out folder under a key of the grid (the simulator's code is not in the key: a new simulator
+  // needs a fresh --out).
+  mkdirSync(opts.outDir, { recursive: true });
+  const baseJobs = numbered(baselines.flatMap((p) => grid(p.id, p.spec)));
+  const baseKey = sha256Hex(JSON.stringify({ tool: TOOL_VERSION, jobs: baseJobs.map((j) => [j.scenario, j.seed, j.policyId, j.spec]) }));
+  const basePath = join(opts.outDir, 'baselines.json');
+  const cached = existsSync(basePath) ? (JSON.parse(readFileSync(basePath, 'utf8')) as { key: string; results: JobResult[] }) : null;
+  const base = cached?.key === baseKey ? revive(cached.results) : await runJobs(baseJobs, { artifact: null, artifactBytes: null, ...workers });
+  if (cached?.key !== baseKey) writeFileSync(basePath, JSON.stringify({ key: baseKey, results: base }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v)));
   const etcd = base.filter((r) => r.policyId === 'static-etcd');
   const rows: TuneRow[] = baselines.map((p) => rowOf(p.id, base.filter((r) => r.policyId === p.id), etcd, jitter, null, null, null));
   const etcdRow = rows.find((r) => r.policy === 'static-etcd')!;
 
   // 2. Each τ: train + quantize (reused when the folder already holds that τ's artifact), then each spread.
   const trainCfg = { gap_labels: 'alive-leader', ...(opts.train ?? {}) };
-  mkdirSync(opts.outDir, { recursive: true });
   const models: string[] = [];
   for (const tau of opts.taus) {
     const dir = join(opts.outDir, `tau-${tau}`);
@@ -120,10 +132,11 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     const weightsBytes = new Uint8Array(readFileSync(join(artifactDir, 'weights.bin')));
     const artifact = artifactFromBytes(manifestBytes, weightsBytes);
     const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
-    for (const spread of opts.spreads) {
-      const id = `${basename(dirname(artifactDir))}-spread${spread}`;
-      const res = await runJobs(numbered(grid(id, { kind: 'model', guardrails: true, spread })), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
+    for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
+      const id = `${basename(dirname(artifactDir))}-spread${spread}-lost${lost}`;
+      const res = await runJobs(numbered(grid(id, { kind: 'model', guardrails: true, spread, lost_threshold: lost })), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
       const row = rowOf(id, res, etcd, jitter, Number.isFinite(tau) ? tau : null, spread, artifactDir);
+      row.lost_threshold = lost;
       row.feasible = row.unnecessary_total <= etcdRow.unnecessary_total && row.unnecessary_jitter <= etcdRow.unnecessary_jitter;
       rows.push(row);
       log(`tune: ${fmtRow(row)}`);
@@ -137,10 +150,19 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
   const report: TuneReport = {
     format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, scenarios: scenarios.map((s) => s.scenario.name),
     rule: SELECTION_RULE, train: trainCfg, rows,
-    chosen: best ? { tau: best.tau!, spread: best.spread!, artifact_dir: best.artifact_dir! } : null,
+    chosen: best ? { tau: best.tau!, spread: best.spread!, lost_threshold: best.lost_threshold!, artifact_dir: best.artifact_dir! } : null,
   };
   writeFileSync(join(opts.outDir, TUNE_REPORT), jsonText(JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)))));
   return report;
+}
+
+/** JSON has no NaN/Infinity: baselines.json stores them as strings. */
+function revive(results: JobResult[]): JobResult[] {
+  for (const r of results) {
+    const m = r.metrics as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(m)) if (typeof v === 'string') m[k] = Number(v);
+  }
+  return results;
 }
 
 function sameArtifact(artifactDir: string, tau: number, train: Record<string, unknown>): boolean {
@@ -160,6 +182,11 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
     unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
     latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
     feasible: null,
+    per_scenario: [...new Set(rs.map((r) => r.scenario))].map((scenario) => {
+      const mine = rs.filter((r) => r.scenario === scenario);
+      const mean = (k: MetricKey): number => estimate(mine.map((r) => r.metrics[k])).mean;
+      return { scenario, latency_ms: mean('commit_latency_mean_ms'), failover_ms: mean('failover_ms'), unnecessary: sum(mine) };
+    }),
   };
 }
 
