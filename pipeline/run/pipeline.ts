@@ -78,7 +78,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // Decision-focused knobs, chosen in closed loop on the default suite's training seeds (`raft-ns evaluate
   // tune`, docs/EVALUATION.md "Decision-focused timeouts"): gap loss only while the leader lives, and τ the
   // cost knob (1 − τ: the share of a live leader's silence the deadline may cut short).
-  train: { engine: 'fused', threads: 2, gap_labels: 'alive-leader', tau: 0.99 },
+  train: { engine: 'fused', threads: 2, gap_labels: 'alive-leader', tau: 0.995 },
   registry: 'artifacts', // the repository's registry, so `raft-ns infer` works after install
 };
 
