@@ -14,10 +14,10 @@ export const DEFAULT_RULES: SafetyRules = {
     {
       "id": "raft-timing-floor",
       "kind": "timing_floor",
-      "k": 2,
+      "k": 1,
       "absolute_floor_ms": 50,
       "rtt_window_ticks": 64,
-      "why": "Raft needs broadcastTime << electionTimeout: never time out before two heartbeat intervals plus the worst recent round trip."
+      "why": "Raft needs broadcastTime << electionTimeout: never time out before a heartbeat interval plus a high quantile of recent round trips (the worst of the last rtt_window_ticks ticks, i.e. of the last few heartbeat RTTs). Lower than this, a live leader's next heartbeat can arrive after the timeout even when nothing is wrong."
     },
     {
       "id": "ceiling",

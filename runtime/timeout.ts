@@ -77,7 +77,7 @@ export interface NeuroSymbolicTimeoutOptions {
    * Raft's randomization, which its liveness argument needs: the armed timeout is the guarded value × a factor
    * drawn from U[1, 1 + spread) whenever the node's term or role changes (held in between, as etcd holds its
    * draw). Without it, followers fed the same heartbeats arm the same timeout, campaign together and split the
-   * vote again and again. `spread` default 0.5; 0 turns it off. `seed` makes the draws reproducible (give each
+   * vote again and again. `spread` default 1, etcd's own U[1, 2) (chosen in closed loop: `raft-ns evaluate tune`, docs/EVALUATION.md); 0 turns it off. `seed` makes the draws reproducible (give each
    * node its own); without one the runtime seeds from crypto.getRandomValues where available.
    */
   randomization?: { spread?: number; seed?: number };
@@ -197,7 +197,7 @@ export class NeuroSymbolicTimeout {
     this.fallbackMs = Math.min(Math.ceil(fb), Math.floor(this.rules.ceilingMs));
     this.ceilingIntMs = Math.floor(this.rules.ceilingMs);
     this.lostThreshold = options.lostThreshold ?? 0.8;
-    const spread = options.randomization?.spread ?? 0.5;
+    const spread = options.randomization?.spread ?? 1;
     if (!(spread >= 0 && spread <= 4)) throw new RangeError(`runtime: randomization.spread ${spread} is outside [0, 4]`);
     this.spread = spread;
     this.rngState = seedState(options.randomization?.seed);

@@ -59,7 +59,7 @@ function makeArtifact(
       artifact: { dir, name: manifest.name, version: manifest.version, manifest_sha256: 'e'.repeat(64), weights_sha256: sha },
       rules: { source: 'embedded default', name: 'default', sha256: 'f'.repeat(64) },
       windows: null,
-      config: { seed: 0, split_budget: 1, search_budget: 0, search_ticks: 1, require_proofs: false, heartbeat_interval_ms: 100, max_clamp_rate: 0.01,
+      config: { seed: 0, split_budget: 1, search_budget: 0, search_ticks: 1, require_proofs: false, heartbeat_interval_ms: 100, max_spurious_rate: null,
         rounding: { unit_roundoff: 1e-7, tiny: 1e-38 }, precision: 'int8' },
       checks: [{ id: 'b-golden', name: 'golden vectors through the runtime engine', status: ok ? 'pass' : 'fail', passed: ok, figures: { max_abs_err: 0 } }],
       proof: null,

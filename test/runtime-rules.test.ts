@@ -63,10 +63,11 @@ describe('safety rules file', () => {
 
 describe('guardrails (applyGuardrails)', () => {
   it('Raft timing floor: timeout ≥ k × (heartbeat interval + worst RTT)', () => {
+    // Default rules: k = 1, one heartbeat interval plus the worst recent RTT.
     const r = run(120, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }));
-    expect(r.ms).toBe(260);
+    expect(r.ms).toBe(130);
     expect(r.active).toEqual(['raft-timing-floor']);
-    expect(hardFloorMs(cr, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }))).toBe(260);
+    expect(hardFloorMs(cr, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }))).toBe(130);
   });
 
   it('absolute floor holds even with a zero heartbeat interval', () => {
@@ -95,11 +96,11 @@ describe('guardrails (applyGuardrails)', () => {
   });
 
   it('the floors win over the rate limit; the ceiling wins over everything and a conflict is flagged', () => {
-    expect(run(100, ctx({ previousMs: 150, heartbeatIntervalMs: 100, worstRttMs: 50 })).ms).toBe(300);
+    expect(run(100, ctx({ previousMs: 150, heartbeatIntervalMs: 100, worstRttMs: 50 })).ms).toBe(150);
     const high = run(50_000, ctx({ previousMs: 9900 }));
     expect(high.ms).toBe(10_000);
     expect(high.trace.conflict).toBe(false);
-    const conflict = run(500, ctx({ heartbeatIntervalMs: 4000, worstRttMs: 2000 }));
+    const conflict = run(500, ctx({ heartbeatIntervalMs: 8000, worstRttMs: 4000 }));
     expect(conflict.ms).toBe(10_000);
     expect(conflict.trace.conflict).toBe(true);
     expect(conflict.active).toEqual(['raft-timing-floor', 'ceiling']);

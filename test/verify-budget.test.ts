@@ -150,39 +150,48 @@ describe('check c: quantization budget', () => {
   });
 });
 
-describe('check d: rule conflicts counted apart from clamps', () => {
-  // The model proposes exp(q) = 300 ms at every tick. Interval 100 ms, default rules: floor 2·(100 + RTT),
-  // ceiling 10 000 ms. RTT 10 → 220 (no clamp); RTT 200 → 600 (the floor clamps); RTT 6000 → 12 200 > ceiling (conflict).
+describe('check d: harm — spurious campaigns prevented and served, conflicts apart', () => {
+  // The model proposes exp(q) = 300 ms at every tick. Interval 100 ms, default rules: floor 100 + worst RTT,
+  // ceiling 10 000 ms. RTT 10 → 110 (no clamp); RTT 250 → 350 (the floor lifts); RTT 12 000 → floor above
+  // the ceiling (conflict).
   const art = artifact(zeroParams(Math.log(300)), zeroParams(Math.log(300)));
   const rules = rulesWith({});
-  // 64 ticks: 8 clamped (ticks 0–7), 40 calm, 16 conflicts at the end.
+  // 64 ticks: 0–7 a 320 ms gap under a 250 ms RTT (raw would campaign, the floor prevents it), 8–15 a 500 ms
+  // gap in calm (raw and served both campaign), 16–47 a 200 ms gap (no harm), 48–63 conflicts.
   const w = windowsWith(split('test', 2, 32, (i, _x, s) => {
-    s.worstRttMs[i] = i < 8 ? 200 : i >= 48 ? 6000 : 10;
+    s.worstRttMs[i] = i < 8 ? 250 : i >= 48 ? 12_000 : 10;
+    s.gapLn[i] = Math.log(i < 8 ? 320 : i < 16 ? 500 : 200);
   }));
 
-  it('reports conflict ticks in rule_conflict_ticks and leaves them out of clamp_rate', () => {
+  it('counts what the guardrails prevented and what the served value still cuts short', () => {
     const r = checkGuardrailsOnWindows(art, rules, w, 100, 0.2);
-    expect(r.figures).toMatchObject({ scored_ticks: 64, rule_conflict_ticks: 16, clamped_ticks: 8, outside_domain_ticks: 0 });
-    expect(r.figures.clamp_rate).toBe(8 / 48);
+    expect(r.figures).toMatchObject({ scored_ticks: 64, rule_conflict_ticks: 16, clamped_ticks: 8, outside_domain_ticks: 0, observed_gaps: 64, prevented_spurious: 8 });
+    expect(r.figures.raw_spurious_rate).toBe(16 / 64);
+    expect(r.figures.served_spurious_rate).toBe(8 / 64);
+    expect(r.figures.clamp_rate).toBe(8 / 48); // reported, not gating
     expect(r.figures.worst_rtt_source).toContain('worst_rtt_ms column');
     expect(r.status).toBe('pass');
-    // 8/48 ≈ 16.7% > 15%: fails, and the reason names the non-conflict ticks.
-    const strict = checkGuardrailsOnWindows(art, rules, w, 100, 0.15);
+    const strict = checkGuardrailsOnWindows(art, rules, w, 100, 0.1);
     expect(strict.status).toBe('fail');
-    expect(strict.reason).toContain('of 48 scored ticks without a rule conflict');
+    expect(strict.reason).toContain('12.50% of 64 observed gaps');
   });
 
-  it('a model clamp is still a clamp without conflicts; all conflicts give clamp_rate 0', () => {
-    const calm = windowsWith(split('test', 1, 32, (i, _x, s) => {
-      s.worstRttMs[i] = i < 4 ? 200 : 10;
+  it('the default limit is twice the artifact\'s 1 − τ; a floor that binds everywhere is no failure', () => {
+    expect(checkGuardrailsOnWindows(art, rules, w, 100).figures.max_spurious_rate).toBeCloseTo(0.02, 12);
+    expect(checkGuardrailsOnWindows(art, rules, w, 100).status).toBe('fail'); // 12.5% > 2%
+    // Every tick lifted by the floor (RTT 250 → 350 ms) and every gap 320 ms: clamp rate 100%, harm 0.
+    const lifted = windowsWith(split('test', 1, 32, (i, _x, s) => {
+      s.worstRttMs[i] = 250;
+      s.gapLn[i] = Math.log(320);
     }));
-    expect(checkGuardrailsOnWindows(art, rules, calm, 100, 1).figures).toMatchObject({ rule_conflict_ticks: 0, clamped_ticks: 4, clamp_rate: 4 / 32 });
-    const wild = windowsWith(split('test', 1, 32, (i, _x, s) => {
-      s.worstRttMs[i] = 6000;
-    }));
-    const r = checkGuardrailsOnWindows(art, rules, wild, 100, 0);
-    expect(r.figures).toMatchObject({ scored_ticks: 32, rule_conflict_ticks: 32, clamped_ticks: 0, clamp_rate: 0 });
+    const r = checkGuardrailsOnWindows(art, rules, lifted, 100);
+    expect(r.figures).toMatchObject({ clamp_rate: 1, served_spurious_rate: 0, prevented_spurious: 32 });
     expect(r.status).toBe('pass');
+    // Censored gaps are lower bounds, not observed gaps: nothing to score.
+    const censored = windowsWith(split('test', 1, 32, (i, _x, s) => {
+      s.censored[i] = 1;
+    }));
+    expect(checkGuardrailsOnWindows(art, rules, censored, 100).status).toBe('not-run');
   });
 });
 

@@ -8,6 +8,7 @@ import { fmtSeconds, makeProgress } from '../util/progress.js';
 import { RaftNsError } from '../util/errors.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationReport } from './evaluate.js';
 import { makeEvaluationModel } from './make-model.js';
+import { fmtRow, tune, TUNE_REPORT } from './tune.js';
 
 function intArg(name: string, min: number): (v: string) => number {
   return (v) => {
@@ -61,16 +62,61 @@ export function register(program: Command): void {
       if (!(n > 0 && n < 1)) throw new InvalidArgumentError('--tau must be a number in (0, 1)');
       return n;
     })
-    .action(async (o: { out?: string; epochs?: number; seed?: number; gapLabels?: 'contract' | 'alive-leader'; tau?: number }, self: Command) => {
+    .option('--gap-votes <kind>', 'window: per-tick or per-gap (one vote per heartbeat gap)', (v: string) => {
+      if (v !== 'per-tick' && v !== 'per-gap') throw new InvalidArgumentError('--gap-votes must be per-tick or per-gap');
+      return v;
+    })
+    .option('--floor-rules <file|default|none>', 'window: floor the gap labels at these rules\' timing floor (none: raw gaps)')
+    .action(async (o: { out?: string; epochs?: number; seed?: number; gapLabels?: 'contract' | 'alive-leader'; tau?: number; gapVotes?: 'per-tick' | 'per-gap'; floorRules?: string }, self: Command) => {
       // `evaluate` has its own --out, and commander gives `evaluate make-model --out x` to the parent; take it from there.
       const out = o.out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
       if (out === undefined) self.error("error: required option '--out <dir>' not specified");
       const r = await makeEvaluationModel(out, {
         train: { ...(o.epochs === undefined ? {} : { epochs: o.epochs }), ...(o.tau === undefined ? {} : { tau: o.tau }) },
         ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.gapLabels === undefined ? {} : { gapLabels: o.gapLabels }),
+        ...(o.gapVotes === undefined ? {} : { gapVotes: o.gapVotes }),
+        ...(o.floorRules === undefined ? {} : { labelFloorRules: o.floorRules === 'none' ? null : o.floorRules }),
         log: (l) => process.stderr.write(`${l}\n`),
       });
       process.stdout.write(`make-model: ${r.rows} rows from ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')}; best val loss ${r.trainSummary.best_val_loss.toFixed(4)}; artifact ${r.artifactDir}\n`);
+    });
+  registerTune(cmd);
+}
+
+function numberList(name: string): (v: string) => number[] {
+  return (v) => {
+    if (v.trim() === '' || v === 'none') return [];
+    const xs = v.split(',').map((x) => Number(x.trim()));
+    if (xs.length === 0 || xs.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} must be a comma-separated list of numbers`);
+    return xs;
+  };
+}
+
+function registerTune(cmd: Command): void {
+  cmd
+    .command('tune')
+    .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread) in closed loop on the default suite\'s training seeds; writes tune.json')
+    .requiredOption('--windows <dir>', 'windows folder to train the candidates on (make-model\'s <out>/windows or the main job\'s)')
+    .option('--taus <list>', 'quantile levels τ to train, one model each', numberList('--taus'), [0.9, 0.95, 0.99])
+    .option('--artifacts <dirs>', 'comma-separated artifact folders made elsewhere to evaluate as candidates too')
+    .option('--spreads <list>', 'randomization spreads to try per model: U[1, 1 + spread)', numberList('--spreads'), [0.5, 1])
+    .option('--lost-thresholds <list>', 'P(leader lost) thresholds of the runtime\'s drop toward the floor', numberList('--lost-thresholds'), [0.8])
+    .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
+    .option('--seeds <list>', 'training seeds of the default suite to simulate (default: all of them)', numberList('--seeds'))
+    .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)')
+    .action(async (o: { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
+      const out = (self.opts() as { out?: string }).out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
+      if (out === undefined) self.error("error: required option '--out <dir>' not specified");
+      const r = await tune({
+        windowsDir: o.windows, outDir: out, taus: o.taus, spreads: o.spreads, lostThresholds: o.lostThresholds,
+        ...(o.artifacts ? { artifacts: o.artifacts.split(',').map((x) => x.trim()) } : {}),
+        train: o.epochs === undefined ? {} : { epochs: o.epochs },
+        ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
+        log: (l) => process.stderr.write(`${l}\n`),
+      });
+      process.stdout.write(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (training seeds only); ${r.rule}\n`);
+      for (const row of r.rows) process.stdout.write(`  ${fmtRow(row)}\n`);
+      process.stdout.write(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election bound; wrote ${out}/${TUNE_REPORT}\n`);
     });
 }
 

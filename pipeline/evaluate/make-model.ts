@@ -40,6 +40,9 @@ export interface MakeModelOptions {
    * proportion to their length. `per-gap`: weights × tick/gap (renormalized to mean 1), one vote per gap.
    */
   gapWeighting?: 'per-tick' | 'per-gap';
+  /** Window options (pipeline/window/window.ts): which ticks carry the gap label, and the label floor's rules (null = raw gaps). */
+  gapVotes?: 'per-tick' | 'per-gap';
+  labelFloorRules?: string | null;
   log?: (line: string) => void;
 }
 
@@ -73,7 +76,10 @@ export async function makeEvaluationModel(outDir: string, opts: MakeModelOptions
   log('make-model: ingest');
   const { manifest: ds } = await ingest(files, { out: join(outDir, 'dataset'), anonKey: null, createdAt, force: true });
   log(`make-model: window (${ds.row_count} rows)`);
-  await windowDataset({ dataset: join(outDir, 'dataset'), out: join(outDir, 'windows'), seed, force: true, quiet: true });
+  await windowDataset({
+    dataset: join(outDir, 'dataset'), out: join(outDir, 'windows'), seed, force: true, quiet: true,
+    ...(opts.gapVotes ? { gapVotes: opts.gapVotes } : {}), ...(opts.labelFloorRules !== undefined ? { labelFloorRules: opts.labelFloorRules } : {}),
+  });
   const t = await trainAndQuantize(join(outDir, 'windows'), outDir, { ...opts, seed, createdAt, log });
   return { artifactDir: t.artifactDir, scenarios: scenarios.map((s) => s.name), seeds, rows: ds.row_count, trainSummary: t.trainSummary };
 }

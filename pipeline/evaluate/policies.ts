@@ -12,7 +12,11 @@ export type PolicySpec =
   | { kind: 'fixed-range'; min_ms: number; max_ms: number }
   | { kind: 'jacobson'; k: number; randomize?: boolean }
   | { kind: 'phi'; threshold: number; randomize?: boolean }
-  | { kind: 'model'; guardrails: boolean }
+  | {
+    kind: 'model'; guardrails: boolean;
+    /** Serving knobs of NeuroSymbolicTimeout (absent = the runtime's defaults): randomization spread, leader-lost threshold. */
+    spread?: number; lost_threshold?: number;
+  }
   | { kind: 'oracle'; window_floor_ms: number };
 
 export interface PolicyEntry {
@@ -103,7 +107,14 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       const nodes: NeuroSymbolicTimeout[] = [];
       return {
         // The node's own PRNG seeds the runtime's randomization: reproducible per seed, distinct per node.
-        factory: (_id, rng) => { const p = new NeuroSymbolicTimeout({ model, randomization: { seed: Math.floor(rng.next() * 4294967296) } }); nodes.push(p); return p; },
+        factory: (_id, rng) => {
+          const p = new NeuroSymbolicTimeout({
+            model, randomization: { seed: Math.floor(rng.next() * 4294967296), ...(spec.spread === undefined ? {} : { spread: spec.spread }) },
+            ...(spec.lost_threshold === undefined ? {} : { lostThreshold: spec.lost_threshold }),
+          });
+          nodes.push(p);
+          return p;
+        },
         diagnostics: () => {
           const d: ModelDiagnostics = { ticks: 0, fallbacks: 0, ruleActivations: {} };
           for (const p of nodes) {

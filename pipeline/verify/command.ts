@@ -14,7 +14,7 @@ interface VerifyCliOptions {
   searchTicks: string;
   requireProofs?: boolean;
   heartbeatIntervalMs: string;
-  maxClampRate: string;
+  maxSpuriousRate?: string;
   quiet?: boolean;
 }
 
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--search-ticks <n>', 'ticks per searched sequence', '48')
     .option('--require-proofs', 'fail check e when a rule is left unproved (default: only refuted rules fail)')
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval assumed by check d (not recorded in windows)', '100')
-    .option('--max-clamp-rate <fraction>', 'check d: largest acceptable fraction of ticks a floor or the ceiling clamps', '0.01')
+    .option('--max-spurious-rate <fraction>', 'check d: largest acceptable fraction of live-leader gaps the served timeout cuts short (default: twice the artifact\'s 1 − τ)')
     .option('--quiet', 'print only the verdict line')
     .action(async (artifact: string, o: VerifyCliOptions) => {
       const report = await verifyArtifact(artifact, {
@@ -46,7 +46,7 @@ export function register(program: Command): void {
         },
         requireProofs: o.requireProofs ?? false,
         heartbeatIntervalMs: numOption('--heartbeat-interval-ms', o.heartbeatIntervalMs, 0, Infinity, true),
-        maxClampRate: numOption('--max-clamp-rate', o.maxClampRate, 0, 1, false),
+        ...(o.maxSpuriousRate === undefined ? {} : { maxSpuriousRate: numOption('--max-spurious-rate', o.maxSpuriousRate, 0, 1, false) }),
       });
       const { reportPath } = writeVerification(report, o.out ?? artifact);
       if (!o.quiet) process.stdout.write(reportSummary(report));

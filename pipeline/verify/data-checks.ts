@@ -142,15 +142,23 @@ export function checkQuantization(art: LoadedArtifact, rules: CompiledRules, win
 }
 
 /**
- * d. The rules on the held-out windows, through the one rules engine (applyGuardrails): for every scored
- * tick (a follower with a leader: a gap or leader-lost label) the raw proposal exp(q) of the int8 path is
- * passed to the guardrails as a follower of a healthy 3-node cluster would; we count how often a floor or
- * the ceiling had to clamp it, over the ticks where the rules do not conflict (a floor above the ceiling). The heartbeat interval is not in the telemetry, so it is a setting (the
- * windows record the one their labels assumed); the worst RTT is the windows' `worst_rtt_ms` column — the
- * runtime's own ring buffer over the observed RTTs. (Windows written before that column existed fall back to
- * rebuilding it from feature 0, which since the silence feature over-states it: recorded in the figures.)
+ * d. The rules on the held-out windows, measured as harm (docs/EVALUATION.md "What verify checks cost"). For
+ * every scored tick (a follower with a leader: a gap or leader-lost label) the raw proposal exp(q) of the
+ * int8 path goes through the one rules engine (applyGuardrails) as for a follower of a healthy 3-node cluster.
+ * Where the tick carries an observed gap (a live leader's next heartbeat came after `gap` ms; with per-gap
+ * windows exactly the ticks whose heartbeat arms the runtime's held deadline), a timeout shorter than the gap
+ * is a spurious campaign. Reported: how often the raw proposal would have campaigned spuriously, how many of
+ * those the guardrails prevented (the harm they exist for), and how often the served value still does. The
+ * check fails when the served spurious rate exceeds `maxSpuriousRate` — by default twice the rate the
+ * artifact's cost knob accepts (1 − τ), so a miscalibrated model fails while a model that proposes the floor
+ * itself, which the floor then "clamps" by construction, does not. How often a floor or the ceiling changed
+ * the value is still reported (clamp_rate) but no longer gates: the floor is part of the policy, and forcing
+ * the model above it cost 18 points of latency without any safety gain (docs/EVALUATION.md).
+ * The heartbeat interval is not in the telemetry, so it is a setting; the worst RTT is the windows'
+ * `worst_rtt_ms` column — the runtime's own ring buffer over the observed RTTs. (Windows written before that
+ * column existed fall back to rebuilding it from feature 0, which over-states it: recorded in the figures.)
  */
-export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRules, windows: WindowsInput, heartbeatIntervalMs: number, maxClampRate: number): CheckResult {
+export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRules, windows: WindowsInput, heartbeatIntervalMs: number, maxSpuriousRate?: number): CheckResult {
   const id = 'd-rules-on-data' as const;
   const name = 'rules on held-out windows';
   const split = heldOut(windows);
@@ -167,6 +175,10 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   let clamped = 0;
   let conflicts = 0;
   let outside = 0;
+  let gaps = 0;
+  let rawSpurious = 0;
+  let servedSpurious = 0;
+  let prevented = 0;
   const haveRtt = !Number.isNaN(split.worstRttMs[0]!) || split.count === 0;
   for (const stream of streamsOf(split)) {
     const st = new LstmState();
@@ -202,12 +214,25 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
         // the ceiling wins whatever the model proposes. Counted apart.
         if (trace.conflict) conflicts++;
         else if (any) clamped++;
+        if (split.wGap[i]! > 0 && !(split.censored[i]! > 0.5)) {
+          const gapMs = Math.exp(split.gapLn[i]!);
+          const raw = Math.exp(out[0]!);
+          gaps++;
+          if (raw < gapMs) rawSpurious++;
+          if (v < gapMs) servedSpurious++;
+          else if (raw < gapMs) prevented++;
+        }
       }
     }
   }
   const rate = scored > conflicts ? clamped / (scored - conflicts) : 0;
+  const { tau } = lossConfigOf(art);
+  const limit = maxSpuriousRate ?? (Number.isFinite(tau) ? 2 * (1 - tau) : 0.02);
+  const served = gaps ? servedSpurious / gaps : 0;
   const figures: CheckResult['figures'] = {
-    split: split.name, scored_ticks: scored, outside_domain_ticks: outside, rule_conflict_ticks: conflicts, clamped_ticks: clamped, clamp_rate: rate, max_clamp_rate: maxClampRate,
+    split: split.name, scored_ticks: scored, outside_domain_ticks: outside, rule_conflict_ticks: conflicts, clamped_ticks: clamped, clamp_rate: rate,
+    observed_gaps: gaps, raw_spurious_rate: gaps ? rawSpurious / gaps : 0, prevented_spurious: prevented, served_spurious_rate: served,
+    max_spurious_rate: limit, tau: Number.isFinite(tau) ? tau : null,
     heartbeat_interval_ms: heartbeatIntervalMs,
     worst_rtt_source: haveRtt ? 'windows worst_rtt_ms column (observed RTTs)' : 'rebuilt from feature 0 (latency or silence: over-states the RTT)',
   };
@@ -215,9 +240,10 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
     if (clampCounts[i]! > 0) figures[`activations_${r.id}`] = clampCounts[i]!;
   });
   if (scored === 0) return { id, name, status: 'not-run', reason: `${windows.dir}: no scored ticks in the ${split.name} split`, figures };
-  return rate <= maxClampRate
+  if (gaps === 0) return { id, name, status: 'not-run', reason: `${windows.dir}: no observed gap labels in the ${split.name} split`, figures };
+  return served <= limit
     ? { id, name, status: 'pass', passed: true, figures }
-    : { id, name, status: 'fail', passed: false, figures, reason: `a floor or the ceiling clamped ${(rate * 100).toFixed(2)}% of ${scored - conflicts} scored ticks without a rule conflict (limit ${(maxClampRate * 100).toFixed(2)}%)` };
+    : { id, name, status: 'fail', passed: false, figures, reason: `the served timeout is shorter than a live leader's gap on ${(served * 100).toFixed(2)}% of ${gaps} observed gaps (limit ${(limit * 100).toFixed(2)}%: twice the 1 − τ the artifact's cost knob accepts unless --max-spurious-rate says otherwise)` };
 }
 
 /**

@@ -64,8 +64,8 @@ export interface VerifyOptions {
   requireProofs?: boolean;
   /** Check d: heartbeat interval assumed for the timing floor on windows (not recorded there), ms. */
   heartbeatIntervalMs?: number;
-  /** Check d: largest acceptable fraction of scored ticks where a floor or ceiling would have clamped. */
-  maxClampRate?: number;
+  /** Check d: largest acceptable fraction of live-leader gaps the served timeout cuts short (default 2·(1 − τ) of the artifact). */
+  maxSpuriousRate?: number;
 }
 
 export interface VerificationReport {
@@ -84,7 +84,8 @@ export interface VerificationReport {
     search_ticks: number;
     require_proofs: boolean;
     heartbeat_interval_ms: number;
-    max_clamp_rate: number;
+    /** null = the default, twice the artifact's 1 − τ. */
+    max_spurious_rate: number | null;
     rounding: { unit_roundoff: number; tiny: number };
     precision: 'int8' | 'float32';
   };
@@ -99,7 +100,7 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
   }
   const prove: ProveOptions = { ...DEFAULT_PROVE_OPTIONS, ...opts.prove };
   const { rules, rulesInfo } = loadRulesFile('verify', opts.rulesPath);
-  const maxClampRate = opts.maxClampRate ?? 0.01;
+  const maxSpuriousRate = opts.maxSpuriousRate;
   const checks: CheckResult[] = [];
 
   // a. integrity
@@ -125,7 +126,7 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
   } else {
     checks.push(checkGoldenVectors(artifactDir, art));
     checks.push(checkQuantization(art, rules, windows, prove.seed));
-    checks.push(windows ? checkGuardrailsOnWindows(art, rules, windows, heartbeatIntervalMs, maxClampRate) : notRun('d-rules-on-data', 'rules on held-out windows', 'no --windows folder given (the held-out corpus this check replays)'));
+    checks.push(windows ? checkGuardrailsOnWindows(art, rules, windows, heartbeatIntervalMs, maxSpuriousRate) : notRun('d-rules-on-data', 'rules on held-out windows', 'no --windows folder given (the held-out corpus this check replays)'));
     const e = checkSoundBounds(art, rules, prove, opts.requireProofs ?? false);
     checks.push(e.check);
     proof = e.proof;
@@ -155,7 +156,7 @@ export async function verifyArtifact(artifactDir: string, opts: VerifyOptions = 
       search_ticks: prove.searchTicks,
       require_proofs: opts.requireProofs ?? false,
       heartbeat_interval_ms: heartbeatIntervalMs,
-      max_clamp_rate: maxClampRate,
+      max_spurious_rate: maxSpuriousRate ?? null,
       rounding: { unit_roundoff: (prove.rounding ?? DEFAULT_ROUNDING).u, tiny: (prove.rounding ?? DEFAULT_ROUNDING).tiny },
       precision: art?.int8 ? 'int8' : 'float32',
     },

@@ -7,7 +7,7 @@ import { hardFloorMs, type CompiledRules, type GuardrailContext } from '../../ru
 import { RaftNsError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { SPLIT_NAMES } from './types.js';
-import { labelStream } from './labels.js';
+import { labelStream, type GapVotes } from './labels.js';
 import { planSplit, segmentStreams, type Segment, type SplitFractions, type SplitName } from './split.js';
 import type { NodeStream } from './streams.js';
 import {
@@ -31,6 +31,8 @@ export interface WindowConfig {
    * values the guardrails must lift on most calm ticks (verify check d measured 38%).
    */
   labelFloor?: LabelFloorConfig | null;
+  /** Which ticks carry the gap label (labels.ts GapVotes; default 'per-tick', the original contract). */
+  gapVotes?: GapVotes;
 }
 
 export interface LabelFloorConfig {
@@ -136,6 +138,7 @@ export function buildWindows(
     normalization: { mean: [...norm.mean], std: [...norm.std], clip: norm.clip, transforms: [...FEATURE_TRANSFORMS], fitted_on: 'train', ticks: norm.ticks },
     labels: {
       ...LABELS_DOC,
+      gap_votes: config.gapVotes ?? 'per-tick',
       floor: config.labelFloor
         ? {
           rules: config.labelFloor.rulesName, rules_sha256: config.labelFloor.rulesSha256,
@@ -270,7 +273,7 @@ function encodeSegment(
 ): { chunks: number; floored: number } {
   const T = config.windowLen;
   const n = seg.end - seg.start;
-  const labels = labelStream(seg.stream, config.tickMs, seg.start, seg.end);
+  const labels = labelStream(seg.stream, config.tickMs, seg.start, seg.end, config.gapVotes ?? 'per-tick');
   const worstRtt = worstRttOver(seg.stream.heartbeatLatencyMs, seg.start, seg.end, rttWindowOf(config));
   // Floor the gap labels (WindowConfig.labelFloor: why). A censored lower bound L becomes max(L, floor): still
   // a lower bound of max(gap, floor).

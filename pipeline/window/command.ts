@@ -15,10 +15,11 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the cluster split', '0')
     .option('--split <fractions>', 'train,val,test fractions', '0.7,0.15,0.15')
     .option('--floor-rules <file|default|none>', 'raise gap labels to the Raft timing floor of these safety rules (`none`: raw gaps)', 'default')
+    .option('--gap-votes <kind>', 'which ticks carry the gap label: per-tick (every tick of a gap) or per-gap (the tick that starts it: one vote per gap)', 'per-tick')
     .option('--heartbeat-interval-ms <ms>', 'heartbeat interval of the traced cluster, for the timing floor', '100')
     .option('--force', 'replace an existing --out folder')
     .option('--quiet', 'no progress bar')
-    .action(async (o: { dataset: string; out: string; window: string; stride?: string; seed: string; split: string; floorRules: string; heartbeatIntervalMs: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (o: { dataset: string; out: string; window: string; stride?: string; seed: string; split: string; floorRules: string; gapVotes: string; heartbeatIntervalMs: string; force?: boolean; quiet?: boolean }) => {
       const windowLen = intOption('--window', o.window);
       const { manifest } = await windowDataset({
         dataset: o.dataset,
@@ -28,6 +29,7 @@ export function register(program: Command): void {
         seed: intOption('--seed', o.seed),
         fractions: parseFractions(o.split),
         labelFloorRules: o.floorRules === 'none' ? null : o.floorRules,
+        gapVotes: gapVotesOption(o.gapVotes),
         heartbeatIntervalMs: numberOption('--heartbeat-interval-ms', o.heartbeatIntervalMs),
         force: o.force ?? false,
         quiet: o.quiet ?? false,
@@ -54,4 +56,9 @@ function intOption(flag: string, text: string): number {
   const n = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new RaftNsError('window.config', `window: ${flag} ${text}; expected an integer`);
   return n;
+}
+
+function gapVotesOption(v: string): 'per-tick' | 'per-gap' {
+  if (v !== 'per-tick' && v !== 'per-gap') throw new RaftNsError('window.config', `window: --gap-votes ${v}; expected per-tick or per-gap`);
+  return v;
 }

@@ -90,6 +90,8 @@ export interface WindowsManifest {
     padding: string;
     worst_rtt_ms?: string;
     floor?: LabelFloorRecord | null;
+    /** Which ticks carry the gap label (labels.ts GapVotes); absent = per-tick. */
+    gap_votes?: 'per-tick' | 'per-gap';
   };
   input: {
     dataset: string;

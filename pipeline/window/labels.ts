@@ -51,6 +51,15 @@ export interface StreamLabels {
   jkLn: Float64Array;
 }
 
+/**
+ * Which ticks carry the gap label. `per-tick` (the original contract): every follower tick of a gap carries
+ * it, so a 3 s gap is counted 300 times and a 10 ms one once (length bias). `per-gap`: only the tick where the
+ * gap starts (a = t, the tick whose heartbeat arms the runtime's held deadline) carries it — one vote per
+ * gap, exactly the population of deadlines the runtime arms (runtime/timeout.ts `heldQ`). The leader-lost
+ * labels stay per tick either way: P(leader lost | silence, context) is a decision taken at every tick.
+ */
+export type GapVotes = 'per-tick' | 'per-gap';
+
 /** RFC 6298 gains and multiplier. */
 export const JK_ALPHA = 1 / 8;
 export const JK_BETA = 1 / 4;
@@ -64,7 +73,7 @@ export const JK_K = 4;
  *   const labels = labelStream(stream, 100);           // whole stream, tick_ms = 100
  *   labels.gapLn[t]; labels.wGap[t];                   // ln(gap ms) and its weight at tick t
  */
-export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s.length): StreamLabels {
+export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s.length, gapVotes: GapVotes = 'per-tick'): StreamLabels {
   const n = end - start;
   const out: StreamLabels = {
     gapLn: new Float64Array(n),
@@ -171,7 +180,7 @@ export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s
     const a = lastByKey[k]!;
     if (Number.isNaN(a)) continue; // no heartbeat yet from L in τ: nothing to measure from
     const b = nextHb[i]!;
-    out.wGap[i] = 1;
+    out.wGap[i] = gapVotes === 'per-tick' || (s.heartbeat[start + i] === 1) ? 1 : 0;
     if (!Number.isNaN(b)) {
       out.gapLn[i] = Math.log(b - a);
       out.wLost[i] = 1; // lost = 0

@@ -35,6 +35,8 @@ export interface WindowDatasetOptions {
    * a rules file, or 'default' (the embedded default rules), or null for raw gaps. Default 'default'.
    */
   labelFloorRules?: string | null;
+  /** Which ticks carry the gap label (labels.ts GapVotes; default 'per-tick'). */
+  gapVotes?: 'per-tick' | 'per-gap';
   /** Heartbeat interval of the traced cluster, for the timing floor (default 100 ms). */
   heartbeatIntervalMs?: number;
   /** Replace an existing `out`. */
@@ -61,6 +63,7 @@ export async function windowDataset(opts: WindowDatasetOptions): Promise<{ manif
     : null;
   const config = (tickMs: number): WindowConfig => ({
     labelFloor,
+    gapVotes: opts.gapVotes ?? 'per-tick',
     windowLen,
     stride: opts.stride ?? windowLen,
     seed: opts.seed ?? 0,

@@ -1,0 +1,198 @@
+/**
+ * `raft-ns evaluate tune`: chooses the model's knobs in the closed loop, on the default suite's TRAINING seeds
+ * only (every (scenario, seed) passes assertNotHeldOut before anything runs). The held-out suite is never
+ * read here: it is for the report, once, after the choice.
+ *
+ * Knobs (docs/EVALUATION.md "Decision-focused timeouts"):
+ *  - τ, the cost knob (training): the runtime arms the τ-quantile of the next heartbeat gap given the
+ *    context, so ε = 1 − τ is the probability that a live leader's gap outlasts the armed deadline — the
+ *    spurious-campaign rate per gap a user accepts to fail over sooner. Each τ is one training run.
+ *  - spread (serving): Raft's randomization U[1, 1 + spread) of the armed value per term/role change.
+ * Every candidate runs on the same (scenario, seed) grid as the baselines (paired), and the choice is:
+ * among candidates whose unnecessary elections, in total and in the jitter scenarios, are no more than static
+ * etcd's, the lowest pooled mean commit latency (then the lowest failover). Everything measured is written
+ * to `<out>/tune.json`, the choice included; the model card and training config record it.
+ *
+ * @example
+ *   const r = await tune({ windowsDir: 'out/model/windows', outDir: 'out/tune', taus: [0.9, 0.95, 0.99], spreads: [0.5, 1] });
+ *   r.chosen; // { tau, spread, artifact_dir }
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { artifactFromBytes } from '../../runtime/index.js';
+import { estimate, type Estimate } from '../report/stats.js';
+import { jsonText, sha256Hex } from '../util/fs.js';
+import { TOOL_VERSION } from '../version.js';
+import { perSeedMeans } from './aggregate.js';
+import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
+import { trainAndQuantize } from './make-model.js';
+import { MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
+import { assertNotHeldOut, loadSuite } from './suites.js';
+
+export interface TuneOptions {
+  /** Windows folder the candidates are trained on (e.g. `<make-model out>/windows`, or the main job's). */
+  windowsDir: string;
+  outDir: string;
+  /** Training knob: quantile levels to train (one model each). */
+  taus: number[];
+  /** Artifacts made elsewhere (the main job's, make-model's) to evaluate as candidates too; τ read from their manifests. */
+  artifacts?: string[];
+  /** Serving knob: randomization spreads to try per model. */
+  spreads: number[];
+  /** Serving knob: P(leader lost) thresholds of the runtime's drop toward the floor (default [0.8], the runtime's). */
+  lostThresholds?: number[];
+  /** Training config overrides for every candidate (epochs, …; schemas/train-config.schema.json). */
+  train?: Record<string, unknown>;
+  /** Default: the default suite's training seeds. */
+  seeds?: number[];
+  /** Restrict to these scenarios of the default suite (default: all). */
+  scenarios?: string[];
+  workers?: number;
+  seed?: number;
+  log?: (line: string) => void;
+}
+
+/** One row of the tuning table: pooled mean ± 95% CI over seeds, and sums over runs for counts. */
+export interface TuneRow {
+  policy: string;
+  tau: number | null;
+  spread: number | null;
+  lost_threshold?: number;
+  artifact_dir: string | null;
+  latency_ms: Estimate;
+  p99_ms: Estimate;
+  failover_ms: Estimate;
+  unnecessary_total: number;
+  unnecessary_jitter: number;
+  /** Paired per-seed relative change of mean latency vs static etcd. */
+  latency_vs_etcd: Estimate;
+  feasible: boolean | null;
+  /** Per scenario: mean over seeds of latency and failover, sum of unnecessary elections. */
+  per_scenario: Array<{ scenario: string; latency_ms: number; failover_ms: number; unnecessary: number }>;
+}
+
+export interface TuneReport {
+  format: 'raft-ns-tune-report';
+  tool_version: string;
+  suite: string;
+  seeds: number[];
+  scenarios: string[];
+  rule: string;
+  train: Record<string, unknown>;
+  rows: TuneRow[];
+  chosen: { tau: number; spread: number; lost_threshold: number; artifact_dir: string } | null;
+}
+
+export const TUNE_REPORT = 'tune.json';
+const SELECTION_RULE = 'among candidates with unnecessary elections ≤ static etcd in total and in the jitter scenarios (sums over the same runs), the lowest pooled mean commit latency, then the lowest failover';
+
+export async function tune(opts: TuneOptions): Promise<TuneReport> {
+  const log = opts.log ?? (() => {});
+  const suite = loadSuite('default');
+  const seeds = opts.seeds ?? suite.trainingSeeds;
+  const scenarios = suite.scenarios.filter((s) => !opts.scenarios || opts.scenarios.includes(s.scenario.name));
+  // The leakage guard: never a held-out seed or scenario, whatever the options say.
+  for (const s of scenarios) for (const seed of seeds) assertNotHeldOut(s.scenario, seed);
+  const jitter = new Set(scenarios.filter((s) => s.tags.includes('jitter')).map((s) => s.scenario.name));
+  const grid = (id: string, spec: Job['spec']): Job[] => scenarios.flatMap((s) => seeds.map((seed) => ({ index: 0, scenario: s.scenario, seed, policyId: id, spec })));
+  const numbered = (jobs: Job[]): Job[] => jobs.map((j, i) => ({ ...j, index: i }));
+  const workers = opts.workers === undefined ? {} : { workers: opts.workers };
+
+  // 1. Baselines once (their runs do not depend on the model).
+  const baselines = MAIN_POLICIES.filter((p) => !MODEL_POLICY_IDS.has(p.id));
+  log(`tune: baselines: ${baselines.length} policies × ${scenarios.length} scenarios × seeds ${seeds.join(', ')}`);
+  // Cached in the out folder under a key of the grid (the simulator's code is not in the key: a new simulator
+  // needs a fresh --out).
+  mkdirSync(opts.outDir, { recursive: true });
+  const baseJobs = numbered(baselines.flatMap((p) => grid(p.id, p.spec)));
+  const baseKey = sha256Hex(JSON.stringify({ tool: TOOL_VERSION, jobs: baseJobs.map((j) => [j.scenario, j.seed, j.policyId, j.spec]) }));
+  const basePath = join(opts.outDir, 'baselines.json');
+  const cached = existsSync(basePath) ? (JSON.parse(readFileSync(basePath, 'utf8')) as { key: string; results: JobResult[] }) : null;
+  const base = cached?.key === baseKey ? revive(cached.results) : await runJobs(baseJobs, { artifact: null, artifactBytes: null, ...workers });
+  if (cached?.key !== baseKey) writeFileSync(basePath, JSON.stringify({ key: baseKey, results: base }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `${v}` : v)));
+  const etcd = base.filter((r) => r.policyId === 'static-etcd');
+  const rows: TuneRow[] = baselines.map((p) => rowOf(p.id, base.filter((r) => r.policyId === p.id), etcd, jitter, null, null, null));
+  const etcdRow = rows.find((r) => r.policy === 'static-etcd')!;
+
+  // 2. Each τ: train + quantize (reused when the folder already holds that τ's artifact), then each spread.
+  const trainCfg = { gap_labels: 'alive-leader', ...(opts.train ?? {}) };
+  const models: string[] = [];
+  for (const tau of opts.taus) {
+    const dir = join(opts.outDir, `tau-${tau}`);
+    const artifactDir = join(dir, 'artifact');
+    if (!sameArtifact(artifactDir, tau, trainCfg)) {
+      log(`tune: τ = ${tau}: train + quantize`);
+      await trainAndQuantize(opts.windowsDir, dir, { train: { ...trainCfg, tau }, seed: opts.seed ?? 1, createdAt: '2026-01-01T00:00:00.000Z', log });
+      writeFileSync(join(dir, 'tune-config.json'), jsonText({ tau, train: trainCfg }));
+    } else log(`tune: τ = ${tau}: reusing ${artifactDir}`);
+    models.push(artifactDir);
+  }
+  for (const artifactDir of [...models, ...(opts.artifacts ?? [])]) {
+    const manifestBytes = new Uint8Array(readFileSync(join(artifactDir, 'manifest.json')));
+    const weightsBytes = new Uint8Array(readFileSync(join(artifactDir, 'weights.bin')));
+    const artifact = artifactFromBytes(manifestBytes, weightsBytes);
+    const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
+    for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
+      const id = `${basename(dirname(artifactDir))}-spread${spread}-lost${lost}`;
+      const res = await runJobs(numbered(grid(id, { kind: 'model', guardrails: true, spread, lost_threshold: lost })), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
+      const row = rowOf(id, res, etcd, jitter, Number.isFinite(tau) ? tau : null, spread, artifactDir);
+      row.lost_threshold = lost;
+      row.feasible = row.unnecessary_total <= etcdRow.unnecessary_total && row.unnecessary_jitter <= etcdRow.unnecessary_jitter;
+      rows.push(row);
+      log(`tune: ${fmtRow(row)}`);
+    }
+  }
+
+  // 3. The choice.
+  const candidates = rows.filter((r) => r.feasible);
+  candidates.sort((a, b) => a.latency_ms.mean - b.latency_ms.mean || a.failover_ms.mean - b.failover_ms.mean);
+  const best = candidates[0];
+  const report: TuneReport = {
+    format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, scenarios: scenarios.map((s) => s.scenario.name),
+    rule: SELECTION_RULE, train: trainCfg, rows,
+    chosen: best ? { tau: best.tau!, spread: best.spread!, lost_threshold: best.lost_threshold!, artifact_dir: best.artifact_dir! } : null,
+  };
+  writeFileSync(join(opts.outDir, TUNE_REPORT), jsonText(JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)))));
+  return report;
+}
+
+/** JSON has no NaN/Infinity: baselines.json stores them as strings. */
+function revive(results: JobResult[]): JobResult[] {
+  for (const r of results) {
+    const m = r.metrics as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(m)) if (typeof v === 'string') m[k] = Number(v);
+  }
+  return results;
+}
+
+function sameArtifact(artifactDir: string, tau: number, train: Record<string, unknown>): boolean {
+  const cfgPath = join(artifactDir, '..', 'tune-config.json');
+  if (!existsSync(join(artifactDir, 'manifest.json')) || !existsSync(cfgPath)) return false;
+  return readFileSync(cfgPath, 'utf8') === jsonText({ tau, train });
+}
+
+function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<string>, tau: number | null, spread: number | null, artifactDir: string | null): TuneRow {
+  const key = (k: MetricKey): Estimate => estimate(perSeedMeans(rs, k));
+  const sum = (xs: JobResult[]): number => xs.reduce((a, r) => a + (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0), 0);
+  const m = perSeedMeans(rs, 'commit_latency_mean_ms');
+  const b = perSeedMeans(etcd, 'commit_latency_mean_ms');
+  return {
+    policy, tau, spread, artifact_dir: artifactDir,
+    latency_ms: key('commit_latency_mean_ms'), p99_ms: key('commit_latency_p99_ms'), failover_ms: key('failover_ms'),
+    unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
+    latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
+    feasible: null,
+    per_scenario: [...new Set(rs.map((r) => r.scenario))].map((scenario) => {
+      const mine = rs.filter((r) => r.scenario === scenario);
+      const mean = (k: MetricKey): number => estimate(mine.map((r) => r.metrics[k])).mean;
+      return { scenario, latency_ms: mean('commit_latency_mean_ms'), failover_ms: mean('failover_ms'), unnecessary: sum(mine) };
+    }),
+  };
+}
+
+/** One line of the printed table. */
+export function fmtRow(r: TuneRow): string {
+  const e = (x: Estimate, d = 0): string => (Number.isFinite(x.mean) ? `${x.mean.toFixed(d)}±${Number.isFinite(x.ci95) ? x.ci95.toFixed(d) : '?'}` : '—');
+  const pct = Number.isFinite(r.latency_vs_etcd.mean) ? `${(100 * r.latency_vs_etcd.mean).toFixed(1)}%±${(100 * r.latency_vs_etcd.ci95).toFixed(1)}` : '—';
+  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.feasible === false ? '  [infeasible]' : ''}`;
+}
