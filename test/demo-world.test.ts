@@ -66,10 +66,10 @@ describe('demo world', () => {
     const last = w.lanes[0]!.samples.at(-1)!;
     const held = Object.values(w.state().lanes[0]!.followerTimeoutsMs);
     expect(held.length).toBeGreaterThan(0);
-    // The static fallback (1000 ms) × the runtime's Raft randomization factor in [1, 1.5): held, not livelocked.
+    // The static fallback (1000 ms) × the runtime's Raft randomization factor in [1, 2): held, not livelocked.
     for (const v of held) {
       expect(v).toBeGreaterThanOrEqual(1000);
-      expect(v).toBeLessThan(1500);
+      expect(v).toBeLessThan(2000);
     }
     expect(w.state().lanes[0]!.leaderId).not.toBeNull(); // the randomization lets a 3-node cluster elect
     expect(last.rulesFired & RULE_BITS.fallback).toBe(RULE_BITS.fallback);
