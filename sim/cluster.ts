@@ -12,7 +12,7 @@ import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RawNode, type TickReport } from './node.js';
 import { Machine } from './machine.js';
 import { makeGroundTruthView, type GroundTruthView } from './ground-truth.js';
-import type { ClusterSnapshot, MessageSnapshot } from './snapshot.js';
+import type { ClusterSnapshot, ElectionCause, ElectionEvent, MessageSnapshot } from './snapshot.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
 import { makePrng, type Prng } from './prng.js';
 import { H_CRASH, H_ELECTION, H_FAULT, H_RESTART, SafetyChecker } from './safety.js';
@@ -55,21 +55,6 @@ export interface SimulationOptions {
    * @example new Simulation(scenario, { onElection: (e) => log.push(e) })  // { tMs, node, term, cause }
    */
   onElection?: (event: ElectionEvent) => void;
-}
-
-/**
- * Why an election started, from what only the simulation knows: `spurious` — a live leader could still
- * reach a quorum; `startup` — no leader has been elected yet; `leader down` — no up node leads;
- * `leader cut off` — a node leads but cannot reach a quorum.
- */
-export type ElectionCause = 'spurious' | 'startup' | 'leader down' | 'leader cut off';
-
-/** A term increment (a node became a candidate), classified with the ground truth. */
-export interface ElectionEvent {
-  tMs: number;
-  node: string;
-  term: number;
-  cause: ElectionCause;
 }
 
 interface ActiveFault {
@@ -248,14 +233,39 @@ export class Simulation {
     return {
       get nowUs() { return sim.nowUs; },
       send: (m, atUs) => this.send(m, atUs),
-      armTimer: (node, atUs, gen) => this.armTimer(node, atUs, gen),
+      // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
+      // fixed timeouts would stay in lockstep forever, which no real cluster does.
+      armTimer: (node, atUs, gen) => this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen),
       persist: (node) => this.machines[node.index]!.diskWriteDoneUs(this.nowUs),
-      onBecameLeader: (node) => this.onBecameLeader(node),
+      onBecameLeader: (node) => {
+        this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
+        if (node.index !== this.lastLeader) this.leaderChanges++;
+        this.lastLeader = node.index;
+      },
       onElectionStarted: (node) => this.onElectionStarted(node),
-      onCommit: (node, index) => this.onCommit(node, index),
-      onLeaderCommitted: (node) => this.onLeaderCommitted(node),
-      onTruncate: (node, fromIndex) => this.onTruncate(node, fromIndex),
+      onCommit: (node, index) => this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term),
+      onLeaderCommitted: (node) => {
+        const o = this.outage;
+        if (o !== null && node.term > o.leaderTerm) {
+          this.failovers.push({ cause: o.cause, start_ms: o.startUs / 1000, end_ms: this.nowMs, duration_ms: (this.nowUs - o.startUs) / 1000 });
+          this.outage = null;
+        }
+      },
+      onTruncate: (node, fromIndex) => this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term),
     };
+  }
+
+  private onElectionStarted(node: RawNode): void {
+    this.elections++;
+    this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
+    // Unnecessary: the term went up although a live leader could still reach a quorum.
+    const l = this.trueLeader();
+    const spurious = l >= 0 && l !== node.index && this.quorumConnected(l);
+    if (spurious) this.unnecessaryElections++;
+    if (this.onElection !== null) {
+      const cause: ElectionCause = spurious ? 'spurious' : this.leaderChanges === 0 ? 'startup' : l >= 0 ? 'leader cut off' : 'leader down';
+      this.onElection({ tMs: this.nowMs, node: node.id, term: node.term, cause });
+    }
   }
 
   /** Sends a message from a node or the client, now or at `atUs`; also the client's host call. */
@@ -280,47 +290,6 @@ export class Simulation {
 
   wakeClientAt(atUs: number): void {
     this.queue.push(atUs, EV_CLIENT_WAKE, null);
-  }
-
-  private armTimer(node: RawNode, atUs: number, gen: number): void {
-    // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
-    // fixed timeouts would stay in lockstep forever, which no real cluster does.
-    this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen);
-  }
-
-  private onBecameLeader(node: RawNode): void {
-    this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
-    if (node.index !== this.lastLeader) this.leaderChanges++;
-    this.lastLeader = node.index;
-  }
-
-  private onElectionStarted(node: RawNode): void {
-    this.elections++;
-    this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
-    // Unnecessary: the term went up although a live leader could still reach a quorum.
-    const l = this.trueLeader();
-    const spurious = l >= 0 && l !== node.index && this.quorumConnected(l);
-    if (spurious) this.unnecessaryElections++;
-    if (this.onElection !== null) {
-      const cause: ElectionCause = spurious ? 'spurious' : this.leaderChanges === 0 ? 'startup' : l >= 0 ? 'leader cut off' : 'leader down';
-      this.onElection({ tMs: this.nowMs, node: node.id, term: node.term, cause });
-    }
-  }
-
-  private onCommit(node: RawNode, index: number): void {
-    this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term);
-  }
-
-  private onLeaderCommitted(node: RawNode): void {
-    const o = this.outage;
-    if (o !== null && node.term > o.leaderTerm) {
-      this.failovers.push({ cause: o.cause, start_ms: o.startUs / 1000, end_ms: this.nowMs, duration_ms: (this.nowUs - o.startUs) / 1000 });
-      this.outage = null;
-    }
-  }
-
-  private onTruncate(node: RawNode, fromIndex: number): void {
-    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term);
   }
 
   // ---- events ----------------------------------------------------------------------------------------

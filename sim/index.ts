@@ -19,8 +19,8 @@
  *   sim.controls.crash('leader'); sim.controls.setJitterMs(80); sim.controls.partition('n2');
  */
 export { Simulation } from './cluster.js';
-export type { SimulationOptions, ElectionCause, ElectionEvent } from './cluster.js';
-export type { ClusterSnapshot, NodeSnapshot, MessageSnapshot } from './snapshot.js';
+export type { SimulationOptions } from './cluster.js';
+export type { ClusterSnapshot, NodeSnapshot, MessageSnapshot, ElectionCause, ElectionEvent } from './snapshot.js';
 export type { TimeoutObservation, TimeoutPolicy, PolicyFactory, PolicySpec } from './policy.js';
 export { staticRandomizedTimeout, fixedRangeTimeout, policyFactoryFromSpec } from './policy.js';
 export type { GroundTruthView } from './ground-truth.js';
