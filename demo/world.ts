@@ -5,8 +5,7 @@
  * decisions. No DOM, no clock, no randomness of its own: the same settings, seed and action log give the
  * same samples, in Node (the tests) and in the browser. main.ts is the thin shell that draws it.
  */
-import { Simulation, type ClusterSnapshot, type Scenario } from '../sim/index.js';
-import type { RaftNode } from '../sim/node.js';
+import { Simulation, type ClusterSnapshot, type ElectionEvent, type Scenario } from '../sim/index.js';
 import { DEFAULT_RULES, type SharedModel } from '../runtime/index.js';
 import { makeWatchedFactory, type PolicyKind, type WatchedPolicy } from './policies.js';
 
@@ -34,15 +33,8 @@ export interface LinkSettings {
   lossPct: number;
 }
 
-export type ElectionCause = 'spurious' | 'leader down' | 'leader cut off' | 'startup';
-
-/** A term increment (a node became a candidate), classified with the simulator's ground truth. */
-export interface ElectionEvent {
-  tMs: number;
-  node: string;
-  term: number;
-  cause: ElectionCause;
-}
+/** Elections come from the simulation's observation hook (SimulationOptions.onElection, sim/cluster.ts). */
+export type { ElectionCause, ElectionEvent } from '../sim/index.js';
 
 /** Rule categories shown in the "rules fired" strip, as bits of Sample.rulesFired. */
 export const RULE_BITS = { floor: 1, ceiling: 2, 'rate limit': 4, 'pre-vote': 8, fallback: 16 } as const;
@@ -71,21 +63,6 @@ export interface Sample {
   rulesFired: number;
 }
 
-/** The simulator with its election hook observed, so every term increment is recorded with its cause. */
-export class DemoSimulation extends Simulation {
-  readonly electionLog: ElectionEvent[] = [];
-  override onElectionStarted(node: RaftNode): void {
-    const before = this.unnecessaryElections;
-    super.onElectionStarted(node);
-    const l = this.trueLeader();
-    let cause: ElectionCause;
-    if (this.unnecessaryElections > before) cause = 'spurious';
-    else if (this.leaderChanges === 0) cause = 'startup';
-    else cause = l >= 0 ? 'leader cut off' : 'leader down';
-    this.electionLog.push({ tMs: this.nowMs, node: node.id, term: node.term, cause });
-  }
-}
-
 /** The demo scenario: LAN-like links of one settable base delay, modest client load, no scripted faults. */
 export function demoScenario(size: number, seed: number): Scenario {
   return {
@@ -104,7 +81,9 @@ export function demoScenario(size: number, seed: number): Scenario {
 }
 
 export class Lane {
-  readonly sim: DemoSimulation;
+  readonly sim: Simulation;
+  /** Every term increment with its ground-truth cause, in order. */
+  readonly elections: ElectionEvent[] = [];
   readonly watchedPolicies = new Map<string, WatchedPolicy>();
   readonly samples: Sample[] = [];
   /** The latest snapshot (drawn by the page). */
@@ -113,14 +92,11 @@ export class Lane {
   private readonly prevCounts = new WeakMap<WatchedPolicy, { rules: Record<string, number>; fallback: number }>();
 
   constructor(readonly policy: PolicyKind, settings: DemoSettings, model: SharedModel | null, public watch: string) {
-    this.sim = new DemoSimulation(demoScenario(settings.size, settings.seed), {
+    this.sim = new Simulation(demoScenario(settings.size, settings.seed), {
       seed: settings.seed, telemetry: false, policyFactory: makeWatchedFactory(policy, model, this.watchedPolicies),
+      onElection: (e) => this.elections.push(e),
     });
     this.snapshot = this.sim.snapshot();
-  }
-
-  get elections(): ElectionEvent[] {
-    return this.sim.electionLog;
   }
 
   /** Steps to `ms` and records one sample. */

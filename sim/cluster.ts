@@ -9,9 +9,10 @@ import { Client } from './client.js';
 import { EventQueue } from './queue.js';
 import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
-import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost } from './node.js';
+import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RawNode, type TickReport } from './node.js';
+import { Machine } from './machine.js';
 import { makeGroundTruthView, type GroundTruthView } from './ground-truth.js';
-import type { ClusterSnapshot, MessageSnapshot } from './snapshot.js';
+import type { ClusterSnapshot, ElectionCause, ElectionEvent, MessageSnapshot } from './snapshot.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
 import { makePrng, type Prng } from './prng.js';
 import { H_CRASH, H_ELECTION, H_FAULT, H_RESTART, SafetyChecker } from './safety.js';
@@ -48,6 +49,12 @@ export interface SimulationOptions {
   historySize?: number;
   /** Planted bugs, for testing the safety checker: nodes that vote twice in a term. */
   bugs?: { doubleVote?: string[] };
+  /**
+   * Called when a node becomes a candidate (its term goes up), with the cause from the ground truth. It
+   * must not change the simulation; it draws nothing, so runs with and without it are identical.
+   * @example new Simulation(scenario, { onElection: (e) => log.push(e) })  // { tMs, node, term, cause }
+   */
+  onElection?: (event: ElectionEvent) => void;
 }
 
 interface ActiveFault {
@@ -58,9 +65,12 @@ interface ActiveFault {
   label: string;
 }
 
-export class Simulation implements NodeHost {
+export class Simulation {
   readonly cfg: ResolvedScenario;
-  readonly nodes: RaftNode[];
+  /** The Raft nodes, seen read-only (their state changes only through step, tick, crash, restart). */
+  readonly nodes: readonly RawNode[];
+  /** The machine each node runs on (CPU, pauses, disk): the simulation's to change, never the node's. */
+  readonly machines: readonly Machine[];
   readonly nodeIds: string[];
   readonly telemetry: TelemetryStore | null;
   readonly safety: SafetyChecker;
@@ -84,10 +94,8 @@ export class Simulation implements NodeHost {
   private faultLabels: string[] = [];
   private nextFaultId = 0;
   private tickStartUs = 0;
-  private readonly pauseStartUs: Float64Array;
-  private readonly stall: Array<{ perTick: number; meanUs: number }>;
-  private readonly baseFsyncUs: number;
   private readonly timerSlackUs: number;
+  private readonly onElection: ((event: ElectionEvent) => void) | null;
   /** A node whose own sends are dropped: it is crashing, so what it would still say never leaves it. */
   private mutedNode = -1;
 
@@ -126,13 +134,13 @@ export class Simulation implements NodeHost {
     this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);
     this.groundTruth = opts.groundTruth === false ? null : makeGroundTruthView(this);
     this.restarts = new Array<number>(cfg.size).fill(0);
-    this.pauseStartUs = new Float64Array(cfg.size);
-    this.stall = Array.from({ length: cfg.size }, () => ({ perTick: 0, meanUs: 0 }));
-    this.baseFsyncUs = Math.round(cfg.fsyncMs * 1000);
+    const baseFsyncUs = Math.round(cfg.fsyncMs * 1000);
+    this.machines = this.nodeIds.map(() => new Machine(baseFsyncUs));
     this.timerSlackUs = cfg.timerSlackMs * 1000;
+    this.onElection = opts.onElection ?? null;
     const doubleVote = new Set(opts.bugs?.doubleVote ?? []);
-    this.nodes = this.nodeIds.map((id, i) => {
-      const node = new RaftNode(i, id, {
+    const host = this.nodeHost();
+    this.nodes = this.nodeIds.map((id, i) => new RaftNode(i, id, {
         size: cfg.size,
         preVote: cfg.preVote,
         checkQuorum: cfg.checkQuorum,
@@ -141,10 +149,7 @@ export class Simulation implements NodeHost {
         tickUs: this.tickUs,
         maxEntriesPerAppend: cfg.maxEntriesPerAppend,
         doubleVote: doubleVote.has(id),
-      }, this, this.makePolicy(i));
-      node.fsyncUs = this.baseFsyncUs;
-      return node;
-    });
+      }, host, this.makePolicy(i)));
     const cc = cfg.client;
     this.client = new Client(cfg.size, cfg.size, this, this.rootRng.fork('client'), {
       meanGapUs: cfg.ratePerS > 0 ? 1e6 / cfg.ratePerS : 0, poisson: cfg.arrival === 'poisson',
@@ -179,7 +184,7 @@ export class Simulation implements NodeHost {
       case EV_DELIVER: this.deliver(data as Msg, arg); break;
       case EV_PROCESS: this.process(data as Msg, arg); break;
       case EV_TICK: this.onTick(); break;
-      case EV_TIMER: this.onTimer(data as RaftNode, arg); break;
+      case EV_TIMER: this.onTimer(data as RawNode, arg); break;
       case EV_FAULT_START: this.startFault(data as FaultSpec, arg); break;
       case EV_FAULT_END: this.endFault(data as ActiveFault); break;
       case EV_ARRIVAL:
@@ -220,8 +225,50 @@ export class Simulation implements NodeHost {
     this.lastLeader = l;
   }
 
-  // ---- NodeHost --------------------------------------------------------------------------------------
+  // ---- the nodes' host -------------------------------------------------------------------------------
 
+  /** What the nodes may ask of the simulation and report to it (sim/node.ts NodeHost); not part of its API. */
+  private nodeHost(): NodeHost {
+    const sim = this;
+    return {
+      get nowUs() { return sim.nowUs; },
+      send: (m, atUs) => this.send(m, atUs),
+      // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
+      // fixed timeouts would stay in lockstep forever, which no real cluster does.
+      armTimer: (node, atUs, gen) => this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen),
+      persist: (node) => this.machines[node.index]!.diskWriteDoneUs(this.nowUs),
+      onBecameLeader: (node) => {
+        this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
+        if (node.index !== this.lastLeader) this.leaderChanges++;
+        this.lastLeader = node.index;
+      },
+      onElectionStarted: (node) => this.onElectionStarted(node),
+      onCommit: (node, index) => this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term),
+      onLeaderCommitted: (node) => {
+        const o = this.outage;
+        if (o !== null && node.term > o.leaderTerm) {
+          this.failovers.push({ cause: o.cause, start_ms: o.startUs / 1000, end_ms: this.nowMs, duration_ms: (this.nowUs - o.startUs) / 1000 });
+          this.outage = null;
+        }
+      },
+      onTruncate: (node, fromIndex) => this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term),
+    };
+  }
+
+  private onElectionStarted(node: RawNode): void {
+    this.elections++;
+    this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
+    // Unnecessary: the term went up although a live leader could still reach a quorum.
+    const l = this.trueLeader();
+    const spurious = l >= 0 && l !== node.index && this.quorumConnected(l);
+    if (spurious) this.unnecessaryElections++;
+    if (this.onElection !== null) {
+      const cause: ElectionCause = spurious ? 'spurious' : this.leaderChanges === 0 ? 'startup' : l >= 0 ? 'leader cut off' : 'leader down';
+      this.onElection({ tMs: this.nowMs, node: node.id, term: node.term, cause });
+    }
+  }
+
+  /** Sends a message from a node or the client, now or at `atUs`; also the client's host call. */
   send(m: Msg, atUs?: number): void {
     if (m.from === this.mutedNode) {
       releaseMsg(m);
@@ -245,42 +292,6 @@ export class Simulation implements NodeHost {
     this.queue.push(atUs, EV_CLIENT_WAKE, null);
   }
 
-  armTimer(node: RaftNode, atUs: number, gen: number): void {
-    // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
-    // fixed timeouts would stay in lockstep forever, which no real cluster does.
-    this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen);
-  }
-
-  onBecameLeader(node: RaftNode): void {
-    this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
-    if (node.index !== this.lastLeader) this.leaderChanges++;
-    this.lastLeader = node.index;
-  }
-
-  onElectionStarted(node: RaftNode): void {
-    this.elections++;
-    this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
-    // Unnecessary: the term went up although a live leader could still reach a quorum.
-    const l = this.trueLeader();
-    if (l >= 0 && l !== node.index && this.quorumConnected(l)) this.unnecessaryElections++;
-  }
-
-  onCommit(node: RaftNode, index: number): void {
-    this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term);
-  }
-
-  onLeaderCommitted(node: RaftNode): void {
-    const o = this.outage;
-    if (o !== null && node.term > o.leaderTerm) {
-      this.failovers.push({ cause: o.cause, start_ms: o.startUs / 1000, end_ms: this.nowMs, duration_ms: (this.nowUs - o.startUs) / 1000 });
-      this.outage = null;
-    }
-  }
-
-  onTruncate(node: RaftNode, fromIndex: number): void {
-    this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term);
-  }
-
   // ---- events ----------------------------------------------------------------------------------------
 
   private deliver(m: Msg, sentUs: number): void {
@@ -296,13 +307,9 @@ export class Simulation implements NodeHost {
       releaseMsg(m);
       return;
     }
-    const now = this.nowUs;
     // Single-threaded handling: reserve the next free slot now, so a backlog costs one event per message.
-    const start = Math.max(now, node.pausedUntilUs, node.busyUntilUs);
-    const costUs = this.cfg.messageCostUs / (1 - Math.min(node.cpuLoad, 0.95));
-    node.busyUntilUs = start + costUs;
-    node.busyUsTick += costUs;
-    if (start > now) this.queue.push(start, EV_PROCESS, m, sentUs);
+    const start = this.machines[node.index]!.reserveHandling(this.nowUs, this.cfg.messageCostUs);
+    if (start > this.nowUs) this.queue.push(start, EV_PROCESS, m, sentUs);
     else this.handle(node, m);
   }
 
@@ -312,24 +319,26 @@ export class Simulation implements NodeHost {
       releaseMsg(m);
       return;
     }
-    if (node.pausedUntilUs > this.nowUs) {
+    const machine = this.machines[node.index]!;
+    if (machine.paused(this.nowUs)) {
       // A pause began after the slot was reserved: wait it out.
-      this.queue.push(node.pausedUntilUs, EV_PROCESS, m, sentUs);
+      this.queue.push(machine.pausedUntilUs, EV_PROCESS, m, sentUs);
       return;
     }
     this.handle(node, m);
   }
 
-  private handle(node: RaftNode, m: Msg): void {
+  private handle(node: RawNode, m: Msg): void {
     this.safety.record(this.nowUs, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
     node.step(m);
     releaseMsg(m);
   }
 
-  private onTimer(node: RaftNode, gen: number): void {
+  private onTimer(node: RawNode, gen: number): void {
     if (!node.up) return;
-    if (node.pausedUntilUs > this.nowUs) {
-      this.queue.push(node.pausedUntilUs, EV_TIMER, node, gen);
+    const machine = this.machines[node.index]!;
+    if (machine.paused(this.nowUs)) {
+      this.queue.push(machine.pausedUntilUs, EV_TIMER, node, gen);
       return;
     }
     node.onTimer(gen);
@@ -344,52 +353,50 @@ export class Simulation implements NodeHost {
     const tel = this.telemetry;
     for (const node of this.nodes) {
       const i = node.index;
-      const st = this.stall[i]!;
+      const machine = this.machines[i]!;
       const stallRng = this.nodeRngs[i]!.stall;
-      if (node.up && st.perTick > 0 && stallRng.next() < st.perTick && node.pausedUntilUs <= now) {
-        this.pauseNode(i, stallRng.exp(st.meanUs));
+      if (node.up && machine.stallPerTick > 0 && stallRng.next() < machine.stallPerTick && !machine.paused(now)) {
+        machine.pause(now, stallRng.exp(machine.stallMeanUs));
       }
       if (!node.up) {
-        if (node.eventTick !== EV_NONE && tel !== null) this.recordRow(node, tsMs, 0);
-        node.eventTick = EV_NONE;
+        if (node.tickReport.event !== EV_NONE && tel !== null) this.recordRow(node, node.tickReport, tsMs, 0);
+        node.drainTickReport();
         continue;
       }
-      const cpuIdle = this.cpuIdle(node);
-      if (tel !== null) this.recordRow(node, tsMs, cpuIdle);
-      const paused = node.pausedUntilUs > now;
-      if (!paused) {
-        const obs: TimeoutObservation = {
-          nowMs: now / 1000, tickMs,
-          role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
-          heartbeatLatencyMs: node.hbLatencyMs < 0 ? null : node.hbLatencyMs,
-          logReplicationGap: node.replicationGap(), rpcRetries: node.retriesTick, cpuIdlePct: cpuIdle,
-          heartbeatReceived: node.hbReceivedTick,
-          clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
-          heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
-        };
-        node.hbReceivedTick = false;
-        node.retriesTick = 0;
-        node.busyUsTick = 0;
-        node.eventTick = EV_NONE;
-        node.tick(obs);
+      const cpuIdle = this.cpuIdle(i);
+      if (machine.paused(now)) {
+        // A paused node does nothing this tick: its report keeps accumulating into the next row.
+        if (tel !== null) this.recordRow(node, node.tickReport, tsMs, cpuIdle);
+        continue;
       }
+      const report = node.drainTickReport();
+      machine.busyUsTick = 0;
+      if (tel !== null) this.recordRow(node, report, tsMs, cpuIdle);
+      const latencyMs = node.lastHeartbeatLatencyMs;
+      const obs: TimeoutObservation = {
+        nowMs: now / 1000, tickMs,
+        role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
+        heartbeatLatencyMs: latencyMs < 0 ? null : latencyMs,
+        logReplicationGap: node.replicationGap(), rpcRetries: report.retries, cpuIdlePct: cpuIdle,
+        heartbeatReceived: report.heartbeatReceived,
+        clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
+        heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
+      };
+      node.tick(obs);
     }
     this.groundTruthTick(tsMs);
     this.tickStartUs = now;
     this.queue.push(now + this.tickUs, EV_TICK, null);
   }
 
-  private recordRow(node: RaftNode, tsMs: number, cpuIdle: number): void {
+  private recordRow(node: RawNode, report: Readonly<TickReport>, tsMs: number, cpuIdle: number): void {
     this.telemetry!.push(tsMs, node.index, node.term, node.role, node.leader, node.heartbeatLatency(),
-      node.replicationGap(), node.retriesTick, cpuIdle, node.hbReceivedTick, node.eventTick);
+      node.replicationGap(), report.retries, cpuIdle, report.heartbeatReceived, report.event);
   }
 
   /** CPU idle over the tick just ended: background load, contention, message handling and pauses, with noise. */
-  private cpuIdle(node: RaftNode): number {
-    const now = this.nowUs;
-    const i = node.index;
-    const pausedUs = Math.max(0, Math.min(now, node.pausedUntilUs) - Math.max(this.tickStartUs, this.pauseStartUs[i]!));
-    const busyPct = this.cfg.baseBusyPct + node.cpuLoad * 100 + (100 * (node.busyUsTick + pausedUs)) / this.tickUs;
+  private cpuIdle(i: number): number {
+    const busyPct = this.machines[i]!.busyPct(this.cfg.baseBusyPct, this.nowUs, this.tickStartUs, this.tickUs);
     const idle = 100 - busyPct + this.nodeRngs[i]!.noise.uniform(-1.5, 1.5);
     return Math.round(Math.min(100, Math.max(0, idle)) * 10) / 10;
   }
@@ -418,7 +425,7 @@ export class Simulation implements NodeHost {
   /** A leader can commit: it runs, and a quorum in its term can exchange messages with it. */
   private canCommit(l: number): boolean {
     const leader = this.nodes[l]!;
-    if (leader.pausedUntilUs > this.nowUs) return false;
+    if (this.machines[l]!.paused(this.nowUs)) return false;
     let k = 0;
     for (const node of this.nodes) {
       const j = node.index;
@@ -477,16 +484,13 @@ export class Simulation implements NodeHost {
         return;
       }
       case 'gc_pause':
-        this.pauseNode(nodes[0]!, spec.pause_ms * 1000);
+        this.machines[nodes[0]!]!.pause(this.nowUs, spec.pause_ms * 1000);
         return;
-      case 'cpu': {
-        const node = this.nodes[nodes[0]!]!;
-        node.cpuLoad = Math.min(0.98, node.cpuLoad + spec.busy_pct / 100);
-        this.stall[nodes[0]!] = { perTick: (spec.stalls_per_s ?? 0) * (this.cfg.tickMs / 1000), meanUs: (spec.stall_mean_ms ?? 0) * 1000 };
+      case 'cpu':
+        this.setCpu(nodes[0]!, Math.min(0.98, this.machines[nodes[0]!]!.cpuLoad + spec.busy_pct / 100), spec.stalls_per_s ?? 0, spec.stall_mean_ms ?? 0);
         break;
-      }
       case 'slow_disk':
-        this.nodes[nodes[0]!]!.fsyncUs = Math.round(spec.fsync_ms * 1000);
+        this.machines[nodes[0]!]!.fsyncUs = Math.round(spec.fsync_ms * 1000);
         break;
       default:
         break;
@@ -514,13 +518,9 @@ export class Simulation implements NodeHost {
     this.faultLabels = this.activeFaults.map((f) => f.label);
     this.safety.record(this.nowUs, H_FAULT, -1, -1, 0, fault.id);
     const spec = fault.spec;
-    if (spec.kind === 'cpu') {
-      const node = this.nodes[fault.nodes[0]!]!;
-      node.cpuLoad = Math.max(0, node.cpuLoad - spec.busy_pct / 100);
-      this.stall[fault.nodes[0]!] = { perTick: 0, meanUs: 0 };
-    } else if (spec.kind === 'slow_disk') {
-      this.nodes[fault.nodes[0]!]!.fsyncUs = this.baseFsyncUs;
-    }
+    const machine = this.machines[fault.nodes[0] ?? 0]!;
+    if (spec.kind === 'cpu') this.setCpu(fault.nodes[0]!, Math.max(0, machine.cpuLoad - spec.busy_pct / 100), 0, 0);
+    else if (spec.kind === 'slow_disk') machine.fsyncUs = machine.baseFsyncUs;
     this.applyNetworkFaults();
   }
 
@@ -568,16 +568,17 @@ export class Simulation implements NodeHost {
     const node = this.nodes[i]!;
     if (node.up) return;
     this.restarts[i] = this.restarts[i]! + 1;
+    this.machines[i]!.restart(this.nowUs);
     node.restart(this.makePolicy(i));
     this.safety.record(this.nowUs, H_RESTART, i, -1, node.term, node.lastIndex);
   }
 
-  private pauseNode(i: number, durationUs: number): void {
-    const node = this.nodes[i]!;
-    const until = this.nowUs + Math.round(durationUs);
-    if (until <= node.pausedUntilUs) return;
-    if (node.pausedUntilUs <= this.nowUs) this.pauseStartUs[i] = this.nowUs;
-    node.pausedUntilUs = until;
+  /** Sets node i's CPU contention: extra load (0–1) and scheduler stalls (per second, mean length). */
+  private setCpu(i: number, load: number, stallsPerS: number, stallMeanMs: number): void {
+    const machine = this.machines[i]!;
+    machine.cpuLoad = load;
+    machine.stallPerTick = stallsPerS * (this.cfg.tickMs / 1000);
+    machine.stallMeanUs = stallMeanMs * 1000;
   }
 
   // ---- runtime controls (browser demo) ---------------------------------------------------------------
@@ -600,9 +601,7 @@ export class Simulation implements NodeHost {
     },
     /** Sets a node's extra CPU load (%) and optional stall rate. */
     setCpuContention: (node: string, busyPct: number, stallsPerS = 0, stallMeanMs = 0): void => {
-      const i = this.resolveNode(node);
-      this.nodes[i]!.cpuLoad = Math.min(0.98, Math.max(0, busyPct / 100));
-      this.stall[i] = { perTick: stallsPerS * (this.cfg.tickMs / 1000), meanUs: stallMeanMs * 1000 };
+      this.setCpu(this.resolveNode(node), Math.min(0.98, Math.max(0, busyPct / 100)), stallsPerS, stallMeanMs);
     },
     crash: (node = 'leader'): void => {
       const i = this.resolveNode(node);
@@ -610,7 +609,7 @@ export class Simulation implements NodeHost {
       this.crashNode(i);
     },
     restart: (node: string): void => this.restartNode(this.resolveNode(node)),
-    gcPause: (node: string, ms: number): void => this.pauseNode(this.resolveNode(node), ms * 1000),
+    gcPause: (node: string, ms: number): void => this.machines[this.resolveNode(node)]!.pause(this.nowUs, ms * 1000),
   };
 
   // ---- inspection ------------------------------------------------------------------------------------
@@ -632,10 +631,10 @@ export class Simulation implements NodeHost {
     return {
       nowMs: now / 1000,
       nodes: this.nodes.map((node) => ({
-        id: node.id, up: node.up, paused: node.pausedUntilUs > now, role: ROLE_NAMES[node.role]!, term: node.term,
+        id: node.id, up: node.up, paused: this.machines[node.index]!.paused(now), role: ROLE_NAMES[node.role]!, term: node.term,
         leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!, votedFor: node.votedFor < 0 ? null : this.nodeIds[node.votedFor]!,
         commitIndex: node.commit, lastIndex: node.lastIndex, electionTimeoutMs: node.policy.electionTimeoutMs(),
-        msSinceLeaderContact: (now - node.timerBaseUs) / 1000, cpuLoadPct: node.cpuLoad * 100, region: this.network.region[node.index]!,
+        msSinceLeaderContact: (now - node.timerBaseUs) / 1000, cpuLoadPct: this.machines[node.index]!.cpuLoad * 100, region: this.network.region[node.index]!,
       })),
       leaderId: l < 0 ? null : this.nodeIds[l]!,
       leaderAlive: l >= 0,

@@ -6,7 +6,8 @@
  * every other policy's run stays bit-identical (test/oracle.test.ts).
  */
 import type { Network } from './network.js';
-import { LEADER, type RaftNode } from './node.js';
+import type { Machine } from './machine.js';
+import { LEADER, type RawNode } from './node.js';
 
 export interface GroundTruthView {
   /**
@@ -31,7 +32,8 @@ export interface GroundTruthView {
 /** What the view reads; `Simulation` satisfies it. */
 export interface GroundTruthSource {
   readonly nowUs: number;
-  readonly nodes: readonly RaftNode[];
+  readonly nodes: readonly RawNode[];
+  readonly machines: readonly Machine[];
   readonly nodeIds: readonly string[];
   readonly network: Network;
   trueLeader(): number;
@@ -71,7 +73,7 @@ export function makeGroundTruthView(src: GroundTruthSource): GroundTruthView {
       for (const node of src.nodes) {
         const j = node.index;
         if (j === i || !node.up || !linked(i, j)) continue;
-        rttsUs.push(src.network.expectedDelayUs(i, j) + node.fsyncUs + src.network.expectedDelayUs(j, i));
+        rttsUs.push(src.network.expectedDelayUs(i, j) + src.machines[j]!.fsyncUs + src.network.expectedDelayUs(j, i));
       }
       rttsUs.sort((a, b) => a - b);
       return rttsUs.length >= need ? rttsUs[need - 1]! / 1000 : Number.POSITIVE_INFINITY;

@@ -20,7 +20,7 @@
  */
 export { Simulation } from './cluster.js';
 export type { SimulationOptions } from './cluster.js';
-export type { ClusterSnapshot, NodeSnapshot, MessageSnapshot } from './snapshot.js';
+export type { ClusterSnapshot, NodeSnapshot, MessageSnapshot, ElectionCause, ElectionEvent } from './snapshot.js';
 export type { TimeoutObservation, TimeoutPolicy, PolicyFactory, PolicySpec } from './policy.js';
 export { staticRandomizedTimeout, fixedRangeTimeout, policyFactoryFromSpec } from './policy.js';
 export type { GroundTruthView } from './ground-truth.js';

@@ -1,7 +1,10 @@
 /**
  * One Raft server (Ongaro & Ousterhout 2014, with etcd's pre-vote and check-quorum). Sans-IO in etcd's
- * style: the node owns no clock and no timers; the cluster calls `step(msg)` on delivery and `tick()` at
- * the end of each telemetry tick, and the node sends through its host. Role behaviour is one function per
+ * style: the node owns Raft state only, no clock, no timers and no machine. The host drives it through
+ * `RawNode` (below): `step(msg)` on delivery, `tick(observation)` at the end of each telemetry tick,
+ * `onTimer`, `crash`/`restart`, and `drainTickReport()` for what the node saw during the tick (etcd's
+ * Ready/Advance). The node asks its host (`NodeHost`) for the time, to send, to arm a timer and when a
+ * disk write is durable; the host's CPU, pauses and disk queue live in sim/machine.ts. Role behaviour is one function per
  * role message family; `become*` switch roles. The election timer is the policy's (docs/CONTRACTS.md §7):
  * a node campaigns when now − timerBase ≥ policy.electionTimeoutMs().
  */
@@ -41,33 +44,75 @@ export interface NodeConfig {
   doubleVote: boolean;
 }
 
-/** What a node needs from the cluster around it. */
+/** What a node needs from the cluster around it; the `on*` calls are what it reports as they happen. */
 export interface NodeHost {
   readonly nowUs: number;
   /** Sends now, or at `atUs` (after a local delay such as fsync). */
   send(m: Msg, atUs?: number): void;
   /** Arms a one-shot election check at `atUs` for `node` (ignored if the generation moved on). */
-  armTimer(node: RaftNode, atUs: number, gen: number): void;
-  onBecameLeader(node: RaftNode): void;
-  onElectionStarted(node: RaftNode): void;
-  onCommit(node: RaftNode, index: number): void;
-  onLeaderCommitted(node: RaftNode, newCommit: number): void;
-  onTruncate(node: RaftNode, fromIndex: number): void;
+  armTimer(node: RawNode, atUs: number, gen: number): void;
+  /** Queues one write (fsync) on `node`'s disk behind those already queued; returns when it is durable (µs). */
+  persist(node: RawNode): number;
+  onBecameLeader(node: RawNode): void;
+  onElectionStarted(node: RawNode): void;
+  onCommit(node: RawNode, index: number): void;
+  onLeaderCommitted(node: RawNode, newCommit: number): void;
+  onTruncate(node: RawNode, fromIndex: number): void;
 }
 
-export class RaftNode {
+/** What a node saw during one telemetry tick; the host drains it once per tick. */
+export interface TickReport {
+  /** An AppendEntries (or heartbeat) from a leader arrived. */
+  heartbeatReceived: boolean;
+  /** Resent appends (leader) or appends marked as resends (follower). */
+  retries: number;
+  /** The highest-priority telemetry event (EV_*), EV_NONE for none. */
+  event: number;
+}
+
+/**
+ * The node as its host sees it, in the manner of etcd's RawNode: read-only Raft state for telemetry,
+ * ground truth and snapshots, and the calls that drive it. The host never writes a node's state.
+ */
+export interface RawNode {
+  readonly index: number;
+  readonly id: string;
+  readonly n: number;
+  readonly quorum: number;
+  readonly up: boolean;
+  readonly term: number;
+  readonly votedFor: number;
+  readonly role: number;
+  readonly leader: number;
+  readonly commit: number;
+  readonly logTerms: readonly number[];
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly policy: TimeoutPolicy;
+  /** Last leader contact, granted vote, campaign start or restart (µs): the election timer's origin. */
+  readonly timerBaseUs: number;
+  /** Pre-vote rounds started (a metric; pre-votes do not change terms). */
+  readonly preVoteRounds: number;
+  /** The heartbeat latency last observed (ms; -1 none), as the policy's observation reports it. */
+  readonly lastHeartbeatLatencyMs: number;
+  /** The report being accumulated for the current tick (what a telemetry row records before draining). */
+  readonly tickReport: Readonly<TickReport>;
+  step(m: Msg): void;
+  tick(obs: TimeoutObservation): void;
+  onTimer(gen: number): void;
+  crash(): void;
+  restart(policy: TimeoutPolicy): void;
+  bootstrap(term: number, leader: number, logLength: number, commit: number, followerLengths: readonly number[]): void;
+  drainTickReport(): Readonly<TickReport>;
+  peersHeardWithin(windowUs: number): number;
+  replicationGap(): number;
+  heartbeatLatency(): number;
+}
+
+export class RaftNode implements RawNode {
   readonly n: number;
   readonly quorum: number;
   up = true;
-  /** GC pause / CPU stall: nothing runs on this node before this time. */
-  pausedUntilUs = 0;
-  /** Single-threaded message handling: the next message starts no earlier than this. */
-  busyUntilUs = 0;
-  /** The disk is a FIFO queue: a write issued now completes at max(now, diskBusyUntilUs) + fsyncUs. */
-  diskBusyUntilUs = 0;
-  /** Extra CPU load (0–1) from contention, slowing handling and lowering idle. */
-  cpuLoad = 0;
-  fsyncUs = 0;
 
   // Persistent state (survives a crash).
   term = 0;
@@ -86,7 +131,7 @@ export class RaftNode {
   commit = 0;
   /** Last leader contact or campaign start (µs): the election timer's origin. */
   timerBaseUs = 0;
-  timerGen = 0;
+  private timerGen = 0;
   private timerArmed = false;
   private votes: Int8Array;
   readonly next: Int32Array;
@@ -106,15 +151,12 @@ export class RaftNode {
   private sliceTerms: number[] | null = null;
   private sliceReqs: number[] | null = null;
 
-  // Per-tick telemetry accumulators.
-  hbReceivedTick = false;
-  retriesTick = 0;
-  busyUsTick = 0;
-  eventTick = EV_NONE;
-  hbLatencyMs = -1;
-  leaderLastIndex = 0;
-  /** Pre-vote rounds started (a metric; pre-votes do not change terms). */
-  preVoteRounds = 0;
+  // Telemetry: the tick's report (double-buffered, so a drained report stays valid until the next drain).
+  private report: TickReport = { heartbeatReceived: false, retries: 0, event: EV_NONE };
+  private spareReport: TickReport = { heartbeatReceived: false, retries: 0, event: EV_NONE };
+  private hbLatencyMs = -1;
+  private leaderLastIndex = 0;
+  private preVoteCount = 0;
 
   constructor(
     readonly index: number,
@@ -140,8 +182,34 @@ export class RaftNode {
     return this.logTerms[this.logTerms.length - 1]!;
   }
 
-  noteEvent(code: number): void {
-    if (code > this.eventTick) this.eventTick = code;
+  get preVoteRounds(): number {
+    return this.preVoteCount;
+  }
+  get lastHeartbeatLatencyMs(): number {
+    return this.hbLatencyMs;
+  }
+  get tickReport(): Readonly<TickReport> {
+    return this.report;
+  }
+
+  /**
+   * Hands out the tick's report and starts a new one. A down node writes only its crash row: draining it
+   * clears the event and keeps the counters of the tick it crashed in, which its first row after a
+   * restart still reports.
+   */
+  drainTickReport(): Readonly<TickReport> {
+    const out = this.report;
+    const next = this.spareReport;
+    next.heartbeatReceived = this.up ? false : out.heartbeatReceived;
+    next.retries = this.up ? 0 : out.retries;
+    next.event = EV_NONE;
+    this.report = next;
+    this.spareReport = out;
+    return out;
+  }
+
+  private noteEvent(code: number): void {
+    if (code > this.report.event) this.report.event = code;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------------
@@ -166,11 +234,8 @@ export class RaftNode {
     this.leader = -1;
     this.commit = 0;
     this.timerBaseUs = now;
-    this.busyUntilUs = now;
-    this.diskBusyUntilUs = now;
     this.hardStateDirty = false;
     this.hardStateDurableUs = now;
-    this.pausedUntilUs = 0;
     this.lastHeardUs.fill(Number.NEGATIVE_INFINITY);
     this.rttMs.fill(-1);
     this.hbLatencyMs = -1;
@@ -227,7 +292,7 @@ export class RaftNode {
    * An armed timer owns the decision until it fires, so campaigns are not quantized to (cluster-aligned)
    * tick boundaries.
    */
-  checkElectionTimer(horizonUs: number): void {
+  private checkElectionTimer(horizonUs: number): void {
     if (this.timerArmed) return;
     const now = this.host.nowUs;
     const deadlineUs = this.timerBaseUs + Math.round(this.policy.electionTimeoutMs() * 1000);
@@ -258,14 +323,14 @@ export class RaftNode {
     return k;
   }
 
-  campaign(): void {
+  private campaign(): void {
     if (this.cfg.preVote) this.becomePreCandidate();
     else this.becomeCandidate();
   }
 
   // ---- role transitions ------------------------------------------------------------------------------
 
-  becomeFollower(term: number, leader: number): void {
+  private becomeFollower(term: number, leader: number): void {
     if (term !== this.term) {
       this.term = term;
       this.votedFor = -1;
@@ -291,7 +356,7 @@ export class RaftNode {
     this.votes.fill(0);
     this.votes[this.index] = 1;
     this.noteEvent(EV_PRE_VOTE);
-    this.preVoteRounds++;
+    this.preVoteCount++;
     if (this.quorum === 1) return this.becomeCandidate();
     const sendUs = this.hardStateDurableAtUs();
     for (let p = 0; p < this.n; p++) {
@@ -444,10 +509,10 @@ export class RaftNode {
     if (this.role !== FOLLOWER) this.becomeFollower(m.term, m.from);
     this.leader = m.from;
     this.timerBaseUs = now;
-    this.hbReceivedTick = true;
+    this.report.heartbeatReceived = true;
     this.leaderLastIndex = m.lastIndex;
     if (m.rttMs >= 0) this.hbLatencyMs = m.rttMs;
-    if (m.retry) this.retriesTick++;
+    if (m.retry) this.report.retries++;
     if (m.index < this.commit) {
       // Everything up to our commit index is already settled; report it as matched.
       this.respond(APP_RESP, m, false, this.commit, -1);
@@ -491,10 +556,9 @@ export class RaftNode {
 
   // ---- persistence -----------------------------------------------------------------------------------
 
-  /** Issues one write (fsync) behind the ones queued; returns when it completes. It carries the current term and vote. */
+  /** Issues one write (fsync) on the host's disk; returns when it completes. It carries the current term and vote. */
   private writeToDisk(): number {
-    const doneUs = Math.max(this.host.nowUs, this.diskBusyUntilUs) + this.fsyncUs;
-    this.diskBusyUntilUs = doneUs;
+    const doneUs = this.host.persist(this);
     if (this.hardStateDirty) {
       this.hardStateDirty = false;
       this.hardStateDurableUs = doneUs;
@@ -524,7 +588,7 @@ export class RaftNode {
     if (m.sentUs >= 0) this.rttMs[p] = (this.host.nowUs - m.sentUs) / 1000;
     if (m.reject) {
       if (m.index <= this.match[p]!) return; // stale rejection
-      this.retriesTick++;
+      this.report.retries++;
       this.next[p] = Math.max(this.match[p]! + 1, Math.min(m.index, m.hint + 1));
       this.sendAppend(p, true);
       return;
@@ -566,7 +630,7 @@ export class RaftNode {
       if (p === this.index) continue;
       // Heartbeats are AppendEntries from `next`; unacknowledged entries ride along as a resend.
       const resend = this.next[p]! <= this.lastIndex;
-      if (resend) this.retriesTick++;
+      if (resend) this.report.retries++;
       this.sendAppend(p, resend);
     }
   }

@@ -1,6 +1,7 @@
 /**
  * What `Simulation.snapshot()` returns: the state a browser demo draws each frame (nodes, roles, terms,
- * the leader, messages in flight with their send and delivery times, active faults, running metrics).
+ * the leader, messages in flight with their send and delivery times, active faults, running metrics);
+ * and the election events `SimulationOptions.onElection` receives.
  */
 import type { RoleName } from './node.js';
 
@@ -44,4 +45,19 @@ export interface ClusterSnapshot {
   unnecessaryElections: number;
   requestsCommitted: number;
   meanCommitLatencyMs: number;
+}
+
+/**
+ * Why an election started, from what only the simulation knows: `spurious` — a live leader could still
+ * reach a quorum; `startup` — no leader has been elected yet; `leader down` — no up node leads;
+ * `leader cut off` — a node leads but cannot reach a quorum.
+ */
+export type ElectionCause = 'spurious' | 'startup' | 'leader down' | 'leader cut off';
+
+/** A term increment (a node became a candidate), classified with the ground truth. */
+export interface ElectionEvent {
+  tMs: number;
+  node: string;
+  term: number;
+  cause: ElectionCause;
 }
