@@ -1,15 +1,16 @@
 /**
  * The five timeout policies the demo can put on a cluster, built from the project's own implementations:
- * the static ones from sim/policy.ts, the adaptive baselines from pipeline/evaluate/baselines.ts (pure,
+ * the static ones from sim/policy.ts, the adaptive baselines from sim/baselines.ts (pure,
  * browser-safe) and the neuro-symbolic provider from runtime/ — configured as `raft-ns evaluate` runs them
  * (pipeline/evaluate/policies.ts MAIN_POLICIES: the adaptive baselines × U[1, 2), etcd-style, since without
  * randomization followers fed the same heartbeats split the vote forever), so the page shows the policies
  * the evaluation report scores. Browser-safe: no DOM, no node: imports.
  */
-import { fixedRangeTimeout, staticRandomizedTimeout, type PolicyFactory, type TimeoutObservation, type TimeoutPolicy } from '../sim/index.js';
+import {
+  fixedRangeTimeout, JacobsonKarelsTimeout, PhiAccrualTimeout, RandomizedTimeout, staticRandomizedTimeout,
+  type PolicyFactory, type TimeoutObservation, type TimeoutPolicy,
+} from '../sim/index.js';
 import { NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
-import { JacobsonKarelsTimeout, PhiAccrualTimeout } from '../pipeline/evaluate/baselines.js';
-import { RandomizedTimeout } from '../pipeline/evaluate/policies.js';
 
 export const POLICY_KINDS = ['etcd', 'raft-paper', 'jacobson', 'phi', 'neuro'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];

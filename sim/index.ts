@@ -23,6 +23,8 @@ export type { SimulationOptions } from './cluster.js';
 export type { ClusterSnapshot, NodeSnapshot, MessageSnapshot, ElectionCause, ElectionEvent } from './snapshot.js';
 export type { TimeoutObservation, TimeoutPolicy, PolicyFactory, PolicySpec } from './policy.js';
 export { staticRandomizedTimeout, fixedRangeTimeout, policyFactoryFromSpec } from './policy.js';
+export { JacobsonKarelsTimeout, PhiAccrualTimeout, RandomizedTimeout, phi, phiCrossingMs } from './baselines.js';
+export type { BaselineObservation, JacobsonOptions, PhiAccrualOptions } from './baselines.js';
 export type { GroundTruthView } from './ground-truth.js';
 export { OracleTimeout, ORACLE_DEFAULTS } from './oracle.js';
 export type { OracleOptions } from './oracle.js';

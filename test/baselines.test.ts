@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JacobsonKarelsTimeout, PhiAccrualTimeout, phi, phiCrossingMs } from '../pipeline/evaluate/baselines.js';
+import { JacobsonKarelsTimeout, PhiAccrualTimeout, phi, phiCrossingMs } from '../sim/baselines.js';
 
 /** Feeds heartbeats at the given inter-arrival gaps (ms) on a 10 ms tick grid; returns the final timeout. */
 function feed(policy: JacobsonKarelsTimeout | PhiAccrualTimeout, gapsMs: number[], leaderId = 'L'): number {

@@ -55,7 +55,7 @@ describe('demo files and server', () => {
     const closure = moduleClosure(join(PACKAGE_ROOT, 'dist', 'demo', 'main.js')).map((f) => f.slice(join(PACKAGE_ROOT, 'dist').length + 1));
     expect(closure).toContain('sim/cluster.js');
     expect(closure).toContain('runtime/timeout.js');
-    expect(closure).toContain('pipeline/evaluate/baselines.js');
+    expect(closure).toContain('sim/baselines.js');
     expect(closure.some((f) => f.includes('node-loader'))).toBe(false);
     for (const f of closure) expect(readFileSync(join(PACKAGE_ROOT, 'dist', f), 'utf8')).not.toMatch(/from\s*['"]node:/);
   });

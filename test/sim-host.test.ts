@@ -39,4 +39,12 @@ describe('the demo', () => {
       for (const spec of imports) expect(spec, `demo/${f}`).toBe('../sim/index.js');
     }
   });
+
+  it('stands on sim/ and runtime/ only: no import from pipeline/ (the baselines live in sim/baselines.ts)', () => {
+    const dir = join(import.meta.dirname ?? __dirname, '..', 'demo');
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const specs = [...readFileSync(join(dir, f), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
+      for (const spec of specs.filter((x) => x.startsWith('..'))) expect(spec, `demo/${f}`).toMatch(/^\.\.\/(sim|runtime)\//);
+    }
+  });
 });

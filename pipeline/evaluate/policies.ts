@@ -3,9 +3,12 @@
  * factories that turn a spec into one TimeoutPolicy per simulated node. The model policies share one packed
  * model per process; every node owns its carried LSTM state.
  */
-import { fixedRangeTimeout, OracleTimeout, staticRandomizedTimeout, type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy } from '../../sim/index.js';
+import {
+  fixedRangeTimeout, JacobsonKarelsTimeout, OracleTimeout, PhiAccrualTimeout, RandomizedTimeout, staticRandomizedTimeout,
+  type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy,
+} from '../../sim/index.js';
 import { FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES, type LoadedArtifact, type SharedModel } from '../../runtime/index.js';
-import { JacobsonKarelsTimeout, PhiAccrualTimeout } from './baselines.js';
+
 
 export type PolicySpec =
   | { kind: 'static-randomized'; base_ms: number }
@@ -127,31 +130,6 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
         },
       };
     }
-  }
-}
-
-/**
- * etcd's randomization applied to an adaptive estimate: the timeout is the estimate × a factor drawn from
- * U[1, 2) whenever the node's term or role changes (held in between, as etcd holds its draw). Without it,
- * followers fed the same heartbeats compute the same timeout, campaign together and split the vote again
- * and again — a 3-node cluster then stays leaderless until the crashed leader returns. Raft's liveness
- * argument needs the randomization; a deployment of RFC 6298 or φ-accrual for elections would add it.
- */
-export class RandomizedTimeout implements TimeoutPolicy {
-  private term = -1;
-  private role = '';
-  private factor = 1;
-  constructor(private readonly inner: TimeoutPolicy, private readonly rng: Prng) {}
-  observe(o: TimeoutObservation): void {
-    this.inner.observe(o);
-    if (o.term !== this.term || o.role !== this.role) {
-      this.term = o.term;
-      this.role = o.role;
-      this.factor = this.rng.uniform(1, 2);
-    }
-  }
-  electionTimeoutMs(): number {
-    return this.inner.electionTimeoutMs() * this.factor;
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * Adaptive baseline timeout policies the model is judged against (DESIGN.md, "Evaluation vocabulary").
- * Pure and deterministic (no I/O, no clock), so the evaluation, the notebooks and the browser demo share them.
+ * Pure and deterministic (no I/O, no clock). They live beside the simulator, below every stage, so the
+ * evaluation, the notebooks and the browser demo share them without the demo depending on pipeline/.
  * They implement the TimeoutPolicy interface of docs/CONTRACTS.md §7 structurally: `observe` every tick,
  * `electionTimeoutMs` the timeout measured from the last leader contact.
  */
+import type { Prng } from './prng.js';
+import type { TimeoutObservation, TimeoutPolicy } from './policy.js';
 
 /** The subset of a tick's observation these policies read (docs/CONTRACTS.md §7). */
 export interface BaselineObservation {
@@ -191,4 +194,29 @@ export function phiCrossingMs(meanMs: number, stdMs: number, threshold: number):
     else hi = mid;
   }
   return hi;
+}
+
+/**
+ * etcd's randomization applied to an adaptive estimate: the timeout is the estimate × a factor drawn from
+ * U[1, 2) whenever the node's term or role changes (held in between, as etcd holds its draw). Without it,
+ * followers fed the same heartbeats compute the same timeout, campaign together and split the vote again
+ * and again — a 3-node cluster then stays leaderless until the crashed leader returns. Raft's liveness
+ * argument needs the randomization; a deployment of RFC 6298 or φ-accrual for elections would add it.
+ */
+export class RandomizedTimeout implements TimeoutPolicy {
+  private term = -1;
+  private role = '';
+  private factor = 1;
+  constructor(private readonly inner: TimeoutPolicy, private readonly rng: Prng) {}
+  observe(o: TimeoutObservation): void {
+    this.inner.observe(o);
+    if (o.term !== this.term || o.role !== this.role) {
+      this.term = o.term;
+      this.role = o.role;
+      this.factor = this.rng.uniform(1, 2);
+    }
+  }
+  electionTimeoutMs(): number {
+    return this.inner.electionTimeoutMs() * this.factor;
+  }
 }
