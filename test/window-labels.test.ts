@@ -55,6 +55,18 @@ describe('window labels', () => {
     expect([...l.wLost.slice(11)]).toEqual([0, 0]);
   });
 
+  it('per-gap votes: only the tick whose heartbeat starts a gap carries it (one vote per gap); leader-lost stays per tick', () => {
+    const c = new StreamCollector('trace.ndjson');
+    for (const r of traceRows(trace)) c.add(r);
+    const [stream] = c.finish();
+    const g = labelStream(stream!, TICK_MS, 0, stream!.length, 'per-gap');
+    // Heartbeat ticks 0, 2, 3, 7 (term 1) and 11 (term 2): gaps 200, 100, 400, then censored 200 (lost), censored 200.
+    expect([...g.wGap]).toEqual([1, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
+    expect([...g.gapLn].map((v, i) => (g.wGap[i] ? Math.round(Math.exp(v)) : null)).filter((v) => v !== null)).toEqual([200, 100, 400, 200, 200]);
+    expect([...g.wLost]).toEqual([...l.wLost]);
+    expect([...g.lost]).toEqual([...l.lost]);
+  });
+
   it('computes Jacobson/Karels SRTT + 4·RTTVAR over inter-arrival gaps of one leader and term', () => {
     const jk = [...l.jkLn].map((v) => (Number.isNaN(v) ? null : Number(Math.exp(v).toFixed(4))));
     // Gaps 200 (SRTT 200, RTTVAR 100), 100 (187.5, 100), 400 (214.0625, 128.125).
