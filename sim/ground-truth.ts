@@ -60,10 +60,8 @@ export function makeGroundTruthView(src: GroundTruthSource): GroundTruthView {
       return src.quorumConnected(l) ? src.nodeIds[l]! : null;
     },
     reachesQuorum(nodeId) {
-      const i = index(nodeId);
-      let k = 0;
-      for (const node of src.nodes) if (node.up && (node.index === i || linked(i, node.index))) k++;
-      return k >= src.nodes[i]!.quorum;
+      // The same test the simulation applies to a leader (Simulation.quorumConnected), asked of this node.
+      return src.quorumConnected(index(nodeId));
     },
     quorumRoundTripMs(nodeId) {
       const i = index(nodeId);
