@@ -9,6 +9,10 @@
  *                    Raft's broadcastTime ≪ electionTimeout, made concrete.
  * - `ceiling`        timeout ≤ max_ms (bounds failover downtime).
  * - `conditional_floor` timeout ≥ min_ms while a condition holds (e.g. pre-vote with > N/2 peers unreachable).
+ * - `survived_silence_floor` timeout ≥ margin × the longest silence the current leader was seen to survive
+ *                    (a gap between two of its contacts in one term) that ended within the last window_ms:
+ *                    a live leader that just went quiet that long (a GC or CPU stall, a jitter burst) may do
+ *                    it again, and every follower fed the same silence would campaign at once.
  * - `max_change_per_tick` |timeout − previous| bounded, asymmetric (shrinking is the risky direction).
  * - `monotonic`      a declared property of the network over an input region; proved by verify, not
  *                    enforced per tick.
@@ -17,7 +21,7 @@
  * - `quantization_budget` how far int8 may stray from float (checked by verify).
  *
  * Composition order (so that the rate limit can never push a value out of bounds):
- * max_change → timing floors → conditional floors → ceiling. A floor above the ceiling is a conflict;
+ * max_change → timing floors → conditional and survived-silence floors → ceiling. A floor above the ceiling is a conflict;
  * the ceiling wins and the conflict is recorded, so the result is always in [absolute floor, ceiling].
  */
 import { RuntimeError } from './errors.js';
@@ -54,6 +58,13 @@ export interface ConditionalFloorRule extends RuleBase {
   min_ms: number;
   /** All present conditions must hold. */
   when: { roles?: Role[]; unreachable_peers_more_than_fraction?: number };
+}
+export interface SurvivedSilenceFloorRule extends RuleBase {
+  kind: 'survived_silence_floor';
+  /** How far back a survived silence counts (by the time it ended). */
+  window_ms: number;
+  /** floor = margin × longest survived silence. */
+  margin: number;
 }
 export interface MaxChangeRule extends RuleBase {
   kind: 'max_change_per_tick';
@@ -92,7 +103,7 @@ export interface QuantizationBudgetRule extends RuleBase {
   /** Largest relative held-out loss increase of int8 over float; absent = not checked. */
   max_loss_increase?: number;
 }
-export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
+export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | SurvivedSilenceFloorRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
 export type RuleKind = Rule['kind'];
 
 export interface SafetyRules {
@@ -189,6 +200,11 @@ export function validateRules(value: unknown): RulesValidation {
         if (w.unreachable_peers_more_than_fraction !== undefined) num(w.unreachable_peers_more_than_fraction, `${p}/when/unreachable_peers_more_than_fraction`, 0, false, 1);
         break;
       }
+      case 'survived_silence_floor':
+        keys(r, p, [...common, 'window_ms', 'margin']);
+        num(r.window_ms, `${p}/window_ms`, 0, true, 600000);
+        num(r.margin, `${p}/margin`, 0, false, 10);
+        break;
       case 'max_change_per_tick':
         keys(r, p, [...common, 'max_increase_ms', 'max_decrease_ms']);
         num(r.max_increase_ms, `${p}/max_increase_ms`, 0, true);
@@ -264,6 +280,8 @@ export interface CompiledRules {
   readonly staticFallbackMs: number;
   /** Longest RTT window any timing floor asks for (the runtime keeps a ring buffer this long). */
   readonly rttWindowTicks: number;
+  /** Longest window any survived_silence_floor asks for; 0 = no such rule (the runtime then tracks nothing). */
+  readonly survivedWindowMs: number;
   readonly domain: InputDomainRule;
   /** raw box as flat [lo, hi] pairs in RAW_FIELDS order. */
   readonly rawBox: Float64Array;
@@ -297,6 +315,7 @@ export function compileRules(value: unknown, sourceName = 'rules'): CompiledRule
     ceilingMs: Math.min(...s.rules.filter((r): r is CeilingRule => r.kind === 'ceiling').map((r) => r.max_ms)),
     staticFallbackMs: s.static_fallback_ms,
     rttWindowTicks: Math.max(...floors.map((r) => r.rtt_window_ticks)),
+    survivedWindowMs: Math.max(0, ...s.rules.filter((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor').map((r) => r.window_ms)),
     domain,
     rawBox,
     normBox,
@@ -311,6 +330,11 @@ export interface GuardrailContext {
   worstRttMs: number;
   clusterSize: number;
   peersReachable: number;
+  /**
+   * Longest gap between two contacts of the current leader within one term that ended within the
+   * survived_silence_floor window (0 if none). The runtime keeps it; NaN sends the value to the ceiling.
+   */
+  survivedSilenceMs: number;
   /** The timeout armed at the previous tick; NaN at the first tick (no rate limit then). */
   previousMs: number;
 }
@@ -359,6 +383,9 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
       if (f > floor) floor = f;
     } else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx) && r.min_ms > floor) {
       floor = r.min_ms;
+    } else if (r.kind === 'survived_silence_floor') {
+      const f = r.margin * ctx.survivedSilenceMs;
+      if (f > floor) floor = f;
     }
   }
   trace.floorMs = floor;
@@ -414,6 +441,7 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
         let f = -Infinity;
         if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
         else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
+        else if (r.kind === 'survived_silence_floor') f = r.margin * ctx.survivedSilenceMs;
         else continue;
         if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;
       } else {

@@ -83,6 +83,9 @@ export interface NeuroSymbolicTimeoutOptions {
   randomization?: { spread?: number; seed?: number };
 }
 
+/** Buckets of the survived-silence ring: the window in 8 parts plus the current one. */
+const SURVIVED_BUCKETS = 9;
+
 export type FallbackReason = 'no-model' | 'invalid-input' | 'outside-domain' | 'engine-fault';
 const FALLBACK_REASONS: readonly FallbackReason[] = ['no-model', 'invalid-input', 'outside-domain', 'engine-fault'];
 
@@ -160,7 +163,7 @@ export class NeuroSymbolicTimeout {
   private readonly y = new Float64Array(2);
   private readonly trace: GuardrailTrace;
   private readonly ctx: GuardrailContext = {
-    role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, previousMs: Number.NaN,
+    role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, previousMs: Number.NaN,
   };
   private readonly rtt: Float64Array; // ring buffer of heartbeat RTTs (NaN = none that tick)
   private rttPos = 0;
@@ -187,6 +190,19 @@ export class NeuroSymbolicTimeout {
   private factor = 1;
   private drawTerm = -1;
   private drawRole = '';
+  /**
+   * Survived silences (rules' survived_silence_floor): the longest gap between two contacts of one leader in
+   * one term, per time bucket of window/8 by when the gap ended; a ring of SURVIVED_BUCKETS buckets, so the
+   * window is honoured to within one bucket (a gap counts for window_ms to window_ms × 9/8 after it ended).
+   * Empty (length 0) when the rules have no such floor.
+   */
+  private readonly survivedMax: Float64Array;
+  private readonly survivedBucket: Float64Array;
+  private readonly survivedBucketMs: number;
+  private contactLeaderId: string | null = null;
+  private contactTerm = Number.NaN;
+  /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived). */
+  private gapMs = 0;
 
   constructor(options: NeuroSymbolicTimeoutOptions = {}) {
     this.rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules ?? DEFAULT_RULES);
@@ -219,6 +235,10 @@ export class NeuroSymbolicTimeout {
     this.modelError = model ? null : (err ?? 'no artifact given');
     this.trace = new GuardrailTrace(this.rules.rules.length);
     this.rtt = new Float64Array(this.rules.rttWindowTicks).fill(Number.NaN);
+    const survivedBuckets = this.rules.survivedWindowMs > 0 ? SURVIVED_BUCKETS : 0;
+    this.survivedMax = new Float64Array(survivedBuckets);
+    this.survivedBucket = new Float64Array(survivedBuckets).fill(-1);
+    this.survivedBucketMs = this.rules.survivedWindowMs / (SURVIVED_BUCKETS - 1);
     this.timeoutMs = this.fallbackMs;
     this.reason = model ? null : 'no-model';
     this.detail = this.modelError;
@@ -249,6 +269,9 @@ export class NeuroSymbolicTimeout {
     this.heldTerm = Number.NaN;
     this.heldLeaderId = null;
     this.rtt.fill(Number.NaN);
+    this.survivedBucket.fill(-1);
+    this.contactLeaderId = null;
+    this.contactTerm = Number.NaN;
     this.lastHeartbeatMs = Number.NaN;
     this.gapMeanMs = Number.NaN;
     this.gapDevMs = 0;
@@ -258,6 +281,7 @@ export class NeuroSymbolicTimeout {
   /** Bytes owned by this node (state, buffers, ring buffer), excluding the shared model weights. */
   get nodeByteLength(): number {
     return this.state.byteLength + this.x.byteLength + this.y.byteLength + this.rtt.byteLength
+      + this.survivedMax.byteLength + this.survivedBucket.byteLength
       + this.trace.active.byteLength + this.trace.beforeMs.byteLength + this.trace.afterMs.byteLength + this.trace.counts.byteLength
       + this.fallbackCounts.byteLength;
   }
@@ -289,34 +313,7 @@ export class NeuroSymbolicTimeout {
       return this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
     }
     // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
-    if (o.heartbeatReceived) {
-      if (Number.isFinite(this.lastHeartbeatMs)) {
-        const gap = o.nowMs - this.lastHeartbeatMs;
-        if (gap > 0) {
-          if (Number.isNaN(this.gapMeanMs)) {
-            this.gapMeanMs = gap;
-            this.gapDevMs = gap / 2;
-          } else {
-            this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
-            this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
-          }
-        }
-      }
-      this.lastHeartbeatMs = o.nowMs;
-    }
-    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
-    this.rtt[this.rttPos] = lat === null ? Number.NaN : lat;
-    this.rttPos = this.rttPos + 1 === this.rtt.length ? 0 : this.rttPos + 1;
-    const ctx = this.ctx;
-    ctx.role = o.role;
-    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
-    let worst = 0;
-    const rtt = this.rtt;
-    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
-    ctx.worstRttMs = worst;
-    ctx.clusterSize = o.clusterSize;
-    ctx.peersReachable = o.peersReachable;
-
+    this.trackContact(o);
     if (!this.model) return this.fallback('no-model', null);
     const x = this.x;
     this.features.rawInto(o, x, 0);
@@ -341,6 +338,7 @@ export class NeuroSymbolicTimeout {
     }
     let proposal = Math.exp(this.heldQ);
     const trace = this.trace;
+    const ctx = this.ctx;
     hardFloorInto(this.rules, ctx, trace);
     const floor = trace.floorMs;
     this.floorMs = floor;
@@ -362,6 +360,72 @@ export class NeuroSymbolicTimeout {
     this.source = 'model';
     this.reason = null;
     this.detail = null;
+  }
+
+  /**
+   * Updates what the guardrails read from the stream of contacts — the usual heartbeat gap, the silence, the
+   * RTT ring, the survived silences — and fills this tick's GuardrailContext. A method of its own so that
+   * observeUnsafe stays small enough for V8 to inline the calls that pass doubles (randomized(t)); beyond its
+   * inlining budget each such call boxes one double (test/runtime-heap.test.ts).
+   */
+  private trackContact(o: TimeoutObservation): void {
+    if (o.heartbeatReceived) {
+      if (Number.isFinite(this.lastHeartbeatMs)) {
+        const gap = o.nowMs - this.lastHeartbeatMs;
+        if (this.survivedMax.length > 0) {
+          this.gapMs = gap;
+          this.recordSurvived(o);
+        }
+        if (gap > 0) {
+          if (Number.isNaN(this.gapMeanMs)) {
+            this.gapMeanMs = gap;
+            this.gapDevMs = gap / 2;
+          } else {
+            this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
+            this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
+          }
+        }
+      }
+      this.lastHeartbeatMs = o.nowMs;
+      this.contactLeaderId = o.leaderId;
+      this.contactTerm = o.term;
+    }
+    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
+    this.rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
+    this.rttPos = this.rttPos + 1 === this.rtt.length ? 0 : this.rttPos + 1;
+    const ctx = this.ctx;
+    ctx.role = o.role;
+    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
+    let worst = 0;
+    const rtt = this.rtt;
+    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
+    ctx.worstRttMs = worst;
+    let survived = 0;
+    if (this.survivedMax.length > 0) {
+      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
+      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
+        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
+      }
+    }
+    ctx.survivedSilenceMs = survived;
+    ctx.clusterSize = o.clusterSize;
+    ctx.peersReachable = o.peersReachable;
+  }
+
+  /**
+   * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
+   * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
+   */
+  private recordSurvived(o: TimeoutObservation): void {
+    const gap = this.gapMs;
+    if (!(gap > 0) || o.leaderId === null || o.leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
+    const b = Math.floor(o.nowMs / this.survivedBucketMs);
+    const slot = b % SURVIVED_BUCKETS;
+    if (this.survivedBucket[slot] !== b) {
+      this.survivedBucket[slot] = b;
+      this.survivedMax[slot] = 0;
+    }
+    if (gap > this.survivedMax[slot]!) this.survivedMax[slot] = gap;
   }
 
   /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */

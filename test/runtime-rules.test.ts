@@ -10,7 +10,7 @@ import {
 const fileRules = JSON.parse(readFileSync(new URL('../rules/default.rules.json', import.meta.url), 'utf8')) as SafetyRules & { $schema?: string };
 const cr = compileRules(DEFAULT_RULES);
 const ctx = (over: Partial<GuardrailContext> = {}): GuardrailContext => ({
-  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, previousMs: Number.NaN, ...over,
+  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, previousMs: Number.NaN, ...over,
 });
 const run = (proposal: number, c: GuardrailContext): { ms: number; active: string[]; trace: GuardrailTrace } => {
   const trace = new GuardrailTrace(cr.rules.length);
@@ -104,6 +104,29 @@ describe('guardrails (applyGuardrails)', () => {
     expect(conflict.ms).toBe(10_000);
     expect(conflict.trace.conflict).toBe(true);
     expect(conflict.active).toEqual(['raft-timing-floor', 'ceiling']);
+  });
+
+  it('survived-silence floor: timeout ≥ margin × the longest silence the leader survived, checked by schema and engine alike', () => {
+    const rules = copy();
+    rules.rules.splice(1, 0, { id: 'survived', kind: 'survived_silence_floor', window_ms: 30_000, margin: 1.5, why: 'test' });
+    expect(validateAgainst('safety-rules', rules)).toMatchObject({ ok: true });
+    const c = compileRules(rules);
+    expect(c.survivedWindowMs).toBe(30_000);
+    expect(cr.survivedWindowMs).toBe(0);
+    const trace = new GuardrailTrace(c.rules.length);
+    expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 400 }), trace)).toBe(600);
+    expect(c.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id)).toEqual(['survived']);
+    expect(hardFloorMs(c, ctx({ survivedSilenceMs: 400 }))).toBe(600);
+    expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 100 }), trace)).toBe(300);
+    expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 9000 }), trace)).toBe(10_000); // the ceiling still wins
+    expect(trace.conflict).toBe(true);
+    expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: Number.NaN }), trace)).toBe(10_000);
+    for (const bad of [{ margin: -1 }, { window_ms: 0 }, { margin: 11 }, { extra: 1 }]) {
+      const b = copy();
+      b.rules.splice(1, 0, { id: 'survived', kind: 'survived_silence_floor', window_ms: 30_000, margin: 1.5, why: 'test', ...bad } as never);
+      expect(validateAgainst('safety-rules', b).ok).toBe(false);
+      expect(validateRules(b).ok).toBe(false);
+    }
   });
 
   it('non-finite proposals and contexts still yield a value in [floor, ceiling]', () => {

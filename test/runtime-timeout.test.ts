@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { artifactFromBytes } from '../runtime/artifact.js';
 import { makeSharedModel, NeuroSymbolicTimeout, type TimeoutObservation } from '../runtime/timeout.js';
 import { buildFixtureArtifact } from './runtime-fixtures/artifact-writer.js';
+import { DEFAULT_RULES } from '../runtime/default-rules.js';
+import type { SafetyRules } from '../runtime/rules.js';
 
 const fx = buildFixtureArtifact(7);
 const artifact = artifactFromBytes(JSON.stringify(fx.manifest), fx.weights);
@@ -148,5 +150,47 @@ describe('NeuroSymbolicTimeout', () => {
 
   it('refuses a fallback timeout outside the rules at construction (configuration time)', () => {
     expect(() => new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 20 })).toThrow(/fallbackTimeoutMs 20 is outside/);
+  });
+});
+
+describe('survived_silence_floor', () => {
+  const withFloor = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+  withFloor.rules = withFloor.rules.filter((r) => r.kind !== 'survived_silence_floor');
+  withFloor.rules.splice(1, 0, { id: 'survived', kind: 'survived_silence_floor', window_ms: 8000, margin: 1.25, why: 'test' });
+  const quiet = (p: NeuroSymbolicTimeout, t: number, ms: number): number => {
+    for (let s = 0; s < ms; s += 100) p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null }));
+    return t;
+  };
+
+  it('after a live leader survives a stall, the timeout stays above margin × that stall for the window, then follows the rules without it', () => {
+    // Two nodes fed the same stream, one guarded with the floor and one without: the floor alone separates them.
+    const p = new NeuroSymbolicTimeout({ model: shared, rules: withFloor, randomization: { spread: 0 }, lostThreshold: 1 });
+    const twin = new NeuroSymbolicTimeout({ model: shared, rules: { ...withFloor, rules: withFloor.rules.filter((r) => r.id !== 'survived') }, randomization: { spread: 0 }, lostThreshold: 1 });
+    const both = (o: TimeoutObservation): void => { p.observe(o); twin.observe(o); };
+    let t = 0;
+    for (let i = 0; i < 20; i++) both(obs({ nowMs: (t += 100) }));
+    expect(p.electionTimeoutMs()).toBe(twin.electionTimeoutMs());
+    for (let i = 0; i < 19; i++) both(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null }));
+    both(obs({ nowMs: (t += 100) })); // the leader spoke again after 2 s, in the same term
+    expect(p.explain().rules.map((r) => r.id)).toContain('survived');
+    expect(twin.explain().rules.map((r) => r.id)).not.toContain('survived');
+    for (let i = 0; i < 60; i++) {
+      both(obs({ nowMs: (t += 100) }));
+      expect(p.electionTimeoutMs()).toBeGreaterThanOrEqual(Math.min(1.25 * 2000, 2000 + 1000 * (i + 1))); // the rate limit lifts it
+    }
+    for (let i = 0; i < 40; i++) both(obs({ nowMs: (t += 100) })); // 10 s after the stall ended: past window × 9/8
+    expect(p.electionTimeoutMs()).toBe(twin.electionTimeoutMs());
+    expect(p.electionTimeoutMs()).toBeLessThan(2500);
+  });
+
+  it('a silence that ended with a new leader or a new term is not a survived one', () => {
+    for (const next of [{ leaderId: 'n2' }, { term: 4 }]) {
+      const p = new NeuroSymbolicTimeout({ model: shared, rules: withFloor, randomization: { spread: 0 }, lostThreshold: 1 });
+      let t = steady(p, 20);
+      t = quiet(p, t, 1900);
+      p.observe(obs({ nowMs: t + 100, ...next }));
+      expect(p.explain().rules.map((r) => r.id)).not.toContain('survived');
+      expect(p.electionTimeoutMs()).toBeLessThan(2500);
+    }
   });
 });

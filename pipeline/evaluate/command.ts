@@ -101,15 +101,17 @@ function registerTune(cmd: Command): void {
     .option('--artifacts <dirs>', 'comma-separated artifact folders made elsewhere to evaluate as candidates too')
     .option('--spreads <list>', 'randomization spreads to try per model: U[1, 1 + spread)', numberList('--spreads'), [0.5, 1])
     .option('--lost-thresholds <list>', 'P(leader lost) thresholds of the runtime\'s drop toward the floor', numberList('--lost-thresholds'), [0.8])
+    .option('--rules <files>', 'comma-separated safety-rules files to guard each model with, one variant each (default: the runtime\'s embedded rules)')
     .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
     .option('--seeds <list>', 'training seeds of the default suite to simulate (default: all of them)', numberList('--seeds'))
     .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)')
-    .action(async (o: { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
+    .action(async (o: { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
       const out = (self.opts() as { out?: string }).out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
       if (out === undefined) self.error("error: required option '--out <dir>' not specified");
       const r = await tune({
         windowsDir: o.windows, outDir: out, taus: o.taus, spreads: o.spreads, lostThresholds: o.lostThresholds,
         ...(o.artifacts ? { artifacts: o.artifacts.split(',').map((x) => x.trim()) } : {}),
+        ...(o.rules ? { rulesFiles: o.rules.split(',').map((x) => x.trim()) } : {}),
         train: o.epochs === undefined ? {} : { epochs: o.epochs },
         ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
         log: (l) => process.stderr.write(`${l}\n`),

@@ -7,7 +7,10 @@ import {
   fixedRangeTimeout, JacobsonKarelsTimeout, OracleTimeout, PhiAccrualTimeout, RandomizedTimeout, staticRandomizedTimeout,
   type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy,
 } from '../../sim/index.js';
-import { FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES, type LoadedArtifact, type SharedModel } from '../../runtime/index.js';
+import {
+  compileRules, FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
+  type LoadedArtifact, type SafetyRules, type SharedModel,
+} from '../../runtime/index.js';
 
 
 export type PolicySpec =
@@ -19,6 +22,8 @@ export type PolicySpec =
     kind: 'model'; guardrails: boolean;
     /** Serving knobs of NeuroSymbolicTimeout (absent = the runtime's defaults): randomization spread, leader-lost threshold. */
     spread?: number; lost_threshold?: number;
+    /** Safety rules to guard with (parsed JSON; absent = the runtime's embedded defaults). */
+    rules?: SafetyRules;
   }
   | { kind: 'oracle'; window_floor_ms: number };
 
@@ -108,11 +113,12 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
         };
       }
       const nodes: NeuroSymbolicTimeout[] = [];
+      const rules = spec.rules ? compileRules(spec.rules, spec.rules.name) : undefined; // compiled once, shared by the nodes
       return {
         // The node's own PRNG seeds the runtime's randomization: reproducible per seed, distinct per node.
         factory: (_id, rng) => {
           const p = new NeuroSymbolicTimeout({
-            model, randomization: { seed: Math.floor(rng.next() * 4294967296), ...(spec.spread === undefined ? {} : { spread: spec.spread }) },
+            model, ...(rules ? { rules } : {}), randomization: { seed: Math.floor(rng.next() * 4294967296), ...(spec.spread === undefined ? {} : { spread: spec.spread }) },
             ...(spec.lost_threshold === undefined ? {} : { lostThreshold: spec.lost_threshold }),
           });
           nodes.push(p);

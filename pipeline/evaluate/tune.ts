@@ -19,7 +19,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { artifactFromBytes } from '../../runtime/index.js';
+import { artifactFromBytes, type SafetyRules } from '../../runtime/index.js';
 import { estimate, type Estimate } from '../report/stats.js';
 import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
@@ -41,6 +41,8 @@ export interface TuneOptions {
   spreads: number[];
   /** Serving knob: P(leader lost) thresholds of the runtime's drop toward the floor (default [0.8], the runtime's). */
   lostThresholds?: number[];
+  /** Serving knob: safety-rules files to guard with (default: the runtime's embedded rules). Each is a variant. */
+  rulesFiles?: string[];
   /** Training config overrides for every candidate (epochs, …; schemas/train-config.schema.json). */
   train?: Record<string, unknown>;
   /** Default: the default suite's training seeds. */
@@ -58,6 +60,8 @@ export interface TuneRow {
   tau: number | null;
   spread: number | null;
   lost_threshold?: number;
+  /** The rules file a model row guarded with (null = the runtime's embedded defaults). */
+  rules_file?: string | null;
   artifact_dir: string | null;
   latency_ms: Estimate;
   p99_ms: Estimate;
@@ -132,11 +136,14 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     const weightsBytes = new Uint8Array(readFileSync(join(artifactDir, 'weights.bin')));
     const artifact = artifactFromBytes(manifestBytes, weightsBytes);
     const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
-    for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
-      const id = `${basename(dirname(artifactDir))}-spread${spread}-lost${lost}`;
-      const res = await runJobs(numbered(grid(id, { kind: 'model', guardrails: true, spread, lost_threshold: lost })), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
+    for (const rulesFile of opts.rulesFiles ?? [null]) for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
+      const rules = rulesFile === null ? undefined : (JSON.parse(readFileSync(rulesFile, 'utf8')) as SafetyRules);
+      const id = `${basename(dirname(artifactDir))}-spread${spread}-lost${lost}${rulesFile === null ? '' : `-${basename(rulesFile, '.json')}`}`;
+      const spec: Job['spec'] = { kind: 'model', guardrails: true, spread, lost_threshold: lost, ...(rules ? { rules } : {}) };
+      const res = await runJobs(numbered(grid(id, spec)), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
       const row = rowOf(id, res, etcd, jitter, Number.isFinite(tau) ? tau : null, spread, artifactDir);
       row.lost_threshold = lost;
+      row.rules_file = rulesFile;
       row.feasible = row.unnecessary_total <= etcdRow.unnecessary_total && row.unnecessary_jitter <= etcdRow.unnecessary_jitter;
       rows.push(row);
       log(`tune: ${fmtRow(row)}`);

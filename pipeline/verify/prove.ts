@@ -140,6 +140,10 @@ export function proveRules(
       case 'monotonic':
         claims.push(proveMonotone(net, inv, inputDomain, rule, replay, { ...opts, seed }, r));
         break;
+      case 'survived_silence_floor':
+        // Its input (the longest silence the leader survived) is not a model input: the guardrails enforce it
+        // per tick, and as a floor it can only lift a value, which the ceiling still bounds. Nothing to prove.
+        break;
       default:
         break; // input_domain and quantization_budget are not output claims
     }
