@@ -38,6 +38,13 @@ export const DEFAULT_RULES: SafetyRules = {
       "why": "A pre-candidate that cannot reach a majority cannot win; retrying fast only adds load (Raft paper's 150 ms lower bound)."
     },
     {
+      "id": "survived-silence-floor",
+      "kind": "survived_silence_floor",
+      "window_ms": 30000,
+      "margin": 1,
+      "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms."
+    },
+    {
       "id": "max-change-per-tick",
       "kind": "max_change_per_tick",
       "max_increase_ms": 1000,
@@ -65,8 +72,8 @@ export const DEFAULT_RULES: SafetyRules = {
         ]
       },
       "state": "reachable",
-      "tolerance": 0.05,
-      "why": "Slower heartbeats must never shorten the proposed timeout, all else equal."
+      "why": "Slower heartbeats must never shorten the proposed timeout, all else equal.",
+      "tolerance": 0.05
     },
     {
       "id": "quantile-monotone-in-retries",
@@ -89,8 +96,8 @@ export const DEFAULT_RULES: SafetyRules = {
         ]
       },
       "state": "reachable",
-      "tolerance": 0.05,
-      "why": "More RPC retries mean a lossier network: the proposal must not shrink because of them."
+      "why": "More RPC retries mean a lossier network: the proposal must not shrink because of them.",
+      "tolerance": 0.05
     },
     {
       "id": "input-domain",

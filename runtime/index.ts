@@ -24,7 +24,7 @@ export {
   validateRules, RAW_FIELDS, RULES_FORMAT, RULES_FORMAT_VERSION,
   type Box, type CeilingRule, type CompiledRules, type ConditionalFloorRule, type GuardrailContext, type InputDomainRule,
   type MaxChangeRule, type MonotonicRule, type QuantizationBudgetRule, type Role, type Rule, type RuleKind, type SafetyRules,
-  type TimingFloorRule,
+  type TimingFloorRule, type SurvivedSilenceFloorRule,
 } from './rules.js';
 export { sha256, sha256Hex } from './sha256.js';
 export { checkGolden, parseGolden, type GoldenCase, type GoldenReport } from './golden.js';

@@ -9,10 +9,12 @@
  *                    Raft's broadcastTime ≪ electionTimeout, made concrete.
  * - `ceiling`        timeout ≤ max_ms (bounds failover downtime).
  * - `conditional_floor` timeout ≥ min_ms while a condition holds (e.g. pre-vote with > N/2 peers unreachable).
- * - `survived_silence_floor` timeout ≥ margin × the longest silence the current leader was seen to survive
- *                    (a gap between two of its contacts in one term) that ended within the last window_ms:
- *                    a live leader that just went quiet that long (a GC or CPU stall, a jitter burst) may do
- *                    it again, and every follower fed the same silence would campaign at once.
+ * - `survived_silence_floor` a follower's timeout ≥ margin × the longest silence a leader was seen to survive
+ *                    (a gap between two of its contacts in one term, heard by a node that was not cut off
+ *                    itself) that ended within the last window_ms: a live leader that just went quiet that
+ *                    long (a GC or CPU stall, a jitter burst) may do it again, and every follower fed the same
+ *                    silence would campaign at once. Followers only: a (pre-)candidate's timeout is its
+ *                    election retry, which a leader's past silences say nothing about.
  * - `max_change_per_tick` |timeout − previous| bounded, asymmetric (shrinking is the risky direction).
  * - `monotonic`      a declared property of the network over an input region; proved by verify, not
  *                    enforced per tick.
@@ -282,6 +284,12 @@ export interface CompiledRules {
   readonly rttWindowTicks: number;
   /** Longest window any survived_silence_floor asks for; 0 = no such rule (the runtime then tracks nothing). */
   readonly survivedWindowMs: number;
+  /**
+   * Per rule index, the survived_silence_floor's margin (0 for other rules). The per-tick path reads it here,
+   * not from the rule object: a double field of a JSON-made object may be stored boxed, and V8 then allocates
+   * on the multiply (test/runtime-heap.test.ts).
+   */
+  readonly survivedMargin: Float64Array;
   readonly domain: InputDomainRule;
   /** raw box as flat [lo, hi] pairs in RAW_FIELDS order. */
   readonly rawBox: Float64Array;
@@ -316,6 +324,7 @@ export function compileRules(value: unknown, sourceName = 'rules'): CompiledRule
     staticFallbackMs: s.static_fallback_ms,
     rttWindowTicks: Math.max(...floors.map((r) => r.rtt_window_ticks)),
     survivedWindowMs: Math.max(0, ...s.rules.filter((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor').map((r) => r.window_ms)),
+    survivedMargin: Float64Array.from(s.rules, (r) => (r.kind === 'survived_silence_floor' ? r.margin : 0)),
     domain,
     rawBox,
     normBox,
@@ -383,8 +392,8 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
       if (f > floor) floor = f;
     } else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx) && r.min_ms > floor) {
       floor = r.min_ms;
-    } else if (r.kind === 'survived_silence_floor') {
-      const f = r.margin * ctx.survivedSilenceMs;
+    } else if (r.kind === 'survived_silence_floor' && ctx.role === 'follower') {
+      const f = cr.survivedMargin[i]! * ctx.survivedSilenceMs;
       if (f > floor) floor = f;
     }
   }
@@ -441,7 +450,7 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
         let f = -Infinity;
         if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
         else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
-        else if (r.kind === 'survived_silence_floor') f = r.margin * ctx.survivedSilenceMs;
+        else if (r.kind === 'survived_silence_floor' && ctx.role === 'follower') f = cr.survivedMargin[i]! * ctx.survivedSilenceMs;
         else continue;
         if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;
       } else {

@@ -203,6 +203,8 @@ export class NeuroSymbolicTimeout {
   private contactTerm = Number.NaN;
   /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived). */
   private gapMs = 0;
+  /** This node heard no peer at some tick since the last contact: the silence was (also) its own isolation. */
+  private isolatedSinceContact = false;
 
   constructor(options: NeuroSymbolicTimeoutOptions = {}) {
     this.rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules ?? DEFAULT_RULES);
@@ -272,6 +274,7 @@ export class NeuroSymbolicTimeout {
     this.survivedBucket.fill(-1);
     this.contactLeaderId = null;
     this.contactTerm = Number.NaN;
+    this.isolatedSinceContact = false;
     this.lastHeartbeatMs = Number.NaN;
     this.gapMeanMs = Number.NaN;
     this.gapDevMs = 0;
@@ -355,7 +358,10 @@ export class NeuroSymbolicTimeout {
     const ceilMs = Math.ceil(trace.valueMs);
     const t = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
     // The rate limit sees the guarded value; the randomization factor (≥ 1) only lengthens it, capped at the ceiling.
-    this.timeoutMs = this.randomized(t);
+    // randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
+    // tick), and whether it inlines depends on how much of its budget this long method already used.
+    const r = Math.ceil(t * this.factor);
+    this.timeoutMs = r < this.ceilingIntMs ? r : this.ceilingIntMs;
     ctx.previousMs = t;
     this.source = 'model';
     this.reason = null;
@@ -389,6 +395,11 @@ export class NeuroSymbolicTimeout {
       this.lastHeartbeatMs = o.nowMs;
       this.contactLeaderId = o.leaderId;
       this.contactTerm = o.term;
+      this.isolatedSinceContact = false;
+    } else if (o.peersReachable === 0) {
+      // A node cut off from every peer sees the leader's silence too; when the cut heals, the leader "returns",
+      // but it never stalled. Such a silence is not evidence about the leader (recordSurvived skips it).
+      this.isolatedSinceContact = true;
     }
     this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
     this.rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
@@ -418,7 +429,7 @@ export class NeuroSymbolicTimeout {
    */
   private recordSurvived(o: TimeoutObservation): void {
     const gap = this.gapMs;
-    if (!(gap > 0) || o.leaderId === null || o.leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
+    if (!(gap > 0) || this.isolatedSinceContact || o.leaderId === null || o.leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
     const b = Math.floor(o.nowMs / this.survivedBucketMs);
     const slot = b % SURVIVED_BUCKETS;
     if (this.survivedBucket[slot] !== b) {

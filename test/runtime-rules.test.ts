@@ -108,11 +108,12 @@ describe('guardrails (applyGuardrails)', () => {
 
   it('survived-silence floor: timeout ≥ margin × the longest silence the leader survived, checked by schema and engine alike', () => {
     const rules = copy();
+    rules.rules = rules.rules.filter((r) => r.kind !== 'survived_silence_floor');
     rules.rules.splice(1, 0, { id: 'survived', kind: 'survived_silence_floor', window_ms: 30_000, margin: 1.5, why: 'test' });
     expect(validateAgainst('safety-rules', rules)).toMatchObject({ ok: true });
     const c = compileRules(rules);
     expect(c.survivedWindowMs).toBe(30_000);
-    expect(cr.survivedWindowMs).toBe(0);
+    expect(cr.survivedWindowMs).toBe(30_000); // the default rules carry one (30 s, margin 1)
     const trace = new GuardrailTrace(c.rules.length);
     expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 400 }), trace)).toBe(600);
     expect(c.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id)).toEqual(['survived']);
@@ -123,6 +124,7 @@ describe('guardrails (applyGuardrails)', () => {
     expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: Number.NaN }), trace)).toBe(10_000);
     for (const bad of [{ margin: -1 }, { window_ms: 0 }, { margin: 11 }, { extra: 1 }]) {
       const b = copy();
+      b.rules = b.rules.filter((r) => r.kind !== 'survived_silence_floor');
       b.rules.splice(1, 0, { id: 'survived', kind: 'survived_silence_floor', window_ms: 30_000, margin: 1.5, why: 'test', ...bad } as never);
       expect(validateAgainst('safety-rules', b).ok).toBe(false);
       expect(validateRules(b).ok).toBe(false);

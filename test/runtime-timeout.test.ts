@@ -183,6 +183,21 @@ describe('survived_silence_floor', () => {
     expect(p.electionTimeoutMs()).toBeLessThan(2500);
   });
 
+  it('a silence heard while cut off from every peer is not a survived one, and (pre-)candidates are not held by the floor', () => {
+    const p = new NeuroSymbolicTimeout({ model: shared, rules: withFloor, randomization: { spread: 0 }, lostThreshold: 1 });
+    let t = steady(p, 20);
+    for (let i = 0; i < 19; i++) p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null, peersReachable: i > 10 ? 0 : 4 }));
+    p.observe(obs({ nowMs: (t += 100) })); // the cut heals: the same leader, the same term
+    expect(p.explain().rules.map((r) => r.id)).not.toContain('survived');
+    const q = new NeuroSymbolicTimeout({ model: shared, rules: withFloor, randomization: { spread: 0 }, lostThreshold: 1 });
+    t = steady(q, 20);
+    t = quiet(q, t, 1900);
+    t = steady(q, 1, t);
+    expect(q.electionTimeoutMs()).toBeGreaterThanOrEqual(2500);
+    q.observe(obs({ nowMs: t + 100, role: 'pre-candidate', heartbeatReceived: false, heartbeatLatencyMs: null }));
+    expect(q.explain().rules.map((r) => r.id)).not.toContain('survived');
+  });
+
   it('a silence that ended with a new leader or a new term is not a survived one', () => {
     for (const next of [{ leaderId: 'n2' }, { term: 4 }]) {
       const p = new NeuroSymbolicTimeout({ model: shared, rules: withFloor, randomization: { spread: 0 }, lostThreshold: 1 });

@@ -9,7 +9,7 @@ import {
 } from '../../sim/index.js';
 import {
   compileRules, FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
-  type LoadedArtifact, type SafetyRules, type SharedModel,
+  DEFAULT_RULES, type LoadedArtifact, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
 } from '../../runtime/index.js';
 
 
@@ -67,11 +67,29 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
   for (const t of [1, 2, 4, 8, 12, 16]) {
     out.push({ id: `sweep-phi-${t}`, label: `φ = ${t}`, family: 'phi-accrual', param: 'threshold', value: t, spec: { kind: 'phi', threshold: t, randomize: true } });
   }
-  out.push({ id: 'sweep-neuro-symbolic', label: 'neuro-symbolic', family: 'neuro-symbolic', param: 'none', value: 0, spec: { kind: 'model', guardrails: true } });
+  // The model's serving knob: the survived-silence margin of the rules (0 = no such floor). A larger margin
+  // waits longer after a leader was seen to stall: fewer spurious campaigns, slower failover.
+  for (const margin of [0, 0.5, 1, 1.5, 2]) {
+    out.push({
+      id: `sweep-neuro-symbolic-${margin}`, label: `neuro-symbolic, survived × ${margin}`, family: 'neuro-symbolic', param: 'survived_margin', value: margin,
+      spec: { kind: 'model', guardrails: true, rules: withSurvivedMargin(DEFAULT_RULES, margin) },
+    });
+  }
   // The reference point of the chart, on the same sweep scenarios and seeds; not part of the frontier.
   const oracle = MAIN_POLICIES.find((p) => p.id === ORACLE_POLICY_ID)!;
   out.push({ id: 'sweep-oracle', label: 'oracle', family: ORACLE_FAMILY, param: 'none', value: 0, spec: oracle.spec });
   return out;
+}
+
+/** `rules` with its survived_silence_floor's margin set to `margin` (added, 30 s window, when absent; removed at 0). */
+export function withSurvivedMargin(rules: SafetyRules, margin: number): SafetyRules {
+  const existing = rules.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor');
+  const others = rules.rules.filter((r) => r.kind !== 'survived_silence_floor');
+  if (margin === 0) return { ...rules, rules: others };
+  const floor: SurvivedSilenceFloorRule = existing
+    ? { ...existing, margin }
+    : { id: 'survived-silence-floor', kind: 'survived_silence_floor', window_ms: 30_000, margin, why: 'swept by evaluate' };
+  return { ...rules, rules: [others[0]!, floor, ...others.slice(1)] };
 }
 
 /** Per-run diagnostics of the model policies (summed over nodes). */
