@@ -1,18 +1,61 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RaftNsError } from './errors.js';
 
-/** Writes a file atomically: a temporary sibling, fsync'd by writeFileSync's close, then rename. */
+/**
+ * Writes a file atomically and durably: a temporary sibling, written and fsync'd (close alone does not
+ * flush to disk), renamed onto `path`, then the folder fsync'd so the rename itself survives a power cut.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+  fsyncDir(dirname(path));
+}
+
+/** fsyncs a folder (makes renames and creations in it durable); a no-op where folders cannot be opened (Windows). */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // EISDIR/EINVAL on platforms without directory fsync
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The registry root when `dir` is a version folder `<registry>/<model>/<version>` of an artifact registry
+ * (its grandparent holds a raft-ns index.json), else null. Published versions are immutable: nothing writes there.
+ */
+export function registryOfVersionDir(dir: string): string | null {
+  const root = dirname(dirname(resolve(dir)));
+  const index = join(root, 'index.json');
+  if (!existsSync(index)) return null;
+  try {
+    return (JSON.parse(readFileSync(index, 'utf8')) as { format?: unknown }).format === 'raft-ns-registry' ? root : null;
+  } catch {
+    return root; // an unreadable index still marks a registry
   }
 }
 
