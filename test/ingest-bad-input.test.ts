@@ -254,3 +254,13 @@ describe('ingest --on-invalid quarantine', () => {
     expect(q[1]!.value).toBe('NaN');
   });
 });
+
+describe('anonymization key strength (issue 15, finding 9)', () => {
+  it.each([['16 spaces', ' '.repeat(16)], ['one letter repeated', 'a'.repeat(32)], ['two values', 'ab'.repeat(12)]])('refuses a key of %s', async (_what, key) => {
+    const c = input('k.csv', GOOD_CSV);
+    const err = await ingest([c.file], { out: c.out, anonKey: Buffer.from(key), createdAt: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);
+    expect((err as RaftNsError).code).toBe('ingest.key-weak');
+    expect(existsSync(c.out)).toBe(false);
+  });
+});
+

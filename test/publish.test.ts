@@ -229,6 +229,7 @@ describe('raft-ns publish', () => {
     ['version', '1.0.0/../../x', 'publish.bad-version'],
     ['version', 'v1.0.0', 'publish.bad-version'],
     ['version', '1.0', 'publish.bad-version'],
+    ['version', '1.0.0+hotfix', 'publish.bad-version'], // same precedence as 1.0.0: would get around immutability
   ])('refuses %s %j with no file written', async (field, value, expected) => {
     const art = makeArtifact(join(root, 'x'), field === 'name' ? { name: value } : { version: value });
     expect(await code(publishArtifact(art, { registryDir: registry }))).toBe(expected);
