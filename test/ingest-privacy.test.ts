@@ -110,3 +110,29 @@ describe('ingest never silently changes a value (finding 4)', () => {
     expect('rows' in csv && csv.rows[0]!.leader_id).toBe(null);
   });
 });
+
+describe('ingest: exact integers and extreme values (findings 4 and 5)', () => {
+  const HDR = HEADER;
+  it.each([
+    ['CSV', 'big.csv', [HDR, '1000,c1,n1,9007199254740993,follower,n2,3.5,0,0,80,true,'].join('\n')],
+    ['NDJSON', 'big.ndjson', ndRow(1000, { cluster_id: 'c1', node_id: 'n1', term: 18446744073709551617 })],
+  ])('%s: a term beyond 2^53 - 1 is refused, never rounded', async (_fmt, name, text) => {
+    const r = await ingestText(name, text);
+    expect('error' in r && r.error).toMatch(/column term: .* breaks "maximum" \(expected a number <= 9007199254740991\)/);
+  });
+
+  it('extreme but finite values give finite statistics instead of an internal error', async () => {
+    const rows = [1000, 1100, 1200].map((ts, i) => `${ts},c1,n1,1,follower,n2,${['1.7e308', '1e300', '3.5'][i]},0,0,80,true,`);
+    const r = await ingestText('huge.csv', [HDR, ...rows].join('\n'));
+    expect(r).not.toHaveProperty('error');
+    if (!('rows' in r)) return;
+    expect(r.rows[1]!.heartbeat_latency_ms).toBe(1e300);
+    const dir = readdirSync(root).filter((d) => d.startsWith('v-huge.csv')).map((d) => join(root, d, 'out'))[0]!;
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stats: Record<string, { mean: number; std: number }> };
+    for (const c of ['heartbeat_latency_ms']) {
+      expect(Number.isFinite(m.stats[c]!.mean), c).toBe(true);
+      expect(Number.isFinite(m.stats[c]!.std), c).toBe(true);
+    }
+    expect(m.stats.heartbeat_latency_ms!.mean / ((1.7e308 + 1e300) / 3)).toBeCloseTo(1, 12);
+  });
+});

@@ -497,11 +497,17 @@ function canonicalize(col: unknown[]): void {
 class NumStat {
   n = 0;
   nulls = 0;
+  // Shifted sums: the figures every existing manifest was computed with (kept bit for bit while finite).
   private shift = 0;
   private sum = 0;
   private sumSq = 0;
   private min = Infinity;
   private max = -Infinity;
+  // Scaled Welford, which cannot overflow: values are divided by `scale` (a power of two, so exact) chosen
+  // so that |v / scale| <= SCALED_MAX; used when the shifted sums overflow (values near ±1e154 and beyond).
+  private scale = 1;
+  private meanS = 0;
+  private m2S = 0;
 
   add(v: number): void {
     if (this.n === 0) this.shift = v;
@@ -511,15 +517,32 @@ class NumStat {
     this.sumSq += d * d;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+    const a = Math.abs(v);
+    if (a / this.scale > SCALED_MAX) {
+      const f = 2 ** Math.ceil(Math.log2(a / this.scale / SCALED_MAX));
+      this.scale *= f;
+      this.meanS /= f;
+      this.m2S /= f * f;
+    }
+    const x = v / this.scale;
+    const delta = x - this.meanS;
+    this.meanS += delta / this.n;
+    this.m2S += delta * (x - this.meanS);
   }
 
   toStat(): ColumnStat {
     if (this.n === 0) return { null_count: this.nulls, min: null, max: null, mean: null, std: null };
     const meanD = this.sum / this.n;
     const variance = Math.max(0, this.sumSq / this.n - meanD * meanD);
-    return { null_count: this.nulls, min: this.min, max: this.max, mean: this.shift + meanD, std: Math.sqrt(variance) };
+    const mean = this.shift + meanD;
+    const std = Math.sqrt(variance);
+    if (Number.isFinite(mean) && Number.isFinite(std)) return { null_count: this.nulls, min: this.min, max: this.max, mean, std };
+    return { null_count: this.nulls, min: this.min, max: this.max, mean: this.meanS * this.scale, std: Math.sqrt(Math.max(0, this.m2S / this.n)) * this.scale };
   }
 }
+
+/** Largest scaled magnitude in NumStat: squares of differences stay below 1e201, sums of 1e9 of them finite. */
+const SCALED_MAX = 1e100;
 
 /**
  * One Arrow IPC part file, written as batches arrive: Arrow's writer emits bytes into a queue we replace
