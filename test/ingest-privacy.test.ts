@@ -136,3 +136,22 @@ describe('ingest: exact integers and extreme values (findings 4 and 5)', () => {
     expect(m.stats.heartbeat_latency_ms!.mean / ((1.7e308 + 1e300) / 3)).toBeCloseTo(1, 12);
   });
 });
+
+describe('ingest: temporaries of a killed run are swept on the next run (finding 9)', () => {
+  it('removes a dead process\'s hidden temporary folder beside the output, keeps a live one\'s', async () => {
+    const dir = join(root, 'sweep');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'in.csv'), `${[HEADER, '1000,c1,n1,1,follower,n2,3.5,0,0,80,true,'].join('\n')}\n`);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const deadTmp = join(dir, `.ds.tmp-${dead}-1700000000000`);
+    const liveTmp = join(dir, `.ds.tmp-${process.ppid}-1700000000000`);
+    mkdirSync(deadTmp);
+    writeFileSync(join(deadTmp, 'part-00000.arrow'), 'partial');
+    mkdirSync(liveTmp);
+    await ingest([join(dir, 'in.csv')], { out: join(dir, 'ds'), anonKey: null, createdAt: '2026-01-01T00:00:00.000Z', tickMs: 100 });
+    expect(existsSync(deadTmp)).toBe(false);
+    expect(existsSync(liveTmp)).toBe(true);
+    expect(existsSync(join(dir, 'ds', 'manifest.json'))).toBe(true);
+  });
+});
+

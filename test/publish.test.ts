@@ -431,3 +431,23 @@ describe('publish: the gate proves instead of trusting a file (issue 15, finding
     expect(readFileSync(join(r.dir, 'MODEL_CARD.md'), 'utf8')).toContain('Published with checks not run**: d-rules-on-data');
   });
 });
+
+describe('publish: signatures bind the version (issue 15, finding 9)', () => {
+  it('refuses a validly signed manifest of another version placed in this version\'s folder, even with index.json edited to match', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signKey = { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), file: 'key.pem' };
+    const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry, signKey });
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0' }), { registryDir: registry, signKey });
+    const v1 = join(registry, 'raft-ns-default', '1.0.0');
+    const v11 = join(registry, 'raft-ns-default', '1.1.0');
+    for (const f of ['manifest.json', 'manifest.sig']) writeFileSync(join(v1, f), readFileSync(join(v11, f)));
+    const index = JSON.parse(readFileSync(join(registry, 'index.json'), 'utf8')) as { models: Record<string, { versions: Array<{ version: string; files: Array<{ path: string; sha256: string }> }> }> };
+    const entry = index.models['raft-ns-default']!.versions.find((x) => x.version === '1.0.0')!;
+    for (const f of entry.files) if (f.path.startsWith('manifest.')) f.sha256 = sha256Hex(readFileSync(join(v1, f.path)));
+    writeFileSync(join(registry, 'index.json'), JSON.stringify(index));
+    expect(() => openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toThrow(/the signed manifest is raft-ns-default 1\.1\.0, not raft-ns-default 1\.0\.0/);
+    expect(openPublished(registry, 'raft-ns-default', '1.1.0', pub)).toBe(v11);
+  });
+});
+

@@ -108,6 +108,12 @@ export function openPublished(registryDir: string, model: string, version?: stri
     if (!verifyManifestSignature(readFileSync(join(dir, 'manifest.json')), readFileSync(sigPath, 'utf8'), publicKeyPem)) {
       throw new RaftNsError('publish.bad-signature', `publish: ${sigPath}: signature does not verify with the given public key`);
     }
+    // A valid signature says who made the manifest, not which version it is: a signed manifest of another
+    // version copied into this folder must not pass as this one.
+    const signed = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name?: unknown; version?: unknown };
+    if (signed.name !== model || signed.version !== v.version) {
+      throw new RaftNsError('publish.bad-signature', `publish: ${join(dir, 'manifest.json')}: the signed manifest is ${String(signed.name)} ${String(signed.version)}, not ${model} ${v.version}`);
+    }
   }
   return dir;
 }

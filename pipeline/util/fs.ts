@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RaftNsError } from './errors.js';
 
@@ -79,6 +79,7 @@ export async function writeDirAtomic<T>(
     throw new RaftNsError(`${area}.exists`, `${area}: ${outDir} already exists; pass --force to replace it`);
   }
   mkdirSync(dirname(outDir), { recursive: true });
+  sweepDeadTemporaries(outDir);
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
@@ -96,6 +97,35 @@ export async function writeDirAtomic<T>(
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Removes the temporary siblings of `outDir` (`.<name>.tmp-<pid>-<ms>`, `…-old`) whose creating process is
+ * gone: what a SIGKILLed build leaves. Temporaries of a live process (another build running) are kept.
+ */
+export function sweepDeadTemporaries(outDir: string): string[] {
+  const parent = dirname(outDir);
+  const prefix = `.${basename(outDir)}.tmp-`;
+  const removed: string[] = [];
+  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+(?:-old)?$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** sha256 hex of bytes. */
