@@ -75,10 +75,12 @@ export class FeatureState {
     }
     // The clock restarts on a heartbeat, on a new (leader, term) — a new leader has not been silent yet — and
     // at the first observation (no history: no evidence of silence).
-    if (s.heartbeatReceived || Number.isNaN(this.silenceFromMs) || s.term !== this.term || s.leaderId !== this.leaderId) {
+    // Leader ids compare by value: a String object (a caller's wrapper) is unwrapped, never compared by identity.
+    const leaderId = s.leaderId !== null && typeof s.leaderId === 'object' ? String(s.leaderId) : s.leaderId;
+    if (s.heartbeatReceived || Number.isNaN(this.silenceFromMs) || s.term !== this.term || leaderId !== this.leaderId) {
       this.silenceFromMs = s.nowMs;
       this.term = s.term;
-      this.leaderId = s.leaderId;
+      this.leaderId = leaderId;
     }
     const silenceMs = s.nowMs > this.silenceFromMs ? s.nowMs - this.silenceFromMs : 0;
     const latencyMs = this.seenLatency ? this.lastLatencyMs : 0;

@@ -301,8 +301,12 @@ export class NeuroSymbolicTimeout {
       && Number.isInteger(o.clusterSize) && o.clusterSize >= 1 && o.clusterSize <= 1000
       && Number.isInteger(o.peersReachable) && o.peersReachable >= 0 && o.peersReachable < o.clusterSize
       && (o.role === 'follower' || o.role === 'pre-candidate' || o.role === 'candidate' || o.role === 'leader')
-      && typeof o.heartbeatReceived === 'boolean';
-    if (!valid) return this.fallback('invalid-input', null);
+      && typeof o.heartbeatReceived === 'boolean'
+      // term and leader id decide when the held deadline is re-armed: a NaN term (NaN !== NaN) or a leader
+      // id compared by object identity would re-arm it every tick.
+      && Number.isSafeInteger(o.term) && o.term >= 0;
+    const leaderId = valid ? leaderIdValue(o.leaderId) : undefined;
+    if (!valid || leaderId === undefined) return this.fallback('invalid-input', null);
     if (o.term !== this.drawTerm || o.role !== this.drawRole) {
       this.drawTerm = o.term;
       this.drawRole = o.role;
@@ -334,10 +338,10 @@ export class NeuroSymbolicTimeout {
     this.logit = l;
     // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
     // The deadline is the quantile set at the last contact (heldQ: why).
-    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || o.leaderId !== this.heldLeaderId) {
+    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || leaderId !== this.heldLeaderId) {
       this.heldQ = q;
       this.heldTerm = o.term;
-      this.heldLeaderId = o.leaderId;
+      this.heldLeaderId = leaderId;
     }
     let proposal = Math.exp(this.heldQ);
     const trace = this.trace;
@@ -532,4 +536,14 @@ function seedState(seed: number | undefined): number {
     s = buf[0]!;
   }
   return s === 0 ? 0x6d2b79f5 : s;
+}
+
+/**
+ * A leader id as a primitive string compared by value (a `String` object from a caller's wrapper unwrapped),
+ * null for no leader; undefined when it is neither (an invalid observation).
+ */
+function leaderIdValue(v: unknown): string | null | undefined {
+  if (v === null || typeof v === 'string') return v;
+  if (v instanceof String) return v.valueOf();
+  return undefined;
 }

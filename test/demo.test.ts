@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, copyFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -265,3 +265,42 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     expect(problems).toEqual([]);
   });
 });
+
+describe('demo server and default model (issue 15, finding 9)', () => {
+  it('answers a malformed path (GET /%) with 400 and keeps serving; refuses a foreign Host header', async () => {
+    const { files } = await collectDemoFiles({ modelDir: null });
+    const { server, url } = await serveDemo(files, { port: 0 });
+    const { request } = await import('node:http');
+    const get = (path: string, host?: string): Promise<number> => new Promise((resolve, reject) => {
+      const u = new URL(url);
+      const req = request({ host: u.hostname, port: u.port, path, headers: host ? { host } : {} }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    try {
+      expect(await get('/%')).toBe(400);
+      expect(await get('/%E0%A4%A')).toBe(400);
+      expect(await get('/')).toBe(200);
+      expect(await get('/', 'evil.example:80')).toBe(421);
+      expect(await get('/', `localhost:${new URL(url).port}`)).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('picks the default model from index.json, never a folder the index does not list', () => {
+    const root = join(tmp, 'root-index');
+    mkdirSync(root, { recursive: true });
+    cpSync(join(PACKAGE_ROOT, 'artifacts'), join(root, 'artifacts'), { recursive: true });
+    const latest = JSON.parse(readFileSync(join(root, 'artifacts', 'index.json'), 'utf8')).models['raft-ns-default'].latest as string;
+    // A hand-dropped, higher version: a complete artifact folder, but not published.
+    cpSync(join(root, 'artifacts', 'raft-ns-default', latest), join(root, 'artifacts', 'raft-ns-default', '9.9.9'), { recursive: true });
+    expect(findDefaultArtifact(root)).toBe(join(root, 'artifacts', 'raft-ns-default', latest));
+    rmSync(join(root, 'artifacts', 'index.json'));
+    expect(findDefaultArtifact(root)).toBe(null);
+  });
+});
+

@@ -95,7 +95,7 @@ describe('ingest bad input: text files', () => {
 
   it('wrong type', async () => {
     const c = input('wrong-type.csv', csvWith((l) => setField(l, 1, 'term', 'abc')));
-    await expectRefused([c.file], c.out, /wrong-type\.csv line 3, column term: "abc" breaks "type" \(expected an integer\)/);
+    await expectRefused([c.file], c.out, /wrong-type\.csv line 3, column term: \(text withheld: 3 chars\) breaks "type" \(expected an integer\)/);
     const d = input('wrong-type.ndjson', readFileSync(new URL('./fixtures/ingest/good.ndjson', import.meta.url), 'utf8').replace('"term": 1', '"term": "1"'));
     await expectRefused([d.file], d.out, /wrong-type\.ndjson line 1, column term: "1" breaks "type" \(expected an integer\)/);
   });
@@ -152,7 +152,7 @@ describe('ingest bad input: text files', () => {
     const c = input('extra.csv', text);
     await expectRefused([c.file], c.out, /extra\.csv line 1 \(header\): column "hostname" not in the telemetry schema/);
     const { manifest } = await ingest([c.file], { out: c.out, anonKey: KEY, createdAt: '2026-01-01T00:00:00.000Z', allowExtraColumns: true });
-    expect(manifest.sources[0]!.extra_columns_dropped).toEqual(['hostname']);
+    expect(manifest.sources[0]!.extra_columns_dropped).toEqual([expect.stringMatching(/^column-[0-9a-f]{16}$/)]);
     for (const f of readdirSync(c.out)) expect(readFileSync(join(c.out, f)).includes('db-host-7')).toBe(false);
   });
 });
@@ -197,7 +197,7 @@ describe('ingest bad input: columnar files', () => {
     await expectRefused([inf.file], inf.out, /inf\.arrow row 4, column heartbeat_latency_ms: Infinity breaks "type" \(expected a finite number or null\)/);
     const role = input('role.arrow', '');
     writeArrow(role.file, rows.map((r, i) => (i === 2 ? { ...r, role: 'observer' as TelemetryRow['role'] } : r)));
-    await expectRefused([role.file], role.out, /role\.arrow row 3, column role: "observer" breaks "enum" \(expected one of follower, pre-candidate, candidate, leader\)/);
+    await expectRefused([role.file], role.out, /role\.arrow row 3, column role: \(text withheld: 8 chars\) breaks "enum" \(expected one of follower, pre-candidate, candidate, leader\)/);
     const ts = input('ts.arrow', '');
     writeArrow(ts.file, rows.map((r, i) => (i === 7 ? { ...r, ts_ms: 1150 } : r)), { batchRows: 4 });
     await expectRefused([ts.file], ts.out, /ts\.arrow row 8, column ts_ms: 1150 breaks "time-order" \(expected ts_ms after 1200 \(at .*ts\.arrow row 6\)/);
@@ -222,15 +222,15 @@ describe('ingest text details', () => {
   it('NDJSON: an extra key is a row error, or dropped and recorded with --allow-extra-columns', async () => {
     const text = readFileSync(new URL('./fixtures/ingest/good.ndjson', import.meta.url), 'utf8').replace('"event": null}', '"event": null, "hostname": "db-7.corp"}');
     const c = input('extra.ndjson', text);
-    await expectRefused([c.file], c.out, /extra\.ndjson line 2, column hostname: "db-7\.corp" breaks "additionalProperties"/);
+    await expectRefused([c.file], c.out, /extra\.ndjson line 2, column column-[0-9a-f]{16}: \(withheld: may contain identifiers\) breaks "additionalProperties"/);
     const { manifest } = await ingest([c.file], { out: c.out, anonKey: KEY, createdAt: '2026-01-01T00:00:00.000Z', allowExtraColumns: true });
     expect(manifest.row_count).toBe(8);
-    expect(manifest.sources[0]!.extra_columns_dropped).toEqual(['hostname']);
+    expect(manifest.sources[0]!.extra_columns_dropped).toEqual([expect.stringMatching(/^column-[0-9a-f]{16}$/)]);
   });
 
   it('a wrong field count is a syntax error naming the line', async () => {
     const c = input('short.csv', csvWith((l) => l.map((x, i) => (i === 4 ? x.slice(0, x.lastIndexOf(',')) : x))));
-    await expectRefused([c.file], c.out, /short\.csv line 6: ".*" breaks "syntax" \(expected 12 comma-separated fields as in the header, got 11\)/);
+    await expectRefused([c.file], c.out, /short\.csv line 6: the line breaks "syntax" \(expected 12 comma-separated fields as in the header, got 11\)/);
   });
 
   it('quarantine with no valid row left writes nothing', async () => {
@@ -254,3 +254,13 @@ describe('ingest --on-invalid quarantine', () => {
     expect(q[1]!.value).toBe('NaN');
   });
 });
+
+describe('anonymization key strength (issue 15, finding 9)', () => {
+  it.each([['16 spaces', ' '.repeat(16)], ['one letter repeated', 'a'.repeat(32)], ['two values', 'ab'.repeat(12)]])('refuses a key of %s', async (_what, key) => {
+    const c = input('k.csv', GOOD_CSV);
+    const err = await ingest([c.file], { out: c.out, anonKey: Buffer.from(key), createdAt: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);
+    expect((err as RaftNsError).code).toBe('ingest.key-weak');
+    expect(existsSync(c.out)).toBe(false);
+  });
+});
+

@@ -2,13 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPublished, publishArtifact, readIndex, verifyManifestSignature, verifyManifestSignatureWebCrypto } from '../pipeline/publish/index.js';
+import { checkRegistry, openPublished, publishArtifact, readIndex, verifyManifestSignature, verifyManifestSignatureWebCrypto } from '../pipeline/publish/index.js';
+import { acquireLock } from '../pipeline/publish/lock.js';
 import { validateAgainst } from '../pipeline/schemas.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
+import { FEATURE_TRANSFORMS } from '../runtime/features.js';
+import { buildFixtureArtifact, type FixtureArtifact } from './runtime-fixtures/artifact-writer.js';
 
 let root: string;
 let registry: string;
@@ -18,25 +21,27 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** A small artifact folder shaped like quantize's output (docs/CONTRACTS.md §6), plus verify's report. */
+/**
+ * A real artifact folder shaped like quantize's output (docs/CONTRACTS.md §6) — seeded weights whose golden
+ * vectors hold through the runtime (the gate re-runs them) — plus a verify report naming its exact bytes.
+ */
 function makeArtifact(
   dir: string,
-  o: { name?: string; version?: string; fill?: number; report?: 'pass' | 'fail' | 'other-weights' | 'none' } = {},
+  o: { name?: string; version?: string; fill?: number; report?: 'pass' | 'fail' | 'other-weights' | 'none' | 'd-not-run'; golden?: (g: FixtureArtifact['golden']) => unknown } = {},
 ): string {
   mkdirSync(join(dir, 'model'), { recursive: true });
-  const weights = new Uint8Array(256).map((_, i) => (i * 7 + (o.fill ?? 1)) & 0xff);
+  const fx = buildFixtureArtifact(o.fill ?? 1);
+  const weights = fx.weights;
   const sha = sha256Hex(weights);
-  const golden = '{"sequences":[]}\n';
+  const golden = `${JSON.stringify(o.golden ? o.golden(fx.golden) : fx.golden)}\n`;
   const manifest = {
     format: 'raft-ns-artifact', format_version: 1, name: o.name ?? 'raft-ns-default', version: o.version ?? '1.0.0',
     tool_version: '0.1.0', created_at: '2026-11-25T00:00:00Z',
-    architecture: { kind: 'lstm', units: 64, features: 4, feature_names: ['heartbeat_latency', 'log_replication_gap', 'rpc_retries', 'cpu_idle'],
-      gate_order: 'ifgo', recurrent_activation: 'sigmoid', activation: 'tanh', state: 'carried',
-      outputs: [{ name: 'log_gap_quantile', tau: 0.99 }, { name: 'leader_lost_logit' }], parameter_count: 17794 },
+    architecture: fx.manifest.architecture,
     tick_ms: 10,
-    normalization: { transforms: ['a', 'b', 'c', 'd'], mean: [1, 2, 3, 4], std: [1, 1, 1, 1], clip: 5 },
+    normalization: { ...(fx.manifest.normalization as object), transforms: [...FEATURE_TRANSFORMS] },
     quantization: { scheme: 'int8-symmetric-per-output-channel', zero_point: 0 },
-    tensors: [{ name: 'lstm/bias', dtype: 'float32', shape: [64], offset: 0, byte_length: 256 }],
+    tensors: fx.manifest.tensors,
     weights_sha256: sha, weights_byte_length: weights.length,
     inputs: { dataset_sha256: 'a'.repeat(64), windows_sha256: 'b'.repeat(64), config_sha256: 'c'.repeat(64) },
     seed: 42,
@@ -45,31 +50,44 @@ function makeArtifact(
       timeout_ms: { max: 0.5, p99: 0.4, mean: 0.1 }, p_leader_lost: { max: 0, p99: 0, mean: 0 }, log_gap_quantile: { max: 0, p99: 0, mean: 0 } },
     files: { 'golden.json': sha256Hex(golden) },
   };
+  const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   writeFileSync(join(dir, 'weights.bin'), weights);
-  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(join(dir, 'manifest.json'), manifestText);
   writeFileSync(join(dir, 'golden.json'), golden);
   writeFileSync(join(dir, 'ARTIFACT.md'), '# format\n');
   writeFileSync(join(dir, 'model', 'model.json'), '{}\n');
   const r = o.report ?? 'pass';
-  if (r !== 'none') {
-    const ok = r !== 'fail';
-    const report = {
-      format: 'raft-ns-verification-report', format_version: 1, tool_version: '0.1.0', passed: ok,
-      weights_sha256: r === 'other-weights' ? 'd'.repeat(64) : sha,
-      artifact: { dir, name: manifest.name, version: manifest.version, manifest_sha256: 'e'.repeat(64), weights_sha256: sha },
-      rules: { source: 'embedded default', name: 'default', sha256: 'f'.repeat(64) },
-      windows: null,
-      config: { seed: 0, split_budget: 1, search_budget: 0, search_ticks: 1, require_proofs: false, heartbeat_interval_ms: 100, max_spurious_rate: null,
-        rounding: { unit_roundoff: 1e-7, tiny: 1e-38 }, precision: 'int8' },
-      checks: [{ id: 'b-golden', name: 'golden vectors through the runtime engine', status: ok ? 'pass' : 'fail', passed: ok, figures: { max_abs_err: 0 } }],
-      proof: null,
-    };
-    expect(validateAgainst('verification-report', report).ok).toBe(true);
-    writeFileSync(join(dir, 'verification-report.json'), `${JSON.stringify(report)}\n`);
-  }
+  if (r !== 'none') writeReport(dir, manifest.name, manifest.version, sha256Hex(manifestText), r === 'other-weights' ? 'd'.repeat(64) : sha, r);
   expect(validateAgainst('artifact-manifest', manifest).ok || o.name !== undefined || o.version !== undefined).toBe(true);
   return dir;
 }
+
+const CHECK_IDS = ['a-integrity', 'b-golden', 'c-int8-vs-float', 'd-rules-on-data', 'e-sound-bounds', 'f-evaluation'];
+
+/** verify's report for the given bytes: every check passing, or one failing / not run. */
+function writeReport(dir: string, name: string, version: string, manifestSha: string, weightsSha: string, kind: 'pass' | 'fail' | 'other-weights' | 'd-not-run'): void {
+  const ok = kind !== 'fail';
+  const checks = CHECK_IDS.map((id) =>
+    kind === 'd-not-run' && id === 'd-rules-on-data'
+      ? { id, name: id, status: 'not-run', reason: 'no --windows folder given', figures: {} }
+      : { id, name: id, status: ok || id !== 'b-golden' ? 'pass' : 'fail', passed: ok || id !== 'b-golden', figures: { max_abs_err: 0 } },
+  );
+  const report = {
+    format: 'raft-ns-verification-report', format_version: 1, tool_version: '0.1.0', passed: ok,
+    weights_sha256: weightsSha,
+    artifact: { dir, name, version, manifest_sha256: manifestSha, weights_sha256: weightsSha },
+    rules: { source: 'embedded default', name: 'default', sha256: 'f'.repeat(64) },
+    windows: null,
+    config: { seed: 0, split_budget: 1, search_budget: 0, search_ticks: 1, require_proofs: false, heartbeat_interval_ms: 100, max_spurious_rate: null,
+      rounding: { unit_roundoff: 1e-7, tiny: 1e-38 }, precision: 'int8' },
+    checks,
+    proof: null,
+  };
+  expect(validateAgainst('verification-report', report).ok).toBe(true);
+  writeFileSync(join(dir, 'verification-report.json'), `${JSON.stringify(report)}\n`);
+}
+
+const WEIGHTS_BYTES = buildFixtureArtifact(1).weights.length;
 
 /** Every file under a folder (hidden ones included) with its sha256: the registry's exact state. */
 function snapshot(dir: string): Record<string, string> {
@@ -112,7 +130,7 @@ describe('raft-ns publish', () => {
     const v = readIndex(registry).models['raft-ns-default']!;
     expect(v.latest).toBe('1.0.0');
     expect(v.versions[0]!.weights_sha256).toBe(sha256Hex(readFileSync(join(art, 'weights.bin'))));
-    expect(v.versions[0]!.files.find((f) => f.path === 'weights.bin')!.byte_length).toBe(256);
+    expect(v.versions[0]!.files.find((f) => f.path === 'weights.bin')!.byte_length).toBe(WEIGHTS_BYTES);
     const card = readFileSync(join(dir, 'MODEL_CARD.md'), 'utf8');
     for (const h of ['## Model details', '## Intended use', '## Factors', '## Metrics', '## Evaluation data', '## Training data', '## Caveats']) {
       expect(card).toContain(h);
@@ -178,12 +196,12 @@ describe('raft-ns publish', () => {
     expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
   });
 
-  it('refuses to publish while another live publish holds the registry lock, and takes over a stale lock', async () => {
+  it('refuses to publish once the wait for a live publisher\'s lock times out, and takes over a stale lock', async () => {
     await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
     const lock = join(registry, '.publish.lock');
     writeFileSync(lock, `${process.ppid}\n`); // a live process
     const next = makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 });
-    expect(await code(publishArtifact(next, { registryDir: registry }))).toBe('publish.busy');
+    expect(await code(publishArtifact(next, { registryDir: registry, lockTimeoutMs: 200 }))).toBe('publish.busy');
     expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0']);
     const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its lock is stale
     writeFileSync(lock, `${dead}\n`);
@@ -199,7 +217,7 @@ describe('raft-ns publish', () => {
     expect(() => openPublished(registry, 'raft-ns-default', '1.1.0')).toThrow(/no published version 1\.1\.0/);
     await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 }), { registryDir: registry });
     expect(openPublished(registry, 'raft-ns-default', '1.1.0')).toBe(debris);
-    expect(readFileSync(join(debris, 'weights.bin')).length).toBe(256);
+    expect(readFileSync(join(debris, 'weights.bin')).length).toBe(WEIGHTS_BYTES);
   });
 
   it.each([
@@ -211,6 +229,7 @@ describe('raft-ns publish', () => {
     ['version', '1.0.0/../../x', 'publish.bad-version'],
     ['version', 'v1.0.0', 'publish.bad-version'],
     ['version', '1.0', 'publish.bad-version'],
+    ['version', '1.0.0+hotfix', 'publish.bad-version'], // same precedence as 1.0.0: would get around immutability
   ])('refuses %s %j with no file written', async (field, value, expected) => {
     const art = makeArtifact(join(root, 'x'), field === 'name' ? { name: value } : { version: value });
     expect(await code(publishArtifact(art, { registryDir: registry }))).toBe(expected);
@@ -288,3 +307,147 @@ describe('raft-ns publish', () => {
     expect(Object.keys(snapshot(registry)).filter((p) => p.includes('.tmp-') || p.includes('.trash-'))).toEqual([]);
   });
 });
+
+const cliPath = fileURLToPath(new URL('../dist/pipeline/cli.js', import.meta.url));
+
+/** Shifts every expected output of every golden case by `by` (a doctored golden.json). */
+const shiftGolden = (by: number) => (g: FixtureArtifact['golden']): unknown => ({
+  cases: g.cases.map((c) => ({ ...c, expected: { float32: c.expected.float32.map((p) => p.map((x) => x + by)), int8: c.expected.int8.map((p) => p.map((x) => x + by)) } })),
+});
+
+describe('publish: the registry cannot be corrupted (issue 15, finding 1)', () => {
+  it('two takers of one stale lock are serialized: the second never removes the live lock the first took', async () => {
+    mkdirSync(registry, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(join(registry, '.publish.lock'), `${dead}\n`); // as a SIGKILLed publish leaves it
+    let taken = false;
+    // A judges the lock stale; inside A's takeover window B (a live process) removes it and takes the lock —
+    // the interleaving in which the old read-pid/remove/create takeover let both publish.
+    const late = acquireLock(registry, {
+      timeoutMs: 300,
+      onStale: () => {
+        if (taken) return;
+        taken = true;
+        rmSync(join(registry, '.publish.lock'));
+        writeFileSync(join(registry, '.publish.lock'), `${JSON.stringify({ pid: process.pid, host: hostname(), started_ms: -1, nonce: 'b-live' })}\n`);
+      },
+    });
+    expect(await code(late)).toBe('publish.busy');
+    expect(readFileSync(join(registry, '.publish.lock'), 'utf8')).toContain('b-live');
+  });
+
+  it('publishers started together on a registry with a stale lock all publish complete versions', () => {
+    const base = makeArtifact(join(root, 'base'));
+    return publishArtifact(base, { registryDir: registry }).then(async () => {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      writeFileSync(join(registry, '.publish.lock'), `${dead}\n`); // as a SIGKILLed publish leaves it
+      const versions = ['1.1.0', '1.2.0', '1.3.0', '1.4.0'];
+      const arts = versions.map((v, i) => makeArtifact(join(root, `c${v}`), { version: v, fill: 10 + i }));
+      const { spawn } = await import('node:child_process');
+      const exits = await Promise.all(arts.map((art) => new Promise<number>((resolve) => {
+        spawn(process.execPath, [cliPath, 'publish', art, '--registry', registry], { stdio: 'ignore' }).on('exit', (c) => resolve(c ?? -1));
+      })));
+      expect(exits).toEqual([0, 0, 0, 0]);
+      expect(readIndex(registry).models['raft-ns-default']!.versions.map((v) => v.version)).toEqual(['1.0.0', ...versions]);
+      expect(checkRegistry(registry).problems).toEqual([]);
+      for (const v of versions) expect(openPublished(registry, 'raft-ns-default', v)).toBe(join(registry, 'raft-ns-default', v));
+    });
+  }, 60_000);
+
+  it('waits for a live publisher to release the lock instead of failing busy', async () => {
+    mkdirSync(registry, { recursive: true });
+    const lockMod = new URL('../dist/pipeline/publish/lock.js', import.meta.url).href;
+    const { spawn } = await import('node:child_process');
+    const holder = spawn(process.execPath, ['--input-type=module', '-e',
+      `const { acquireLock } = await import(${JSON.stringify(lockMod)}); const l = await acquireLock(${JSON.stringify(registry)}); process.stdout.write('held\\n'); setTimeout(() => l.release(), 800);`]);
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const r = await publishArtifact(makeArtifact(join(root, 'w')), { registryDir: registry, lockTimeoutMs: 20_000 });
+    expect(r.status).toBe('published');
+  }, 30_000);
+
+  it('never sweeps the staging folder of a live publisher; sweeps a dead one\'s', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const live = join(registry, 'raft-ns-default', `.1.5.0.tmp-${process.ppid}-abcd1234`);
+    const dead = join(registry, 'raft-ns-default', `.1.6.0.tmp-${spawnSync(process.execPath, ['-e', '']).pid!}-abcd1234`);
+    mkdirSync(live);
+    mkdirSync(dead);
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 5 }), { registryDir: registry });
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(dead)).toBe(false);
+  });
+
+  it('registry check finds a version whose files are gone (exit 1); re-publishing the same bytes rebuilds it', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const dir = join(registry, 'raft-ns-default', '1.0.0');
+    rmSync(join(dir, 'weights.bin'));
+    rmSync(join(dir, 'golden.json'));
+    const bad = spawnSync(process.execPath, [cliPath, 'registry', 'check', '--registry', registry], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/broken .*1\.0\.0: .*golden\.json.*weights\.bin/);
+    const again = await publishArtifact(makeArtifact(join(root, 'a2')), { registryDir: registry });
+    expect(again.status).toBe('repaired');
+    expect(checkRegistry(registry).problems).toEqual([]);
+    const ok = spawnSync(process.execPath, [cliPath, 'registry', 'check', '--registry', registry], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('1 versions, 0 broken');
+  });
+});
+
+describe('publish: the gate proves instead of trusting a file (issue 15, finding 2)', () => {
+  it('refuses golden vectors off by 1e30 even under a passing report naming the exact hashes', async () => {
+    const art = makeArtifact(join(root, 'forged'), { golden: shiftGolden(1e30) });
+    expect(await code(publishArtifact(art, { registryDir: registry }))).toBe('publish.gate');
+    await expect(publishArtifact(art, { registryDir: registry })).rejects.toThrow(/golden vectors do not hold through the runtime/);
+    expect(existsSync(registry)).toBe(false);
+  });
+
+  it.each([
+    ['a tolerance of 1e9', (g: FixtureArtifact['golden']): unknown => ({ ...(shiftGolden(5)(g) as object), tolerance: 1e9 }), /above the cap/],
+    ['no golden case', (): unknown => ({ sequences: [] }), /nothing was compared/],
+  ])('refuses %s', async (_what, golden, message) => {
+    const art = makeArtifact(join(root, 'vac'), { golden });
+    await expect(publishArtifact(art, { registryDir: registry })).rejects.toThrow(message);
+    expect(existsSync(registry)).toBe(false);
+  });
+
+  it('refuses a report for another manifest (copied, weights sha edited)', async () => {
+    const a = makeArtifact(join(root, 'a'));
+    const b = makeArtifact(join(root, 'b'), { fill: 7, report: 'none' });
+    const report = JSON.parse(readFileSync(join(a, 'verification-report.json'), 'utf8')) as { weights_sha256: string; artifact: { weights_sha256: string } };
+    report.weights_sha256 = report.artifact.weights_sha256 = sha256Hex(readFileSync(join(b, 'weights.bin')));
+    writeFileSync(join(b, 'verification-report.json'), JSON.stringify(report));
+    await expect(publishArtifact(b, { registryDir: registry })).rejects.toThrow(/manifest_sha256: the report is for another manifest\.json/);
+  });
+
+  it('a check not run blocks publishing unless allowed explicitly; then index.json and the model card record it', async () => {
+    const art = makeArtifact(join(root, 'd'), { report: 'd-not-run' });
+    await expect(publishArtifact(art, { registryDir: registry })).rejects.toThrow(/check d-rules-on-data did not run .*--allow-not-run d-rules-on-data/);
+    expect(existsSync(join(registry, 'index.json'))).toBe(false);
+    const r = await publishArtifact(art, { registryDir: registry, allowNotRun: ['d'] });
+    expect(r.notRunAllowed).toEqual(['d-rules-on-data']);
+    const entry = readIndex(registry).models['raft-ns-default']!.versions[0]!;
+    expect(entry.verification.not_run_allowed).toEqual(['d-rules-on-data']);
+    expect(validateAgainst('registry-index', JSON.parse(readFileSync(join(registry, 'index.json'), 'utf8'))).ok).toBe(true);
+    expect(readFileSync(join(r.dir, 'MODEL_CARD.md'), 'utf8')).toContain('Published with checks not run**: d-rules-on-data');
+  });
+});
+
+describe('publish: signatures bind the version (issue 15, finding 9)', () => {
+  it('refuses a validly signed manifest of another version placed in this version\'s folder, even with index.json edited to match', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signKey = { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), file: 'key.pem' };
+    const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry, signKey });
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0' }), { registryDir: registry, signKey });
+    const v1 = join(registry, 'raft-ns-default', '1.0.0');
+    const v11 = join(registry, 'raft-ns-default', '1.1.0');
+    for (const f of ['manifest.json', 'manifest.sig']) writeFileSync(join(v1, f), readFileSync(join(v11, f)));
+    const index = JSON.parse(readFileSync(join(registry, 'index.json'), 'utf8')) as { models: Record<string, { versions: Array<{ version: string; files: Array<{ path: string; sha256: string }> }> }> };
+    const entry = index.models['raft-ns-default']!.versions.find((x) => x.version === '1.0.0')!;
+    for (const f of entry.files) if (f.path.startsWith('manifest.')) f.sha256 = sha256Hex(readFileSync(join(v1, f.path)));
+    writeFileSync(join(registry, 'index.json'), JSON.stringify(index));
+    expect(() => openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toThrow(/the signed manifest is raft-ns-default 1\.1\.0, not raft-ns-default 1\.0\.0/);
+    expect(openPublished(registry, 'raft-ns-default', '1.1.0', pub)).toBe(v11);
+  });
+});
+

@@ -151,6 +151,43 @@ describe('NeuroSymbolicTimeout', () => {
   it('refuses a fallback timeout outside the rules at construction (configuration time)', () => {
     expect(() => new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 20 })).toThrow(/fallbackTimeoutMs 20 is outside/);
   });
+
+  it('compares leader ids by value and refuses a NaN term: fresh String objects campaign exactly as strings do (issue 15, finding 8)', () => {
+    // 300 s at 10 ms ticks of a live leader whose heartbeats (100 ms) sometimes stall up to 600 ms.
+    const run = (leader: () => string | null, term: () => number): { campaigns: number; invalid: number; timeouts: number[] } => {
+      const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 } });
+      let lastContact = 0;
+      let nextBeat = 100;
+      let campaigns = 0;
+      const timeouts: number[] = [];
+      for (let now = 10; now <= 300_000; now += 10) {
+        const beat = now >= nextBeat;
+        if (beat) {
+          nextBeat = now + (Math.floor(now / 10) % 97 === 0 ? 600 : 100);
+          lastContact = now;
+        }
+        p.observe(obs({ nowMs: now, tickMs: 10, heartbeatReceived: beat, heartbeatLatencyMs: beat ? 2 : null, leaderId: leader(), term: term() }));
+        timeouts.push(p.electionTimeoutMs());
+        if (now - lastContact >= p.electionTimeoutMs()) {
+          campaigns++;
+          lastContact = now;
+        }
+      }
+      return { campaigns, invalid: p.explain().fallbackCounts['invalid-input'], timeouts };
+    };
+    const plain = run(() => 'n1', () => 3);
+    const boxed = run(() => new String('n1') as unknown as string, () => 3);
+    expect(boxed.timeouts.every((t, i) => t === plain.timeouts[i])).toBe(true);
+    expect(boxed.campaigns).toBe(plain.campaigns);
+    expect(boxed.invalid).toBe(0);
+    const nan = run(() => 'n1', () => Number.NaN);
+    expect(nan.invalid).toBe(30_000); // every tick counted as a fallback, never a silent re-arm
+    for (const bad of [-1, 1.5, Number.POSITIVE_INFINITY]) {
+      const p = new NeuroSymbolicTimeout({ model: shared });
+      p.observe(obs({ term: bad }));
+      expect(p.explain().fallbackReason).toBe('invalid-input');
+    }
+  });
 });
 
 describe('survived_silence_floor', () => {

@@ -80,9 +80,11 @@ describe('raft-ns verify on a sound artifact', () => {
     const report = await verifyArtifact(dir, { prove: fast });
     const status = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
     expect(status).toEqual({
-      'a-integrity': 'pass', 'b-golden': 'pass', 'c-int8-vs-float': 'pass', 'd-rules-on-data': 'not-run', 'e-sound-bounds': 'pass', 'f-evaluation': 'pass',
+      'a-integrity': 'pass', 'b-golden': 'pass', 'c-int8-vs-float': 'pass', 'd-rules-on-data': 'not-run', 'e-sound-bounds': 'pass', 'f-evaluation': 'not-run',
     });
     expect(report.checks.find((c) => c.id === 'd-rules-on-data')!.reason).toContain('--windows');
+    // The manifest's own training metrics are not evidence: f does not pass on them.
+    expect(report.checks.find((c) => c.id === 'f-evaluation')!.reason).toMatch(/--windows.*own record is not evidence/);
     expect(report.passed).toBe(true);
     const claims = Object.fromEntries(report.proof!.claims.map((c) => [c.rule_id, c.status]));
     expect(claims['raft-timing-floor']).toBe('proved');
@@ -159,4 +161,37 @@ describe.runIf(existsSync(cli))('the built CLI', () => {
     expect(ko.stdout).toContain('FAILED');
     expect(existsSync(join(bad, 'verification-report.json'))).toBe(true);
   });
+});
+
+describe('verify never passes on vacuous evidence and never writes into a published version (issue 15, finding 3)', () => {
+  it.each([
+    ['an empty golden sequence list', (g: Record<string, unknown>): unknown => ({ ...g, cases: [] }), /nothing was compared/],
+    ['a tolerance of 1e9', (g: Record<string, unknown>): unknown => ({ ...g, tolerance: 1e9 }), /above the cap/],
+  ])('fails check b on %s', async (_what, edit, reason) => {
+    const dir = makeArtifact(`vacuous-${_what.length}`, tameParams());
+    const g = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as Record<string, unknown>;
+    const text = jsonText(edit(g));
+    writeFileSync(join(dir, 'golden.json'), text);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: Record<string, string> };
+    m.files['golden.json'] = sha256Hex(text);
+    writeFileSync(join(dir, 'manifest.json'), jsonText(m));
+    const report = await verifyArtifact(dir, { prove: fast });
+    const b = report.checks.find((c) => c.id === 'b-golden')!;
+    expect(b.status).toBe('fail');
+    expect(b.reason).toMatch(reason);
+    expect(report.passed).toBe(false);
+  });
+
+  it.runIf(existsSync(cli))('on a copy of the committed registry: leaves the published report byte for byte, prints the report instead', () => {
+    const reg = join(root, 'registry-copy');
+    execFileSync('cp', ['-r', new URL('../artifacts', import.meta.url).pathname, reg]);
+    const version = join(reg, 'raft-ns-default', '2.0.0');
+    const before = readFileSync(join(version, 'verification-report.json'));
+    const r = spawnSync('node', [cli, 'verify', version, '--split-budget', '8', '--search-budget', '4', '--search-ticks', '8', '--quiet'], { encoding: 'utf8' });
+    expect(r.stderr).toMatch(/report not written: .*published version \(immutable\)/);
+    expect(readFileSync(join(version, 'verification-report.json')).equals(before)).toBe(true);
+    expect(existsSync(join(version, 'verification-summary.md'))).toBe(false);
+    expect(JSON.parse(r.stdout).format).toBe('raft-ns-verification-report');
+    expect(() => writeVerification(JSON.parse(r.stdout), version)).toThrow(/published version in a registry \(immutable\)/);
+  }, 120_000);
 });

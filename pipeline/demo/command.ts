@@ -8,7 +8,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('live demo page: a simulated cluster in the browser, policies side by side, the timeout adapting under network faults (localhost only)')
-    .option('--model <dir>', 'artifact folder for the neuro-symbolic policy (default: the newest under artifacts/, else none: static fallback)')
+    .option('--model <dir>', 'artifact folder for the neuro-symbolic policy (default: the latest version in artifacts/index.json, else none: static fallback)')
     .option('--no-model', 'serve without a model (the neuro-symbolic policy shows its static fallback)')
     .option('--port <n>', 'port on 127.0.0.1 (0 = any free port)', '8787')
     .option('--static <out-dir>', 'write a self-contained static bundle to this folder instead of serving')

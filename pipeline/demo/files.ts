@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { loadArtifactFromDir } from '../../runtime/node-loader.js';
+import { openPublished, readIndex } from '../publish/registry.js';
 import { RaftNsError } from '../util/errors.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from '../version.js';
 
@@ -47,7 +48,7 @@ export function contentTypeOf(path: string): string {
 /**
  * Collects the page: index.html and style.css from demo/, the module closure of dist/demo/main.js, the
  * model's manifest.json and weights.bin under /model/, and demo-info.json (tool version, model identity).
- * `modelDir` undefined: the newest artifact under artifacts/, if any; null: no model.
+ * `modelDir` undefined: the registry's latest under artifacts/ (index.json), if any; null: no model.
  */
 export async function collectDemoFiles(opts: { modelDir?: string | null; root?: string } = {}): Promise<DemoFiles> {
   const root = opts.root ?? PACKAGE_ROOT;
@@ -117,39 +118,17 @@ export function moduleClosure(entry: string): string[] {
 }
 
 /**
- * The newest artifact under `<root>/artifacts` (folders holding a raft-ns manifest.json, up to three levels
- * deep, e.g. artifacts/<model>/<semver>/), ordered by model name then semver; null when there is none.
+ * The registry's `latest` version under `<root>/artifacts`, as index.json lists it (raft-ns-default first,
+ * else the first model with a release), with every file checked against the index; null when there is no
+ * index. Folders the index does not list (uncommitted, hand-dropped) are never picked.
  */
 export function findDefaultArtifact(root: string = PACKAGE_ROOT): string | null {
   const base = join(root, 'artifacts');
-  const found: Array<{ dir: string; name: string; version: number[] }> = [];
-  const walk = (dir: string, depth: number): void => {
-    const manifest = join(dir, 'manifest.json');
-    if (existsSync(manifest)) {
-      try {
-        const m = JSON.parse(readFileSync(manifest, 'utf8')) as { format?: string; name?: string; version?: string };
-        if (m.format === 'raft-ns-artifact' && existsSync(join(dir, 'weights.bin'))) {
-          found.push({ dir, name: m.name ?? '', version: (m.version ?? '0').split(/[.+-]/).map((x) => Number(x) || 0) });
-        }
-      } catch {
-        // not an artifact manifest: keep looking
-      }
-    }
-    if (depth === 0) return;
-    for (const e of existsSync(dir) ? readdirSync(dir) : []) {
-      const p = join(dir, e);
-      if (!e.startsWith('.') && statSync(p).isDirectory()) walk(p, depth - 1);
-    }
-  };
-  walk(base, 3);
-  if (found.length === 0) return null;
-  found.sort((a, b) => a.name.localeCompare(b.name) || cmpVersion(a.version, b.version));
-  return found[found.length - 1]!.dir;
-}
-
-function cmpVersion(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
-  return 0;
+  if (!existsSync(join(base, 'index.json'))) return null;
+  const index = readIndex(base);
+  const names = Object.keys(index.models).sort((a, b) => (a === 'raft-ns-default' ? -1 : b === 'raft-ns-default' ? 1 : a < b ? -1 : 1));
+  const model = names.find((n) => index.models[n]!.latest !== null);
+  return model === undefined ? null : openPublished(base, model);
 }
 
 /** URL path → relative file path inside a static bundle ("/" → index.html). */

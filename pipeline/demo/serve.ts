@@ -27,8 +27,20 @@ export interface ServeOptions {
 export async function serveDemo(files: Map<string, DemoFile>, opts: ServeOptions): Promise<{ server: Server; url: string }> {
   const host = opts.host ?? '127.0.0.1';
   const cache = new Map<string, Uint8Array>();
+  let allowedHosts = new Set<string>();
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const refuse = (status: number, text: string): void => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`${text}\n`);
+    };
+    // DNS rebinding: a page on another origin that resolves its name to 127.0.0.1 sends its own Host.
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return refuse(421, 'misdirected request: unknown Host');
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return refuse(400, 'bad request: malformed percent-encoding in the path'); // e.g. GET /%
+    }
     const key = path === '/index.html' ? '/' : path;
     const file = files.get(key);
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !file) {
@@ -58,6 +70,8 @@ export async function serveDemo(files: Map<string, DemoFile>, opts: ServeOptions
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+  const names = host === '127.0.0.1' || host === 'localhost' || host === '::1' ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  allowedHosts = new Set(names.map((n) => `${n}:${port}`.toLowerCase()));
   return { server, url: `http://${host}:${port}/` };
 }
 

@@ -13,8 +13,7 @@ import { RaftNsError } from '../util/errors.js';
 import { sha256Hex } from '../util/fs.js';
 import { PACKAGE_ROOT } from '../version.js';
 
-/** Every seed at or above this is reserved for held-out evaluation. */
-export const HELDOUT_SEED_MIN = 900_000;
+export { HELDOUT_SEED_MIN } from '../util/heldout.js';
 
 export const BUILTIN_SUITES = ['default', 'heldout', 'short'] as const;
 
@@ -129,67 +128,5 @@ function checkScenario(value: unknown, where: string): Scenario {
   return v.value;
 }
 
-// --- The held-out registry -------------------------------------------------------------------------------
-
-/**
- * What makes a scenario "the same" for leakage purposes: everything but its name, description and default
- * seed. A renamed copy of a held-out scenario is still held out.
- */
-export function scenarioFingerprint(s: Scenario): string {
-  const { name: _n, description: _d, seed: _s, ...rest } = s;
-  void _n; void _d; void _s;
-  return sha256Hex(canonical(rest));
-}
-
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-interface HeldOutRegistry {
-  seeds: Set<number>;
-  names: Set<string>;
-  fingerprints: Set<string>;
-}
-
-let registry: HeldOutRegistry | null = null;
-
-/** The held-out seeds and scenarios, read once from the bundled `heldout` suite. */
-export function heldOutRegistry(): HeldOutRegistry {
-  if (!registry) {
-    const s = loadSuite('heldout');
-    const all = [...s.scenarios.map((x) => x.scenario), ...s.extra];
-    registry = {
-      seeds: new Set([...s.seeds, ...s.sweep.seeds, ...(s.timeline ? [s.timeline.seed] : [])]),
-      names: new Set(all.map((x) => x.name)),
-      fingerprints: new Set(all.map(scenarioFingerprint)),
-    };
-  }
-  return registry;
-}
-
-/** Why (scenario, seed) is held out, or null when it may be used for training data. */
-export function heldOutReason(scenario: Scenario, seed: number): string | null {
-  const r = heldOutRegistry();
-  if (seed >= HELDOUT_SEED_MIN) return `seed ${seed} is in the reserved held-out range (>= ${HELDOUT_SEED_MIN})`;
-  if (r.seeds.has(seed)) return `seed ${seed} is a held-out evaluation seed`;
-  if (r.names.has(scenario.name) || scenario.name.startsWith('heldout-')) return `scenario ${scenario.name} belongs to the held-out suite`;
-  if (r.fingerprints.has(scenarioFingerprint(scenario))) return `scenario ${scenario.name} has the parameters of a held-out scenario`;
-  return null;
-}
-
-/**
- * Throws when (scenario, seed) belongs to the held-out suite. Every training-data generator calls this
- * before simulating, so held-out evaluation stays out of sample.
- * @example for (const seed of seeds) { assertNotHeldOut(scenario, seed); sim(scenario, seed); }
- */
-export function assertNotHeldOut(scenario: Scenario, seed: number): void {
-  const why = heldOutReason(scenario, seed);
-  if (why !== null) {
-    throw new RaftNsError('evaluate.heldout', `evaluate: refusing to generate training data from ${scenario.name} seed ${seed}: ${why} (pipeline/evaluate/suites/heldout.json)`);
-  }
-}
+// --- The held-out registry: pipeline/util/heldout.ts (below every source stage, called where traces are written).
+export { assertNotHeldOut, heldOutReason, scenarioFingerprint } from '../util/heldout.js';

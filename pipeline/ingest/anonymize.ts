@@ -10,6 +10,9 @@ import { flatString } from './arrow-io.js';
 /** Shortest key accepted: an HMAC key much shorter than the hash output invites brute force. */
 export const MIN_KEY_BYTES = 16;
 
+/** Fewest distinct byte values in a key (a random 16-byte key has ~15; `openssl rand -hex 16` ~14 of 16 hex digits). */
+export const MIN_DISTINCT_BYTES = 8;
+
 /** Hex digits kept from the HMAC: 64 bits, collision-free in practice for fleets of any real size. */
 const PSEUDONYM_HEX = 16;
 
@@ -31,6 +34,12 @@ export interface Anonymizer {
 export function makeAnonymizer(key: Uint8Array): Anonymizer {
   if (key.length < MIN_KEY_BYTES) {
     throw new RaftNsError('ingest.key-short', `ingest: anonymization key has ${key.length} bytes; expected at least ${MIN_KEY_BYTES}`);
+  }
+  // Length is not entropy: 16 spaces or "aaaa…" are guessed first. A random key of ≥ 16 bytes (hex, base64
+  // or raw) has far more than MIN_DISTINCT_BYTES distinct values.
+  const distinct = new Set(key).size;
+  if (distinct < MIN_DISTINCT_BYTES || key.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d)) {
+    throw new RaftNsError('ingest.key-weak', `ingest: anonymization key has only ${distinct} distinct byte values; expected a random key (e.g. openssl rand -hex 32 > key.txt)`);
   }
   const make = (prefix: string, domain: string) => {
     const cache = new Map<string, string>();

@@ -110,7 +110,8 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
           file: basename(file), format: opened.format, sha256: '', byte_length: sizes[s]!,
           row_count: run.rowsRead - before.rows, invalid_row_count: run.invalid.count - before.invalid,
         };
-        if (opened.extraColumns.length > 0) entry.extra_columns_dropped = [...opened.extraColumns];
+        // Column names can be identifiers too (a host name as a header): recorded as keyed pseudonyms.
+        if (opened.extraColumns.length > 0) entry.extra_columns_dropped = opened.extraColumns.map((c) => run.columnLabel(c));
         sources.push(entry);
       }
       run.finishPart();
@@ -189,6 +190,11 @@ interface StreamState {
   deltasSampled: number;
 }
 
+const KNOWN_COLUMNS = new Set<string>(COLUMN_SPECS.map((c) => c.name));
+const ID_COLUMN_SET = new Set<string>(ID_COLUMNS);
+/** Text shown as-is in messages: number-like tokens and keywords, which cannot carry a host or node name. */
+const SAFE_TEXT = /^(?:[-+0-9.eE ]{0,32}|NaN|-?Infinity|true|false|TRUE|FALSE|True|False|follower|pre-candidate|candidate|leader)$/;
+
 /** Deltas sampled per stream for tick inference: enough for a stable mode, bounded work. */
 const TICK_SAMPLES_PER_STREAM = 256;
 
@@ -257,7 +263,7 @@ class IngestRun {
       if (syntax !== null) {
         const e = syntax.get(i);
         if (e) {
-          this.refuse(file, src, raw.positionOf(i), e.column, e.value, { rule: e.column === '(row)' ? 'syntax' : 'additionalProperties', expected: e.expected });
+          this.refuse(file, src, raw.positionOf(i), e.column, e.value, { rule: e.rule ?? (e.column === '(row)' ? 'syntax' : 'additionalProperties'), expected: e.expected });
           continue;
         }
       }
@@ -348,32 +354,61 @@ class IngestRun {
     this.part?.abort();
   }
 
-  private refuse(file: string, src: OpenedSource, pos: number, column: string, value: unknown, brk: RuleBreak | { rule: string; expected: string }): void {
+  private refuse(file: string, src: OpenedSource, pos: number, rawColumn: string, value: unknown, brk: RuleBreak | { rule: string; expected: string }): void {
+    // Messages and the quarantine name the row and the column, never an id's raw value (see safeValue).
+    const column = rawColumn === '(row)' || KNOWN_COLUMNS.has(rawColumn) ? rawColumn : this.columnLabel(rawColumn);
     const where = `${file} ${src.positionKind} ${pos}${column === '(row)' ? '' : `, column ${column}`}`;
+    const safe = this.safeValue(rawColumn, value);
     if (this.onInvalid === 'fail') {
-      throw new RaftNsError(`ingest.invalid-row`, `ingest: ${where}: ${showValue(value)} breaks "${brk.rule}" (expected ${brk.expected})`);
+      const shown = rawColumn === '(row)' ? `the ${src.positionKind}`
+        : ID_COLUMN_SET.has(rawColumn) ? (this.anonymized ? `pseudonym ${showValue(safe)}` : showValue(value))
+          : typeof value === 'number' || safe === value ? showValue(value) : String(safe);
+      throw new RaftNsError(`ingest.invalid-row`, `ingest: ${where}: ${shown} breaks "${brk.rule}" (expected ${brk.expected})`);
     }
-    this.quarantine(file, src, pos, column, this.safeValue(column, value), brk.rule, brk.expected);
+    this.quarantine(file, src, pos, column, safe, brk.rule, brk.expected);
+  }
+
+  /** An extra column's name as output may show it: a keyed pseudonym when ids are pseudonymized. */
+  columnLabel(name: string): string {
+    return this.anonymized ? `column-${this.anon.node(name).slice(2)}` : name;
+  }
+
+  private get anonymized(): boolean {
+    return this.anon.cluster !== IDENTITY.cluster;
   }
 
   private refuseOrder(file: string, src: OpenedSource, pos: number, ts: number, st: StreamState, cluster: string, node: string): void {
     const dup = ts === st.lastTs;
     const prev = `${this.sourceLabels[st.lastSource]} ${st.lastPos}`;
+    const prevShort = `${basename(this.sourceLabels[st.lastSource]!)} ${st.lastPos}`; // the quarantine names files by basename
     const rule = dup ? 'duplicate-timestamp' : 'time-order';
     const expected = (c: string, n: string) =>
-      `ts_ms after ${st.lastTs} (at ${prev}) for node ${JSON.stringify(n)} of cluster ${JSON.stringify(c)}; ${dup ? 'duplicate timestamp' : 'out of order'}`;
+      `ts_ms after ${st.lastTs} (at ${at}) for node ${JSON.stringify(n)} of cluster ${JSON.stringify(c)}; ${dup ? 'duplicate timestamp' : 'out of order'}`;
+    let at = prev;
+    const pc = this.anon.cluster(cluster);
+    const pn = this.anon.node(node);
     if (this.onInvalid === 'fail') {
-      throw new RaftNsError(`ingest.${rule}`, `ingest: ${file} ${src.positionKind} ${pos}, column ts_ms: ${ts} breaks "${rule}" (expected ${expected(cluster, node)})`);
+      throw new RaftNsError(`ingest.${rule}`, `ingest: ${file} ${src.positionKind} ${pos}, column ts_ms: ${ts} breaks "${rule}" (expected ${expected(pc, pn)})`);
     }
-    this.quarantine(file, src, pos, 'ts_ms', ts, rule, expected(this.anon.cluster(cluster), this.anon.node(node)));
+    at = prevShort;
+    this.quarantine(file, src, pos, 'ts_ms', ts, rule, expected(pc, pn));
   }
 
-  /** Quarantined values never carry raw identifiers or text outside the schema's known columns. */
+  /**
+   * A refused value as messages and the quarantine may show it: ids as pseudonyms (whatever their JSON
+   * type), text only when it cannot hold an identifier (a number-like or keyword token), values of unknown
+   * columns and whole raw lines never.
+   */
   private safeValue(column: string, value: unknown): unknown {
-    if (column === 'cluster_id') return typeof value === 'string' ? this.anon.cluster(value) : value ?? null;
-    if (column === 'node_id' || column === 'leader_id') return typeof value === 'string' ? this.anon.node(value) : value ?? null;
-    if (!COLUMN_SPECS.some((s) => s.name === column)) return '(withheld: may contain identifiers)';
+    if (ID_COLUMN_SET.has(column)) {
+      if (value === null || value === undefined) return value ?? null;
+      const id = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+      return column === 'cluster_id' ? this.anon.cluster(id) : this.anon.node(id);
+    }
+    if (!KNOWN_COLUMNS.has(column)) return '(withheld: may contain identifiers)';
     if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    if (typeof value === 'string') return SAFE_TEXT.test(value) ? value : `(text withheld: ${value.length} chars)`;
+    if (value !== null && typeof value === 'object') return `(${Array.isArray(value) ? 'array' : 'object'} withheld)`;
     return value ?? null;
   }
 
@@ -462,11 +497,17 @@ function canonicalize(col: unknown[]): void {
 class NumStat {
   n = 0;
   nulls = 0;
+  // Shifted sums: the figures every existing manifest was computed with (kept bit for bit while finite).
   private shift = 0;
   private sum = 0;
   private sumSq = 0;
   private min = Infinity;
   private max = -Infinity;
+  // Scaled Welford, which cannot overflow: values are divided by `scale` (a power of two, so exact) chosen
+  // so that |v / scale| <= SCALED_MAX; used when the shifted sums overflow (values near ±1e154 and beyond).
+  private scale = 1;
+  private meanS = 0;
+  private m2S = 0;
 
   add(v: number): void {
     if (this.n === 0) this.shift = v;
@@ -476,15 +517,32 @@ class NumStat {
     this.sumSq += d * d;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+    const a = Math.abs(v);
+    if (a / this.scale > SCALED_MAX) {
+      const f = 2 ** Math.ceil(Math.log2(a / this.scale / SCALED_MAX));
+      this.scale *= f;
+      this.meanS /= f;
+      this.m2S /= f * f;
+    }
+    const x = v / this.scale;
+    const delta = x - this.meanS;
+    this.meanS += delta / this.n;
+    this.m2S += delta * (x - this.meanS);
   }
 
   toStat(): ColumnStat {
     if (this.n === 0) return { null_count: this.nulls, min: null, max: null, mean: null, std: null };
     const meanD = this.sum / this.n;
     const variance = Math.max(0, this.sumSq / this.n - meanD * meanD);
-    return { null_count: this.nulls, min: this.min, max: this.max, mean: this.shift + meanD, std: Math.sqrt(variance) };
+    const mean = this.shift + meanD;
+    const std = Math.sqrt(variance);
+    if (Number.isFinite(mean) && Number.isFinite(std)) return { null_count: this.nulls, min: this.min, max: this.max, mean, std };
+    return { null_count: this.nulls, min: this.min, max: this.max, mean: this.meanS * this.scale, std: Math.sqrt(Math.max(0, this.m2S / this.n)) * this.scale };
   }
 }
+
+/** Largest scaled magnitude in NumStat: squares of differences stay below 1e201, sums of 1e9 of them finite. */
+const SCALED_MAX = 1e100;
 
 /**
  * One Arrow IPC part file, written as batches arrive: Arrow's writer emits bytes into a queue we replace

@@ -14,7 +14,8 @@ export interface RawBatch {
   /** Line number (CSV/NDJSON, 1-based, header = line 1) or row number (Arrow/Parquet, 1-based) of row i. */
   positionOf(i: number): number;
   /** Row-level syntax problems found by the reader (wrong field count, bad JSON, extra key), by row index. */
-  syntaxErrors: Map<number, { column: string; value: unknown; expected: string }> | null;
+  /** `rule` defaults to `syntax` for column '(row)', else `additionalProperties`. */
+  syntaxErrors: Map<number, { column: string; value: unknown; expected: string; rule?: string }> | null;
   /** Bytes of the file consumed so far (for the progress bar). */
   bytesDone: number;
 }

@@ -172,7 +172,8 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
             if (!col) continue;
             const text = fields[index[c]!]!;
             if (numeric[c]) {
-              const v = text.length === 0 ? Number.NaN : +text;
+              // Strict decimal only: `+text` would read " " as 0 and "0x10" as 16.
+              const v = text.length === 0 || !DECIMAL_RE.test(text) ? Number.NaN : +text;
               col[row] = v;
               if (v !== v) ((col as NumericColumn).raw ??= new Map()).set(row, coerceText(text, kinds[c]!, false));
             } else (col as unknown[])[row] = coerceText(text, kinds[c]!, nullableString[c]!);
@@ -209,6 +210,12 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
 }
 
 /**
+ * A decimal number as the schema means it: optional sign, digits with an optional fraction, optional
+ * exponent. No blanks, no hex/binary/octal prefixes, no "Infinity" (all of which `+text` accepts).
+ */
+const DECIMAL_RE = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/**
  * Text → typed value for a column kind. Empty = null (then validation decides whether null is allowed),
  * except for non-nullable strings where "" is kept so the message says "too short". Text that is not a
  * number/boolean is kept as the string, so the message shows exactly what the file holds.
@@ -218,10 +225,10 @@ function coerceText(s: string, kind: ColumnKind, nullableString: boolean): unkno
     case 'integer':
     case 'number': {
       if (s.length === 0) return null;
-      const v = +s;
+      const v = DECIMAL_RE.test(s) ? +s : Number.NaN;
       if (v === v) return v; // not NaN
       const t = s.trim();
-      return t === 'NaN' ? Number.NaN : s;
+      return t === 'NaN' ? Number.NaN : t === 'Infinity' || t === '+Infinity' ? Number.POSITIVE_INFINITY : t === '-Infinity' ? Number.NEGATIVE_INFINITY : s;
     }
     case 'string':
       return s.length === 0 && nullableString ? null : s;
@@ -304,14 +311,24 @@ export async function openNdjson(path: string, ctx: SourceContext): Promise<Open
           try {
             obj = JSON.parse(line);
           } catch (err) {
-            (syntax ??= new Map()).set(row, { column: '(row)', value: line.length > 40 ? `${line.slice(0, 37)}...` : line, expected: `one JSON object per line (${(err as Error).message})` });
+            // V8's message quotes a slice of the line (which may hold ids): keep only the position.
+            const at = /position (\d+)/.exec((err as Error).message);
+            (syntax ??= new Map()).set(row, { column: '(row)', value: undefined, expected: `one JSON object per line (invalid JSON${at ? ` at character ${Number(at[1]) + 1}` : ''})` });
             continue;
           }
           if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-            (syntax ??= new Map()).set(row, { column: '(row)', value: line.length > 40 ? `${line.slice(0, 37)}...` : line, expected: 'a JSON object' });
+            (syntax ??= new Map()).set(row, { column: '(row)', value: undefined, expected: 'a JSON object' });
             continue;
           }
           const o = obj as Record<string, unknown>;
+          // JSON.parse keeps the last of duplicate keys silently; a row that says two things is refused.
+          const dup = duplicateKey(line, Object.keys(o).length);
+          if (dup !== null) {
+            (syntax ??= new Map()).set(row, { column: '(row)', value: undefined, rule: 'syntax', expected: `each key once per object (${known.has(dup) ? `key ${dup}` : 'a key outside the schema'} appears twice)` });
+            continue;
+          }
+          // One meaning of an empty leader id in every format: no leader (CSV's empty field is null too).
+          if (o.leader_id === '') o.leader_id = null;
           for (const key in o) {
             if (known.has(key)) continue;
             if (!ctx.allowExtraColumns) {
@@ -337,3 +354,35 @@ export async function openNdjson(path: string, ctx: SourceContext): Promise<Open
   }
   return { format: 'ndjson', positionKind: 'line', extraColumns, batches: batches() };
 }
+
+/**
+ * The first key that occurs twice at the top level of the JSON object text `line`, or null. Only scans
+ * when the line holds more colons than the parsed object has keys (the common case costs a count).
+ */
+function duplicateKey(line: string, parsedKeys: number): string | null {
+  let colons = 0; // every key has one; colons inside strings only over-count (then the scan decides)
+  for (let i = line.indexOf(':'); i >= 0; i = line.indexOf(':', i + 1)) colons++;
+  if (colons <= parsedKeys) return null;
+  const seen = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (line[k] === ' ' || line[k] === '\t') k++;
+        if (line[k] === ':') {
+          const key = JSON.parse(line.slice(i, j + 1)) as string;
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = j;
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return null;
+}
+

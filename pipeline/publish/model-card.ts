@@ -15,6 +15,8 @@ export interface ModelCardInputs {
   weightsSha256: string;
   reportSha256: string;
   signed: boolean;
+  /** Checks of verify published as not run (publish --allow-not-run). */
+  notRunAllowed?: string[];
 }
 
 const NR = '_not recorded_';
@@ -88,6 +90,9 @@ export function renderModelCard(inp: ModelCardInputs): string {
 
   push('## Evaluation data', '');
   push(`- Verification report sha256 \`${inp.reportSha256}\`, for weights \`${inp.weightsSha256}\`: **${r.passed === true ? 'passed' : 'not passed'}**`);
+  if (inp.notRunAllowed?.length) {
+    push(`- **Published with checks not run**: ${inp.notRunAllowed.join(', ')} (accepted explicitly with \`--allow-not-run\`); what they check is unverified for this version`);
+  }
   const checks = checkRows(r);
   if (checks.length) {
     push('', '| check | result | figures |', '|---|---|---|');

@@ -23,13 +23,20 @@ export function checkModelName(name: unknown, where: string): string {
   return name;
 }
 
-/** Returns the version if it is a semantic version (MAJOR.MINOR.PATCH[-pre][+build]); throws `publish.bad-version` otherwise. */
+/**
+ * Returns the version if it is a semantic version (MAJOR.MINOR.PATCH[-pre]); throws `publish.bad-version`
+ * otherwise. Build metadata (`+hotfix`) is refused: semver gives 1.0.0+hotfix the precedence of 1.0.0, so
+ * it would publish different bytes under what every consumer treats as the same, immutable version.
+ */
 export function checkVersion(version: unknown, where: string): string {
   if (typeof version !== 'string' || version.length > 128 || !SEMVER_RE.test(version)) {
     throw new RaftNsError(
       'publish.bad-version',
       `publish: ${where}: version ${JSON.stringify(version)} is not a semantic version; expected MAJOR.MINOR.PATCH such as 1.0.0`,
     );
+  }
+  if (version.includes('+')) {
+    throw new RaftNsError('publish.bad-version', `publish: ${where}: version ${JSON.stringify(version)} carries build metadata, which semver ignores for precedence; publish under a new MAJOR.MINOR.PATCH[-pre] instead`);
   }
   return version;
 }

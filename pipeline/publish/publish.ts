@@ -4,25 +4,34 @@
  *
  * Guarantees:
  * - Verified only: the artifact's verification report must say `passed: true` for the exact sha256 of the
- *   weights.bin being published, and weights.bin must match the manifest's `weights_sha256`.
+ *   weights.bin and manifest.json being published, with every check of verify run and passed — a `not-run`
+ *   check blocks unless `allowNotRun` names it, and then the index and the model card record it. The report
+ *   is a file anyone can edit, so the gate re-runs what is cheap and decisive itself: integrity (verify's
+ *   check a) and the golden vectors through the runtime engine with the tolerance capped (check b).
  * - Immutable: publishing a version that exists with different model bytes (manifest, weights, golden vectors,
  *   ARTIFACT.md, model/) is refused; the same bytes is a no-op, even with a re-run (passing) verification report.
  * - Atomic: the version folder is built under a temporary name, then renamed; index.json (the commit point,
  *   see registry.ts) is replaced last by temp + rename. A failure before the index is replaced undoes the
  *   rename, so the registry is left as it was. A hard crash between the two renames leaves a folder the index
  *   does not list; it is not published, and the next publish of that version replaces it.
+ * - One publisher at a time (lock.ts): others wait up to `lockTimeoutMs`. Staging folders carry their
+ *   creator's pid and are swept only once that process is gone. Success is reported only after the committed
+ *   index was re-read and every file of the version checked on disk against it; an indexed version whose
+ *   folder is broken (see `raft-ns registry check`) is rebuilt by re-publishing the same model bytes.
  * - Safe names: model name and version are validated before they become paths.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadSchema, validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
+import { checkGoldenVectors, checkIntegrity } from '../verify/verify.js';
+import { acquireLock, processAlive } from './lock.js';
 import { renderModelCard } from './model-card.js';
 import { checkModelName, checkVersion } from './names.js';
-import { INDEX_FILE, readIndex, withVersion, type RegistryFile, type RegistryVersion } from './registry.js';
+import { INDEX_FILE, brokenFiles, readIndex, withVersion, type RegistryFile, type RegistryVersion } from './registry.js';
 import { signManifest } from './signature.js';
 
 export interface PublishOptions {
@@ -32,14 +41,19 @@ export interface PublishOptions {
   reportPath?: string;
   /** Ed25519 private key (PKCS#8 PEM text) to sign manifest.json with, and the file it came from (for messages). */
   signKey?: { pem: string; file: string };
+  /** Checks of verify (ids such as `d-rules-on-data`, or their letters) whose `not-run` is accepted; recorded in the index and model card. */
+  allowNotRun?: string[];
+  /** How long to wait for another publisher's lock, ms (default 60 s). */
+  lockTimeoutMs?: number;
   /** Test hook, called after each step; throwing from it simulates a crash at that point. */
-  onStep?: (step: PublishStep) => void;
+  onStep?: (step: PublishStep) => void | Promise<void>;
 }
 
 export type PublishStep = 'checked' | 'staged' | 'renamed' | 'indexed';
 
 export interface PublishResult {
-  status: 'published' | 'unchanged';
+  /** `repaired`: the version was indexed with these bytes but its folder was broken, and was rebuilt. */
+  status: 'published' | 'unchanged' | 'repaired';
   model: string;
   version: string;
   /** The version folder in the registry. */
@@ -47,7 +61,12 @@ export interface PublishResult {
   weightsSha256: string;
   files: RegistryFile[];
   signed: boolean;
+  /** Checks of verify that did not run and were accepted by `allowNotRun`. */
+  notRunAllowed: string[];
 }
+
+/** The checks of verify that gate publishing, in report order. */
+export const GATING_CHECKS = ['a-integrity', 'b-golden', 'c-int8-vs-float', 'd-rules-on-data', 'e-sound-bounds', 'f-evaluation'] as const;
 
 /** Files an artifact must carry (docs/CONTRACTS.md §6); ARTIFACT.md and model/ are copied when present. */
 const REQUIRED = ['manifest.json', 'weights.bin', 'golden.json'] as const;
@@ -108,16 +127,9 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   const reportBytes = readFileSync(reportPath);
   const report = parseJsonObject(reportBytes, reportPath, 'a verification report');
   validateIfSchema('verification-report', report, reportPath);
-  const verdict = verificationVerdict(report);
-  if (verdict.weightsSha256 !== weightsSha256) {
-    throw new RaftNsError(
-      'publish.unverified',
-      `publish: ${reportPath}: the report is for weights ${verdict.weightsSha256 ?? '(none named)'}, not ${weightsSha256}; run raft-ns verify on this artifact first`,
-    );
-  }
-  if (!verdict.passed) {
-    throw new RaftNsError('publish.unverified', `publish: ${reportPath}: verification did not pass (passed: ${String(report.passed)}); fix the failing checks and verify again`);
-  }
+  const notRunAllowed = gateOnReport(report, reportPath, weightsSha256, sha256Hex(manifestBytes), opts.allowNotRun ?? []);
+  // The report is only a file: re-run the cheap, decisive checks on the bytes being published.
+  gateOnArtifact(artifactDir);
   const reportSha256 = sha256Hex(reportBytes);
   opts.onStep?.('checked');
 
@@ -133,7 +145,7 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
     for (const p of listFiles(modelDir)) files.set(`model/${relative(modelDir, p).split(sep).join('/')}`, readFileSync(p));
   }
   const sig = opts.signKey ? signManifest(manifestBytes, opts.signKey.pem, opts.signKey.file) : null;
-  files.set('MODEL_CARD.md', Buffer.from(renderModelCard({ manifest, report, weightsSha256, reportSha256, signed: sig !== null })));
+  files.set('MODEL_CARD.md', Buffer.from(renderModelCard({ manifest, report, weightsSha256, reportSha256, signed: sig !== null, notRunAllowed })));
   if (sig) files.set('manifest.sig', Buffer.from(sig.sigText));
 
   const fileEntries: RegistryFile[] = [...files.entries()]
@@ -144,7 +156,7 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
     path: `${model}/${version}`,
     weights_sha256: weightsSha256,
     manifest_sha256: sha256Hex(manifestBytes),
-    verification: { report_sha256: reportSha256, passed: true, weights_sha256: weightsSha256 },
+    verification: { report_sha256: reportSha256, passed: true, weights_sha256: weightsSha256, ...(notRunAllowed.length ? { not_run_allowed: notRunAllowed } : {}) },
     signature: sig ? { algorithm: 'ed25519', file: 'manifest.sig', public_key_sha256: sig.publicKeySha256 } : null,
     files: fileEntries,
     artifact_tool_version: typeof manifest.tool_version === 'string' ? manifest.tool_version : 'unknown',
@@ -153,22 +165,24 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
   const versionDir = join(opts.registryDir, model, version);
   const result = (status: PublishResult['status'], e: RegistryVersion): PublishResult => ({
     status, model, version, dir: versionDir, weightsSha256, files: e.files, signed: e.signature !== null,
+    notRunAllowed: e.verification.not_run_allowed ?? [],
   });
 
   // 3–4 hold the registry lock: two publishers must not both read the old index and each drop the other's entry.
   mkdirSync(opts.registryDir, { recursive: true });
-  const release = acquireLock(opts.registryDir);
+  const lock = await acquireLock(opts.registryDir, opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs });
   try {
     sweepDebris(opts.registryDir, model);
-    return commitVersion();
+    return await commitVersion();
   } finally {
-    release();
+    lock.release();
   }
 
-  function commitVersion(): PublishResult {
+  async function commitVersion(): Promise<PublishResult> {
     // 3. Immutability: an indexed version with the same bytes is a no-op; different bytes are refused.
     const index = readIndex(opts.registryDir);
     const existing = index.models[model]?.versions.find((v) => v.version === version);
+    let repairing = false;
     if (existing) {
       if (identity(existing.files) !== identity(fileEntries)) {
         const differing = diffFiles(existing.files, fileEntries);
@@ -183,7 +197,10 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
           `publish: ${versionDir}: ${model} ${version} is already published ${existing.signature ? 'signed by another key' : 'unsigned'}; versions are immutable, publish under a new version`,
         );
       }
-      return result('unchanged', existing);
+      // Intact: a no-op. Broken (files missing or changed on disk): these are the very model bytes the index
+      // pins, so rebuilding the folder from them restores the version rather than changing it.
+      if (brokenFiles(opts.registryDir, existing).length === 0) return result('unchanged', existing);
+      repairing = true;
     }
 
     // 4. Stage under a temporary name, rename into place, then commit by replacing index.json.
@@ -193,77 +210,130 @@ export async function publishArtifact(artifactDir: string, opts: PublishOptions)
     const stagingDir = join(modelRoot, `.${version}.tmp-${nonce}`);
     const indexPath = join(opts.registryDir, INDEX_FILE);
     const indexTmp = join(opts.registryDir, `.${INDEX_FILE}.tmp-${nonce}`);
-    if (existsSync(versionDir)) removeDir(versionDir, nonce); // debris of an interrupted publish: never indexed
+    // An unindexed folder is debris of an interrupted publish; an indexed broken one is rebuilt below.
+    const aside = existsSync(versionDir) ? join(modelRoot, `.${version}.trash-${nonce}`) : null;
+    if (aside && !repairing) removeDir(versionDir, nonce);
     let renamed = false;
     let committed = false;
     try {
       for (const [path, bytes] of files) {
         const p = join(stagingDir, ...path.split('/'));
         mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, bytes);
+        writeDurable(p, bytes);
       }
-      opts.onStep?.('staged');
-      writeFileSync(indexTmp, jsonText(withVersion(index, model, entry)));
+      await opts.onStep?.('staged');
+      writeDurable(indexTmp, jsonText(withVersion(index, model, entry)));
+      if (aside && repairing) renameSync(versionDir, aside);
       renameSync(stagingDir, versionDir);
       renamed = true;
-      opts.onStep?.('renamed');
+      await opts.onStep?.('renamed');
+      if (!lock.stillHeld()) {
+        throw new RaftNsError('publish.lock-lost', `publish: ${join(opts.registryDir, '.publish.lock')}: the registry lock was taken from this publish before its commit; nothing was committed, publish again`);
+      }
       renameSync(indexTmp, indexPath);
       committed = true;
     } finally {
       if (!committed) {
         if (renamed) removeDir(versionDir, nonce);
+        if (aside && repairing && existsSync(aside)) renameSync(aside, versionDir);
         rmSync(stagingDir, { recursive: true, force: true });
         rmSync(indexTmp, { force: true });
       }
     }
-    opts.onStep?.('indexed');
-    return result('published', entry);
+    if (aside && repairing) rmSync(aside, { recursive: true, force: true });
+    await opts.onStep?.('indexed');
+    // Success only once the committed index lists this entry and every file it pins is on disk with its hash.
+    const after = readIndex(opts.registryDir).models[model]?.versions.find((v) => v.version === version);
+    const broken = after ? brokenFiles(opts.registryDir, after) : ['(not in index.json)'];
+    if (!after || after.manifest_sha256 !== entry.manifest_sha256 || broken.length > 0) {
+      throw new RaftNsError('publish.broken', `publish: ${versionDir}: after the commit ${broken.join(', ')} do not match index.json; run raft-ns registry check --registry ${opts.registryDir}`);
+    }
+    return result(repairing ? 'repaired' : 'published', entry);
   }
 }
 
-export const LOCK_FILE = '.publish.lock';
+export { LOCK_FILE } from './lock.js';
+
+/**
+ * The report's verdict, bound to these exact bytes, with every gating check run: returns the checks whose
+ * `not-run` the caller accepted (sorted ids), throws `publish.unverified` otherwise.
+ */
+function gateOnReport(report: Record<string, unknown>, reportPath: string, weightsSha256: string, manifestSha256: string, allowNotRun: string[]): string[] {
+  const verdict = verificationVerdict(report);
+  if (verdict.weightsSha256 !== weightsSha256) {
+    throw new RaftNsError(
+      'publish.unverified',
+      `publish: ${reportPath}: the report is for weights ${verdict.weightsSha256 ?? '(none named)'}, not ${weightsSha256}; run raft-ns verify on this artifact first`,
+    );
+  }
+  const art = report.artifact !== null && typeof report.artifact === 'object' ? (report.artifact as Record<string, unknown>) : {};
+  if (art.manifest_sha256 !== manifestSha256) {
+    throw new RaftNsError('publish.unverified', `publish: ${reportPath} at /artifact/manifest_sha256: the report is for another manifest.json, not ${manifestSha256}; run raft-ns verify on this artifact first`);
+  }
+  if (!verdict.passed) {
+    throw new RaftNsError('publish.unverified', `publish: ${reportPath}: verification did not pass (passed: ${String(report.passed)}); fix the failing checks and verify again`);
+  }
+  const allowed = new Set(allowNotRun.map((x) => GATING_CHECKS.find((id) => id === x || id.startsWith(`${x}-`)) ?? x));
+  const unknown = [...allowed].filter((x) => !(GATING_CHECKS as readonly string[]).includes(x));
+  if (unknown.length) {
+    throw new RaftNsError('publish.option', `publish: --allow-not-run: unknown check ${unknown[0]}; expected one of ${GATING_CHECKS.join(', ')}`);
+  }
+  const checks = Array.isArray(report.checks) ? (report.checks as Array<Record<string, unknown>>) : [];
+  const accepted: string[] = [];
+  for (const id of GATING_CHECKS) {
+    const c = checks.find((x) => x.id === id);
+    const status = c?.status ?? 'absent';
+    if (status === 'pass' && c?.passed !== false) continue;
+    if (status === 'not-run' && allowed.has(id)) {
+      accepted.push(id);
+      continue;
+    }
+    const why = status === 'not-run' ? `did not run (${String(c?.reason ?? 'no reason given')}); run verify with what it needs (--windows), or pass --allow-not-run ${id} to publish with it recorded as not run` : status === 'absent' ? 'is absent from the report; run raft-ns verify on this artifact' : `has status ${String(status)}`;
+    throw new RaftNsError('publish.unverified', `publish: ${reportPath}: check ${id} ${why}`);
+  }
+  return accepted;
+}
+
+/** Re-runs verify's checks a (integrity) and b (golden vectors, capped tolerance) on the artifact folder. */
+function gateOnArtifact(artifactDir: string): void {
+  const a = checkIntegrity(artifactDir);
+  if (a.check.status !== 'pass' || !a.artifact) {
+    throw new RaftNsError('publish.gate', `publish: ${artifactDir}: integrity check failed before publishing: ${a.check.reason ?? 'unknown'}`);
+  }
+  const b = checkGoldenVectors(artifactDir, a.artifact);
+  if (b.status !== 'pass') {
+    throw new RaftNsError('publish.gate', `publish: ${artifactDir}: golden vectors do not hold through the runtime: ${b.reason ?? 'unknown'}`);
+  }
+}
 
 /**
  * Removes temporary files and folders left by publishers that died midway (staging folders, index temp
- * files, folders renamed aside for deletion). Called under the lock, so none of them belongs to a live publish.
+ * files, folders renamed aside for deletion). Each name carries its creator's pid (`.tmp-<pid>-…`,
+ * `.trash-<pid>-…`); one whose creator still runs is never touched, whatever the lock says.
  */
 function sweepDebris(registryDir: string, model: string): void {
-  const isDebris = (name: string): boolean => name.startsWith('.') && (name.includes('.tmp-') || name.includes('.trash-'));
+  const owner = (name: string): number | null => {
+    const m = /^\..*\.(?:tmp|trash)-(\d+)-[0-9a-f]+$/.exec(name);
+    return m ? Number(m[1]) : null;
+  };
   for (const dir of [registryDir, join(registryDir, model)]) {
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) if (isDebris(name)) rmSync(join(dir, name), { recursive: true, force: true });
-  }
-}
-
-/**
- * Takes `<registry>/.publish.lock` (created exclusively, holding our pid). A lock whose process is gone is
- * left over from a crash and is taken over; a live one means another publish is running.
- */
-function acquireLock(registryDir: string): () => void {
-  const path = join(registryDir, LOCK_FILE);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeFileSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new RaftNsError('publish.busy', `publish: ${path}: another publish (pid ${pid}) holds the registry lock; wait for it to finish`);
-      }
-      rmSync(path, { force: true }); // stale: its owner crashed
+    for (const name of readdirSync(dir)) {
+      const pid = owner(name);
+      if (pid !== null && (pid === process.pid || !processAlive(pid))) rmSync(join(dir, name), { recursive: true, force: true });
     }
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Writes a file and fsyncs it before close, so a rename that follows never publishes a name with lost bytes. */
+function writeDurable(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -4,13 +4,14 @@
  * lists it. The index is replaced by temp file + rename as the last step of a publish, so it is the commit
  * point; a version folder the index does not list is debris from an interrupted publish.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkModelName, checkVersion, compareSemver, isRelease } from './names.js';
+import { LOCK_FILE, isStale, readRecord } from './lock.js';
 import { verifyManifestSignature } from './signature.js';
 
 export interface RegistryFile {
@@ -24,7 +25,8 @@ export interface RegistryVersion {
   path: string;
   weights_sha256: string;
   manifest_sha256: string;
-  verification: { report_sha256: string; passed: true; weights_sha256: string };
+  /** `not_run_allowed`: checks of verify that did not run and that the publisher accepted explicitly. */
+  verification: { report_sha256: string; passed: true; weights_sha256: string; not_run_allowed?: string[] };
   signature: { algorithm: 'ed25519'; file: 'manifest.sig'; public_key_sha256: string } | null;
   files: RegistryFile[];
   artifact_tool_version: string;
@@ -106,6 +108,76 @@ export function openPublished(registryDir: string, model: string, version?: stri
     if (!verifyManifestSignature(readFileSync(join(dir, 'manifest.json')), readFileSync(sigPath, 'utf8'), publicKeyPem)) {
       throw new RaftNsError('publish.bad-signature', `publish: ${sigPath}: signature does not verify with the given public key`);
     }
+    // A valid signature says who made the manifest, not which version it is: a signed manifest of another
+    // version copied into this folder must not pass as this one.
+    const signed = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name?: unknown; version?: unknown };
+    if (signed.name !== model || signed.version !== v.version) {
+      throw new RaftNsError('publish.bad-signature', `publish: ${join(dir, 'manifest.json')}: the signed manifest is ${String(signed.name)} ${String(signed.version)}, not ${model} ${v.version}`);
+    }
   }
   return dir;
+}
+
+/** Paths (relative to the version folder) of an indexed version's files that are missing or whose sha256 differs from the index. */
+export function brokenFiles(registryDir: string, v: RegistryVersion): string[] {
+  const dir = join(registryDir, v.path);
+  return v.files.filter((f) => {
+    const p = join(dir, ...f.path.split('/'));
+    return !existsSync(p) || sha256Hex(readFileSync(p)) !== f.sha256;
+  }).map((f) => f.path);
+}
+
+export interface RegistryProblem {
+  /** `broken`: an indexed version with files missing or changed (gates the exit code); the others are debris. */
+  kind: 'broken' | 'unindexed' | 'temporary' | 'stale-lock' | 'bad-index';
+  path: string;
+  detail: string;
+}
+
+/**
+ * The registry's fsck (`raft-ns registry check`): every indexed version's files against the index, plus
+ * what interrupted publishes leave (unindexed version folders, temporary folders, a stale lock). Read only.
+ *
+ * @example
+ * const problems = checkRegistry('artifacts'); // [] when every version is intact
+ */
+export function checkRegistry(registryDir: string): { versions: number; problems: RegistryProblem[] } {
+  const problems: RegistryProblem[] = [];
+  let index: RegistryIndex;
+  try {
+    index = readIndex(registryDir);
+  } catch (err) {
+    return { versions: 0, problems: [{ kind: 'bad-index', path: join(registryDir, INDEX_FILE), detail: (err as Error).message.replace(/^publish: [^:]*: /, '') }] };
+  }
+  let versions = 0;
+  const indexed = new Set<string>();
+  for (const [model, m] of Object.entries(index.models)) {
+    for (const v of m.versions) {
+      versions++;
+      indexed.add(v.path);
+      const broken = brokenFiles(registryDir, v);
+      if (v.path !== `${model}/${v.version}`) problems.push({ kind: 'broken', path: join(registryDir, v.path), detail: `listed for ${model} ${v.version} at another path` });
+      if (broken.length) problems.push({ kind: 'broken', path: join(registryDir, v.path), detail: `${model} ${v.version}: ${broken.join(', ')} missing or not matching index.json` });
+    }
+  }
+  if (!existsSync(registryDir)) return { versions, problems };
+  for (const name of readdirSync(registryDir)) {
+    const p = join(registryDir, name);
+    if (name === LOCK_FILE) {
+      const rec = readRecord(p);
+      if (rec !== null && rec !== 'unreadable' && isStale(rec)) problems.push({ kind: 'stale-lock', path: p, detail: `held by pid ${rec.pid}, which is gone; the next publish takes it over` });
+      continue;
+    }
+    if (name.startsWith('.') && /\.(tmp|trash)-/.test(name)) problems.push({ kind: 'temporary', path: p, detail: 'left by an interrupted publish; the next publish removes it' });
+    if (name.startsWith('.') || !statSync(p).isDirectory()) continue;
+    for (const sub of readdirSync(p)) {
+      const q = join(p, sub);
+      if (sub.startsWith('.')) {
+        if (/\.(tmp|trash)-/.test(sub)) problems.push({ kind: 'temporary', path: q, detail: 'left by an interrupted publish; the next publish removes it' });
+      } else if (statSync(q).isDirectory() && !indexed.has(`${name}/${sub}`)) {
+        problems.push({ kind: 'unindexed', path: q, detail: 'not listed in index.json: not published (debris of an interrupted publish, or dropped in by hand)' });
+      }
+    }
+  }
+  return { versions, problems };
 }

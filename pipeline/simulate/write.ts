@@ -4,7 +4,7 @@
  * sets of many runs. Folders are built in a temporary sibling and renamed into place, so a failure (a
  * safety violation included) leaves nothing half-written.
  */
-import { assertNotHeldOut } from '../evaluate/suites.js';
+import { assertNotHeldOut } from '../util/heldout.js';
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetyViolation, Simulation, type PolicyFactory, type RunSummary, type Scenario, type TelemetryStore } from '../../sim/index.js';
@@ -94,6 +94,8 @@ export async function writeSimulatedTraceSet(outDir: string, opts: TraceSetOptio
 }
 
 function runInto(dir: string, scenario: Scenario, opts: SimulateRunOptions): { summary: RunSummary; files: Array<{ name: string; rows?: number }> } {
+  // The one exit every trace writer passes: held-out telemetry never reaches a file.
+  assertNotHeldOut(scenario, opts.seed);
   const format = opts.format ?? 'ndjson';
   const sim = new Simulation(scenario, opts.policyFactory === undefined ? { seed: opts.seed } : { seed: opts.seed, policyFactory: opts.policyFactory });
   let summary: RunSummary;

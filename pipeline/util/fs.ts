@@ -1,18 +1,61 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { RaftNsError } from './errors.js';
 
-/** Writes a file atomically: a temporary sibling, fsync'd by writeFileSync's close, then rename. */
+/**
+ * Writes a file atomically and durably: a temporary sibling, written and fsync'd (close alone does not
+ * flush to disk), renamed onto `path`, then the folder fsync'd so the rename itself survives a power cut.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'w');
+    try {
+      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+  fsyncDir(dirname(path));
+}
+
+/** fsyncs a folder (makes renames and creations in it durable); a no-op where folders cannot be opened (Windows). */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // EISDIR/EINVAL on platforms without directory fsync
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The registry root when `dir` is a version folder `<registry>/<model>/<version>` of an artifact registry
+ * (its grandparent holds a raft-ns index.json), else null. Published versions are immutable: nothing writes there.
+ */
+export function registryOfVersionDir(dir: string): string | null {
+  const root = dirname(dirname(resolve(dir)));
+  const index = join(root, 'index.json');
+  if (!existsSync(index)) return null;
+  try {
+    return (JSON.parse(readFileSync(index, 'utf8')) as { format?: unknown }).format === 'raft-ns-registry' ? root : null;
+  } catch {
+    return root; // an unreadable index still marks a registry
   }
 }
 
@@ -36,6 +79,7 @@ export async function writeDirAtomic<T>(
     throw new RaftNsError(`${area}.exists`, `${area}: ${outDir} already exists; pass --force to replace it`);
   }
   mkdirSync(dirname(outDir), { recursive: true });
+  sweepDeadTemporaries(outDir);
   const tmp = join(dirname(outDir), `.${basename(outDir)}.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
@@ -53,6 +97,35 @@ export async function writeDirAtomic<T>(
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Removes the temporary siblings of `outDir` (`.<name>.tmp-<pid>-<ms>`, `…-old`) whose creating process is
+ * gone: what a SIGKILLed build leaves. Temporaries of a live process (another build running) are kept.
+ */
+export function sweepDeadTemporaries(outDir: string): string[] {
+  const parent = dirname(outDir);
+  const prefix = `.${basename(outDir)}.tmp-`;
+  const removed: string[] = [];
+  for (const name of existsSync(parent) ? readdirSync(parent) : []) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+(?:-old)?$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (alive) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** sha256 hex of bytes. */

@@ -1,7 +1,8 @@
 /** `raft-ns verify <artifact> [--rules file] [--windows dir] [--out dir] …`: argument parsing only (verify.ts). */
 import type { Command } from 'commander';
 import { RaftNsError } from '../util/errors.js';
-import { verifyArtifact, writeVerification } from './verify.js';
+import { registryOfVersionDir } from '../util/fs.js';
+import { reportText, verifyArtifact, writeVerification, type VerificationReport } from './verify.js';
 import { reportSummary } from './summary.js';
 
 interface VerifyCliOptions {
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .argument('<artifact>', 'artifact folder (output of quantize)')
     .option('--rules <file>', 'safety rules (schemas/safety-rules.schema.json); default: the embedded default rules')
     .option('--windows <dir>', 'windows folder whose held-out split checks c, d and f replay')
-    .option('--out <dir>', 'where to write verification-report.json and verification-summary.md (default: the artifact folder)')
+    .option('--out <dir>', 'where to write verification-report.json and verification-summary.md (default: the artifact folder, unless it is a published version: then the report is printed)')
     .option('--seed <n>', 'seed of the counterexample search and sampled inputs', '1')
     .option('--split-budget <leaves>', 'input-box leaves per claim for interval bound propagation', '512')
     .option('--search-budget <n>', 'input sequences per claim for the counterexample search', '200')
@@ -48,11 +49,26 @@ export function register(program: Command): void {
         heartbeatIntervalMs: numOption('--heartbeat-interval-ms', o.heartbeatIntervalMs, 0, Infinity, true),
         ...(o.maxSpuriousRate === undefined ? {} : { maxSpuriousRate: numOption('--max-spurious-rate', o.maxSpuriousRate, 0, 1, false) }),
       });
-      const { reportPath } = writeVerification(report, o.out ?? artifact);
-      if (!o.quiet) process.stdout.write(reportSummary(report));
-      process.stdout.write(`verify: ${report.passed ? 'PASSED' : 'FAILED'} — report ${reportPath}\n`);
+      // A published version is immutable: without --out its report goes to stdout (the summary to stderr).
+      const printOnly = o.out === undefined && registryOfVersionDir(artifact) !== null;
+      const verdict = `verify: ${report.passed ? 'PASSED' : 'FAILED'}${notRunNote(report)}`;
+      if (printOnly) {
+        if (!o.quiet) process.stderr.write(reportSummary(report));
+        process.stderr.write(`${verdict} — report not written: ${artifact} is a published version (immutable); pass --out <dir> to keep it\n`);
+        process.stdout.write(reportText(report));
+      } else {
+        const { reportPath } = writeVerification(report, o.out ?? artifact);
+        if (!o.quiet) process.stdout.write(reportSummary(report));
+        process.stdout.write(`${verdict} — report ${reportPath}\n`);
+      }
       if (!report.passed) process.exitCode = 1;
     });
+}
+
+/** ", 2 checks not run (d-rules-on-data, f-evaluation)": a pass with checks not run is not a publishable pass. */
+function notRunNote(report: VerificationReport): string {
+  const ids = report.checks.filter((c) => c.status === 'not-run').map((c) => c.id);
+  return ids.length ? ` with ${ids.length} check${ids.length > 1 ? 's' : ''} not run (${ids.join(', ')}; publish refuses them unless --allow-not-run)` : '';
 }
 
 function intOption(name: string, v: string, min: number): number {

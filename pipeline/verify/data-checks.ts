@@ -248,8 +248,8 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
 
 /**
  * f. Evaluation thresholds (TFX Evaluator-style blessing): the served (int8) model's held-out loss must be
- * no worse than the constant baseline's — both computed here on the same windows — or, without windows,
- * the training run's recorded test metrics must be (a weaker check: the float path, as recorded).
+ * no worse than the constant baseline's — both computed here on the same windows. Without windows it does not
+ * run: the metrics the manifest records are the artifact's word about itself.
  */
 export function checkEvaluation(art: LoadedArtifact, windows: WindowsInput | null): CheckResult {
   const id = 'f-evaluation' as const;
@@ -269,13 +269,10 @@ export function checkEvaluation(art: LoadedArtifact, windows: WindowsInput | nul
     constant = evaluatePredictions(constantOutputs(split, fit), split, cfg);
     jk = evaluatePredictions(jacobsonOutputs(split, fit), split, cfg);
     source = `${art.int8 ? 'int8' : 'float32'} path on the ${split.name} split of ${windows.dir}`;
-  } else if (training?.metrics?.test?.model && training.metrics.test.constant) {
-    model = training.metrics.test.model;
-    constant = training.metrics.test.constant;
-    jk = training.metrics.test.jacobson_karels;
-    source = 'recorded by training (float path); pass --windows to recompute on the served path';
   } else {
-    return { id, name, status: 'not-run', reason: 'no --windows folder with train and held-out splits, and no recorded test metrics in the manifest (training.metrics.test)', figures: {} };
+    // The manifest's recorded metrics are the artifact vouching for itself (anyone can edit them): not evidence.
+    const recorded = training?.metrics?.test?.model ? '; the manifest records training metrics, but an artifact\'s own record is not evidence' : '';
+    return { id, name, status: 'not-run', reason: `no --windows folder with train and held-out splits to recompute the thresholds on${recorded}`, figures: {} };
   }
   const figures: CheckResult['figures'] = {
     source, tau, model_loss: model.loss, constant_loss: constant.loss, jacobson_karels_loss: jk?.loss ?? null,
