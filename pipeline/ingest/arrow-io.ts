@@ -215,7 +215,8 @@ export function arrowTypeFits(type: DataType, kind: ColumnKind): boolean {
     case 'number':
       return type.typeId === Type.Int || type.typeId === Type.Float || type.typeId === Type.Timestamp;
     case 'string':
-      return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8
+      // Utf8View is polars' default string layout for write_ipc; it decodes through the vector accessor.
+      return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8 || type.typeId === Type.Utf8View
         || (type.typeId === Type.Dictionary && arrowTypeFits((type as unknown as { dictionary: DataType }).dictionary, 'string'));
     case 'boolean':
       return type.typeId === Type.Bool;

@@ -8,6 +8,7 @@ import { RecordBatchReader, type DataType, type RecordBatch } from 'apache-arrow
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { RaftNsError } from '../util/errors.js';
 import { arrowTypeFits, columnValues, type ColumnValues } from './arrow-io.js';
+import { ARROW_CODECS, missingCodec, PARQUET_CODECS, PARQUET_COMPRESSORS, registerArrowCodecs } from './codecs.js';
 import { mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
 import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
 
@@ -15,6 +16,7 @@ const ARROW_MAGIC = 'ARROW1';
 
 /** Opens an Arrow IPC file (random access through a file handle) or stream (sequential). */
 export async function openArrow(path: string, ctx: SourceContext): Promise<OpenedSource> {
+  registerArrowCodecs();
   const size = (await stat(path)).size;
   if (size === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} byte 0: file is empty; expected Arrow IPC data`);
   const fh = await open(path, 'r');
@@ -99,6 +101,13 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
 
 function damagedArrow(file: string, isFile: boolean, where: string, err: unknown): RaftNsError {
   const msg = (err as Error)?.message?.split('\n')[0] ?? String(err);
+  if (missingCodec(err)) {
+    return new RaftNsError(
+      'ingest.arrow-codec',
+      `ingest: ${file} ${where}: the Arrow IPC body uses a compression this build cannot read; expected uncompressed or ${ARROW_CODECS.join(' or ')}`,
+      { cause: err },
+    );
+  }
   return new RaftNsError(
     'ingest.arrow-damaged',
     `ingest: ${file} ${where}: truncated or damaged Arrow IPC ${isFile ? 'file' : 'stream'} (${msg}); expected a complete Arrow IPC file or stream`,
@@ -111,7 +120,7 @@ function kindText(kind: ColumnKind): string {
 }
 
 function arrowExpected(kind: ColumnKind): string {
-  return kind === 'string' ? 'Utf8, LargeUtf8 or Dictionary<Utf8>' : kind === 'boolean' ? 'Bool' : 'Int, Float or Timestamp';
+  return kind === 'string' ? 'Utf8, LargeUtf8, Utf8View or Dictionary<Utf8>' : kind === 'boolean' ? 'Bool' : 'Int, Float or Timestamp';
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -119,7 +128,8 @@ function arrowExpected(kind: ColumnKind): string {
 // ---------------------------------------------------------------------------------------------------
 
 const PARQUET_FITS: Record<ColumnKind, readonly string[]> = {
-  integer: ['INT32', 'INT64', 'FLOAT', 'DOUBLE'],
+  // INT96 is the legacy Impala/Spark timestamp; hyparquet decodes it (and TIMESTAMP INT64s) to Dates.
+  integer: ['INT32', 'INT64', 'FLOAT', 'DOUBLE', 'INT96'],
   number: ['INT32', 'INT64', 'FLOAT', 'DOUBLE'],
   string: ['BYTE_ARRAY'],
   boolean: ['BOOLEAN'],
@@ -135,6 +145,7 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
     file = await asyncBufferFromFile(path);
     metadata = await parquetMetadataAsync(file);
   } catch (err) {
+    if (err instanceof RaftNsError) throw err;
     throw new RaftNsError('ingest.parquet-damaged', `ingest: ${ctx.file} footer: not a readable Parquet file (${(err as Error).message}); expected Parquet data`, { cause: err });
   }
   const fields = parquetSchema(metadata).children;
@@ -154,6 +165,15 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
     }
   }
   const present = COLUMNS.filter((_, c) => index[c]! >= 0);
+  // A codec outside the wired set is a missing capability, named before any row is read.
+  for (const rg of metadata.row_groups) {
+    for (const chunk of rg.columns) {
+      const codec = chunk.meta_data?.codec;
+      if (codec && !PARQUET_CODECS.includes(codec)) {
+        throw new RaftNsError('ingest.parquet-codec', `ingest: ${ctx.file} column "${chunk.meta_data!.path_in_schema.join('.')}": Parquet compression ${codec} is not supported by this build; expected one of ${PARQUET_CODECS.join(', ')}`);
+      }
+    }
+  }
   const totalRows = Number(metadata.num_rows);
 
   async function* batches(): AsyncGenerator<RawBatch> {
@@ -166,8 +186,10 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
         const e = Math.min(groupEnd, s + ctx.batchRows);
         let objs: Array<Record<string, unknown>>;
         try {
-          objs = (await parquetReadObjects({ file, metadata, rowStart: s, rowEnd: e, columns: present })) as Array<Record<string, unknown>>;
+          objs = (await parquetReadObjects({ file, metadata, rowStart: s, rowEnd: e, columns: present, compressors: PARQUET_COMPRESSORS })) as Array<Record<string, unknown>>;
         } catch (err) {
+          const codec = missingCodec(err);
+          if (codec) throw new RaftNsError('ingest.parquet-codec', `ingest: ${ctx.file} rows ${s + 1}-${e}: Parquet compression ${codec} is not supported by this build; expected one of ${PARQUET_CODECS.join(', ')}`, { cause: err });
           throw new RaftNsError('ingest.parquet-damaged', `ingest: ${ctx.file} rows ${s + 1}-${e}: cannot decode Parquet data (${(err as Error).message})`, { cause: err });
         }
         const n = objs.length;
@@ -176,7 +198,8 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
           const a: unknown[] = new Array(n);
           for (let r = 0; r < n; r++) {
             const v = objs[r]![name];
-            a[r] = typeof v === 'bigint' ? Number(v) : v === undefined ? null : v;
+            // TIMESTAMP columns of any unit (and INT96) arrive as Dates: epoch milliseconds, as ts_ms wants.
+            a[r] = typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.getTime() : v === undefined ? null : v;
           }
           return a;
         });

@@ -15,6 +15,8 @@ interface LineChunk {
   lines: string[];
   /** Line number of lines[0] (1-based). */
   firstLineNo: number;
+  /** Line number of each entry when entries are CSV records spanning several lines (joinQuotedRecords). */
+  lineNos?: number[];
   bytesDone: number;
 }
 
@@ -114,7 +116,7 @@ function decodeLines(decoder: TextDecoder, bytes: Uint8Array, file: string, firs
 
 /** Opens a CSV file: reads the header, maps columns, then streams typed batches. */
 export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedSource> {
-  const lines = readLines(path, ctx.file);
+  const lines = joinQuotedRecords(readLines(path, ctx.file), ctx.file);
   let pending: LineChunk | null = null;
   let header: string[] | null = null;
   // Read until the header line (skipping nothing: line 1 must be the header).
@@ -158,7 +160,7 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
         let n = 0;
         for (let k = s; k < e; k++) {
           const line = src[k]!;
-          const lineNo = chunk.firstLineNo + k;
+          const lineNo = chunk.lineNos ? chunk.lineNos[k]! : chunk.firstLineNo + k;
           if (line.length === 0) continue; // blank lines (e.g. the trailing newline) carry no row
           const fields = line.indexOf('"') >= 0 ? splitCsvLine(line) : line.split(',');
           const row = n++;
@@ -237,6 +239,47 @@ function coerceText(s: string, kind: ColumnKind, nullableString: boolean): unkno
       if (s === 'false' || s === '0' || s === 'FALSE' || s === 'False') return false;
       return s.length === 0 ? null : s;
   }
+}
+
+/**
+ * Rejoins CSV records whose quoted fields hold line breaks (RFC 4180 §2.6): a line that leaves a quote
+ * open is continued by the next, joined with "\n". Each record keeps the number of its first line, so
+ * messages point where the record starts. Chunks without quotes pass through untouched (the fast path).
+ * Invariant: an entry of a yielded chunk has an even number of `"` unless the file ends inside a quote.
+ */
+async function* joinQuotedRecords(chunks: AsyncGenerator<LineChunk>, file: string): AsyncGenerator<LineChunk> {
+  let open: { text: string; lineNo: number } | null = null;
+  let last: LineChunk | null = null;
+  for await (const chunk of chunks) {
+    last = chunk;
+    if (!open && !chunk.lines.some((l) => l.indexOf('"') >= 0)) {
+      yield chunk;
+      continue;
+    }
+    const lines: string[] = [];
+    const lineNos: number[] = [];
+    for (let k = 0; k < chunk.lines.length; k++) {
+      const line = chunk.lines[k]!;
+      const text: string = open ? `${open.text}\n${line}` : line;
+      const lineNo: number = open ? open.lineNo : chunk.firstLineNo + k;
+      if (countQuotes(text) % 2 === 1) {
+        if (text.length > MAX_LINE_BYTES) throw new RaftNsError('ingest.open-quote', `ingest: ${file} line ${lineNo}: quoted field never closed within 16 MiB; expected a closing "`);
+        open = { text, lineNo };
+        continue;
+      }
+      open = null;
+      lines.push(text);
+      lineNos.push(lineNo);
+    }
+    if (lines.length > 0) yield { lines, firstLineNo: lineNos[0]!, lineNos, bytesDone: chunk.bytesDone };
+  }
+  if (open && last) yield { lines: [open.text], firstLineNo: open.lineNo, lineNos: [open.lineNo], bytesDone: last.bytesDone };
+}
+
+function countQuotes(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) n++;
+  return n;
 }
 
 /** Splits one CSV line honoring RFC 4180 double quotes (a quoted field may contain commas and ""). */

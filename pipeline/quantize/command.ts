@@ -2,6 +2,7 @@
  * `raft-ns quantize`: parses options, calls `quantize`, prints the error report. No logic beyond that.
  */
 import { Command } from 'commander';
+import { parseSemver } from '../util/options.js';
 import { quantize } from './quantize.js';
 
 export function register(program: Command): void {
@@ -11,7 +12,7 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'run folder (output of `raft-ns train`)')
     .requiredOption('--out <dir>', 'artifact folder to create')
     .option('--name <name>', 'model name', 'raft-ns-timeout')
-    .option('--model-version <semver>', 'model version (semver); named so because --version prints the tool version', '0.1.0')
+    .option('--model-version <semver>', 'model version (semver); named so because --version prints the tool version', parseSemver, '0.1.0')
     .option('--windows <dir>', "the run's windows folder, if it moved since training (default: the one the run recorded)")
     .option('--force', 'replace an existing --out folder')
     .action(async (o: { run: string; out: string; name: string; modelVersion: string; windows?: string; force?: boolean }) => {
