@@ -1,0 +1,3 @@
+module raftns
+
+go 1.19
