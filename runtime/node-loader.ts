@@ -14,7 +14,7 @@ import { requireManifestSignature } from './signature.js';
 /**
  * Loads and checks `<dir>/manifest.json` + `<dir>/weights.bin`.
  * With `publicKeyPem`, refuses an artifact whose manifest.sig is missing or does not verify.
- * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.0.0');
+ * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.1.0');
  */
 export async function loadArtifactFromDir(dir: string, options: ParseOptions & { publicKeyPem?: string } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, 'manifest.json');
