@@ -39,6 +39,7 @@ async function demoModel(): Promise<string> {
   const base = join(PACKAGE_ROOT, '.cache', 'demo-test-model-v2');
   const artifact = join(base, 'artifact');
   if (existsSync(join(artifact, 'manifest.json'))) return artifact;
+  rmSync(base, { recursive: true, force: true }); // a make cut short leaves a partial run behind: start clean
   const scenarios = ['lan-5-calm', 'lan-5-jitter', 'wan-5-jitter', 'lan-5-leader-crash'].map((n) => builtinScenario(n)!);
   const { runs } = await writeSimulatedTraceSet(join(base, 'traces'), { scenarios, seeds: [3, 4], format: 'ndjson', force: true });
   const createdAt = '2026-01-01T00:00:00.000Z';
@@ -49,6 +50,14 @@ async function demoModel(): Promise<string> {
   await quantize(join(base, 'run'), { outDir: artifact, name: 'raft-ns-demo-test', version: '0.1.0', createdAt, force: true });
   return artifact;
 }
+
+// Made once per file, before any test that needs it, with a budget of its own: on a loaded 2-core machine the
+// first make can take several minutes, more than one test's timeout.
+let demoModelPromise: Promise<string> | null = null;
+const sharedDemoModel = (): Promise<string> => (demoModelPromise ??= demoModel());
+beforeAll(async () => {
+  await sharedDemoModel();
+}, 900_000);
 
 describe('demo files and server', () => {
   it('the page loads only relative modules: the simulator, the runtime and the baselines, no node: built-ins', () => {
@@ -95,7 +104,7 @@ describe('demo files and server', () => {
   });
 
   it('--static writes a self-contained bundle: every module the page imports is inside it', async () => {
-    const model = await demoModel();
+    const model = await sharedDemoModel();
     const { files } = await collectDemoFiles({ modelDir: model });
     const out = join(tmp, 'static');
     const r = await writeStaticBundle(files, out);
@@ -117,7 +126,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
   const problems: string[] = [];
 
   beforeAll(async () => {
-    const { files } = await collectDemoFiles({ modelDir: await demoModel() });
+    const { files } = await collectDemoFiles({ modelDir: await sharedDemoModel() });
     ({ server, url } = await serveDemo(files, { port: 0 }));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -227,7 +236,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
 
   it('the --static bundle runs on its own: served from its folder, it loads the model and steps with no errors', async () => {
     const out = join(tmp, 'static-browser');
-    await writeStaticBundle((await collectDemoFiles({ modelDir: await demoModel() })).files, out);
+    await writeStaticBundle((await collectDemoFiles({ modelDir: await sharedDemoModel() })).files, out);
     const bundle = await serveDemo(filesFromDir(out), { port: 0 });
     try {
       const p = await browser.newPage();
