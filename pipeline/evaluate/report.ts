@@ -103,7 +103,12 @@ function tableHtml(rows: Array<{ name: string; estimates: Record<MetricKey, Esti
   return `<table>${head}${body}</table>`;
 }
 
-function paretoSpec(r: EvaluationReport): VegaLiteSpec {
+/**
+ * The sweep as a scatter: each family joined in knob order (its swept value), the family told by colour
+ * and shape in the legend, and direct labels only on the frontier — labelling every point piles the
+ * labels up illegibly where a family's points crowd together.
+ */
+export function paretoSpec(r: EvaluationReport): VegaLiteSpec {
   const all = r.sweep!.filter((p) => Number.isFinite(p.failover_ms.mean) && Number.isFinite(p.unnecessary_elections_per_hour.mean)).map((p) => ({
     family: p.family, label: p.label, value: p.value, failover_ms: p.failover_ms.mean, unnecessary_per_hour: p.unnecessary_elections_per_hour.mean,
     frontier: p.pareto_optimal ? 'on frontier' : 'dominated',
@@ -128,7 +133,7 @@ function paretoSpec(r: EvaluationReport): VegaLiteSpec {
           fill: { condition: { test: "datum.frontier === 'on frontier'", field: 'family', type: 'nominal' }, value: 'white' },
         },
       },
-      { mark: { type: 'text', dx: 8, dy: -8, fontSize: 10, align: 'left' }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, text: { field: 'label' } } },
+      { transform: [{ filter: "datum.frontier === 'on frontier'" }], mark: { type: 'text', dx: 8, dy: -8, fontSize: 10, align: 'left' }, encoding: { x: { field: 'failover_ms', type: 'quantitative' }, y: { field: 'unnecessary_per_hour', type: 'quantitative' }, text: { field: 'label' } } },
     ],
   } as VegaLiteSpec;
 }
