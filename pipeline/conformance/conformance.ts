@@ -263,6 +263,7 @@ function edgeRows(): ObservationRow[] {
     rows.push(base);
     now += 10;
   };
+  push({ tick_ms: 0 });                         // invalid first observation: the fallback, randomized by the first draw
   for (let i = 0; i < 30; i++) push({ heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 0.4 + (i % 3) * 0.1 : null, log_replication_gap: i % 7, rpc_retries: 0 });
   push({ log_replication_gap: -1 });            // invalid: negative
   push({ heartbeat_latency_ms: 70000 });        // outside the raw domain
