@@ -18,6 +18,7 @@ import { register as registerInfer } from './infer/command.js';
 import { register as registerSimulate } from './simulate/command.js';
 import { register as registerEvaluate } from './evaluate/command.js';
 import { register as registerDemo } from './demo/command.js';
+import { register as registerConformance } from './conformance/command.js';
 // Stage commands: one import and one entry per stage (keep this list in flow order).
 const stages: Array<(program: Command) => void> = [
   registerSimulate,
@@ -31,6 +32,7 @@ const stages: Array<(program: Command) => void> = [
   registerVerify,
   registerInfer,
   registerEvaluate,
+  registerConformance,
   registerDemo,
 ];
 

@@ -103,7 +103,7 @@ func NewProvider(o Options) (*Provider, error) {
 	if o.Rules == nil {
 		return nil, fail("provider.rules", "Options.Rules is required (LoadRules(\"rules/default.rules.json\"))")
 	}
-	p := &Provider{rules: o.Rules, modelError: o.ModelError, q: math.NaN(), logit: math.NaN(), composedMs: math.NaN(), floorMs: math.NaN()}
+	p := &Provider{rules: o.Rules, modelError: o.ModelError, factor: 1, q: math.NaN(), logit: math.NaN(), composedMs: math.NaN(), floorMs: math.NaN()}
 	fb := o.FallbackMs
 	if fb == 0 {
 		fb = o.Rules.StaticFallbackMs

@@ -1,0 +1,295 @@
+/**
+ * Conformance vectors for any implementation of the runtime (docs/ARTIFACT.md §9, docs/RULES.md §5):
+ * observation streams recorded from the simulator's nodes, with the exact features, the outputs of both
+ * precision paths, and the guarded, randomized timeout the provider arms on every tick. Same artifact,
+ * rules and this code → same bytes; the traces depend on the simulator only, not on the model, so a new
+ * model version regenerates its vectors with one command (`raft-ns conformance`).
+ *
+ * The files live outside the artifact folder (published artifacts are immutable):
+ * conformance/<model>/<version>/{sequences,guardrails}.json, schema schemas/conformance.schema.json.
+ */
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { LstmModel, LstmState } from '../../runtime/engine.js';
+import { FeatureState, NUM_FEATURES, normalizeInPlace } from '../../runtime/features.js';
+import { loadArtifactFromDir } from '../../runtime/node-loader.js';
+import { makeSharedModel, NeuroSymbolicTimeout, type TimeoutObservation } from '../../runtime/timeout.js';
+import type { LoadedArtifact } from '../../runtime/artifact.js';
+import { builtinScenario, Simulation, staticRandomizedTimeout, type Scenario } from '../../sim/index.js';
+import { validateAgainst } from '../schemas.js';
+import { RaftNsError } from '../util/errors.js';
+import { sha256Hex, writeFileAtomic } from '../util/fs.js';
+import { loadRulesFile } from '../util/rules-file.js';
+import { TOOL_VERSION } from '../version.js';
+
+/** Column order of every row (both files): one observation of docs/CONTRACTS.md §7 per row. */
+export const OBSERVATION_COLUMNS = [
+  'now_ms', 'tick_ms', 'role', 'term', 'leader_id', 'heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries',
+  'cpu_idle_pct', 'heartbeat_received', 'cluster_size', 'peers_reachable', 'heartbeat_interval_ms',
+] as const;
+export type ObservationRow = [number, number, string, number, string | null, number | null, number, number, number, boolean, number, number, number];
+
+/** Output tolerance: a float64 implementation of ARTIFACT.md §4 agrees to ~1e-13 over 6,500 carried ticks. */
+export const OUTPUT_TOLERANCE = 1e-9;
+
+/** What a sequence exercises; the generator refuses to write a file that misses one. */
+export const COVERAGE = [
+  'first-observation', 'steady-heartbeats', 'jitter', 'null-latency', 'null-leader', 'leader-crash-silence',
+  'silence-reset', 'leader-change', 'term-change', 'pre-candidate', 'long-carried-state',
+] as const;
+type Coverage = (typeof COVERAGE)[number];
+
+/** A node stream cut from a simulated trace. Chosen to cover COVERAGE; `from_tick` is where the node's provider starts. */
+interface Segment { name: string; scenario: string; seed: number; duration_ms?: number; node: string; from_tick: number; ticks: number }
+
+const SEGMENTS: readonly Segment[] = [
+  // The whole life of a follower through two leader crashes: ≥ 60 s of carried state, elections, silences.
+  { name: 'lan-5-leader-crash-n2-whole', scenario: 'lan-5-leader-crash', seed: 1, duration_ms: 65000, node: 'n2', from_tick: 0, ticks: 6500 },
+  { name: 'wan-5-jitter-n3', scenario: 'wan-5-jitter', seed: 2, node: 'n3', from_tick: 1500, ticks: 600 },
+  { name: 'lan-3-partition-n1', scenario: 'lan-3-partition', seed: 3, node: 'n1', from_tick: 1000, ticks: 2000 },
+  { name: 'lan-5-lossy-n4', scenario: 'lan-5-lossy', seed: 4, node: 'n4', from_tick: 2000, ticks: 500 },
+  { name: 'wan-3-leader-crash-n3', scenario: 'wan-3-leader-crash', seed: 5, node: 'n3', from_tick: 1800, ticks: 1200 },
+];
+/** Segments whose guarded timeouts are vectors too (each with its own randomization seed). */
+const GUARDRAIL_SEGMENTS: readonly string[] = ['lan-5-leader-crash-n2-whole', 'lan-3-partition-n1', 'wan-5-jitter-n3'];
+
+export interface SequenceVector {
+  name: string;
+  source: { scenario: string; seed: number; node: string; from_tick: number };
+  covers: Coverage[];
+  rows: ObservationRow[];
+  /** Normalized features per tick, binary32 values (printed with 9 significant digits: exact as binary32). */
+  x: number[][];
+  expected: { float32: number[][]; int8: number[][] };
+}
+export interface GuardrailVector {
+  name: string;
+  /** Options of the provider: randomization seed and spread, leader-lost threshold, precision. */
+  provider: { seed: number; spread: number; lost_threshold: number; precision: 'int8' | 'float32' };
+  rows: ObservationRow[];
+  /** The armed timeout after each row (whole ms) and, on fallback ticks, the reason (null on model ticks). */
+  expected: { timeout_ms: number[]; fallback: Array<string | null> };
+}
+export interface ConformanceFile<V> {
+  format: 'raft-ns-conformance';
+  format_version: 1;
+  kind: 'sequences' | 'guardrails';
+  artifact: { name: string; version: string; weights_sha256: string };
+  rules?: { name: string; sha256: string };
+  tool_version: string;
+  columns: typeof OBSERVATION_COLUMNS;
+  tolerance: { x: 0; outputs: number };
+  vectors: V[];
+}
+
+export interface ConformanceResult { outDir: string; sequences: ConformanceFile<SequenceVector>; guardrails: ConformanceFile<GuardrailVector> }
+
+/**
+ * Writes `<outDir>/sequences.json` and `<outDir>/guardrails.json` for the artifact at `artifactDir` and the
+ * rules at `rulesPath` (default: the embedded default rules). Each file is written atomically.
+ */
+export async function makeConformance(artifactDir: string, options: { outDir: string; rulesPath?: string }): Promise<ConformanceResult> {
+  const rel = relative(resolve(artifactDir), resolve(options.outDir));
+  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+    throw new RaftNsError('conformance.out', `conformance: --out ${options.outDir} is inside the artifact folder ${artifactDir}; published artifacts are immutable, write the vectors beside them (conformance/<model>/<version>)`);
+  }
+  const artifact = await loadArtifactFromDir(artifactDir).catch((err: Error) => {
+    throw new RaftNsError('conformance.artifact', `conformance: ${err.message.replace(/^runtime: /, '')}`, { cause: err });
+  });
+  const { rules, rulesInfo } = loadRulesFile('conformance', options.rulesPath);
+  const streams = recordStreams(SEGMENTS);
+  const head = {
+    format: 'raft-ns-conformance' as const, format_version: 1 as const,
+    artifact: { name: artifact.manifest.name, version: artifact.manifest.version, weights_sha256: artifact.weightsSha256 },
+    tool_version: TOOL_VERSION, columns: OBSERVATION_COLUMNS, tolerance: { x: 0 as const, outputs: OUTPUT_TOLERANCE },
+  };
+  const sequences: ConformanceFile<SequenceVector> = { ...head, kind: 'sequences', vectors: SEGMENTS.map((s) => sequenceVector(artifact, s, streams.get(s.name)!)) };
+  const seen = new Set<string>();
+  for (const v of sequences.vectors) {
+    const key = sha256Hex(JSON.stringify(v.rows));
+    if (seen.has(key)) throw new RaftNsError('conformance.duplicate', `conformance: sequence ${v.name} repeats another one`);
+    seen.add(key);
+  }
+  const covered = new Set(sequences.vectors.flatMap((v) => v.covers));
+  const missing = COVERAGE.filter((c) => !covered.has(c));
+  if (missing.length > 0) throw new RaftNsError('conformance.coverage', `conformance: the simulated traces no longer cover ${missing.join(', ')}; choose other segments in pipeline/conformance/conformance.ts`);
+
+  const model = makeSharedModel(artifact, 'int8', 'js');
+  const guardrailVectors = GUARDRAIL_SEGMENTS.map((name, i): GuardrailVector => {
+    const rows = streams.get(name)!;
+    return guardrailVector(`${name}-seed-${i + 1}`, rows, { seed: i + 1, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules);
+  });
+  guardrailVectors.push(guardrailVector('edge-invalid-and-out-of-domain', edgeRows(), { seed: 7, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  const guardrails: ConformanceFile<GuardrailVector> = { ...head, kind: 'guardrails', rules: { name: rulesInfo.name, sha256: rulesInfo.sha256 }, vectors: guardrailVectors };
+
+  for (const [file, value] of [['sequences.json', sequences], ['guardrails.json', guardrails]] as const) {
+    const v = validateAgainst('conformance', value);
+    if (!v.ok) throw new Error(`conformance: generated ${file} fails schemas/conformance.schema.json (${v.issues[0]!.path}: ${v.issues[0]!.message})`);
+    writeFileAtomic(join(options.outDir, file), compactJson(value));
+  }
+  return { outDir: options.outDir, sequences, guardrails };
+}
+
+/** Runs each segment's scenario once (etcd's static timeouts: the traces do not depend on the model) and cuts the node's stream. */
+function recordStreams(segments: readonly Segment[]): Map<string, ObservationRow[]> {
+  const out = new Map<string, ObservationRow[]>();
+  for (const seg of segments) {
+    const base = builtinScenario(seg.scenario);
+    if (!base) throw new Error(`conformance: unknown built-in scenario ${seg.scenario}`);
+    const scenario: Scenario = seg.duration_ms ? { ...base, duration_ms: seg.duration_ms } : base;
+    const rows: ObservationRow[] = [];
+    let tick = 0;
+    const sim = new Simulation(scenario, {
+      seed: seg.seed, telemetry: false, groundTruth: false,
+      policyFactory: (id, rng) => {
+        const inner = staticRandomizedTimeout(1000, rng);
+        return {
+          observe(o: TimeoutObservation): void {
+            if (id === seg.node) {
+              if (tick >= seg.from_tick && rows.length < seg.ticks) rows.push(rowOf(o));
+              tick++;
+            }
+            inner.observe(o);
+          },
+          electionTimeoutMs: () => inner.electionTimeoutMs(),
+        };
+      },
+    });
+    sim.run();
+    if (rows.length < seg.ticks) throw new Error(`conformance: ${seg.name}: the trace has ${rows.length} ticks of ${seg.node}, expected ${seg.ticks}`);
+    out.set(seg.name, rows);
+  }
+  return out;
+}
+
+function rowOf(o: TimeoutObservation): ObservationRow {
+  return [o.nowMs, o.tickMs, o.role, o.term, o.leaderId, o.heartbeatLatencyMs, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct,
+    o.heartbeatReceived, o.clusterSize, o.peersReachable, o.heartbeatIntervalMs];
+}
+
+/** The row as the runtime's observation (values outside the types are kept: the provider must refuse them). */
+export function observationOf(r: ObservationRow): TimeoutObservation {
+  return {
+    nowMs: r[0], tickMs: r[1], role: r[2] as TimeoutObservation['role'], term: r[3], leaderId: r[4], heartbeatLatencyMs: r[5],
+    logReplicationGap: r[6], rpcRetries: r[7], cpuIdlePct: r[8], heartbeatReceived: r[9], clusterSize: r[10], peersReachable: r[11], heartbeatIntervalMs: r[12],
+  };
+}
+
+const f32 = (v: number): number => Number(v.toPrecision(9));
+const f64 = (v: number): number => Number(v.toPrecision(15));
+
+function sequenceVector(artifact: LoadedArtifact, seg: Segment, rows: ObservationRow[]): SequenceVector {
+  const x: number[][] = [];
+  const feats = new FeatureState();
+  const buf = new Float32Array(NUM_FEATURES);
+  for (const r of rows) {
+    feats.rawInto(observationOf(r), buf, 0);
+    normalizeInPlace(buf, 0, artifact.normalization);
+    x.push(Array.from(buf, f32));
+  }
+  const outputs = (params: LoadedArtifact['float32']): number[][] => {
+    const model = LstmModel.fromDense(params, { kernel: 'js' });
+    const state = new LstmState();
+    const y = new Float64Array(2);
+    const f = new FeatureState();
+    return rows.map((r) => {
+      f.rawInto(observationOf(r), buf, 0);
+      normalizeInPlace(buf, 0, artifact.normalization);
+      model.step(state, buf, y);
+      return [f64(y[0]!), f64(y[1]!)];
+    });
+  };
+  return {
+    name: seg.name, source: { scenario: seg.scenario, seed: seg.seed, node: seg.node, from_tick: seg.from_tick },
+    covers: coverageOf(rows, seg.from_tick), rows, x,
+    expected: { float32: outputs(artifact.float32), int8: outputs(artifact.int8!) },
+  };
+}
+
+/** What a stream exercises, from its rows alone. */
+function coverageOf(rows: ObservationRow[], fromTick: number): Coverage[] {
+  const c = new Set<Coverage>();
+  if (fromTick === 0) c.add('first-observation');
+  if (rows.length * rows[0]![1] >= 60000) c.add('long-carried-state');
+  let run = 0;
+  let silentMs = 0;
+  const lat: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const prev = rows[i - 1];
+    if (r[5] === null) c.add('null-latency');
+    else lat.push(r[5]);
+    if (r[4] === null) c.add('null-leader');
+    if (r[2] === 'pre-candidate') c.add('pre-candidate');
+    if (prev && prev[4] !== null && r[4] !== null && prev[4] !== r[4]) c.add('leader-change');
+    if (prev && r[3] !== prev[3]) c.add('term-change');
+    run = r[9] ? run + 1 : run;
+    if (run >= 20) c.add('steady-heartbeats');
+    silentMs = r[9] ? 0 : silentMs + r[1];
+    if (silentMs >= 1000 && r[4] !== null) c.add('leader-crash-silence');
+    if (r[9] && prev && !prev[9] && silentMs === 0 && i > 1 && !rows[i - 2]![9]) c.add('silence-reset');
+  }
+  if (lat.length > 10) {
+    const sorted = lat.slice().sort((a, b) => a - b);
+    if (sorted[Math.floor(sorted.length * 0.9)]! > 3 * sorted[Math.floor(sorted.length * 0.1)]! + 1) c.add('jitter');
+  }
+  return COVERAGE.filter((k) => c.has(k));
+}
+
+function guardrailVector(
+  name: string, rows: ObservationRow[], provider: GuardrailVector['provider'], model: ReturnType<typeof makeSharedModel>, rules: ReturnType<typeof loadRulesFile>['rules'],
+): GuardrailVector {
+  const p = new NeuroSymbolicTimeout({ model, rules, lostThreshold: provider.lost_threshold, randomization: { seed: provider.seed, spread: provider.spread } });
+  const timeout_ms: number[] = [];
+  const fallback: Array<string | null> = [];
+  for (const r of rows) {
+    p.observe(observationOf(r));
+    timeout_ms.push(p.electionTimeoutMs());
+    fallback.push(p.explain().fallbackReason);
+  }
+  return { name, provider, rows, expected: { timeout_ms, fallback } };
+}
+
+/**
+ * A hand-made stream of what traces rarely hold: invalid fields, values outside the input domain, a
+ * pre-candidate cut off from its peers (the conditional floor), a return to valid input, a huge retries burst.
+ */
+function edgeRows(): ObservationRow[] {
+  const rows: ObservationRow[] = [];
+  let now = 10;
+  const push = (over: Partial<Record<(typeof OBSERVATION_COLUMNS)[number], unknown>>): void => {
+    const base: ObservationRow = [now, 10, 'follower', 3, 'n1', 0.4, 0, 0, 90, true, 5, 4, 100];
+    OBSERVATION_COLUMNS.forEach((k, i) => { if (k in over) (base as unknown[])[i] = over[k]; });
+    rows.push(base);
+    now += 10;
+  };
+  push({ tick_ms: 0 });                         // invalid first observation: the fallback, randomized by the first draw
+  for (let i = 0; i < 30; i++) push({ heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 0.4 + (i % 3) * 0.1 : null, log_replication_gap: i % 7, rpc_retries: 0 });
+  push({ log_replication_gap: -1 });            // invalid: negative
+  push({ heartbeat_latency_ms: 70000 });        // outside the raw domain
+  push({ cpu_idle_pct: 120 });                  // outside the raw domain
+  push({ tick_ms: 0 });                         // invalid tick
+  push({ peers_reachable: 5 });                 // invalid: more peers than the cluster has
+  push({ role: 'observer' });                   // invalid role
+  push({ heartbeat_interval_ms: 0.5 });         // outside the raw domain
+  for (let i = 0; i < 40; i++) push({ role: i < 5 ? 'follower' : 'pre-candidate', term: 3, leader_id: i < 5 ? 'n1' : null, heartbeat_received: false, heartbeat_latency_ms: null, peers_reachable: i < 20 ? 4 : 1 });
+  for (let i = 0; i < 20; i++) push({ role: 'candidate', term: 4, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: null, rpc_retries: 5 });
+  for (let i = 0; i < 40; i++) push({ role: 'follower', term: 5, leader_id: 'n4', heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 12 : null, rpc_retries: i === 3 ? 900000 : 0 });
+  return rows;
+}
+
+/** JSON with one row (or feature / output pair) per line: diffable, a third of the indented size. */
+function compactJson(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  const flat = (v: unknown): boolean => v === null || typeof v !== 'object' || (Array.isArray(v) && v.every((e) => e === null || typeof e !== 'object'));
+  if (Array.isArray(value)) {
+    if (flat(value)) return JSON.stringify(value);
+    if (value.every(flat)) return `[\n${value.map((e) => inner + JSON.stringify(e)).join(',\n')}\n${indent}]`;
+    return `[\n${value.map((e) => inner + compactJson(e, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${compactJson(v, inner)}`);
+    return `{\n${entries.join(',\n')}\n${indent}}${indent === '' ? '\n' : ''}`;
+  }
+  return JSON.stringify(value);
+}
