@@ -500,6 +500,30 @@ export function rawDomainViolation(
   return DOMAIN_OK;
 }
 
+/** The raw signals of one tick, as an observation carries them (runtime/timeout.ts TimeoutObservation). */
+export interface RawSignals {
+  heartbeatLatencyMs: number | null;
+  logReplicationGap: number;
+  rpcRetries: number;
+  cpuIdlePct: number;
+  heartbeatIntervalMs: number;
+}
+
+/**
+ * rawDomainViolation reading the signals from the observation itself: the per-tick form. Passing the doubles
+ * as arguments boxes each one whenever V8 does not inline the call; reading them here boxes nothing.
+ */
+export function rawDomainViolationOf(cr: CompiledRules, o: RawSignals): number {
+  const b = cr.rawBox;
+  const lat = o.heartbeatLatencyMs;
+  if (lat !== null && !(lat >= b[0]! && lat <= b[1]!)) return 1;
+  if (!(o.logReplicationGap >= b[2]! && o.logReplicationGap <= b[3]!)) return 2;
+  if (!(o.rpcRetries >= b[4]! && o.rpcRetries <= b[5]!)) return 3;
+  if (!(o.cpuIdlePct >= b[6]! && o.cpuIdlePct <= b[7]!)) return 4;
+  if (!(o.heartbeatIntervalMs >= b[8]! && o.heartbeatIntervalMs <= b[9]!)) return 5;
+  return DOMAIN_OK;
+}
+
 /** Returns 0 if the normalized features lie in the domain's normalized box, else 1 + the feature index. */
 export function normalizedDomainViolation(cr: CompiledRules, z: ArrayLike<number>): number {
   const b = cr.normBox;

@@ -17,7 +17,7 @@ import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
 import {
-  compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolation, RAW_FIELDS,
+  compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolationOf, RAW_FIELDS,
   type CompiledRules, type GuardrailContext, type Role, type SafetyRules,
 } from './rules.js';
 
@@ -313,7 +313,7 @@ export class NeuroSymbolicTimeout {
       this.factor = 1 + this.spread * this.nextUniform();
     }
     const lat = o.heartbeatLatencyMs;
-    const field = rawDomainViolation(this.rules, lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs);
+    const field = rawDomainViolationOf(this.rules, o);
     if (field !== 0) {
       const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
       const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
