@@ -21,11 +21,11 @@
  * - Safe names: model name and version are validated before they become paths.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { loadSchema, validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
-import { jsonText, sha256Hex } from '../util/fs.js';
+import { jsonText, sha256Hex, writeDurable } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkGoldenVectors, checkIntegrity } from '../verify/verify.js';
 import { acquireLock, processAlive } from './lock.js';
@@ -322,18 +322,6 @@ function sweepDebris(registryDir: string, model: string): void {
       const pid = owner(name);
       if (pid !== null && (pid === process.pid || !processAlive(pid))) rmSync(join(dir, name), { recursive: true, force: true });
     }
-  }
-}
-
-/** Writes a file and fsyncs it before close, so a rename that follows never publishes a name with lost bytes. */
-function writeDurable(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

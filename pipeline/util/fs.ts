@@ -3,6 +3,18 @@ import { closeSync, createReadStream, existsSync, fsyncSync, mkdirSync, openSync
 import { basename, dirname, join, resolve } from 'node:path';
 import { RaftNsError } from './errors.js';
 
+/** Writes a file and fsyncs it before close, so a rename that follows never publishes a name with lost bytes. */
+export function writeDurable(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Writes a file atomically and durably: a temporary sibling, written and fsync'd (close alone does not
  * flush to disk), renamed onto `path`, then the folder fsync'd so the rename itself survives a power cut.
@@ -11,14 +23,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   try {
-    const fd = openSync(tmp, 'w');
-    try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    writeDurable(tmp, data);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
