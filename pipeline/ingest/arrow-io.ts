@@ -224,10 +224,15 @@ export function arrowTypeFits(type: DataType, kind: ColumnKind): boolean {
 }
 
 /**
- * Plain JS values of an Arrow column chunk: numbers (Int64 converted exactly below 2^53), strings,
- * booleans and null. Numeric columns without nulls come back as typed arrays (no copy for Float64/Int32).
+ * Plain JS values of an Arrow column chunk: numbers, strings, booleans and null. Numeric columns without
+ * nulls come back as typed arrays (no copy for Float64/Int32).
+ *
+ * 64-bit integers and timestamps are converted exactly: with `exactIntegers` (the caller's column is an
+ * integer column) a value beyond ±(2^53 - 1) is NaN in the typed array with its exact bigint in `raw`
+ * (a NumericColumn, read through source.ts's rawValue), so validation refuses the value the file holds;
+ * without it such a value is the nearest double (a float column).
  */
-export function columnValues(data: Data): ColumnValues {
+export function columnValues(data: Data, exactIntegers = false): ColumnValues {
   const n = data.length;
   const off = data.offset;
   const type = data.type;
@@ -239,9 +244,16 @@ export function columnValues(data: Data): ColumnValues {
       const t = type as unknown as { bitWidth: number; isSigned: boolean };
       if (t.bitWidth === 64) {
         const words = new Uint32Array(data.values.buffer, data.values.byteOffset + off * 8, n * 2);
-        const f = new Float64Array(n);
-        if (t.isSigned) for (let i = 0; i < n; i++) f[i] = (words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!;
-        else for (let i = 0; i < n; i++) f[i] = words[2 * i + 1]! * 4294967296 + words[2 * i]!;
+        const f = new Float64Array(n) as Float64Array & { raw?: Map<number, unknown> };
+        for (let i = 0; i < n; i++) {
+          const hi = t.isSigned ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
+          // |hi| < 2^21 (or hi = -2^21 with lo > 0) keeps the value inside ±(2^53 - 1), exact as a double.
+          if ((hi < 0x200000 && hi >= -0x200000 && !(hi === -0x200000 && words[2 * i] === 0)) || !exactIntegers) f[i] = hi * 4294967296 + words[2 * i]!;
+          else {
+            f[i] = Number.NaN;
+            (f.raw ??= new Map()).set(i, int64Of(words[2 * i]!, hi, t.isSigned));
+          }
+        }
         out = f;
       } else out = (data.values as Int32Array).subarray(off, off + n);
       break;
@@ -249,10 +261,16 @@ export function columnValues(data: Data): ColumnValues {
     case Type.Timestamp: {
       // Timestamps (pyarrow's usual ts column) become epoch milliseconds, floored to whole ms.
       const unit = (type as unknown as { unit: number }).unit; // 0 s, 1 ms, 2 µs, 3 ns
-      const perMs = [1e-3, 1, 1e3, 1e6][unit]!;
       const words = new Uint32Array(data.values.buffer, data.values.byteOffset + off * 8, n * 2);
-      const f = new Float64Array(n);
-      for (let i = 0; i < n; i++) f[i] = Math.floor(((words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!) / perMs);
+      const f = new Float64Array(n) as Float64Array & { raw?: Map<number, unknown> };
+      for (let i = 0; i < n; i++) {
+        const ms = timestampMs(words[2 * i]!, words[2 * i + 1]! | 0, unit);
+        if (typeof ms === 'number') f[i] = ms;
+        else if (exactIntegers) {
+          f[i] = Number.NaN;
+          (f.raw ??= new Map()).set(i, ms);
+        } else f[i] = Number(ms);
+      }
       out = f;
       break;
     }
@@ -299,6 +317,8 @@ export function columnValues(data: Data): ColumnValues {
   }
   if (data.nullCount > 0 && data.nullBitmap) {
     const a = Array.from(out);
+    const raw = (out as { raw?: Map<number, unknown> }).raw;
+    if (raw) for (const [i, v] of raw) a[i] = v; // the exact values behind NaN markers, now in place
     const bm = data.nullBitmap;
     for (let i = 0; i < n; i++) {
       const j = off + i;
@@ -307,6 +327,45 @@ export function columnValues(data: Data): ColumnValues {
     return a;
   }
   return out;
+}
+
+/** The 64-bit integer with 32-bit words lo and hi (hi already signed when `signed`), exactly. */
+function int64Of(lo: number, hi: number, signed: boolean): bigint {
+  const u = (BigInt(hi >>> 0) << 32n) | BigInt(lo);
+  return signed ? BigInt.asIntN(64, u) : u;
+}
+
+const TWO_32 = 4294967296;
+const TICKS_PER_MS = [0, 1, 1000, 1_000_000]; // by Arrow TimeUnit: SECOND (scaled up instead), MILLISECOND, MICROSECOND, NANOSECOND
+
+/**
+ * Epoch milliseconds, floored, of a signed 64-bit timestamp (words lo, hi) in `unit`: exact, as a number
+ * when it is a safe integer, else a bigint. Dividing the rounded double (the value itself is beyond 2^53
+ * for any nanosecond time after April 1970) could land on the next millisecond; this splits the value as
+ * hi·2^32 + lo = hi·(q·d + r) + lo, so every product and sum stays an exact double.
+ */
+function timestampMs(lo: number, hi: number, unit: number): number | bigint {
+  if (unit === 0) {
+    const s = hi * TWO_32 + lo;
+    const ms = s * 1000;
+    return Number.isSafeInteger(s) && Number.isSafeInteger(ms) ? ms : int64Of(lo, hi, true) * 1000n;
+  }
+  const d = TICKS_PER_MS[unit]!;
+  if (d === 1) {
+    const v = hi * TWO_32 + lo;
+    return Number.isSafeInteger(v) ? v : int64Of(lo, hi, true);
+  }
+  const q = Math.floor(TWO_32 / d);
+  const r = TWO_32 - q * d;
+  const a = hi * r + lo; // |a| < 2^31 · 10^6 + 2^32 < 2^53: exact
+  let rem = a % d; // exact for doubles
+  if (rem < 0) rem += d;
+  const ms = hi * q + (a - rem) / d;
+  if (Number.isSafeInteger(ms)) return ms;
+  const big = int64Of(lo, hi, true);
+  const dd = BigInt(d);
+  const t = big / dd;
+  return big < 0n && t * dd !== big ? t - 1n : t;
 }
 
 function getValue(data: Data, i: number): unknown {

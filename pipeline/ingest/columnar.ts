@@ -13,6 +13,7 @@ import { mapColumns, type OpenedSource, type RawBatch, type SourceContext } from
 import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
 
 const ARROW_MAGIC = 'ARROW1';
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Opens an Arrow IPC file (random access through a file handle) or stream (sequential). */
 export async function openArrow(path: string, ctx: SourceContext): Promise<OpenedSource> {
@@ -83,7 +84,7 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
         if (n === 0) continue;
         const cols: Array<ColumnValues | null> = COLUMNS.map((_, c) => {
           const i = index[c]!;
-          return i < 0 ? null : columnValues(batch.getChildAt(i)!.data[0]!);
+          return i < 0 ? null : columnValues(batch.getChildAt(i)!.data[0]!, COLUMN_SPECS[c]!.kind === 'integer');
         });
         const base = rowBase;
         rowBase += n;
@@ -175,6 +176,7 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
     }
   }
   const totalRows = Number(metadata.num_rows);
+  const integer = COLUMN_SPECS.map((s) => s.kind === 'integer');
 
   async function* batches(): AsyncGenerator<RawBatch> {
     if (totalRows === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} row 1: no rows in the Parquet file; expected at least one telemetry row`);
@@ -199,7 +201,8 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
           for (let r = 0; r < n; r++) {
             const v = objs[r]![name];
             // TIMESTAMP columns of any unit (and INT96) arrive as Dates: epoch milliseconds, as ts_ms wants.
-            a[r] = typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.getTime() : v === undefined ? null : v;
+            // An INT64 beyond ±(2^53 - 1) in an integer column stays a bigint, exact, for the range check.
+            a[r] = typeof v === 'bigint' ? (integer[c] && (v > MAX_SAFE_BIG || v < -MAX_SAFE_BIG) ? v : Number(v)) : v instanceof Date ? v.getTime() : v === undefined ? null : v;
           }
           return a;
         });

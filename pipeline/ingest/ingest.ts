@@ -407,6 +407,8 @@ class IngestRun {
     }
     if (!KNOWN_COLUMNS.has(column)) return '(withheld: may contain identifiers)';
     if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    // An exact integer beyond what a double holds (see telemetry.ts): its digits, as JSON cannot carry a bigint.
+    if (typeof value === 'bigint') return String(value);
     if (typeof value === 'string') return SAFE_TEXT.test(value) ? value : `(text withheld: ${value.length} chars)`;
     if (value !== null && typeof value === 'object') return `(${Array.isArray(value) ? 'array' : 'object'} withheld)`;
     return value ?? null;

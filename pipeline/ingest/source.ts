@@ -90,7 +90,7 @@ export function mapColumns(names: readonly string[], ctx: SourceContext, where: 
 /** A short, one-line rendering of a value for messages. */
 export function showValue(v: unknown): string {
   if (v === undefined) return '(absent)';
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   const s = typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }

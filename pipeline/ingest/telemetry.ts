@@ -125,6 +125,11 @@ export function compileColumnSpecs(schema: Record<string, unknown>): ColumnSpec[
     const kind = base[0] as ColumnKind;
     const enumValues = p.enum ? (p.enum.filter((v) => v !== null) as string[]) : null;
     const isRequired = required.has(name);
+    // Readers hold integers as doubles, exact only inside ±(2^53 - 1): a wider range would let a rounded value
+    // pass as the one the file holds (schemas/telemetry.schema.json keeps ts_ms and term inside it).
+    if (kind === 'integer' && !(p.minimum !== undefined && p.maximum !== undefined && p.minimum >= -Number.MAX_SAFE_INTEGER && p.maximum <= Number.MAX_SAFE_INTEGER)) {
+      throw new RaftNsError('schema.range', `schema: telemetry.${name} is an integer without a minimum and maximum inside ±${Number.MAX_SAFE_INTEGER}; readers could not hold every value exactly`);
+    }
     return {
       name, index, kind, nullable, required: isRequired, enumValues, minimum: p.minimum, maximum: p.maximum,
       check: makeCheck(p, kind, nullable, isRequired, enumValues),
@@ -145,8 +150,12 @@ function makeCheck(
   // Without a declared `type` (an enum alone), a value of the wrong type breaks `enum`, as ajv reports it.
   const typeBreak: RuleBreak = p.type === undefined && enumBreak ? enumBreak : { rule: 'type', expected: typeText };
   const requiredBreak: RuleBreak = { rule: 'required', expected: `a value (${typeText})` };
-  const minBreak: RuleBreak | null = p.minimum !== undefined ? { rule: 'minimum', expected: `${kind === 'integer' ? 'an integer' : 'a number'} >= ${p.minimum}` } : null;
-  const maxBreak: RuleBreak | null = p.maximum !== undefined ? { rule: 'maximum', expected: `a number <= ${p.maximum}` } : null;
+  // A bounded integer column names its whole range, so a refused term or timestamp says what would fit.
+  const range = kind === 'integer' && p.minimum !== undefined && p.maximum !== undefined ? `an integer in [${p.minimum}, ${p.maximum}]` : null;
+  const minBreak: RuleBreak | null = p.minimum !== undefined ? { rule: 'minimum', expected: range ?? `${kind === 'integer' ? 'an integer' : 'a number'} >= ${p.minimum}` } : null;
+  const maxBreak: RuleBreak | null = p.maximum !== undefined ? { rule: 'maximum', expected: range ?? `a number <= ${p.maximum}` } : null;
+  const minBig = p.minimum !== undefined ? BigInt(p.minimum) : undefined;
+  const maxBig = p.maximum !== undefined ? BigInt(p.maximum) : undefined;
   const minLen = p.minLength;
   const maxLen = p.maxLength;
   const enumSet = p.enum ? new Set(p.enum) : null;
@@ -161,6 +170,14 @@ function makeCheck(
     switch (kind) {
       case 'integer':
       case 'number':
+        // A bigint is an exact integer a reader could not hold as a double (beyond 2^53 - 1). Every integer
+        // range lies inside the safe range (compileColumnSpecs asserts it), so it always breaks a bound.
+        if (typeof v === 'bigint') {
+          if (kind !== 'integer') return typeBreak;
+          if (minBig !== undefined && v < minBig) return minBreak;
+          if (maxBig !== undefined && v > maxBig) return maxBreak;
+          return typeBreak;
+        }
         // ajv's strictNumbers (its default) rejects NaN and ±Infinity as numbers; so do we.
         if (typeof v !== 'number' || !Number.isFinite(v)) return typeBreak;
         if (kind === 'integer' && !Number.isInteger(v)) return typeBreak;

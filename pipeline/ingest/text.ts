@@ -139,6 +139,7 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
   const kinds = COLUMN_SPECS.map((s) => s.kind);
   const nullableString = COLUMN_SPECS.map((s) => s.kind === 'string' && s.nullable);
   const numeric = COLUMN_SPECS.map((s) => s.kind === 'number' || s.kind === 'integer');
+  const integer = COLUMN_SPECS.map((s) => s.kind === 'integer');
 
   async function* batches(): AsyncGenerator<RawBatch> {
     let sawData = false;
@@ -173,11 +174,21 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
             const col = cols[c];
             if (!col) continue;
             const text = fields[index[c]!]!;
-            if (numeric[c]) {
+            if (integer[c] && text.length <= 15 && SHORT_INT_RE.test(text)) {
+              col[row] = +text; // at most 15 digits: exactly a double (the common case, one regex)
+            } else if (numeric[c]) {
               // Strict decimal only: `+text` would read " " as 0 and "0x10" as 16.
-              const v = text.length === 0 || !DECIMAL_RE.test(text) ? Number.NaN : +text;
+              let v = text.length === 0 || !DECIMAL_RE.test(text) ? Number.NaN : +text;
+              // An integer column judges the text, not its rounded double: "9007199254740993" keeps its digits
+              // (and breaks the range), "4503599627370495.9" is not an integer although its double is.
+              let exact: unknown = null;
+              if (integer[c] && v === v) {
+                exact = exactIntegerOf(text);
+                if (typeof exact === 'bigint' && exact >= -MAX_SAFE_BIG && exact <= MAX_SAFE_BIG) v = Number(exact);
+                else v = Number.NaN;
+              }
               col[row] = v;
-              if (v !== v) ((col as NumericColumn).raw ??= new Map()).set(row, coerceText(text, kinds[c]!, false));
+              if (v !== v) ((col as NumericColumn).raw ??= new Map()).set(row, exact ?? coerceText(text, kinds[c]!, false));
             } else (col as unknown[])[row] = coerceText(text, kinds[c]!, nullableString[c]!);
           }
         }
@@ -209,6 +220,30 @@ export async function openCsv(path: string, ctx: SourceContext): Promise<OpenedS
     }
   }
   return { format: 'csv', positionKind: 'line', extraColumns: extra, batches: batches() };
+}
+
+/** Up to 15 digits with an optional minus: always a safe integer, read exactly by `+text`. */
+const SHORT_INT_RE = /^-?\d+$/;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The exact integer a decimal text (DECIMAL_RE syntax, finite as a double) denotes, or the text itself when it
+ * is not an integer ("2.5", or "4503599627370495.9", whose double is an integer). Exponents are bounded
+ * by the double's range, so the bigint stays small.
+ */
+export function exactIntegerOf(text: string): bigint | string {
+  const m = /^([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?$/.exec(text);
+  if (!m) return text;
+  let digits = `${m[2] ?? ''}${m[3] ?? ''}`.replace(/^0+/, '');
+  let shift = Number(m[4] ?? 0) - (m[3] ?? '').length; // value = digits × 10^shift
+  if (digits.length === 0) return 0n;
+  const trailing = /0*$/.exec(digits)![0].length;
+  digits = digits.slice(0, digits.length - trailing);
+  shift += trailing;
+  if (shift < 0) return text;
+  if (digits.length + shift > 400) return text; // beyond any double: the caller's +text was not finite
+  const v = BigInt(digits) * 10n ** BigInt(shift);
+  return m[1] === '-' ? -v : v;
 }
 
 /**
@@ -383,7 +418,12 @@ export async function openNdjson(path: string, ctx: SourceContext): Promise<Open
               extraColumns.push(key);
             }
           }
-          for (let c = 0; c < 12; c++) cols[c]![row] = o[COLUMNS[c]!];
+          for (let c = 0; c < 12; c++) {
+            const v = o[COLUMNS[c]!];
+            // JSON.parse rounds an integer beyond 2^53 - 1; the line still holds its digits, so the value
+            // that breaks the range is the one the file says, not its neighbour double.
+            cols[c]![row] = INTEGER_COLUMN[c] && typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? jsonIntegerToken(line, COLUMNS[c]!) ?? v : v;
+          }
         }
         if (n === 0) continue;
         sawData = true;
@@ -396,6 +436,15 @@ export async function openNdjson(path: string, ctx: SourceContext): Promise<Open
     }
   }
   return { format: 'ndjson', positionKind: 'line', extraColumns, batches: batches() };
+}
+
+const INTEGER_COLUMN = COLUMN_SPECS.map((s) => s.kind === 'integer');
+
+/** The exact value of top-level key `key`'s number literal in a JSON object line (a bigint if an integer), or null. */
+function jsonIntegerToken(line: string, key: string): bigint | string | null {
+  // Keys are telemetry column names (no regex metacharacters); duplicate keys were refused above.
+  const m = new RegExp(`"${key}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?)\\s*[,}]`).exec(line);
+  return m ? exactIntegerOf(m[1]!) : null;
 }
 
 /**
