@@ -329,6 +329,71 @@ export function columnValues(data: Data, exactIntegers = false): ColumnValues {
   return out;
 }
 
+/**
+ * What is wrong when a column chunk's buffers cannot hold its `rows` rows (a damaged or forged batch:
+ * apache-arrow takes the row count from the batch header and the buffers from the body as they come), or
+ * null. Checked: the chunk's own length, the validity bitmap, fixed-width values, Utf8 offsets (count,
+ * order, and their end within the data), dictionary indices and their range. Other layouts decode through
+ * apache-arrow's accessors, which bound-check themselves.
+ */
+export function shortBufferOf(data: Data, rows: number): string | null {
+  if (data.length !== rows) return `${data.length} values for ${rows} rows`;
+  const end = data.offset + rows;
+  const type = data.type;
+  if (type.typeId === Type.Null) return null;
+  if (data.nullCount > 0 && (!data.nullBitmap || data.nullBitmap.byteLength * 8 < end)) return `validity bitmap of ${data.nullBitmap?.byteLength ?? 0} bytes for ${end} rows`;
+  const bytesPerValue = (): number => {
+    switch (type.typeId) {
+      case Type.Int: return (type as unknown as { bitWidth: number }).bitWidth / 8;
+      case Type.Float: return [2, 4, 8][(type as unknown as { precision: number }).precision]!;
+      case Type.Timestamp: return 8;
+      default: return 0;
+    }
+  };
+  switch (type.typeId) {
+    case Type.Int:
+    case Type.Float:
+    case Type.Timestamp: {
+      const need = end * bytesPerValue();
+      return (data.values?.byteLength ?? 0) < need ? `values buffer of ${data.values?.byteLength ?? 0} bytes, ${need} needed` : null;
+    }
+    case Type.Bool:
+      return (data.values?.byteLength ?? 0) * 8 < end ? `values bitmap of ${data.values?.byteLength ?? 0} bytes for ${end} rows` : null;
+    case Type.Utf8:
+    case Type.LargeUtf8: {
+      const offsets = data.valueOffsets as Int32Array | BigInt64Array | undefined;
+      if (!offsets || offsets.length < end + 1) return `${offsets?.length ?? 0} offsets for ${end} rows (${end + 1} needed)`;
+      const bytes = data.values?.byteLength ?? 0;
+      let prev = Number(offsets[data.offset]!);
+      if (prev < 0) return 'a negative string offset';
+      for (let i = data.offset + 1; i <= end; i++) {
+        const o = Number(offsets[i]!);
+        if (o < prev) return `string offsets decrease at row ${i - data.offset}`;
+        prev = o;
+      }
+      return prev > bytes ? `string data of ${bytes} bytes, offsets reach ${prev}` : null;
+    }
+    case Type.Dictionary: {
+      const idx = data.values as ArrayLike<number | bigint> & { byteLength: number; BYTES_PER_ELEMENT: number };
+      if (!idx || idx.byteLength < end * idx.BYTES_PER_ELEMENT) return `dictionary indices of ${idx?.byteLength ?? 0} bytes for ${end} rows`;
+      const dict = (data as unknown as { dictionary?: { length: number } }).dictionary;
+      const size = dict?.length ?? 0;
+      for (let i = data.offset; i < end; i++) {
+        const k = Number(idx[i]!);
+        if (k < 0 || k >= size) {
+          // A null row may hold any index; only valid rows must point into the dictionary.
+          const bm = data.nullBitmap;
+          if (data.nullCount > 0 && bm && ((bm[i >> 3]! >> (i & 7)) & 1) === 0) continue;
+          return `dictionary index ${k} at row ${i - data.offset + 1} outside a dictionary of ${size}`;
+        }
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
 /** The 64-bit integer with 32-bit words lo and hi (hi already signed when `signed`), exactly. */
 function int64Of(lo: number, hi: number, signed: boolean): bigint {
   const u = (BigInt(hi >>> 0) << 32n) | BigInt(lo);

@@ -4,10 +4,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { RecordBatchReader, type DataType, type RecordBatch } from 'apache-arrow';
+import { Message, RecordBatchReader, type DataType, type RecordBatch } from 'apache-arrow';
+import type { FileHandle } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { RaftNsError } from '../util/errors.js';
-import { arrowTypeFits, columnValues, type ColumnValues } from './arrow-io.js';
+import { arrowTypeFits, columnValues, shortBufferOf, type ColumnValues } from './arrow-io.js';
 import { ARROW_CODECS, missingCodec, PARQUET_CODECS, PARQUET_COMPRESSORS, registerArrowCodecs } from './codecs.js';
 import { mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
 import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
@@ -28,6 +29,15 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
     isFile = head.toString('latin1') === ARROW_MAGIC;
   } catch (err) {
     await fh.close();
+    throw err;
+  }
+  // apache-arrow ends a stream quietly where the bytes end: a stream cut exactly after a record batch
+  // would read as complete. The framing is walked first so a missing end-of-stream marker or footer is refused.
+  try {
+    const cut = await arrowCut(fh, size, isFile);
+    if (cut) throw new RaftNsError('ingest.arrow-truncated', `ingest: ${ctx.file} ${cut}; expected a complete Arrow IPC ${isFile ? 'file' : 'stream'} (re-export it, or cut it at a batch and write the end-of-stream marker)`);
+  } catch (err) {
+    await fh.close().catch(() => undefined);
     throw err;
   }
   let reader: Awaited<ReturnType<typeof RecordBatchReader.from>>;
@@ -82,6 +92,14 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
         batchNo++;
         const n = batch.numRows;
         if (n === 0) continue;
+        // A buffer shorter than the row count would be read past its end, into other columns' bytes.
+        for (let c = 0; c < COLUMNS.length; c++) {
+          const i = index[c]!;
+          const short = i < 0 ? null : shortBufferOf(batch.getChildAt(i)!.data[0]!, n);
+          if (short) {
+            throw new RaftNsError('ingest.arrow-damaged', `ingest: ${ctx.file} batch ${batchNo} (rows ${rowBase + 1}-${rowBase + n}), column ${COLUMNS[c]}: ${short}; expected buffers that hold every row of the batch`);
+          }
+        }
         const cols: Array<ColumnValues | null> = COLUMNS.map((_, c) => {
           const i = index[c]!;
           return i < 0 ? null : columnValues(batch.getChildAt(i)!.data[0]!, COLUMN_SPECS[c]!.kind === 'integer');
@@ -98,6 +116,50 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
     if (total === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} row 1: no rows in the Arrow data; expected at least one telemetry row`);
   }
   return { format: isFile ? 'arrow-file' : 'arrow-stream', positionKind: 'row', extraColumns: extra, batches: batches() };
+}
+
+/**
+ * Where an Arrow IPC file or stream was cut short, or null when its framing is whole. A stream is a run of
+ * messages (0xFFFFFFFF, int32 metadata length, metadata, body; pre-0.15 writers omit the 0xFFFFFFFF) ended by
+ * a zero length; a file is "ARROW1", padding, a stream, a footer, its int32 length and "ARROW1". Reads only
+ * the 8-byte prefixes and metadata of the messages, never a body.
+ */
+async function arrowCut(fh: FileHandle, size: number, isFile: boolean): Promise<string | null> {
+  const word = Buffer.alloc(8);
+  const readAt = async (pos: number, len: number, into: Buffer = Buffer.alloc(len)): Promise<Buffer> => {
+    const { bytesRead } = await fh.read(into, 0, len, pos);
+    return into.subarray(0, bytesRead);
+  };
+  if (isFile) {
+    const tail = size >= 18 ? await readAt(size - 10, 10) : Buffer.alloc(0);
+    if (tail.length < 10 || tail.subarray(4).toString('latin1') !== ARROW_MAGIC) return `byte ${size}: the file ends without the Arrow footer and closing "ARROW1" (cut short)`;
+    const footerLen = tail.readInt32LE(0);
+    if (footerLen <= 0 || footerLen > size - 18) return `byte ${size - 10}: footer length ${footerLen} does not fit the file of ${size} bytes`;
+    return null;
+  }
+  let pos = 0;
+  for (let message = 1; ; message++) {
+    if (pos === size) return `byte ${size}: the stream ends after message ${message - 1} without the end-of-stream marker (cut at a batch boundary)`;
+    const head = await readAt(pos, 8, word);
+    if (head.length < 4) return `byte ${pos}: message ${message} is cut inside its length prefix`;
+    let metaLen = head.readInt32LE(0);
+    let metaStart = pos + 4;
+    if (metaLen === -1) {
+      if (head.length < 8) return `byte ${pos}: message ${message} is cut inside its length prefix`;
+      metaLen = head.readInt32LE(4);
+      metaStart = pos + 8;
+    }
+    if (metaLen === 0) return null; // the end-of-stream marker
+    if (metaLen < 0 || metaStart + metaLen > size) return `byte ${pos}: message ${message} announces ${metaLen} bytes of metadata, past the end of the ${size}-byte stream (cut short)`;
+    let bodyLength: number;
+    try {
+      bodyLength = Message.decode(await readAt(metaStart, metaLen)).bodyLength;
+    } catch {
+      return `byte ${metaStart}: message ${message} has unreadable metadata (damaged)`;
+    }
+    pos = metaStart + metaLen + bodyLength;
+    if (pos > size) return `byte ${size}: message ${message}'s body of ${bodyLength} bytes runs past the end of the stream (cut short)`;
+  }
 }
 
 function damagedArrow(file: string, isFile: boolean, where: string, err: unknown): RaftNsError {
