@@ -13,10 +13,12 @@ import { requireManifestSignature } from './signature.js';
 
 /**
  * Loads and checks `<dir>/manifest.json` + `<dir>/weights.bin`.
- * With `publicKeyPem`, refuses an artifact whose manifest.sig is missing or does not verify.
- * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.1.0');
+ * With `publicKeyPem`, refuses an artifact whose manifest.sig is missing or does not verify. With `expect`,
+ * refuses a manifest that names another model or version (a signature says who made a manifest, not which
+ * version a folder holds: a signed manifest of 1.1.0 copied into 1.0.0/ verifies).
+ * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.1.0', { expect: { name: 'raft-ns-default', version: '2.1.0' } });
  */
-export async function loadArtifactFromDir(dir: string, options: ParseOptions & { publicKeyPem?: string } = {}): Promise<LoadedArtifact> {
+export async function loadArtifactFromDir(dir: string, options: ParseOptions & { publicKeyPem?: string; expect?: { name: string; version: string } } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, 'manifest.json');
   const weightsPath = join(dir, 'weights.bin');
   const manifest = await readOrFail(manifestPath);
@@ -28,7 +30,12 @@ export async function loadArtifactFromDir(dir: string, options: ParseOptions & {
     await requireManifestSignature(manifest, sigText, options.publicKeyPem, manifestPath);
   }
   const weights = await readOrFail(weightsPath);
-  return artifactFromBytes(manifest, weights, { manifestName: manifestPath, weightsName: weightsPath, ...options });
+  const { expect, publicKeyPem: _key, ...parse } = options;
+  const art = artifactFromBytes(manifest, weights, { manifestName: manifestPath, weightsName: weightsPath, ...parse });
+  if (expect && (art.manifest.name !== expect.name || art.manifest.version !== expect.version)) {
+    throw new RuntimeError('runtime.wrong-version', `runtime: ${manifestPath} names ${JSON.stringify(art.manifest.name)} ${JSON.stringify(art.manifest.version)}, expected ${expect.name} ${expect.version}`);
+  }
+  return art;
 }
 
 /** Reads, validates and compiles a safety-rules JSON file. */

@@ -3,7 +3,7 @@
  * one-line error, never read as complete data. The files are real Arrow IPC written with apache-arrow, then
  * cut at every record-batch boundary (where the reader would otherwise stop quietly) or forged.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {

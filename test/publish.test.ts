@@ -7,6 +7,9 @@ import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkRegistry, openPublished, publishArtifact, readIndex, verifyManifestSignature, verifyManifestSignatureWebCrypto } from '../pipeline/publish/index.js';
 import { acquireLock } from '../pipeline/publish/lock.js';
+import { integrityOf } from '../pipeline/publish/registry.js';
+import { checkIntegrity } from '../pipeline/verify/verify.js';
+import { loadArtifactFromDir } from '../runtime/node-loader.js';
 import { validateAgainst } from '../pipeline/schemas.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
@@ -445,9 +448,87 @@ describe('publish: signatures bind the version (issue 15, finding 9)', () => {
     const index = JSON.parse(readFileSync(join(registry, 'index.json'), 'utf8')) as { models: Record<string, { versions: Array<{ version: string; files: Array<{ path: string; sha256: string }> }> }> };
     const entry = index.models['raft-ns-default']!.versions.find((x) => x.version === '1.0.0')!;
     for (const f of entry.files) if (f.path.startsWith('manifest.')) f.sha256 = sha256Hex(readFileSync(join(v1, f.path)));
+    // The forger recomputes the index's integrity field too (it is a checksum, not a secret).
+    (index as { integrity?: unknown }).integrity = integrityOf(index.models as never);
     writeFileSync(join(registry, 'index.json'), JSON.stringify(index));
-    expect(() => openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toThrow(/the signed manifest is raft-ns-default 1\.1\.0, not raft-ns-default 1\.0\.0/);
+    expect(() => openPublished(registry, 'raft-ns-default', '1.0.0', pub)).toThrow(/manifest\.json names "raft-ns-default" "1\.1\.0", not raft-ns-default 1\.0\.0/);
     expect(openPublished(registry, 'raft-ns-default', '1.1.0', pub)).toBe(v11);
   });
 });
 
+
+type IndexJson = { integrity?: unknown; models: Record<string, { latest: string | null; versions: Array<{ version: string; manifest_sha256: string; weights_sha256: string; files: Array<{ path: string; sha256: string }> }> }> };
+const readJson = (p: string): IndexJson => JSON.parse(readFileSync(p, 'utf8')) as IndexJson;
+const registryCheck = (reg: string) => spawnSync(process.execPath, [cliPath, 'registry', 'check', '--registry', reg], { encoding: 'utf8' });
+
+describe('publish: a version folder holds that version, and index.json cannot be edited unseen (issue 15, finding 9)', () => {
+  it('a manifest of another version copied into a folder (index edited to match, integrity recomputed) is refused by load, verify, check and openPublished, without any key', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0' }), { registryDir: registry });
+    const v1 = join(registry, 'raft-ns-default', '1.0.0');
+    writeFileSync(join(v1, 'manifest.json'), readFileSync(join(registry, 'raft-ns-default', '1.1.0', 'manifest.json')));
+    const index = readJson(join(registry, 'index.json'));
+    const entry = index.models['raft-ns-default']!.versions.find((x) => x.version === '1.0.0')!;
+    entry.manifest_sha256 = sha256Hex(readFileSync(join(v1, 'manifest.json')));
+    entry.files.find((f) => f.path === 'manifest.json')!.sha256 = entry.manifest_sha256;
+    index.integrity = integrityOf(index.models as never);
+    writeFileSync(join(registry, 'index.json'), JSON.stringify(index));
+
+    const names = /names "raft-ns-default" "1\.1\.0", not raft-ns-default 1\.0\.0/;
+    expect(() => openPublished(registry, 'raft-ns-default', '1.0.0')).toThrow(names);
+    expect(checkRegistry(registry).problems).toEqual([expect.objectContaining({ kind: 'broken', detail: expect.stringMatching(names) })]);
+    const check = registryCheck(registry);
+    expect(check.status).toBe(1);
+    const a = checkIntegrity(v1);
+    expect(a.check.status).toBe('fail');
+    expect(a.check.reason).toMatch(/names "raft-ns-default" "1\.1\.0", but its registry folder is raft-ns-default\/1\.0\.0/);
+    await expect(loadArtifactFromDir(v1, { expect: { name: 'raft-ns-default', version: '1.0.0' } })).rejects.toThrow(/expected raft-ns-default 1\.0\.0/);
+    expect(openPublished(registry, 'raft-ns-default', '1.1.0')).toBe(join(registry, 'raft-ns-default', '1.1.0'));
+  });
+
+  it('every publish writes an integrity field; an index edited by hand is reported by registry check and refused by publish and openPublished', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const indexPath = join(registry, 'index.json');
+    expect(readJson(indexPath).integrity).toEqual({ algorithm: 'sha256-canonical-json', models_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(validateAgainst('registry-index', readJson(indexPath)).ok).toBe(true);
+    expect(registryCheck(registry).status).toBe(0);
+    // Point the entry at other weights, as a swap of weights.bin would need, without recomputing the field.
+    const index = readJson(indexPath);
+    const entry = index.models['raft-ns-default']!.versions[0]!;
+    entry.weights_sha256 = 'e'.repeat(64);
+    entry.files.find((f) => f.path === 'weights.bin')!.sha256 = 'e'.repeat(64);
+    writeFileSync(indexPath, JSON.stringify(index));
+    const tampered = readFileSync(indexPath);
+    const check = registryCheck(registry);
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/bad-index .*index\.json: .*do not match models_sha256/);
+    expect(() => openPublished(registry, 'raft-ns-default')).toThrow(/index\.json at \/integrity: the entries do not match/);
+    expect(await code(publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 4 }), { registryDir: registry }))).toBe('publish.bad-index');
+    expect(readFileSync(indexPath).equals(tampered)).toBe(true); // never laundered by a publish rewriting it
+  });
+
+  it('an index without the field (as published before it existed) is read as legacy; check says so and exits 0; the next publish adds it', async () => {
+    await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
+    const indexPath = join(registry, 'index.json');
+    const legacy = readJson(indexPath);
+    delete legacy.integrity;
+    writeFileSync(indexPath, JSON.stringify(legacy, null, 2));
+    expect(checkRegistry(registry).problems.map((p) => p.kind)).toEqual(['legacy-index']);
+    const check = registryCheck(registry);
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain('1 versions, 0 broken, 0 debris, legacy index (no integrity field)');
+    expect(openPublished(registry, 'raft-ns-default')).toBe(join(registry, 'raft-ns-default', '1.0.0'));
+    await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0', fill: 4 }), { registryDir: registry });
+    expect(readJson(indexPath).integrity).toBeDefined();
+    expect(checkRegistry(registry).problems).toEqual([]);
+  });
+
+  it('the committed registry (artifacts/) reads unchanged: every version opens, check finds nothing broken', () => {
+    const committed = fileURLToPath(new URL('../artifacts', import.meta.url));
+    const problems = checkRegistry(committed).problems.filter((p) => p.kind !== 'legacy-index');
+    expect(problems).toEqual([]);
+    for (const v of readIndex(committed).models['raft-ns-default']!.versions) {
+      expect(openPublished(committed, 'raft-ns-default', v.version)).toBe(join(committed, 'raft-ns-default', v.version));
+    }
+  });
+});

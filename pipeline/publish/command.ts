@@ -54,7 +54,8 @@ export function register(program: Command): void {
       const { versions, problems } = checkRegistry(o.registry);
       for (const p of problems) process.stdout.write(`${p.kind.padEnd(10)} ${p.path}: ${p.detail}\n`);
       const broken = problems.filter((p) => p.kind === 'broken' || p.kind === 'bad-index').length;
-      process.stdout.write(`registry: ${o.registry}: ${versions} versions, ${broken} broken, ${problems.length - broken} debris\n`);
+      const legacy = problems.some((p) => p.kind === 'legacy-index');
+      process.stdout.write(`registry: ${o.registry}: ${versions} versions, ${broken} broken, ${problems.length - broken - (legacy ? 1 : 0)} debris${legacy ? ', legacy index (no integrity field)' : ''}\n`);
       if (broken > 0) process.exitCode = 1;
     });
 }

@@ -37,16 +37,43 @@ export interface RegistryIndex {
   format: 'raft-ns-registry';
   format_version: 1;
   tool_version: string;
+  /** sha256 of the canonical JSON of `models` (integrityOf); absent in a legacy index written before it existed. */
+  integrity?: { algorithm: 'sha256-canonical-json'; models_sha256: string };
   models: Record<string, { latest: string | null; versions: RegistryVersion[] }>;
 }
 
 export const INDEX_FILE = 'index.json';
+const REPORT = 'verification-report.json';
 
 export function emptyIndex(): RegistryIndex {
   return { format: 'raft-ns-registry', format_version: 1, tool_version: TOOL_VERSION, models: {} };
 }
 
-/** Reads and validates `<registry>/index.json`; an absent index is an empty registry. */
+/**
+ * The index's integrity field: sha256 over the canonical JSON (keys sorted, no spaces) of `models`. Every
+ * publish writes it and every read checks it, so an index edited by hand (an entry's hashes changed to
+ * match a swapped file, a version dropped or added) is reported instead of trusted — and never laundered
+ * by the next publish, which would otherwise rewrite it with a fresh field. It is a checksum, not a
+ * signature: it catches corruption and edits that do not recompute it; signed manifests say who made a version.
+ */
+export function integrityOf(models: RegistryIndex['models']): NonNullable<RegistryIndex['integrity']> {
+  return { algorithm: 'sha256-canonical-json', models_sha256: sha256Hex(canonicalJson(models)) };
+}
+
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/**
+ * Reads and validates `<registry>/index.json`; an absent index is an empty registry. An integrity field that
+ * does not match the entries is refused (`publish.bad-index`); an index without one is legacy and read as is
+ * (`raft-ns registry check` says so; the next publish adds the field).
+ */
 export function readIndex(registryDir: string): RegistryIndex {
   const path = join(registryDir, INDEX_FILE);
   if (!existsSync(path)) return emptyIndex();
@@ -61,7 +88,24 @@ export function readIndex(registryDir: string): RegistryIndex {
     const i = v.issues[0]!;
     throw new RaftNsError('publish.bad-index', `publish: ${path} at ${i.path}: ${i.message}; expected a registry index (schemas/registry-index.schema.json)`);
   }
+  if (v.value.integrity && v.value.integrity.models_sha256 !== integrityOf(v.value.models).models_sha256) {
+    throw new RaftNsError('publish.bad-index', `publish: ${path} at /integrity: the entries do not match models_sha256 ${v.value.integrity.models_sha256}; index.json was modified outside publish (run raft-ns registry check, restore it from version control)`);
+  }
   return v.value;
+}
+
+/** The manifest of a version folder names that model and version, or the reason it does not (null when it does). */
+export function manifestMismatch(versionDir: string, model: string, version: string): string | null {
+  const path = join(versionDir, 'manifest.json');
+  let m: { name?: unknown; version?: unknown };
+  try {
+    m = JSON.parse(readFileSync(path, 'utf8')) as typeof m;
+  } catch {
+    return `${path}: missing or not valid JSON`;
+  }
+  if (m === null || typeof m !== 'object') return `${path}: not a JSON object`;
+  // A manifest (signed or not) of another version copied into this folder must not pass as this one.
+  return m.name === model && m.version === version ? null : `${path} names ${JSON.stringify(m.name)} ${JSON.stringify(m.version)}, not ${model} ${version}`;
 }
 
 /** A new index with `entry` added to `model`, versions sorted by semver precedence and `latest` recomputed. */
@@ -72,7 +116,7 @@ export function withVersion(index: RegistryIndex, model: string, entry: Registry
   const releases = versions.filter((v) => isRelease(v.version));
   models[model] = { latest: releases.length ? releases[releases.length - 1]!.version : null, versions };
   const sorted = Object.fromEntries(Object.keys(models).sort().map((k) => [k, models[k]!]));
-  return { format: 'raft-ns-registry', format_version: 1, tool_version: TOOL_VERSION, models: sorted };
+  return { format: 'raft-ns-registry', format_version: 1, tool_version: TOOL_VERSION, integrity: integrityOf(sorted), models: sorted };
 }
 
 /**
@@ -93,6 +137,9 @@ export function openPublished(registryDir: string, model: string, version?: stri
     throw new RaftNsError('publish.not-found', `publish: ${join(registryDir, INDEX_FILE)}: no published version ${want ?? '(latest)'} of model ${model}`);
   }
   const dir = join(registryDir, v.path);
+  if (v.path !== `${model}/${v.version}`) {
+    throw new RaftNsError('publish.tampered', `publish: ${join(registryDir, INDEX_FILE)}: ${model} ${v.version} is listed at ${v.path}, not ${model}/${v.version}`);
+  }
   for (const f of v.files) {
     const p = join(dir, f.path);
     const actual = existsSync(p) ? sha256Hex(readFileSync(p)) : 'missing';
@@ -108,13 +155,11 @@ export function openPublished(registryDir: string, model: string, version?: stri
     if (!verifyManifestSignature(readFileSync(join(dir, 'manifest.json')), readFileSync(sigPath, 'utf8'), publicKeyPem)) {
       throw new RaftNsError('publish.bad-signature', `publish: ${sigPath}: signature does not verify with the given public key`);
     }
-    // A valid signature says who made the manifest, not which version it is: a signed manifest of another
-    // version copied into this folder must not pass as this one.
-    const signed = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { name?: unknown; version?: unknown };
-    if (signed.name !== model || signed.version !== v.version) {
-      throw new RaftNsError('publish.bad-signature', `publish: ${join(dir, 'manifest.json')}: the signed manifest is ${String(signed.name)} ${String(signed.version)}, not ${model} ${v.version}`);
-    }
   }
+  // A valid signature or hash says who made the manifest, not which version it is: a manifest of another
+  // version copied into this folder (with index.json edited to match) must not pass as this one.
+  const mismatch = manifestMismatch(dir, model, v.version);
+  if (mismatch) throw new RaftNsError(publicKeyPem !== undefined ? 'publish.bad-signature' : 'publish.tampered', `publish: ${mismatch}`);
   return dir;
 }
 
@@ -129,7 +174,8 @@ export function brokenFiles(registryDir: string, v: RegistryVersion): string[] {
 
 export interface RegistryProblem {
   /** `broken`: an indexed version with files missing or changed (gates the exit code); the others are debris. */
-  kind: 'broken' | 'unindexed' | 'temporary' | 'stale-lock' | 'bad-index';
+  /** `legacy-index`: index.json has no integrity field (written before it existed); not an error. */
+  kind: 'broken' | 'unindexed' | 'temporary' | 'stale-lock' | 'bad-index' | 'legacy-index';
   path: string;
   detail: string;
 }
@@ -151,13 +197,24 @@ export function checkRegistry(registryDir: string): { versions: number; problems
   }
   let versions = 0;
   const indexed = new Set<string>();
+  if (!index.integrity && Object.keys(index.models).length > 0) {
+    problems.push({ kind: 'legacy-index', path: join(registryDir, INDEX_FILE), detail: 'no integrity field (written before raft-ns recorded one); the next publish adds it, and edits made before then cannot be detected' });
+  }
   for (const [model, m] of Object.entries(index.models)) {
     for (const v of m.versions) {
       versions++;
       indexed.add(v.path);
+      const at = join(registryDir, v.path);
       const broken = brokenFiles(registryDir, v);
-      if (v.path !== `${model}/${v.version}`) problems.push({ kind: 'broken', path: join(registryDir, v.path), detail: `listed for ${model} ${v.version} at another path` });
-      if (broken.length) problems.push({ kind: 'broken', path: join(registryDir, v.path), detail: `${model} ${v.version}: ${broken.join(', ')} missing or not matching index.json` });
+      if (v.path !== `${model}/${v.version}`) problems.push({ kind: 'broken', path: at, detail: `listed for ${model} ${v.version} at another path` });
+      if (broken.length) problems.push({ kind: 'broken', path: at, detail: `${model} ${v.version}: ${broken.join(', ')} missing or not matching index.json` });
+      // The entry agrees with itself: its headline hashes are those of the files it lists.
+      const sha = (p: string): string | undefined => v.files.find((f) => f.path === p)?.sha256;
+      if (sha('manifest.json') !== v.manifest_sha256 || sha('weights.bin') !== v.weights_sha256 || v.verification.weights_sha256 !== v.weights_sha256 || sha(REPORT) !== v.verification.report_sha256) {
+        problems.push({ kind: 'broken', path: at, detail: `${model} ${v.version}: the entry's manifest, weights or report sha256 differs from its own file list; index.json was edited` });
+      }
+      const mismatch = broken.includes('manifest.json') ? null : manifestMismatch(at, model, v.version);
+      if (mismatch) problems.push({ kind: 'broken', path: at, detail: `${model} ${v.version}: ${mismatch}` });
     }
   }
   if (!existsSync(registryDir)) return { versions, problems };

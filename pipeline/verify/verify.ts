@@ -15,7 +15,7 @@
  * if (!report.passed) process.exitCode = 1;
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { artifactFromBytes, type DenseParams, type LoadedArtifact } from '../../runtime/artifact.js';
 import { LstmModel } from '../../runtime/engine.js';
 import { checkGolden, parseGolden } from '../../runtime/golden.js';
@@ -222,6 +222,15 @@ export function checkIntegrity(dir: string): { check: CheckResult; artifact: Loa
     if (!v.ok) return fail(`${manifestPath} at ${v.issues[0]!.path}: ${v.issues[0]!.message} (schemas/artifact-manifest.schema.json)`, manifestSha256);
   } else {
     figures.manifest_schema = 'not run: schemas/artifact-manifest.schema.json absent';
+  }
+  // A version folder of a registry must hold that version's manifest: a (validly signed) manifest of another
+  // version copied in would otherwise verify as this one.
+  if (registryOfVersionDir(dir)) {
+    const folder = { name: basename(dirname(resolve(dir))), version: basename(resolve(dir)) };
+    const m = manifest as { name?: unknown; version?: unknown };
+    if (m.name !== folder.name || m.version !== folder.version) {
+      return fail(`${manifestPath} names ${JSON.stringify(m.name)} ${JSON.stringify(m.version)}, but its registry folder is ${folder.name}/${folder.version}`, manifestSha256);
+    }
   }
   let art: LoadedArtifact;
   try {
