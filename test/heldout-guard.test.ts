@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinScenario, type Scenario } from '../sim/index.js';
 import { scenarioFingerprint } from '../pipeline/util/heldout.js';
+import { makeEvaluationModel } from '../pipeline/evaluate/make-model.js';
+import { DEFAULT_RUN_CONFIG, mainJobStages } from '../pipeline/run/pipeline.js';
+import { writeSimulatedTraceSet } from '../pipeline/simulate/write.js';
 
 const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'raft-ns-heldout-'));
@@ -53,6 +56,30 @@ describe.runIf(existsSync(cli))('the held-out guard through the CLI', () => {
     const out = join(root, 'ok');
     expect(simulate(['--scenario', 'lan-3-calm', '--seed', '5', '--out', out]).status).toBe(0);
     expect(existsSync(join(out, 'telemetry.ndjson'))).toBe(true);
+  });
+});
+
+// The main job's source and make-model take their seeds from a config or a suite, not from a flag, so they are
+// driven through their functions: both must refuse a held-out seed before a byte of telemetry is written.
+describe('the held-out guard on the main job\'s source and on make-model', () => {
+  it('the main job\'s source stage refuses a held-out seed and writes nothing', async () => {
+    const cfg = { ...DEFAULT_RUN_CONFIG, source: 'simulate' as const, sim_seeds: [5, 900007] };
+    const source = mainJobStages(cfg).find((st) => st.name === 'source')!;
+    const out = join(root, 'job-source');
+    await expect(source.run({ outDir: out, inputs: {}, log: () => undefined })).rejects.toThrow(/reserved held-out range/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('make-model refuses a held-out seed and writes nothing', async () => {
+    const out = join(root, 'make-model');
+    await expect(makeEvaluationModel(out, { seeds: [900007], durationMs: 1000, log: () => undefined })).rejects.toThrow(/reserved held-out range/);
+    expect(existsSync(join(out, 'traces'))).toBe(false);
+  });
+
+  it('the one writer every path shares (writeSimulatedTraceSet) refuses the disguised held-out scenario', async () => {
+    const out = join(root, 'set-api');
+    await expect(writeSimulatedTraceSet(out, { scenarios: [disguised()], seeds: [5], format: 'ndjson' })).rejects.toThrow(/parameters of a held-out scenario/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
