@@ -137,6 +137,36 @@ describe('ingest: exact integers and extreme values (findings 4 and 5)', () => {
   });
 });
 
+describe.runIf(existsSync(cli))('extreme but finite values through the CLI, in quarantine mode and in infer --trace (finding 5)', () => {
+  const dir = join(root, 'extreme');
+  const file = join(dir, 'extreme.csv');
+  mkdirSync(dir, { recursive: true });
+  const valid = join(dir, 'extreme-valid.csv');
+  const lat = (i: number, negative: boolean): string => (i === 10 ? '1.7e308' : i === 11 ? '1e300' : i === 12 && negative ? '-1e308' : '3.5');
+  const rows = (negative: boolean): string => `${[HEADER, ...Array.from({ length: 40 }, (_, i) => `${1000 + 100 * i},c1,n1,1,follower,n2,${lat(i, negative)},0,0,80,true,`)].join('\n')}\n`;
+  writeFileSync(file, rows(true));
+  writeFileSync(valid, rows(false));
+
+  it('ingest --on-invalid quarantine: sets the negative one aside, finite statistics for the rest, no internal error', () => {
+    const out = join(dir, 'q');
+    const r = spawnSync(process.execPath, [cli, 'ingest', file, '--out', out, '--no-anonymize', '--on-invalid', 'quarantine', '--tick-ms', '100', '--quiet'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/bug:|\n\s+at /);
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { invalid: { row_count: number }; stats: Record<string, { mean: number; std: number }> };
+    expect(m.invalid.row_count).toBe(1);
+    expect(Number.isFinite(m.stats.heartbeat_latency_ms!.mean) && Number.isFinite(m.stats.heartbeat_latency_ms!.std)).toBe(true);
+  });
+
+  it('infer --trace replays them, counting fallbacks instead of crashing', () => {
+    const art = new URL('../artifacts/raft-ns-default/2.1.0', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [cli, 'infer', art, '--trace', valid], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/bug:|\n\s+at /);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/outside bounds: 0/);
+    expect(r.stdout).toMatch(/fallbacks [1-9]\d* \(outside-domain/);
+  }, 60_000);
+});
+
 describe('ingest: temporaries of a killed run are swept on the next run (finding 9)', () => {
   it('removes a dead process\'s hidden temporary folder beside the output, keeps a live one\'s', async () => {
     const dir = join(root, 'sweep');

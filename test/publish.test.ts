@@ -273,6 +273,16 @@ describe('raft-ns publish', () => {
     expect(existsSync(registry)).toBe(false);
   });
 
+  it('never reports success when a file of the version is gone after the index commit (finding 1)', async () => {
+    const art = makeArtifact(join(root, 'a'));
+    const versionDir = join(registry, 'raft-ns-default', '1.0.0');
+    const onStep = (step: string): void => {
+      if (step === 'indexed') rmSync(join(versionDir, 'golden.json')); // what the racing sweep of finding 1 did
+    };
+    await expect(publishArtifact(art, { registryDir: registry, onStep })).rejects.toThrow(/after the commit golden\.json do not match index\.json; run raft-ns registry check/);
+    expect(checkRegistry(registry).problems.map((p) => p.kind)).toEqual(['broken']);
+  });
+
   it('detects a published file modified in place', async () => {
     const r = await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
     writeFileSync(join(r.dir, 'golden.json'), '{"sequences":[1]}\n');
