@@ -247,9 +247,9 @@ export function columnValues(data: Data, exactIntegers = false): ColumnValues {
         const f = new Float64Array(n) as Float64Array & { raw?: Map<number, unknown> };
         for (let i = 0; i < n; i++) {
           const hi = t.isSigned ? words[2 * i + 1]! | 0 : words[2 * i + 1]!;
+          f[i] = hi * 4294967296 + words[2 * i]!;
           // |hi| < 2^21 (or hi = -2^21 with lo > 0) keeps the value inside ±(2^53 - 1), exact as a double.
-          if ((hi < 0x200000 && hi >= -0x200000 && !(hi === -0x200000 && words[2 * i] === 0)) || !exactIntegers) f[i] = hi * 4294967296 + words[2 * i]!;
-          else {
+          if (exactIntegers && (hi >= 0x200000 || hi < -0x200000 || (hi === -0x200000 && words[2 * i] === 0))) {
             f[i] = Number.NaN;
             (f.raw ??= new Map()).set(i, int64Of(words[2 * i]!, hi, t.isSigned));
           }
