@@ -320,7 +320,7 @@ export class NeuroSymbolicTimeout {
       return this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
     }
     // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
-    this.trackContact(o);
+    this.trackContact(o, leaderId);
     if (!this.model) return this.fallback('no-model', null);
     const x = this.x;
     this.features.rawInto(o, x, 0);
@@ -378,13 +378,13 @@ export class NeuroSymbolicTimeout {
    * observeUnsafe stays small enough for V8 to inline the calls that pass doubles (randomized(t)); beyond its
    * inlining budget each such call boxes one double (test/runtime-heap.test.ts).
    */
-  private trackContact(o: TimeoutObservation): void {
+  private trackContact(o: TimeoutObservation, leaderId: string | null): void {
     if (o.heartbeatReceived) {
       if (Number.isFinite(this.lastHeartbeatMs)) {
         const gap = o.nowMs - this.lastHeartbeatMs;
         if (this.survivedMax.length > 0) {
           this.gapMs = gap;
-          this.recordSurvived(o);
+          this.recordSurvived(o, leaderId);
         }
         if (gap > 0) {
           if (Number.isNaN(this.gapMeanMs)) {
@@ -397,7 +397,7 @@ export class NeuroSymbolicTimeout {
         }
       }
       this.lastHeartbeatMs = o.nowMs;
-      this.contactLeaderId = o.leaderId;
+      this.contactLeaderId = leaderId; // by value (leaderIdValue): a fresh String object each tick is the same leader
       this.contactTerm = o.term;
       this.isolatedSinceContact = false;
     } else if (o.peersReachable === 0) {
@@ -431,9 +431,9 @@ export class NeuroSymbolicTimeout {
    * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
    * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
    */
-  private recordSurvived(o: TimeoutObservation): void {
+  private recordSurvived(o: TimeoutObservation, leaderId: string | null): void {
     const gap = this.gapMs;
-    if (!(gap > 0) || this.isolatedSinceContact || o.leaderId === null || o.leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
+    if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
     const b = Math.floor(o.nowMs / this.survivedBucketMs);
     const slot = b % SURVIVED_BUCKETS;
     if (this.survivedBucket[slot] !== b) {

@@ -79,12 +79,19 @@ describe('NeuroSymbolicTimeout', () => {
   });
 
   it('names the rule that changed the value and why', () => {
-    // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1).
+    // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
+    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 = 150 ms.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
-    const p = new NeuroSymbolicTimeout({ model: artifactFromBytes(JSON.stringify(low.manifest), low.weights), precision: 'float32', randomization: { spread: 0 } });
+    const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+    timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor');
+    const model = artifactFromBytes(JSON.stringify(low.manifest), low.weights);
+    const p = new NeuroSymbolicTimeout({ model, rules: timingOnly, precision: 'float32', randomization: { spread: 0 } });
     steady(p, 5);
     const e = p.explain();
     expect(p.electionTimeoutMs()).toBe(102);
+    const withDefaults = new NeuroSymbolicTimeout({ model, precision: 'float32', randomization: { spread: 0 } });
+    steady(withDefaults, 5);
+    expect(withDefaults.electionTimeoutMs()).toBe(150);
     expect(e.rules.map((r) => r.id)).toContain('raft-timing-floor');
     expect(e.rules.find((r) => r.id === 'raft-timing-floor')!.why).toMatch(/broadcastTime/);
     expect(e.ruleActivationCounts['raft-timing-floor']).toBe(5);

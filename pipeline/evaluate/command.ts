@@ -118,7 +118,7 @@ function registerTune(cmd: Command): void {
       });
       process.stdout.write(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (training seeds only); ${r.rule}\n`);
       for (const row of r.rows) process.stdout.write(`  ${fmtRow(row)}\n`);
-      process.stdout.write(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election bound; wrote ${out}/${TUNE_REPORT}\n`);
+      process.stdout.write(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
     });
 }
 
