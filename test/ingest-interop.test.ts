@@ -11,6 +11,7 @@ import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../pipeline/ingest/ingest.js';
 import { readDataset } from '../pipeline/ingest/read.js';
+import type { DatasetManifest } from '../pipeline/ingest/manifest.js';
 import type { TelemetryRow } from '../pipeline/ingest/telemetry.js';
 import { synthRows, writeCsv } from './fixtures/ingest/synth.js';
 
@@ -21,6 +22,8 @@ const ROWS = synth.clusters * synth.nodesPerCluster * synth.ticks;
 let dir: string;
 let db: DuckDBConnection;
 let reference: TelemetryRow[];
+/** The manifest of the last ingestRows call (its sources record how a timestamp ts_ms was converted). */
+let lastManifest: DatasetManifest;
 
 // DuckDB reads the reference CSV with the telemetry types spelled out, so only the file format varies.
 const CSV_TYPES = `{'ts_ms': 'BIGINT', 'cluster_id': 'VARCHAR', 'node_id': 'VARCHAR', 'term': 'BIGINT', 'role': 'VARCHAR',
@@ -31,6 +34,7 @@ async function ingestRows(file: string): Promise<TelemetryRow[]> {
   const out = join(dir, `out-${file.split('/').pop()}`);
   const { manifest } = await ingest([file], { out, anonKey: KEY, createdAt: CREATED, batchRows: 1000, partRows: 4000 });
   expect(manifest.row_count).toBe(ROWS);
+  lastManifest = manifest;
   const rows: TelemetryRow[] = [];
   for await (const b of (await readDataset(out)).batches) rows.push(...b);
   return rows;
@@ -66,6 +70,11 @@ describe('ingest: Parquet as DuckDB writes it', () => {
       await db.run(`COPY (SELECT * REPLACE (${expr} AS ts_ms) FROM t) TO '${path}' (FORMAT parquet)`);
       const rows = await ingestRows(path);
       expect(rows).toEqual(unit === 's' ? reference.map((r) => ({ ...r, ts_ms: r.ts_ms * 1000 })) : reference);
+      const conv = lastManifest.sources[0]!.ts_ms_conversion;
+      // Parquet has no seconds unit: DuckDB stores TIMESTAMP_S as MICROS.
+      expect(conv?.source_unit).toBe(unit === 'µs' || unit === 's' ? 'us' : unit);
+      expect(conv?.source_type).toMatch(/^INT64 TIMESTAMP\((MILLIS|MICROS|NANOS)/);
+      expect(conv?.conversion).toMatch(unit === 'ms' ? /ms/ : /^floor\(/);
     });
   }
 });
@@ -83,8 +92,16 @@ describe('ingest: Arrow IPC as polars writes it', () => {
       const path = join(dir, `polars-${compression}.arrow`);
       df().writeIPC(path, { compression });
       expect(await ingestRows(path)).toEqual(reference);
+      expect(lastManifest.sources[0]!.ts_ms_conversion).toBeUndefined();
     });
   }
+
+  it('a Datetime(ns) ts_ms column becomes epoch milliseconds, and the manifest says how', async () => {
+    const path = join(dir, 'polars-datetime-ns.arrow');
+    df().withColumns(pl.col('ts_ms').mul(1_000_000).add(999_999).cast(pl.Datetime('ns')).alias('ts_ms')).writeIPC(path);
+    expect(await ingestRows(path)).toEqual(reference); // +999,999 ns floors back to the same ms
+    expect(lastManifest.sources[0]!.ts_ms_conversion).toEqual({ source_type: 'Timestamp<NANOSECOND>', source_unit: 'ns', conversion: 'floor(ns / 1000000)' });
+  });
 });
 
 describe('ingest: RFC 4180 CSV', () => {

@@ -250,9 +250,19 @@ export function columnValues(data: Data): ColumnValues {
       // Timestamps (pyarrow's usual ts column) become epoch milliseconds, floored to whole ms.
       const unit = (type as unknown as { unit: number }).unit; // 0 s, 1 ms, 2 µs, 3 ns
       const perMs = [1e-3, 1, 1e3, 1e6][unit]!;
-      const words = new Uint32Array(data.values.buffer, data.values.byteOffset + off * 8, n * 2);
       const f = new Float64Array(n);
-      for (let i = 0; i < n; i++) f[i] = Math.floor(((words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!) / perMs);
+      if (unit <= 1) {
+        const words = new Uint32Array(data.values.buffer, data.values.byteOffset + off * 8, n * 2);
+        for (let i = 0; i < n; i++) f[i] = Math.floor(((words[2 * i + 1]! | 0) * 4294967296 + words[2 * i]!) / perMs);
+      } else {
+        // µs and ns epochs exceed 2^53: divide exactly in BigInt (a float quotient can round up across a ms).
+        const view = new DataView(data.values.buffer, data.values.byteOffset + off * 8, n * 8);
+        const d = BigInt(perMs);
+        for (let i = 0; i < n; i++) {
+          const v = view.getBigInt64(i * 8, true);
+          f[i] = Number(v / d - (v % d < 0n ? 1n : 0n));
+        }
+      }
       out = f;
       break;
     }
