@@ -43,7 +43,10 @@ export function makeProgram(): Command {
     // Set before the subcommands exist so that each inherits them: commander's own error text is dropped
     // here and main() prints the one-line form instead.
     .exitOverride()
-    .configureOutput({ outputError: () => undefined });
+    .configureOutput({ outputError: () => undefined })
+    // A parent's options (simulate's --json) end at its subcommand's name, so `simulate election-time
+    // --json` reaches election-time; every command defines the output options it honours.
+    .enablePositionalOptions();
   for (const register of stages) register(program);
   return program;
 }
