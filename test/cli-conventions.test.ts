@@ -1,6 +1,8 @@
 /**
- * CLI conventions, through the built CLI (dist/, built by `npm test`), for every command in the program's
- * command tree (read from pipeline/program.ts, so a new command without an entry in CASES fails here):
+ * CLI conventions for every command in the program's command tree (read from pipeline/program.ts, so a
+ * new command without an entry in CASES fails here). Parse-time refusals run in process through the same
+ * `main` the binary runs (no work starts before them, so this is exact and fast); the --json runs and one
+ * refusal per kind go through the built CLI (dist/, built by `npm test`) to check real exit codes:
  * - a bad flag is a usage error: exit 2, one line naming the command and its --help, nothing on stdout;
  * - a missing input path is refused while parsing: exit 2, one line naming the path, nothing on stdout;
  * - --json puts exactly one parseable result document on stdout, whatever else the command prints.
@@ -12,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeProgram } from '../pipeline/program.js';
+import { main, makeProgram } from '../pipeline/program.js';
 import { synthRows, writeCsv } from './fixtures/ingest/synth.js';
 
 const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
@@ -35,17 +37,23 @@ function raftNs(args: string[]): Promise<Result> {
   });
 }
 
-/** Runs `jobs` two at a time (the CLI's start-up dominates these; two cores). */
-async function pool<T>(jobs: Array<() => Promise<T>>, width = 2): Promise<T[]> {
-  const out: T[] = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      out[i] = await jobs[i]!();
-    }
-  }));
-  return out;
+/** `main` in this process with stdout and stderr captured; for refusals that happen while parsing. */
+async function inProcess(args: string[]): Promise<Result> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = ((c: string | Uint8Array) => ((stdout += String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => ((stderr += String(c)), true)) as typeof process.stderr.write;
+  try {
+    await main([process.execPath, cli, ...args]);
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout, stderr };
 }
 
 /** Every runnable command path in the tree: leaves, and parents with an action of their own (simulate, evaluate). */
@@ -123,7 +131,8 @@ describe('raft-ns CLI conventions', () => {
   });
 
   it('every command offers --json and --quiet in its --help', async () => {
-    const helps = await pool(paths.map((p) => () => raftNs([...p.split(' '), '--help'])));
+    const helps: Result[] = [];
+    for (const p of paths) helps.push(await inProcess([...p.split(' '), '--help']));
     paths.forEach((p, i) => {
       expect(helps[i]!.code, p).toBe(0);
       expect(helps[i]!.stdout, p).toMatch(/--json\b/);
@@ -132,8 +141,10 @@ describe('raft-ns CLI conventions', () => {
   }, 120_000);
 
   it('a bad flag exits 2 with one line: the command, the problem, and where help is', async () => {
-    const rs = await pool(paths.map((p) => () => raftNs([...p.split(' '), '--no-such-flag'])));
-    paths.forEach((p, i) => {
+    const rs: Result[] = [];
+    for (const p of paths) rs.push(await inProcess([...p.split(' '), '--no-such-flag']));
+    rs.push(await raftNs(['verify', published, '--no-such-flag'])); // and once through the binary
+    [...paths, 'verify'].forEach((p, i) => {
       const r = rs[i]!;
       expect(r.code, p).toBe(2);
       expect(expectOneLine(r, p), p).toMatch(new RegExp(`; see \`raft-ns ${p} --help\`$`));
@@ -144,8 +155,10 @@ describe('raft-ns CLI conventions', () => {
   it('a missing input path is refused before any work: exit 2, one line naming the path', async () => {
     const missing = join(tmpdir(), 'raft-ns-conv-does-not-exist');
     const withFile = paths.filter((p) => typeof CASES[p]!.missing === 'function');
-    const rs = await pool(withFile.map((p) => () => raftNs((CASES[p]!.missing as (m: string) => string[])(missing))));
-    withFile.forEach((p, i) => {
+    const rs: Result[] = [];
+    for (const p of withFile) rs.push(await inProcess((CASES[p]!.missing as (m: string) => string[])(missing)));
+    rs.push(await raftNs(['ingest', missing, '--out', d('o'), '--no-anonymize'])); // and once through the binary
+    [...withFile, 'ingest'].forEach((p, i) => {
       const r = rs[i]!;
       expect(r.code, `${p}: ${r.stderr}`).toBe(2);
       expect(expectOneLine(r, p), p).toContain(missing);
