@@ -3,6 +3,7 @@
  * schema metadata and open in polars with the snippet docs/DATASETS.md shows; `raft-ns dataset export
  * --format parquet` gives DuckDB and polars one Parquet file with the same rows and the same identity.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,5 +85,39 @@ describe('the Arrow parts of a dataset', () => {
     expect(df.columns).toEqual(manifest.columns.map((c) => c.name));
     const one = pl.readIPC(readFileSync(join(dir, 'for-polars', manifest.parts[0]!.file)));
     expect(one.height).toBe(manifest.parts[0]!.row_count);
+  });
+});
+
+describe('docs/DATASETS.md', () => {
+  const doc = readFileSync(new URL('../docs/DATASETS.md', import.meta.url), 'utf8');
+  const root = new URL('..', import.meta.url).pathname;
+  const blocks = (lang: string): string[] => [...doc.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+
+  it('the polars (Node) block runs as written against datasets/sample', () => {
+    const js = blocks('js')[0]!;
+    const probe = `${js}\nprocess.stdout.write(JSON.stringify({ all: df.height, one: one.height, cols: df.columns }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { all: number; one: number; cols: string[] };
+    expect(got.all).toBe(rowCount);
+    expect(got.one).toBe(rowCount); // the sample has one part
+    expect(got.cols[0]).toBe('ts_ms');
+  });
+
+  it('the DuckDB blocks run as written: the export command, then the SQL', async () => {
+    const sh = blocks('sh').find((b) => b.includes('dataset export'))!.split('#')[0]!.trim().split(/\s+/);
+    expect(sh.slice(0, 3)).toEqual(['raft-ns', 'dataset', 'export']);
+    const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
+    // Run from the temporary folder (the block's relative --out lands there), with the sample's absolute path.
+    const rr = spawnSync(process.execPath, [cli, ...sh.slice(1).map((a) => (a === 'datasets/sample' ? sample : a))], { cwd: dir, encoding: 'utf8' });
+    expect(rr.status, rr.stderr).toBe(0);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const sql = blocks('sql')[0]!.split(';').map((q) => q.replace(/--.*$/gm, '').trim()).filter(Boolean);
+    await db.run(`SET file_search_path = '${dir}'`);
+    const byNode = (await db.runAndReadAll(sql[0]!)).getRowObjects();
+    expect(byNode.reduce((a, row) => a + Number(row['count_star()'] ?? Object.values(row)[1]), 0)).toBe(rowCount);
+    const kv = Object.fromEntries((await db.runAndReadAll(sql[1]!)).getRowObjects().map((m) => [m['k'], m['v']]));
+    expect(kv['raft_ns.tick_ms']).toBe(String(tickMs));
+    expect(kv['raft_ns.dataset']).toBe('sample');
   });
 });
