@@ -12,7 +12,7 @@ import pl from 'nodejs-polars';
 import { RecordBatchFileReader, RecordBatchStreamReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../pipeline/ingest/ingest.js';
-import { exportParquet } from '../pipeline/dataset/export.js';
+import { codecAvailable, exportParquet } from '../pipeline/dataset/export.js';
 import { readDataset } from '../pipeline/ingest/read.js';
 
 const sample = new URL('../datasets/sample', import.meta.url).pathname;
@@ -119,5 +119,25 @@ describe('docs/DATASETS.md', () => {
     const kv = Object.fromEntries((await db.runAndReadAll(sql[1]!)).getRowObjects().map((m) => [m['k'], m['v']]));
     expect(kv['raft_ns.tick_ms']).toBe(String(tickMs));
     expect(kv['raft_ns.dataset']).toBe('sample');
+  });
+});
+
+describe('dataset export --codec zstd', () => {
+  it('writes ZSTD pages where Node has zlib.zstdCompressSync, and is refused before any work (exit 2) where not', async () => {
+    const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
+    const out = join(dir, 'zstd.parquet');
+    const r = spawnSync(process.execPath, [cli, 'dataset', 'export', sample, '--out', out, '--codec', 'zstd', '--json'], { encoding: 'utf8' });
+    if (codecAvailable('ZSTD')) {
+      expect(r.status, r.stderr).toBe(0);
+      const db = await (await DuckDBInstance.create(':memory:')).connect();
+      const meta = (await db.runAndReadAll(`SELECT DISTINCT compression FROM parquet_metadata('${out}')`)).getRowObjects();
+      expect(meta.map((m) => m['compression'])).toEqual(['ZSTD']);
+      expect(pl.readParquet(out).height).toBe(rowCount);
+    } else {
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toMatch(/^raft-ns dataset export: .*zstd needs Node >= 22\.15.*; see `raft-ns dataset export --help`$/);
+      expect(() => readFileSync(out)).toThrow();
+    }
   });
 });
