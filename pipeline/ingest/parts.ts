@@ -14,9 +14,9 @@
  * them with the tick from the start (test/dataset-open.test.ts checks this).
  */
 import { closeSync, openSync, renameSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AsyncByteQueue, Message, RecordBatch, RecordBatchFileReader, RecordBatchFileWriter, Schema } from 'apache-arrow';
+import { AsyncByteQueue, Message, RecordBatch, RecordBatchFileWriter, RecordBatchReader, Schema } from 'apache-arrow';
 import { PART_SCHEMA } from './arrow-io.js';
 import type { PartEntry } from './manifest.js';
 import { TELEMETRY_SCHEMA_VERSION } from './telemetry.js';
@@ -90,17 +90,20 @@ export class PartWriter {
  * price of a tick that is known only at the end.
  */
 export async function stampPart(path: string, schema: Schema): Promise<number> {
-  const reader = RecordBatchFileReader.from(await readFile(path));
+  // Through a file handle, batch by batch: memory holds one record batch, not the whole part.
+  const fh = await open(path, 'r');
   const tmp = `${path}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w');
   let bytes = 0;
   try {
+    const reader = await RecordBatchReader.from(fh);
     const writer = new SpecFileWriter();
     writer.reset(new FileSink(fd, (n) => (bytes += n)) as unknown as AsyncByteQueue);
-    for (const batch of reader) writer.write(new RecordBatch(schema, batch.data));
+    for await (const batch of reader) writer.write(new RecordBatch(schema, batch.data));
     writer.finish();
   } finally {
     closeSync(fd);
+    await fh.close();
   }
   renameSync(tmp, path);
   return bytes;
