@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { Bool, Float64, Int32, Int64, LargeUtf8, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../pipeline/ingest/ingest.js';
@@ -101,6 +102,24 @@ describe('ingest: Arrow IPC as polars writes it', () => {
     df().withColumns(pl.col('ts_ms').mul(1_000_000).add(999_999).cast(pl.Datetime('ns')).alias('ts_ms')).writeIPC(path);
     expect(await ingestRows(path)).toEqual(reference); // +999,999 ns floors back to the same ms
     expect(lastManifest.sources[0]!.ts_ms_conversion).toEqual({ source_type: 'Timestamp<NANOSECOND>', source_unit: 'ns', conversion: 'floor(ns / 1000000)' });
+  });
+});
+
+describe('ingest: Arrow IPC with LargeUtf8 strings (64-bit offsets, as pyarrow writes large_string)', () => {
+  it('ingests to the same rows', async () => {
+    const rows = [...synthRows(synth)];
+    const col = <T,>(k: keyof TelemetryRow, type: T) => vectorFromArray(rows.map((r) => (k === 'ts_ms' || k === 'term' ? BigInt(r[k] as number) : (r[k] ?? null))), type as never);
+    const table = new Table({
+      ts_ms: col('ts_ms', new Int64()), cluster_id: col('cluster_id', new LargeUtf8()), node_id: col('node_id', new LargeUtf8()),
+      term: col('term', new Int64()), role: col('role', new LargeUtf8()), leader_id: col('leader_id', new LargeUtf8()),
+      heartbeat_latency_ms: col('heartbeat_latency_ms', new Float64()), log_replication_gap: col('log_replication_gap', new Int32()),
+      rpc_retries: col('rpc_retries', new Int32()), cpu_idle_pct: col('cpu_idle_pct', new Float64()),
+      heartbeat_received: col('heartbeat_received', new Bool()), event: col('event', new LargeUtf8()),
+    });
+    expect(String(table.schema.fields[1]!.type)).toBe('LargeUtf8');
+    const path = join(dir, 'large-utf8.arrow');
+    writeFileSync(path, tableToIPC(table, 'file'));
+    expect(await ingestRows(path)).toEqual(reference);
   });
 });
 
