@@ -55,7 +55,7 @@ export function register(program: Command): void {
     const { versions, problems } = checkRegistry(o.registry);
     for (const p of problems) out.info(`${p.kind.padEnd(10)} ${p.path}: ${p.detail}\n`);
     const broken = problems.filter((p) => p.kind === 'broken' || p.kind === 'bad-index').length;
-    out.info(`registry check: ${o.registry}: ${versions} versions, ${broken} broken, ${problems.length - broken} debris\n`);
+    out.info(`registry: ${o.registry}: ${versions} versions, ${broken} broken, ${problems.length - broken} debris\n`);
     out.result({ registry: o.registry, versions, broken, problems });
     if (broken > 0) process.exitCode = 1;
   });
