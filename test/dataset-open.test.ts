@@ -67,6 +67,16 @@ describe('the Arrow parts of a dataset', () => {
     }
   });
 
+  it('carry the name given with --name instead of the folder name (the main job names its cache folders so)', async () => {
+    const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
+    const out = join(dir, 'cache-3f2a');
+    const r = spawnSync(process.execPath, [cli, 'ingest', raw, '--out', out, '--no-anonymize', '--name', 'prod-eu', '--json'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const manifest = JSON.parse(r.stdout) as { parts: Array<{ file: string }> };
+    const meta = RecordBatchFileReader.from(readFileSync(join(out, manifest.parts[0]!.file))).open().schema.metadata;
+    expect(meta.get('raft_ns.dataset')).toBe('prod-eu');
+  });
+
   it('an inferred tick, stamped after reading, gives the same part bytes as the tick given up front', async () => {
     // Same folder name (the name is in the metadata) under two parents.
     const inferred = (await ingestTo(join('inferred', 'same'))).manifest;

@@ -20,6 +20,7 @@ interface IngestFlags extends OutputFlags {
   anonKeyFile?: string;
   anonymize: boolean;
   partRows: number;
+  name?: string;
 }
 
 export function register(program: Command): void {
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--anon-key-file <file>', `HMAC-SHA256 key for pseudonyms, at least ${MIN_KEY_BYTES} bytes (default: $RAFT_NS_ANON_KEY)`, parseExisting('file'))
     .option('--no-anonymize', 'keep cluster and node ids as they are (only for data that holds no real identifiers)')
     .option('--force', 'replace an existing dataset folder')
+    .option('--name <name>', 'the dataset\'s name in every part\'s schema metadata (default: the base name of --out)')
     .addOption(new Option('--part-rows <n>', 'rows per Arrow part file').default(1048576).argParser(parseIntIn(1)).hideHelp());
   addOutputOptions(cmd, 'the dataset manifest').action(async (files: string[], flags: IngestFlags) => {
     const out = makeOutput(flags);
@@ -48,6 +50,7 @@ export function register(program: Command): void {
       allowExtraColumns: flags.allowExtraColumns ?? false,
       ...(flags.tickMs === undefined ? {} : { tickMs: flags.tickMs }),
       force: flags.force ?? false,
+      ...(flags.name === undefined ? {} : { name: flags.name }),
       partRows: flags.partRows,
       onProgress: (done, total, rows) => {
         const s = (performance.now() - t0) / 1000;

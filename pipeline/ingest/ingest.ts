@@ -39,6 +39,8 @@ export interface IngestOptions {
   tickMs?: number;
   /** Replace an existing dataset folder. */
   force?: boolean;
+  /** The dataset's name in every part's schema metadata (`raft_ns.dataset`); default: the base name of `out`. */
+  name?: string;
   /** Rows per Arrow part file (a multiple of batchRows reads best). Default 1,048,576. */
   partRows?: number;
   /** Rows per record batch, at most 65,536. Default 65,536. */
@@ -93,7 +95,7 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
     const hasher = new FileHasher();
     // Parts carry the dataset's name and tick in their schema metadata (./parts.ts); an inferred tick is
     // stamped into them once every row has been read, and they are hashed after that.
-    const name = basename(options.out);
+    const name = options.name ?? basename(options.out);
     const schema = partSchema(partMetadata(name, options.tickMs ?? null));
     const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows, hasher, schema, options.tickMs !== undefined);
     let inferredTickMs: number | null = null;
