@@ -33,7 +33,7 @@ describe('raft-ns ingest (CLI)', () => {
   it('refuses to run without a key unless --no-anonymize, writing nothing', () => {
     const out = join(dir, 'nokey');
     const r = raftNs(['ingest', goodCsv, '--out', out]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a usage error: the key is a required input
     expect(r.stderr.trim()).toMatch(/^raft-ns ingest: no anonymization key; pass --anon-key-file <file> or set RAFT_NS_ANON_KEY/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out)).toBe(false);

@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { Bool, Float64, Int32, Int64, LargeUtf8, Table, tableToIPC, vectorFromArray } from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingest } from '../pipeline/ingest/ingest.js';
 import { readDataset } from '../pipeline/ingest/read.js';
+import type { DatasetManifest } from '../pipeline/ingest/manifest.js';
 import type { TelemetryRow } from '../pipeline/ingest/telemetry.js';
 import { synthRows, writeCsv } from './fixtures/ingest/synth.js';
 
@@ -21,6 +23,8 @@ const ROWS = synth.clusters * synth.nodesPerCluster * synth.ticks;
 let dir: string;
 let db: DuckDBConnection;
 let reference: TelemetryRow[];
+/** The manifest of the last ingestRows call (its sources record how a timestamp ts_ms was converted). */
+let lastManifest: DatasetManifest;
 
 // DuckDB reads the reference CSV with the telemetry types spelled out, so only the file format varies.
 const CSV_TYPES = `{'ts_ms': 'BIGINT', 'cluster_id': 'VARCHAR', 'node_id': 'VARCHAR', 'term': 'BIGINT', 'role': 'VARCHAR',
@@ -31,6 +35,7 @@ async function ingestRows(file: string): Promise<TelemetryRow[]> {
   const out = join(dir, `out-${file.split('/').pop()}`);
   const { manifest } = await ingest([file], { out, anonKey: KEY, createdAt: CREATED, batchRows: 1000, partRows: 4000 });
   expect(manifest.row_count).toBe(ROWS);
+  lastManifest = manifest;
   const rows: TelemetryRow[] = [];
   for await (const b of (await readDataset(out)).batches) rows.push(...b);
   return rows;
@@ -66,6 +71,11 @@ describe('ingest: Parquet as DuckDB writes it', () => {
       await db.run(`COPY (SELECT * REPLACE (${expr} AS ts_ms) FROM t) TO '${path}' (FORMAT parquet)`);
       const rows = await ingestRows(path);
       expect(rows).toEqual(unit === 's' ? reference.map((r) => ({ ...r, ts_ms: r.ts_ms * 1000 })) : reference);
+      const conv = lastManifest.sources[0]!.ts_ms_conversion;
+      // Parquet has no seconds unit: DuckDB stores TIMESTAMP_S as MICROS.
+      expect(conv?.source_unit).toBe(unit === 'µs' || unit === 's' ? 'us' : unit);
+      expect(conv?.source_type).toMatch(/^INT64 TIMESTAMP\((MILLIS|MICROS|NANOS)/);
+      expect(conv?.conversion).toMatch(unit === 'ms' ? /ms/ : /^floor\(/);
     });
   }
 });
@@ -83,8 +93,34 @@ describe('ingest: Arrow IPC as polars writes it', () => {
       const path = join(dir, `polars-${compression}.arrow`);
       df().writeIPC(path, { compression });
       expect(await ingestRows(path)).toEqual(reference);
+      expect(lastManifest.sources[0]!.ts_ms_conversion).toBeUndefined();
     });
   }
+
+  it('a Datetime(ns) ts_ms column becomes epoch milliseconds, and the manifest says how', async () => {
+    const path = join(dir, 'polars-datetime-ns.arrow');
+    df().withColumns(pl.col('ts_ms').mul(1_000_000).add(999_999).cast(pl.Datetime('ns')).alias('ts_ms')).writeIPC(path);
+    expect(await ingestRows(path)).toEqual(reference); // +999,999 ns floors back to the same ms
+    expect(lastManifest.sources[0]!.ts_ms_conversion).toEqual({ source_type: 'Timestamp<NANOSECOND>', source_unit: 'ns', conversion: 'floor(ns / 1000000)' });
+  });
+});
+
+describe('ingest: Arrow IPC with LargeUtf8 strings (64-bit offsets, as pyarrow writes large_string)', () => {
+  it('ingests to the same rows', async () => {
+    const rows = [...synthRows(synth)];
+    const col = <T,>(k: keyof TelemetryRow, type: T) => vectorFromArray(rows.map((r) => (k === 'ts_ms' || k === 'term' ? BigInt(r[k] as number) : (r[k] ?? null))), type as never);
+    const table = new Table({
+      ts_ms: col('ts_ms', new Int64()), cluster_id: col('cluster_id', new LargeUtf8()), node_id: col('node_id', new LargeUtf8()),
+      term: col('term', new Int64()), role: col('role', new LargeUtf8()), leader_id: col('leader_id', new LargeUtf8()),
+      heartbeat_latency_ms: col('heartbeat_latency_ms', new Float64()), log_replication_gap: col('log_replication_gap', new Int32()),
+      rpc_retries: col('rpc_retries', new Int32()), cpu_idle_pct: col('cpu_idle_pct', new Float64()),
+      heartbeat_received: col('heartbeat_received', new Bool()), event: col('event', new LargeUtf8()),
+    });
+    expect(String(table.schema.fields[1]!.type)).toBe('LargeUtf8');
+    const path = join(dir, 'large-utf8.arrow');
+    writeFileSync(path, tableToIPC(table, 'file'));
+    expect(await ingestRows(path)).toEqual(reference);
+  });
 });
 
 describe('ingest: RFC 4180 CSV', () => {

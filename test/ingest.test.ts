@@ -35,7 +35,8 @@ describe('ingest: every input format gives the same dataset', () => {
   it('CSV, NDJSON, Arrow file, Arrow stream and Parquet → identical rows and parts', async () => {
     const results: Array<{ rows: TelemetryRow[]; partHash: string }> = [];
     for (const f of ['in.csv', 'in.ndjson', 'in.arrow', 'in.arrows', 'in.parquet']) {
-      const out = join(dir, `out-${f}`);
+      // One folder name under a parent per format: the name is part of each part's schema metadata.
+      const out = join(dir, `out-${f}`, 'dataset');
       const { manifest } = await ingest([join(dir, f)], { out, anonKey: KEY, createdAt: CREATED, batchRows: 1000, partRows: 4000 });
       expect(manifest.row_count).toBe(1800);
       expect(manifest.tick_ms).toBe(100);
@@ -78,7 +79,7 @@ describe('ingest: anonymization', () => {
   });
 
   it('same id + same key → same pseudonym across files and runs; leader_id matches the leader node_id', async () => {
-    const a = await allRows(join(dir, 'out-in.csv'));
+    const a = await allRows(join(dir, 'out-in.csv', 'dataset'));
     const out2 = join(dir, 'anon-again');
     await ingest([join(dir, 'in.parquet')], { out: out2, anonKey: KEY, createdAt: CREATED });
     const b = await allRows(out2);
@@ -120,7 +121,7 @@ describe('ingest: Arrow inputs as other tools write them', () => {
     const { manifest } = await ingest([file], { out, anonKey: KEY, createdAt: CREATED });
     expect(manifest.row_count).toBe(rows.length);
     const got = await allRows(out);
-    const ref = await allRows(join(dir, 'out-in.csv'));
+    const ref = await allRows(join(dir, 'out-in.csv', 'dataset'));
     // Same rows as the CSV ingest of the same generator, except Float32 rounding of cpu_idle_pct.
     got.forEach((r, i) => {
       expect({ ...r, cpu_idle_pct: 0, event: null }).toEqual({ ...ref[i]!, cpu_idle_pct: 0, event: null });

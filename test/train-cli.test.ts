@@ -16,7 +16,7 @@ describe('raft-ns train / quantize (CLI)', () => {
     await writeCsv(join(tmp, 't.csv'), synthRows({ seed: 5, clusters: 3, nodesPerCluster: 3, ticks: 480, tickMs: 10 }));
     run('ingest', join(tmp, 't.csv'), '--out', join(tmp, 'ds'), '--no-anonymize');
     run('window', '--dataset', join(tmp, 'ds'), '--out', join(tmp, 'win'));
-    const out = run('train', '--windows', join(tmp, 'win'), '--out', join(tmp, 'run'), '--engine', 'fused', '--epochs', '2', '--seed', '3', '--quiet');
+    const out = run('train', '--windows', join(tmp, 'win'), '--out', join(tmp, 'run'), '--engine', 'fused', '--epochs', '2', '--seed', '3');
     expect(out).toMatch(/wrote .*run-manifest\.json .*fused/);
     const rm = JSON.parse(readFileSync(join(tmp, 'run', 'run-manifest.json'), 'utf8'));
     expect(rm.seed).toBe(3);

@@ -196,7 +196,7 @@ describe('window stage options for the floor', () => {
   it('--floor-rules none writes labels.floor: null and raw labels; the default floors them', async () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      await runCli(['--dataset', 'datasets/sample', '--out', join(tmp, 'none'), '--floor-rules', 'none', '--quiet']);
+      await runCli(['--dataset', 'datasets/sample', '--out', join(tmp, 'none'), '--floor-rules', 'none']);
       expect(write.mock.calls.map((c) => String(c[0])).join('')).toContain('labels: raw gaps (no floor)');
     } finally {
       write.mockRestore();

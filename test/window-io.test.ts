@@ -100,15 +100,16 @@ describe('raft-ns window (built CLI)', () => {
 
   it('windows a dataset and prints the split summary', () => {
     const out = join(root, 'cli-out');
-    const stdout = execFileSync('node', [cli, 'window', '--dataset', dataset, '--out', out, '--window', '16', '--seed', '2', '--quiet'], { encoding: 'utf8' });
+    const stdout = execFileSync('node', [cli, 'window', '--dataset', dataset, '--out', out, '--window', '16', '--seed', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(stdout).toMatch(/^window: .*T=16, stride=16, split by cluster, seed 2/);
     expect(stdout).toMatch(/\n {2}train \d+ chunks, \d+ streams/);
     expect(readWindows(out).manifest.seed).toBe(2);
   });
 
-  it('exits 1 with a one-line message on a bad option', () => {
+  it('exits 2 (usage) with a one-line message on a bad option, before any work', () => {
     const r = spawnSync('node', [cli, 'window', '--dataset', dataset, '--out', join(root, 'cli-bad'), '--stride', 'x'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('raft-ns window: --stride x; expected an integer');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("raft-ns window: option '--stride <ticks>' argument 'x' is invalid. expected an integer >= 1; see `raft-ns window --help`");
+    expect(existsSync(join(root, 'cli-bad'))).toBe(false);
   });
 });

@@ -5,20 +5,51 @@
  * identity travels in the file's key/value metadata (format, schema version, tick, row count, tool version).
  */
 import { rename, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import zlib from 'node:zlib';
 import { fileWriter, parquetWriteRows } from 'hyparquet-writer';
 import { readDataset } from '../ingest/read.js';
 import type { TelemetryRow } from '../ingest/telemetry.js';
 import { RaftNsError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 
-/** Codecs the export writes without a native dependency (ZSTD needs a synchronous zstd compressor: see README). */
-export const EXPORT_CODECS = ['SNAPPY', 'UNCOMPRESSED'] as const;
+/** Codecs `--codec` names; ZSTD only where Node's zlib can compress it (see zstdCompressor). */
+export const EXPORT_CODECS = ['ZSTD', 'SNAPPY', 'GZIP', 'UNCOMPRESSED'] as const;
 export type ExportCodec = (typeof EXPORT_CODECS)[number];
+
+/**
+ * hyparquet-writer compresses SNAPPY itself and takes any other codec as a synchronous function. Node's
+ * zlib has gzip everywhere and zstd from Node 22.15 (`zlib.zstdCompressSync`); no zstd compressor is among
+ * this package's dependencies, so on older Node ZSTD is refused before any work, naming what to use.
+ */
+function zstdCompressor(): ((b: Uint8Array) => Uint8Array) | null {
+  const f = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
+  return typeof f === 'function' ? (b) => f(b) : null;
+}
+
+/** Whether this Node can write `codec`; the CLI checks it while parsing, the export again before writing. */
+export function codecAvailable(codec: ExportCodec): boolean {
+  return codec !== 'ZSTD' || zstdCompressor() !== null;
+}
+
+export const ZSTD_UNAVAILABLE = `zstd needs Node >= 22.15 (zlib.zstdCompressSync); this is Node ${process.versions.node}: use --codec snappy or gzip`;
+
+type Compressors = Partial<Record<'GZIP' | 'ZSTD', (bytes: Uint8Array) => Uint8Array>>;
+
+function compressorsFor(codec: ExportCodec): Compressors {
+  if (codec === 'GZIP') return { GZIP: (b) => zlib.gzipSync(b) };
+  if (codec === 'ZSTD') {
+    const z = zstdCompressor();
+    if (!z) throw new RaftNsError('usage.codec', `dataset: --codec ${ZSTD_UNAVAILABLE}`);
+    return { ZSTD: z };
+  }
+  return {};
+}
 
 export interface ExportOptions {
   /** Output .parquet path. */
   out: string;
-  /** Page compression; default SNAPPY (what DuckDB, polars and pyarrow all read). */
+  /** Page compression; default SNAPPY (what DuckDB, polars and pyarrow all read, and every Node writes). */
   codec?: ExportCodec;
   /** Rows per row group; default 65,536. */
   rowGroupRows?: number;
@@ -32,6 +63,8 @@ export interface ExportOptions {
  * // duckdb: SELECT count(*) FROM 'sample.parquet';  polars: pl.readParquet('sample.parquet')
  */
 export async function exportParquet(dir: string, options: ExportOptions): Promise<{ rows: number }> {
+  const codec = options.codec ?? 'SNAPPY';
+  const compressors = compressorsFor(codec);
   const ds = await readDataset(dir);
   const tmp = `${options.out}.tmp-${process.pid}`;
   let rows = 0;
@@ -61,13 +94,15 @@ export async function exportParquet(dir: string, options: ExportOptions): Promis
         { name: 'heartbeat_received', type: 'BOOLEAN', nullable: false },
         { name: 'event', type: 'STRING', nullable: true },
       ],
-      codec: options.codec ?? 'SNAPPY',
+      codec,
+      compressors,
       rowGroupSize: options.rowGroupRows ?? 65_536,
       createdBy: `raft-ns ${TOOL_VERSION}`,
       kvMetadata: [
         { key: 'raft_ns.format', value: ds.manifest.format },
         { key: 'raft_ns.schema_version', value: String(ds.manifest.schema_version) },
         { key: 'raft_ns.tick_ms', value: String(ds.manifest.tick_ms) },
+        { key: 'raft_ns.dataset', value: basename(dir) },
         { key: 'raft_ns.row_count', value: String(ds.manifest.row_count) },
         { key: 'raft_ns.tool_version', value: TOOL_VERSION },
       ],

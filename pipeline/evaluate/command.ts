@@ -6,6 +6,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { fmtSeconds, makeProgress } from '../util/progress.js';
 import { RaftNsError } from '../util/errors.js';
+import { parseExisting } from '../util/options.js';
+import { addOutputOptions, makeOutput, type OutputFlags } from '../util/output.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationReport } from './evaluate.js';
 import { makeEvaluationModel } from './make-model.js';
 import { fmtRow, tune, TUNE_REPORT } from './tune.js';
@@ -22,18 +24,20 @@ export function register(program: Command): void {
   const cmd = program
     .command('evaluate')
     .description('closed-loop evaluation: every scenario of a suite × seeds × policies (static etcd, Raft paper, Jacobson/Karels, φ-accrual, the model with and without guardrails, and the ground-truth oracle as the physical limit) → evaluation.json + evaluation.html')
-    .option('--model <dir>', 'artifact folder (manifest.json + weights.bin); omit with --baselines-only')
+    .option('--model <dir>', 'artifact folder (manifest.json + weights.bin); omit with --baselines-only', parseExisting('dir'))
     .option('--baselines-only', 'evaluate the baselines without a model')
-    .option('--suite <name|file>', 'built-in suite (default, heldout, short) or a suite JSON file (schemas/suite.schema.json)', 'default')
+    .option('--suite <name|file>', 'built-in suite (default, heldout, short) or a suite JSON file (schemas/suite.schema.json)', suiteArg, 'default')
     .option('--seeds <n>', 'use the first n seeds of the suite', intArg('--seeds', 1))
     .option('--out <dir>', 'output folder for evaluation.json and evaluation.html')
     .option('--workers <n>', 'worker threads (default: one per CPU)', intArg('--workers', 0))
     .option('--no-sweep', 'skip the Pareto sweep')
     .option('--no-timeline', 'skip the timeline')
-    .option('--force', 'replace an existing output folder')
-    .action(async (o: { model?: string; baselinesOnly?: boolean; suite: string; seeds?: number; out?: string; workers?: number; sweep: boolean; timeline: boolean; force?: boolean }) => {
-      if (!o.model && !o.baselinesOnly) throw new RaftNsError('evaluate.usage', 'evaluate: --model <artifact dir> is required (or --baselines-only)');
-      const progress = makeProgress({ label: 'evaluate', unit: 'runs' });
+    .option('--force', 'replace an existing output folder');
+  addOutputOptions(cmd, 'the evaluation report');
+  cmd.action(async (o: OutputFlags & { model?: string; baselinesOnly?: boolean; suite: string; seeds?: number; out?: string; workers?: number; sweep: boolean; timeline: boolean; force?: boolean }) => {
+      const out = makeOutput(o);
+      if (!o.model && !o.baselinesOnly) throw new RaftNsError('usage.evaluate', 'evaluate: --model <artifact dir> is required (or --baselines-only)');
+      const progress = makeProgress({ label: 'evaluate', unit: 'runs', quiet: out.quiet });
       const { report, timing } = await evaluate({
         model: o.model ?? null, suite: o.suite, sweep: o.sweep, timeline: o.timeline, createdAt: new Date().toISOString(),
         ...(o.seeds === undefined ? {} : { seeds: o.seeds }), ...(o.out === undefined ? {} : { outDir: o.out }),
@@ -41,13 +45,14 @@ export function register(program: Command): void {
         onProgress: (d, t) => progress.update(d, `${t} total`),
       });
       progress.done();
-      process.stdout.write(summaryText(report));
-      process.stdout.write(`evaluate: ${timing.runs} runs in ${fmtSeconds(timing.seconds)} (${timing.scenario_runs} suite runs: ${timing.scenarios_per_s.toFixed(2)} scenarios/s; all runs ${timing.runs_per_s.toFixed(2)}/s)\n`);
-      if (o.out) process.stdout.write(`evaluate: wrote ${o.out}/${REPORT_JSON} and ${o.out}/${REPORT_HTML}\n`);
+      out.info(summaryText(report));
+      out.info(`evaluate: ${timing.runs} runs in ${fmtSeconds(timing.seconds)} (${timing.scenario_runs} suite runs: ${timing.scenarios_per_s.toFixed(2)} scenarios/s; all runs ${timing.runs_per_s.toFixed(2)}/s)\n`);
+      if (o.out) out.info(`evaluate: wrote ${o.out}/${REPORT_JSON} and ${o.out}/${REPORT_HTML}\n`);
+      out.result(report);
       if (report.safety.violations > 0) process.exitCode = 1;
     });
 
-  cmd
+  const mm = cmd
     .command('make-model')
     .description('make a model to evaluate with the real stages: simulate the default suite on its training seeds → ingest → window → train (fused) → quantize')
     .option('--out <dir>', 'work folder (traces, dataset, windows, run, artifact); required')
@@ -66,21 +71,29 @@ export function register(program: Command): void {
       if (v !== 'per-tick' && v !== 'per-gap') throw new InvalidArgumentError('--gap-votes must be per-tick or per-gap');
       return v;
     })
-    .option('--floor-rules <file|default|none>', 'window: floor the gap labels at these rules\' timing floor (none: raw gaps)')
-    .action(async (o: { out?: string; epochs?: number; seed?: number; gapLabels?: 'contract' | 'alive-leader'; tau?: number; gapVotes?: 'per-tick' | 'per-gap'; floorRules?: string }, self: Command) => {
-      // `evaluate` has its own --out, and commander gives `evaluate make-model --out x` to the parent; take it from there.
-      const out = o.out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
-      if (out === undefined) self.error("error: required option '--out <dir>' not specified");
-      const r = await makeEvaluationModel(out, {
+    .option('--floor-rules <file|default|none>', 'window: floor the gap labels at these rules\' timing floor (none: raw gaps)', (v: string) => (v === 'default' || v === 'none' ? v : parseExisting('file')(v)));
+  addOutputOptions(mm, 'the make-model result (rows, scenarios, seeds, training summary, artifact folder)');
+  mm.action(async (o: OutputFlags & { out?: string; epochs?: number; seed?: number; gapLabels?: 'contract' | 'alive-leader'; tau?: number; gapVotes?: 'per-tick' | 'per-gap'; floorRules?: string }, self: Command) => {
+      // `evaluate --out x make-model` (the parent's --out, before the subcommand name) still works.
+      const out = makeOutput(o);
+      const outDir = o.out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
+      if (outDir === undefined) self.error("error: required option '--out <dir>' not specified");
+      const r = await makeEvaluationModel(outDir, {
         train: { ...(o.epochs === undefined ? {} : { epochs: o.epochs }), ...(o.tau === undefined ? {} : { tau: o.tau }) },
         ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.gapLabels === undefined ? {} : { gapLabels: o.gapLabels }),
         ...(o.gapVotes === undefined ? {} : { gapVotes: o.gapVotes }),
         ...(o.floorRules === undefined ? {} : { labelFloorRules: o.floorRules === 'none' ? null : o.floorRules }),
-        log: (l) => process.stderr.write(`${l}\n`),
+        log: (l) => out.note(`${l}\n`),
       });
-      process.stdout.write(`make-model: ${r.rows} rows from ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')}; best val loss ${r.trainSummary.best_val_loss.toFixed(4)}; artifact ${r.artifactDir}\n`);
+      out.info(`make-model: ${r.rows} rows from ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')}; best val loss ${r.trainSummary.best_val_loss.toFixed(4)}; artifact ${r.artifactDir}\n`);
+      out.result(r);
     });
   registerTune(cmd);
+}
+
+/** A built-in suite name, or a suite file that exists. */
+function suiteArg(v: string): string {
+  return ['default', 'heldout', 'short'].includes(v) || !/[/\\]|\.json$/.test(v) ? v : parseExisting('file')(v);
 }
 
 function numberList(name: string): (v: string) => number[] {
@@ -93,10 +106,11 @@ function numberList(name: string): (v: string) => number[] {
 }
 
 function registerTune(cmd: Command): void {
-  cmd
+  const tn = cmd
     .command('tune')
     .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread) in closed loop on the default suite\'s training seeds; writes tune.json')
-    .requiredOption('--windows <dir>', 'windows folder to train the candidates on (make-model\'s <out>/windows or the main job\'s)')
+    .requiredOption('--windows <dir>', 'windows folder to train the candidates on (make-model\'s <out>/windows or the main job\'s)', parseExisting('dir'))
+    .option('--out <dir>', 'output folder for tune.json and the candidates\' artifacts; required')
     .option('--taus <list>', 'quantile levels τ to train, one model each', numberList('--taus'), [0.9, 0.95, 0.99])
     .option('--artifacts <dirs>', 'comma-separated artifact folders made elsewhere to evaluate as candidates too')
     .option('--spreads <list>', 'randomization spreads to try per model: U[1, 1 + spread)', numberList('--spreads'), [0.5, 1])
@@ -104,8 +118,10 @@ function registerTune(cmd: Command): void {
     .option('--rules <files>', 'comma-separated safety-rules files to guard each model with, one variant each (default: the runtime\'s embedded rules)')
     .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
     .option('--seeds <list>', 'training seeds of the default suite to simulate (default: all of them)', numberList('--seeds'))
-    .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)')
-    .action(async (o: { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
+    .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)');
+  addOutputOptions(tn, 'the tune report');
+  tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
+      const output = makeOutput(o);
       const out = (self.opts() as { out?: string }).out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
       if (out === undefined) self.error("error: required option '--out <dir>' not specified");
       const r = await tune({
@@ -114,11 +130,12 @@ function registerTune(cmd: Command): void {
         ...(o.rules ? { rulesFiles: o.rules.split(',').map((x) => x.trim()) } : {}),
         train: o.epochs === undefined ? {} : { epochs: o.epochs },
         ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
-        log: (l) => process.stderr.write(`${l}\n`),
+        log: (l) => output.note(`${l}\n`),
       });
-      process.stdout.write(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (training seeds only); ${r.rule}\n`);
-      for (const row of r.rows) process.stdout.write(`  ${fmtRow(row)}\n`);
-      process.stdout.write(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
+      output.info(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (training seeds only); ${r.rule}\n`);
+      for (const row of r.rows) output.info(`  ${fmtRow(row)}\n`);
+      output.info(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
+      output.result(r);
     });
 }
 

@@ -4,12 +4,13 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Message, RecordBatchReader, type DataType, type RecordBatch } from 'apache-arrow';
+import { Message, RecordBatchReader, Type, type DataType, type RecordBatch } from 'apache-arrow';
 import type { FileHandle } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { RaftNsError } from '../util/errors.js';
 import { arrowTypeFits, columnValues, shortBufferOf, type ColumnValues } from './arrow-io.js';
 import { ARROW_CODECS, missingCodec, PARQUET_CODECS, PARQUET_COMPRESSORS, registerArrowCodecs } from './codecs.js';
+import type { TsConversion } from './manifest.js';
 import { mapColumns, type OpenedSource, type RawBatch, type SourceContext } from './source.js';
 import { COLUMNS, COLUMN_SPECS, type ColumnKind } from './telemetry.js';
 
@@ -74,6 +75,9 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
     }
   }
 
+  const tsField = index[0]! >= 0 ? schema.fields[index[0]!]! : null;
+  const tsConversion = tsField && tsField.type.typeId === Type.Timestamp ? arrowTsConversion(tsField.type as DataType) : undefined;
+
   async function* batches(): AsyncGenerator<RawBatch> {
     let rowBase = 0;
     let batchNo = 0;
@@ -115,7 +119,16 @@ export async function openArrow(path: string, ctx: SourceContext): Promise<Opene
     }
     if (total === 0) throw new RaftNsError('ingest.empty', `ingest: ${ctx.file} row 1: no rows in the Arrow data; expected at least one telemetry row`);
   }
-  return { format: isFile ? 'arrow-file' : 'arrow-stream', positionKind: 'row', extraColumns: extra, batches: batches() };
+  return { format: isFile ? 'arrow-file' : 'arrow-stream', positionKind: 'row', extraColumns: extra, ...(tsConversion ? { tsConversion } : {}), batches: batches() };
+}
+
+const UNITS = ['s', 'ms', 'us', 'ns'] as const;
+/** The rule columnValues (./arrow-io.ts) and PARQUET_PARSERS apply: floor to whole ms, so units never round up. */
+const TS_RULES: Record<TsConversion['source_unit'], string> = { s: 's * 1000', ms: 'ms (unchanged)', us: 'floor(us / 1000)', ns: 'floor(ns / 1000000)' };
+
+function arrowTsConversion(type: DataType): TsConversion {
+  const unit = UNITS[(type as unknown as { unit: number }).unit]!; // Arrow's TimeUnit: 0 s, 1 ms, 2 µs, 3 ns
+  return { source_type: String(type), source_unit: unit, conversion: TS_RULES[unit] };
 }
 
 /**
@@ -227,6 +240,7 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
       );
     }
   }
+  const tsConversion = parquetTsConversion(fields[index[0]!]!.element);
   const present = COLUMNS.filter((_, c) => index[c]! >= 0);
   // A codec outside the wired set is a missing capability, named before any row is read.
   for (const rg of metadata.row_groups) {
@@ -250,7 +264,7 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
         const e = Math.min(groupEnd, s + ctx.batchRows);
         let objs: Array<Record<string, unknown>>;
         try {
-          objs = (await parquetReadObjects({ file, metadata, rowStart: s, rowEnd: e, columns: present, compressors: PARQUET_COMPRESSORS })) as Array<Record<string, unknown>>;
+          objs = (await parquetReadObjects({ file, metadata, rowStart: s, rowEnd: e, columns: present, compressors: PARQUET_COMPRESSORS, parsers: PARQUET_PARSERS })) as Array<Record<string, unknown>>;
         } catch (err) {
           const codec = missingCodec(err);
           if (codec) throw new RaftNsError('ingest.parquet-codec', `ingest: ${ctx.file} rows ${s + 1}-${e}: Parquet compression ${codec} is not supported by this build; expected one of ${PARQUET_CODECS.join(', ')}`, { cause: err });
@@ -274,5 +288,30 @@ export async function openParquet(path: string, ctx: SourceContext): Promise<Ope
       groupStart = groupEnd;
     }
   }
-  return { format: 'parquet', positionKind: 'row', extraColumns: extra, batches: batches() };
+  return { format: 'parquet', positionKind: 'row', extraColumns: extra, ...(tsConversion ? { tsConversion } : {}), batches: batches() };
+}
+
+/** hyparquet's timestamp parsers divide BigInts (toward zero); these floor, as the Arrow path does. */
+const floorDiv = (v: bigint, d: bigint): number => Number(v / d - (v % d < 0n ? 1n : 0n));
+const PARQUET_PARSERS = {
+  timestampFromMicroseconds: (us: bigint) => new Date(floorDiv(us, 1000n)),
+  timestampFromNanoseconds: (ns: bigint) => new Date(floorDiv(ns, 1000000n)),
+};
+
+/** The recorded conversion when ts_ms is a Parquet TIMESTAMP (logical or legacy converted type) or INT96. */
+function parquetTsConversion(el: { type?: string; logical_type?: { type: string; unit?: string; isAdjustedToUTC?: boolean }; converted_type?: string }): TsConversion | undefined {
+  let unit: TsConversion['source_unit'] | null = null;
+  let what = '';
+  if (el.logical_type?.type === 'TIMESTAMP') {
+    unit = el.logical_type.unit === 'MICROS' ? 'us' : el.logical_type.unit === 'NANOS' ? 'ns' : 'ms';
+    what = `TIMESTAMP(${el.logical_type.unit ?? 'MILLIS'}${el.logical_type.isAdjustedToUTC ? ', UTC' : ''})`;
+  } else if (el.converted_type === 'TIMESTAMP_MILLIS' || el.converted_type === 'TIMESTAMP_MICROS') {
+    unit = el.converted_type === 'TIMESTAMP_MILLIS' ? 'ms' : 'us';
+    what = el.converted_type;
+  } else if (el.type === 'INT96') {
+    unit = 'ns';
+    what = 'legacy Impala/Spark timestamp';
+  }
+  if (unit === null) return undefined;
+  return { source_type: `${el.type ?? '?'} ${what}`, source_unit: unit, conversion: TS_RULES[unit] };
 }

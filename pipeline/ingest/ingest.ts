@@ -7,7 +7,6 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
-import { AsyncByteQueue, RecordBatchFileWriter, type RecordBatch } from 'apache-arrow';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, writeDirAtomic, writeFileAtomic } from '../util/fs.js';
@@ -16,6 +15,8 @@ import { FileHasher } from './hasher.js';
 import { IDENTITY, PSEUDONYM_FORMAT, makeAnonymizer, type Anonymizer } from './anonymize.js';
 import { MAX_BATCH_ROWS, PartBatchBuilder, flatString, partColumnsForManifest, type ColumnValues, type StringColumn } from './arrow-io.js';
 import { openArrow, openParquet } from './columnar.js';
+import { PartWriter, partMetadata, partSchema, stampPart } from './parts.js';
+import type { Schema } from 'apache-arrow';
 import {
   MANIFEST_FILE, QUARANTINE_FILE, type ColumnStat, type DatasetManifest, type PartEntry, type SourceEntry,
 } from './manifest.js';
@@ -38,6 +39,8 @@ export interface IngestOptions {
   tickMs?: number;
   /** Replace an existing dataset folder. */
   force?: boolean;
+  /** The dataset's name in every part's schema metadata (`raft_ns.dataset`); default: the base name of `out`. */
+  name?: string;
   /** Rows per Arrow part file (a multiple of batchRows reads best). Default 1,048,576. */
   partRows?: number;
   /** Rows per record batch, at most 65,536. Default 65,536. */
@@ -90,7 +93,12 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
 
   return writeDirAtomic('ingest', options.out, options.force ?? false, async (tmp) => {
     const hasher = new FileHasher();
-    const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows, hasher);
+    // Parts carry the dataset's name and tick in their schema metadata (./parts.ts); an inferred tick is
+    // stamped into them once every row has been read, and they are hashed after that.
+    const name = options.name ?? basename(options.out);
+    const schema = partSchema(partMetadata(name, options.tickMs ?? null));
+    const run = new IngestRun(tmp, anon, onInvalid, batchRows, partRows, hasher, schema, options.tickMs !== undefined);
+    let inferredTickMs: number | null = null;
     const sources: SourceEntry[] = [];
     const sourceHashes: Array<Promise<string>> = [];
     let bytesBefore = 0;
@@ -112,9 +120,18 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
         };
         // Column names can be identifiers too (a host name as a header): recorded as keyed pseudonyms.
         if (opened.extraColumns.length > 0) entry.extra_columns_dropped = opened.extraColumns.map((c) => run.columnLabel(c));
+        if (opened.tsConversion) entry.ts_ms_conversion = opened.tsConversion;
         sources.push(entry);
       }
       run.finishPart();
+      if (options.tickMs === undefined && run.rowsWritten > 0) {
+        inferredTickMs = run.inferTickMs(files);
+        const stamped = partSchema(partMetadata(name, inferredTickMs));
+        for (const p of run.parts) {
+          p.byte_length = await stampPart(join(tmp, p.file), stamped);
+          run.partHashes.push(hasher.hash(join(tmp, p.file)));
+        }
+      }
       const hashes = await Promise.all([...sourceHashes, ...run.partHashes]);
       sources.forEach((e, i) => (e.sha256 = hashes[i]!));
       run.parts.forEach((p, i) => (p.sha256 = hashes[sources.length + i]!));
@@ -125,7 +142,7 @@ export async function ingest(files: readonly string[], options: IngestOptions): 
     if (run.rowsWritten === 0) {
       throw new RaftNsError('ingest.no-valid-rows', `ingest: no valid rows in ${files.join(', ')} (${run.invalid.count} refused); nothing written`);
     }
-    const tick = options.tickMs !== undefined ? { tick_ms: options.tickMs, tick_ms_source: 'flag' as const } : { tick_ms: run.inferTickMs(files), tick_ms_source: 'inferred' as const };
+    const tick = options.tickMs !== undefined ? { tick_ms: options.tickMs, tick_ms_source: 'flag' as const } : { tick_ms: inferredTickMs ?? run.inferTickMs(files), tick_ms_source: 'inferred' as const };
     const manifest: DatasetManifest = {
       format: 'raft-ns-dataset',
       schema_version: TELEMETRY_SCHEMA_VERSION,
@@ -231,6 +248,9 @@ class IngestRun {
     batchRows: number,
     private readonly partRows: number,
     private readonly hasher: FileHasher,
+    private readonly schema: Schema,
+    /** Hash each part as it closes; false when the parts are stamped (rewritten) afterwards. */
+    private readonly hashOnClose: boolean,
   ) {
     this.builder = new PartBatchBuilder(batchRows);
     if (onInvalid === 'quarantine') this.quarantineFd = openSync(join(dir, QUARANTINE_FILE), 'w');
@@ -331,7 +351,7 @@ class IngestRun {
 
   private flushBatch(): void {
     if (this.builder.length === 0) return;
-    if (!this.part) this.part = new PartWriter(this.dir, this.parts.length);
+    if (!this.part) this.part = new PartWriter(this.dir, this.parts.length, this.schema);
     this.part.write(this.builder.build());
     if (this.part.rows >= this.partRows) this.finishPart();
   }
@@ -341,7 +361,7 @@ class IngestRun {
     this.flushBatch();
     if (this.part) {
       this.parts.push(this.part.close());
-      this.partHashes.push(this.hasher.hash(join(this.dir, this.part.file)));
+      if (this.hashOnClose) this.partHashes.push(this.hasher.hash(join(this.dir, this.part.file)));
       this.part = null;
     }
   }
@@ -545,56 +565,3 @@ class NumStat {
 
 /** Largest scaled magnitude in NumStat: squares of differences stay below 1e201, sums of 1e9 of them finite. */
 const SCALED_MAX = 1e100;
-
-/**
- * One Arrow IPC part file, written as batches arrive: Arrow's writer emits bytes into a queue we replace
- * with a sink that writes them straight to the file descriptor and the running sha256.
- */
-class PartWriter {
-  rows = 0;
-  private batches = 0;
-  private readonly fd: number;
-  private bytes = 0;
-  private readonly writer = new RecordBatchFileWriter();
-  readonly file: string;
-
-  constructor(dir: string, index: number) {
-    this.file = `part-${String(index).padStart(5, '0')}.arrow`;
-    this.fd = openSync(join(dir, this.file), 'w');
-    const sink = new FileSink(this.fd, (n) => (this.bytes += n));
-    this.writer.reset(sink as unknown as AsyncByteQueue);
-  }
-
-  write(batch: RecordBatch): void {
-    this.writer.write(batch);
-    this.rows += batch.numRows;
-    this.batches++;
-  }
-
-  close(): PartEntry {
-    this.writer.finish();
-    closeSync(this.fd);
-    return { file: this.file, sha256: '', byte_length: this.bytes, row_count: this.rows, batch_count: this.batches };
-  }
-
-  abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-  }
-}
-
-class FileSink extends AsyncByteQueue {
-  constructor(private readonly fd: number, private readonly count: (n: number) => void) {
-    super();
-  }
-
-  override write(value: unknown): void {
-    const b = value as Uint8Array;
-    if (b.byteLength === 0) return;
-    writeSync(this.fd, b);
-    this.count(b.byteLength);
-  }
-}

@@ -20,6 +20,14 @@ export interface SourceEntry {
   row_count: number;
   invalid_row_count: number;
   extra_columns_dropped?: string[];
+  ts_ms_conversion?: TsConversion;
+}
+
+/** How a timestamp-typed ts_ms column became integer epoch milliseconds (recorded per source). */
+export interface TsConversion {
+  source_type: string;
+  source_unit: 's' | 'ms' | 'us' | 'ns';
+  conversion: string;
 }
 
 export interface PartEntry {

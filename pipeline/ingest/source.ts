@@ -4,7 +4,7 @@
  */
 import { RaftNsError } from '../util/errors.js';
 import type { ColumnValues } from './arrow-io.js';
-import type { SourceFormat } from './manifest.js';
+import type { SourceFormat, TsConversion } from './manifest.js';
 import { COLUMNS, COLUMN_SPECS } from './telemetry.js';
 
 export interface RawBatch {
@@ -51,6 +51,8 @@ export interface OpenedSource {
   positionKind: 'line' | 'row';
   /** Columns present in the file that are not telemetry columns (dropped; refused unless allowed). */
   extraColumns: string[];
+  /** Set when ts_ms is a timestamp type in the file: recorded in the manifest's source entry. */
+  tsConversion?: TsConversion;
   batches: AsyncIterable<RawBatch>;
 }
 

@@ -146,7 +146,8 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
         const src = ctx.inputs.source!;
         const files = (src.summary.telemetry_files as string[]).map((f) => join(src.dir, f));
         const anonKey = kind === 'sample' ? Buffer.from(SAMPLE_PUBLIC_KEY) : null;
-        const { manifest } = await ingest(files, { out: ctx.outDir, anonKey, createdAt: createdAt() });
+        // The stage folder is a cache path: name the dataset after its source instead (parts' metadata).
+        const { manifest } = await ingest(files, { out: ctx.outDir, name: kind === 'sample' ? 'sample' : 'simulated', anonKey, createdAt: createdAt() });
         return {
           figure: `${fmtInt(manifest.row_count)} rows, tick ${manifest.tick_ms} ms, ${manifest.parts.length} part(s)`,
           summary: { row_count: manifest.row_count, tick_ms: manifest.tick_ms },

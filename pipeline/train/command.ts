@@ -3,37 +3,40 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { sha256Hex } from '../util/fs.js';
+import { parseExisting } from '../util/options.js';
+import { addOutputOptions, makeOutput, type OutputFlags } from '../util/output.js';
 import { readWindows } from '../window/format.js';
 import type { WindowSplit } from '../window/types.js';
 import { readTrainConfig, type TrainConfig } from './config.js';
 import { train, type TrainInput } from './train.js';
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train the 17,794-parameter timeout LSTM on a windows folder into a run folder (weights, metrics, checkpoints, run-manifest.json)')
-    .requiredOption('--windows <dir>', 'windows folder (output of `raft-ns window`)')
+    .requiredOption('--windows <dir>', 'windows folder (output of `raft-ns window`)', parseExisting('dir'))
     .requiredOption('--out <dir>', 'run folder, e.g. runs/r1')
-    .option('--config <file>', 'JSON config (schemas/train-config.schema.json); unknown keys are errors')
+    .option('--config <file>', 'JSON config (schemas/train-config.schema.json); unknown keys are errors', parseExisting('file'))
     .addOption(new Option('--engine <name>', 'gradient engine').choices(['tfjs', 'fused']))
     .addOption(new Option('--backend <name>', 'tfjs backend (default: node, else wasm, else cpu)').choices(['auto', 'node', 'wasm', 'cpu']))
     .option('--seed <n>', 'seed of init and shuffling', parseUint)
     .option('--epochs <n>', 'maximum epochs', parseUint)
-    .option('--resume', 'continue from the newest checkpoint in --out (with its config; --epochs may raise the budget)')
-    .option('--quiet', 'no progress output')
-    .action(async (o: { windows: string; out: string; config?: string; engine?: TrainConfig['engine']; backend?: TrainConfig['backend']; seed?: number; epochs?: number; resume?: boolean; quiet?: boolean }) => {
-      const overrides: Partial<TrainConfig> = {};
-      if (o.engine !== undefined) overrides.engine = o.engine;
-      if (o.backend !== undefined) overrides.backend = o.backend;
-      if (o.seed !== undefined) overrides.seed = o.seed;
-      if (o.epochs !== undefined) overrides.epochs = o.epochs;
-      const config = readTrainConfig(o.config, overrides);
-      const input = loadTrainInput(o.windows);
-      const { manifest } = await train(input, { config, outDir: o.out, resume: o.resume ?? false, epochs: o.epochs, quiet: o.quiet ?? false });
-      process.stdout.write(`train: wrote ${join(o.out, 'run-manifest.json')} (best epoch ${manifest.best_epoch}, val loss ${manifest.best_val_loss.toFixed(4)}, ${manifest.engine}/${manifest.backend})\n`);
-    });
+    .option('--resume', 'continue from the newest checkpoint in --out (with its config; --epochs may raise the budget)');
+  addOutputOptions(cmd, 'the run manifest').action(async (o: OutputFlags & { windows: string; out: string; config?: string; engine?: TrainConfig['engine']; backend?: TrainConfig['backend']; seed?: number; epochs?: number; resume?: boolean }) => {
+    const out = makeOutput(o);
+    const overrides: Partial<TrainConfig> = {};
+    if (o.engine !== undefined) overrides.engine = o.engine;
+    if (o.backend !== undefined) overrides.backend = o.backend;
+    if (o.seed !== undefined) overrides.seed = o.seed;
+    if (o.epochs !== undefined) overrides.epochs = o.epochs;
+    const config = readTrainConfig(o.config, overrides);
+    const input = loadTrainInput(o.windows);
+    const { manifest } = await train(input, { config, outDir: o.out, resume: o.resume ?? false, epochs: o.epochs, quiet: out.quiet });
+    out.info(`train: wrote ${join(o.out, 'run-manifest.json')} (best epoch ${manifest.best_epoch}, val loss ${manifest.best_val_loss.toFixed(4)}, ${manifest.engine}/${manifest.backend})\n`);
+    out.result(manifest);
+  });
 }
 
 /**
