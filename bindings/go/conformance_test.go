@@ -14,7 +14,7 @@ func conformanceDir(t testing.TB) string {
 	if d := os.Getenv("RAFT_NS_CONFORMANCE"); d != "" {
 		return d
 	}
-	return repoPath(t, "conformance/raft-ns-default/2.0.0")
+	return repoPath(t, "conformance/"+DefaultModel)
 }
 
 type conformanceFile struct {

@@ -10,7 +10,7 @@ import (
 )
 
 func defaultBytes(t *testing.T) (map[string]interface{}, []byte) {
-	dir := repoPath(t, "artifacts/raft-ns-default/2.0.0")
+	dir := artifactDir(t)
 	mb, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestLoaderRefusals(t *testing.T) {
 
 // LoadDir also checks the sha256 of every file listed under "files" (golden.json, ARTIFACT.md, model/...).
 func TestLoadDirChecksListedFiles(t *testing.T) {
-	src := repoPath(t, "artifacts/raft-ns-default/2.0.0")
+	src := artifactDir(t)
 	dir := t.TempDir()
 	for _, f := range []string{"manifest.json", "weights.bin", "golden.json", "ARTIFACT.md", "model/model.json", "model/weights.bin"} {
 		b, err := os.ReadFile(filepath.Join(src, f))
