@@ -100,6 +100,9 @@ func TestLoaderRefusals(t *testing.T) {
 			c["quantization"].(map[string]interface{})["zero_point"] = 3.0
 			return nil
 		}},
+		{"heartbeat interval negative", "artifact.timing", "heartbeat_interval_ms", func(c map[string]interface{}) []byte { c["heartbeat_interval_ms"] = -100.0; return nil }},
+		{"heartbeat interval string", "artifact.timing", "heartbeat_interval_ms", func(c map[string]interface{}) []byte { c["heartbeat_interval_ms"] = "100"; return nil }},
+		{"tick zero", "artifact.timing", "tick_ms", func(c map[string]interface{}) []byte { c["tick_ms"] = 0.0; return nil }},
 		{"tensors not array", "artifact.manifest", "tensors", func(c map[string]interface{}) []byte { c["tensors"] = "x"; return nil }},
 		{"bad tensor entry", "artifact.tensor", "tensors[0]", func(c map[string]interface{}) []byte {
 			tensor(c, "lstm/kernel")["shape"] = []interface{}{-4.0, 256.0}
@@ -164,6 +167,31 @@ func TestLoaderRefusals(t *testing.T) {
 	}
 	if _, err := FromBytes([]byte(`[1]`), w); err == nil {
 		t.Error("a JSON array accepted as a manifest")
+	}
+}
+
+// The timing assumptions are read when present, and absent or null means unknown (artifacts before 2.2.0).
+func TestLoaderReadsTimingAssumptions(t *testing.T) {
+	m, w := defaultBytes(t)
+	for _, hb := range []interface{}{100.0, nil, "absent"} {
+		c := clone(m)
+		if hb == "absent" {
+			delete(c, "heartbeat_interval_ms")
+		} else {
+			c["heartbeat_interval_ms"] = hb
+		}
+		mb, _ := json.Marshal(c)
+		a, err := FromBytes(mb, w)
+		if err != nil {
+			t.Fatalf("heartbeat_interval_ms %v: %v", hb, err)
+		}
+		want := 0.0
+		if hb == 100.0 {
+			want = 100
+		}
+		if a.HeartbeatIntervalMs != want || a.TickMs != 10 {
+			t.Errorf("heartbeat_interval_ms %v: read %g (tick %g), want %g (tick 10)", hb, a.HeartbeatIntervalMs, a.TickMs, want)
+		}
 	}
 }
 
