@@ -7,7 +7,7 @@
  * (.ci/run), where missing tools fail. The model is the default of pipeline/run (a new version runs unchanged).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RUN_CONFIG } from '../pipeline/run/pipeline.js';
@@ -21,6 +21,18 @@ function missingTooling(): string | null {
   if (!existsSync(ETCD_RAFT)) return `no etcd raft sources at ${ETCD_RAFT} (apt-get install golang-etcd-server-dev)`;
   return null;
 }
+
+describe('README "Use it from Go / with etcd raft"', () => {
+  it('shows the lines of integrations/etcd-raft/example_test.go, which go vet compiles and go test runs', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = /## Use it from Go[\s\S]*?```go\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    const example = readFileSync(join(ROOT, 'integrations/etcd-raft/example_test.go'), 'utf8').split('\n').map((l) => l.trim());
+    const lines = block!.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const line of lines) expect(example, line).toContain(line);
+  });
+});
 
 const missing = missingTooling();
 const required = Boolean(process.env.CI) || process.env.RAFT_NS_REQUIRE_GO === '1';
