@@ -44,9 +44,9 @@ export interface ArtifactManifest {
     outputs: Array<{ name: string; tau?: number }>;
     parameter_count?: number;
   };
-  /** Tick length of the training traces: the model steps once per tick_ms of the node's time (ARTIFACT.md §3.4). */
+  /** Tick length of the training traces: the model steps once per tick_ms of the node's time (ARTIFACT.md §3.3). */
   tick_ms?: number | null;
-  /** Leaders' heartbeat interval in the training traces (ARTIFACT.md §3.4); absent before 2.2.0. */
+  /** Leaders' heartbeat interval in the training traces (ARTIFACT.md §3.3); absent before 2.2.0. */
   heartbeat_interval_ms?: number | null;
   normalization: { transforms?: string[]; mean: number[]; std: number[]; clip: number };
   quantization?: { scheme: string; zero_point: number };

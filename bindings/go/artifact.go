@@ -17,7 +17,7 @@ import (
 	"sort"
 )
 
-// Architecture constants (ARTIFACT.md §1.2).
+// Architecture constants (ARTIFACT.md §1).
 const (
 	Units          = 64
 	Features       = 4
@@ -55,9 +55,9 @@ type Params struct {
 type Artifact struct {
 	Name, Version string
 	// TickMs is the tick length of the training traces: the model steps once per TickMs of the node's time
-	// (docs/ARTIFACT.md §3.4). 0 when the manifest gives null or nothing.
+	// (docs/ARTIFACT.md §3.3). 0 when the manifest gives null or nothing.
 	TickMs float64
-	// HeartbeatIntervalMs is the leaders' heartbeat interval in the training traces (docs/ARTIFACT.md §3.4);
+	// HeartbeatIntervalMs is the leaders' heartbeat interval in the training traces (docs/ARTIFACT.md §3.3);
 	// 0 when the manifest gives null or nothing (artifacts before the field existed).
 	HeartbeatIntervalMs float64
 	Tau                 float64 // τ of the quantile head (NaN if absent)

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The conformance vectors of docs/ARTIFACT.md §9 and docs/RULES.md §5, committed beside (never inside) the
+// The conformance vectors of docs/ARTIFACT.md §9 and docs/RULES.md §7, committed beside (never inside) the
 // artifact folder. RAFT_NS_CONFORMANCE names another folder (a new model version).
 func conformanceDir(t testing.TB) string {
 	if d := os.Getenv("RAFT_NS_CONFORMANCE"); d != "" {

@@ -42,7 +42,7 @@ func loadDefault(t testing.TB) (*Artifact, *Rules) {
 	return a, r
 }
 
-// golden.json of the artifact: 4-column rows are ticks with a heartbeat from one leader (ARTIFACT.md §5).
+// golden.json of the artifact: 4-column rows are ticks with a heartbeat from one leader (ARTIFACT.md §8).
 func TestGoldenJSON(t *testing.T) {
 	a, _ := loadDefault(t)
 	b, err := os.ReadFile(filepath.Join(artifactDir(t), "golden.json"))

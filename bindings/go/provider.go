@@ -7,7 +7,7 @@ import (
 	"math"
 )
 
-// Observation is what a node sees at the end of each tick (docs/ARTIFACT.md §3 and §8).
+// Observation is what a node sees at the end of each tick (docs/ARTIFACT.md §3, docs/RULES.md §4).
 type Observation struct {
 	NowMs  float64 // end of the tick, ms, any origin (only differences are used)
 	TickMs float64 // the host's tick length
@@ -15,7 +15,8 @@ type Observation struct {
 	Term   uint64
 	// LeaderID is the leader this node currently follows, "" for none; only equality between ticks matters.
 	LeaderID string
-	// HeartbeatLatencyMs is the one-way delay of a heartbeat received this tick (HasLatency false: none).
+	// HeartbeatLatencyMs is the heartbeat round trip the leader measured and echoed (ARTIFACT.md §3), ms;
+	// HasLatency false: no new value this tick (the last one is carried).
 	HeartbeatLatencyMs  float64
 	HasLatency          bool
 	LogReplicationGap   float64 // entries the leader has and this node lacks (leader's last index − own last index)
@@ -90,7 +91,7 @@ type Provider struct {
 
 	lastHeartbeatMs, gapMeanMs, gapDevMs, silenceMs float64
 
-	// Survived silences (survived_silence_floor, docs/RULES.md §2.4): per bucket of window/8 by when the gap
+	// Survived silences (survived_silence_floor, docs/RULES.md §5): per bucket of window/8 by when the gap
 	// ended, its number and the longest gap; a ring of survivedBuckets, so a gap counts from window_ms to
 	// window_ms × 9/8 after it ended. Nil when the rules have no such floor.
 	survivedMax, survivedBucket []float64

@@ -312,7 +312,7 @@ type Context struct {
 	ClusterSize         int
 	PeersReachable      int
 	// SurvivedSilenceMs is the longest silence the leader was seen to survive within the
-	// survived_silence_floor window (docs/RULES.md §2.4); 0 if none.
+	// survived_silence_floor window (docs/RULES.md §5); 0 if none.
 	SurvivedSilenceMs float64
 	PreviousMs        float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
 }

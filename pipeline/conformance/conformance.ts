@@ -1,5 +1,5 @@
 /**
- * Conformance vectors for any implementation of the runtime (docs/ARTIFACT.md §9, docs/RULES.md §5):
+ * Conformance vectors for any implementation of the runtime (docs/ARTIFACT.md §9, docs/RULES.md §7):
  * observation streams recorded from the simulator's nodes, with the exact features, the outputs of both
  * precision paths, and the guarded, randomized timeout the provider arms on every tick. Same artifact,
  * rules and this code → same bytes; the traces depend on the simulator only, not on the model, so a new
@@ -28,7 +28,7 @@ export const OBSERVATION_COLUMNS = [
 ] as const;
 export type ObservationRow = [number, number, string, number, string | null, number | null, number, number, number, boolean, number, number, number];
 
-/** Output tolerance: a float64 implementation of ARTIFACT.md §4 agrees to ~1e-13 over 6,500 carried ticks. */
+/** Output tolerance: a float64 implementation of ARTIFACT.md §5 agrees to ~1e-13 over 6,500 carried ticks. */
 export const OUTPUT_TOLERANCE = 1e-9;
 
 /** What a sequence exercises; the generator refuses to write a file that misses one. */
@@ -43,7 +43,7 @@ interface Segment {
   name: string; scenario: string; seed: number; duration_ms?: number; node: string; from_tick: number; ticks: number;
   /**
    * Report the latency only on ticks with a heartbeat, null otherwise, as an etcd or hashicorp/raft host
-   * measures it (docs/ARTIFACT.md §3.2); the simulator repeats the last measurement on every tick.
+   * measures it (docs/ARTIFACT.md §3.1); the simulator repeats the last measurement on every tick.
    */
   latency_on_heartbeats_only?: true;
 }
