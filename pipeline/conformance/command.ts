@@ -8,8 +8,8 @@ export function register(program: Command): void {
   program
     .command('conformance')
     .description('write conformance vectors (features, both precision paths, guarded timeouts) for an artifact, from simulated traces')
-    .argument('<artifact>', 'artifact folder, e.g. artifacts/raft-ns-default/2.0.0')
-    .requiredOption('--out <dir>', 'output folder, e.g. conformance/raft-ns-default/2.0.0 (never inside the artifact)')
+    .argument('<artifact>', 'artifact folder, e.g. artifacts/raft-ns-default/2.1.0')
+    .requiredOption('--out <dir>', 'output folder: conformance/<model>/<version> (never inside the artifact)')
     .option('--rules <file>', 'safety rules (default: the embedded default rules)')
     .action(async (artifact: string, o: { out: string; rules?: string }) => {
       const r = await makeConformance(artifact, { outDir: o.out, ...(o.rules ? { rulesPath: o.rules } : {}) });
