@@ -44,7 +44,10 @@ export interface ArtifactManifest {
     outputs: Array<{ name: string; tau?: number }>;
     parameter_count?: number;
   };
-  tick_ms?: number;
+  /** Tick length of the training traces: the model steps once per tick_ms of the node's time (ARTIFACT.md §3.3). */
+  tick_ms?: number | null;
+  /** Leaders' heartbeat interval in the training traces (ARTIFACT.md §3.3); absent before 2.2.0. */
+  heartbeat_interval_ms?: number | null;
   normalization: { transforms?: string[]; mean: number[]; std: number[]; clip: number };
   quantization?: { scheme: string; zero_point: number };
   tensors: TensorEntry[];
@@ -268,6 +271,10 @@ function checkManifest(raw: unknown, mName: string, fail: Fail): ArtifactManifes
     if (q.scheme !== 'int8-symmetric-per-output-channel' || q.zero_point !== 0) {
       fail('quantization', `${mName}: quantization ${JSON.stringify(q)}, expected scheme "int8-symmetric-per-output-channel" with zero_point 0`);
     }
+  }
+  for (const f of ['tick_ms', 'heartbeat_interval_ms'] as const) {
+    const v = m[f];
+    if (v !== undefined && v !== null && !(typeof v === 'number' && v > 0 && v <= 60000)) fail('timing', `${mName}: ${f} must be a number of ms in (0, 60000] or null`);
   }
   if (!Array.isArray(m.tensors)) fail('manifest', `${mName}: tensors must be an array`);
   (m.tensors as unknown[]).forEach((t, i) => {

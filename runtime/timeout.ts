@@ -239,7 +239,8 @@ export class NeuroSymbolicTimeout {
     this.rtt = new Float64Array(this.rules.rttWindowTicks).fill(Number.NaN);
     const survivedBuckets = this.rules.survivedWindowMs > 0 ? SURVIVED_BUCKETS : 0;
     this.survivedMax = new Float64Array(survivedBuckets);
-    this.survivedBucket = new Float64Array(survivedBuckets).fill(-1);
+    // Empty = NaN: never equal to a bucket number nor ≥ the oldest one (−1 is a real bucket before the origin).
+    this.survivedBucket = new Float64Array(survivedBuckets).fill(Number.NaN);
     this.survivedBucketMs = this.rules.survivedWindowMs / (SURVIVED_BUCKETS - 1);
     this.timeoutMs = this.fallbackMs;
     this.reason = model ? null : 'no-model';
@@ -271,7 +272,7 @@ export class NeuroSymbolicTimeout {
     this.heldTerm = Number.NaN;
     this.heldLeaderId = null;
     this.rtt.fill(Number.NaN);
-    this.survivedBucket.fill(-1);
+    this.survivedBucket.fill(Number.NaN);
     this.contactLeaderId = null;
     this.contactTerm = Number.NaN;
     this.isolatedSinceContact = false;
@@ -435,7 +436,10 @@ export class NeuroSymbolicTimeout {
     const gap = this.gapMs;
     if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
     const b = Math.floor(o.nowMs / this.survivedBucketMs);
-    const slot = b % SURVIVED_BUCKETS;
+    // nowMs has any origin: a bucket before it is negative, and % keeps the sign (a negative index would
+    // be a silent no-op on a typed array).
+    let slot = b % SURVIVED_BUCKETS;
+    if (slot < 0) slot += SURVIVED_BUCKETS;
     if (this.survivedBucket[slot] !== b) {
       this.survivedBucket[slot] = b;
       this.survivedMax[slot] = 0;

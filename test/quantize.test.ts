@@ -34,7 +34,7 @@ beforeAll(async () => {
   );
   run = r.manifest;
   params = r.params;
-  ({ manifest } = await quantizeRun(run, params, splits.test, { outDir: art, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 6, goldenTicks: 40 }));
+  ({ manifest } = await quantizeRun(run, params, splits.test, { outDir: art, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 6, goldenTicks: 40, heartbeatIntervalMs: 100 }));
 });
 
 describe('int8 symmetric per-output-channel quantization', () => {
@@ -64,6 +64,8 @@ describe('quantize → artifact', () => {
     expect(onDisk.architecture.outputs[0].tau).toBe(0.99);
     expect(onDisk.normalization.mean).toEqual(norm.mean);
     expect(onDisk.seed).toBe(run.seed);
+    expect(onDisk.heartbeat_interval_ms).toBe(100); // the timing assumptions a host must match (ARTIFACT.md §3.4)
+    expect(onDisk.tick_ms).toBe(run.windows.tickMs);
     expect(readFileSync(join(art, 'ARTIFACT.md'), 'utf8')).toContain('format_version 1');
   });
 
@@ -152,7 +154,7 @@ describe('quantize → artifact', () => {
 
   it('is deterministic: the same run gives the same weights.bin and golden.json', async () => {
     const again = join(tmp, 'artifact2');
-    await quantizeRun(run, params, splits.test, { outDir: again, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 6, goldenTicks: 40 });
+    await quantizeRun(run, params, splits.test, { outDir: again, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 6, goldenTicks: 40, heartbeatIntervalMs: 100 });
     for (const f of ['weights.bin', 'golden.json', 'manifest.json', 'model/weights.bin']) {
       expect(readFileSync(join(again, f)).equals(readFileSync(join(art, f)))).toBe(true);
     }
@@ -178,6 +180,7 @@ describe('quantize from a run folder', () => {
     const out = join(tmp, 'from-folder');
     const { manifest: m } = await quantize(join(tmp, 'run'), { outDir: out, test: splits.test, createdAt: '2026-01-01T00:00:00.000Z', goldenStreams: 2, goldenTicks: 8 });
     expect(m.weights_sha256).toBe(manifest.weights_sha256);
+    expect(m.heartbeat_interval_ms).toBeNull(); // not given: unknown, never guessed
     const bad = join(tmp, 'bad-run');
     mkdirSync(bad, { recursive: true });
     const rm = JSON.parse(readFileSync(join(tmp, 'run', 'run-manifest.json'), 'utf8')) as Record<string, unknown>;

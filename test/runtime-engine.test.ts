@@ -65,6 +65,19 @@ describe('runtime artifact loading (CONTRACTS.md §6)', () => {
     expect(() => load(h)).toThrow(/recurrent_activation is "hard_sigmoid"/);
   });
 
+  it('reads the timing assumptions (absent or null = unknown) and refuses malformed ones, naming the field', () => {
+    const m = clone();
+    m.heartbeat_interval_ms = 100;
+    expect(load(m).manifest.heartbeat_interval_ms).toBe(100);
+    m.heartbeat_interval_ms = null;
+    expect(load(m).manifest.heartbeat_interval_ms).toBeNull();
+    for (const [field, bad] of [['heartbeat_interval_ms', -100], ['heartbeat_interval_ms', '100'], ['tick_ms', 0], ['tick_ms', 1e9]] as const) {
+      const b = clone();
+      b[field] = bad;
+      expect(() => load(b)).toThrow(new RegExp(`manifest.json: ${field} must be a number of ms in \\(0, 60000\\] or null`));
+    }
+  });
+
   it('refuses a tensor table that runs out of bounds, misstates a shape or dtype, or lacks a tensor', () => {
     const oob = clone();
     oob.tensors[3].offset = fx.weights.length - 8;

@@ -17,7 +17,7 @@ import (
 	"sort"
 )
 
-// Architecture constants (ARTIFACT.md §1.2).
+// Architecture constants (ARTIFACT.md §1).
 const (
 	Units          = 64
 	Features       = 4
@@ -54,12 +54,17 @@ type Params struct {
 // Artifact is a loaded, checked artifact; immutable, share it between nodes.
 type Artifact struct {
 	Name, Version string
-	TickMs        float64 // the tick length the model was trained on (0 if absent)
-	Tau           float64 // τ of the quantile head (NaN if absent)
-	Normalization Normalization
-	Float         *Params
-	Int8          *Params // nil when the artifact has no int8 tensors
-	WeightsSHA256 string
+	// TickMs is the tick length of the training traces: the model steps once per TickMs of the node's time
+	// (docs/ARTIFACT.md §3.3). 0 when the manifest gives null or nothing.
+	TickMs float64
+	// HeartbeatIntervalMs is the leaders' heartbeat interval in the training traces (docs/ARTIFACT.md §3.3);
+	// 0 when the manifest gives null or nothing (artifacts before the field existed).
+	HeartbeatIntervalMs float64
+	Tau                 float64 // τ of the quantile head (NaN if absent)
+	Normalization       Normalization
+	Float               *Params
+	Int8                *Params // nil when the artifact has no int8 tensors
+	WeightsSHA256       string
 }
 
 // Error is every refusal of the loader and the rules parser: Code is stable ("artifact.sha256", ...),
@@ -196,6 +201,18 @@ func fromBytes(manifest, weights []byte, mName, wName string) (*Artifact, error)
 		if json.Unmarshal(q, &qz) != nil || qz.Scheme == nil || *qz.Scheme != "int8-symmetric-per-output-channel" || qz.ZeroPoint == nil || *qz.ZeroPoint != 0 {
 			return nil, fail("artifact.quantization", "%s: quantization %s, expected scheme \"int8-symmetric-per-output-channel\" with zero_point 0", mName, jsonOf(q))
 		}
+	}
+	timing := map[string]float64{}
+	for _, f := range []string{"tick_ms", "heartbeat_interval_ms"} {
+		v, present := raw[f]
+		if !present || string(v) == "null" {
+			continue
+		}
+		var ms float64
+		if json.Unmarshal(v, &ms) != nil || !(ms > 0 && ms <= 60000) {
+			return nil, fail("artifact.timing", "%s: %s must be a number of ms in (0, 60000] or null", mName, f)
+		}
+		timing[f] = ms
 	}
 	var tensorsRaw []json.RawMessage
 	if json.Unmarshal(raw["tensors"], &tensorsRaw) != nil {
@@ -356,7 +373,7 @@ func fromBytes(manifest, weights []byte, mName, wName string) (*Artifact, error)
 	a := &Artifact{Float: fp, Int8: ip, WeightsSHA256: digest, Tau: math.NaN()}
 	a.Name, _ = str("name")
 	a.Version, _ = str("version")
-	_ = json.Unmarshal(raw["tick_ms"], &a.TickMs)
+	a.TickMs, a.HeartbeatIntervalMs = timing["tick_ms"], timing["heartbeat_interval_ms"]
 	if outputs[0].Tau != nil {
 		a.Tau = *outputs[0].Tau
 	}

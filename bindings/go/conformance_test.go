@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// The conformance vectors of docs/ARTIFACT.md §9 and docs/RULES.md §5, committed beside (never inside) the
+// The conformance vectors of docs/ARTIFACT.md §9 and docs/RULES.md §7, committed beside (never inside) the
 // artifact folder. RAFT_NS_CONFORMANCE names another folder (a new model version).
 func conformanceDir(t testing.TB) string {
 	if d := os.Getenv("RAFT_NS_CONFORMANCE"); d != "" {
 		return d
 	}
-	return repoPath(t, "conformance/raft-ns-default/2.0.0")
+	return repoPath(t, "conformance/"+DefaultModel)
 }
 
 type conformanceFile struct {

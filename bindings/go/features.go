@@ -2,13 +2,13 @@ package raftns
 
 import "math"
 
-// Sample is one tick's raw signals (ARTIFACT.md §3). LeaderID "" means no known leader.
+// Sample is one tick's raw signals (ARTIFACT.md §3, §4). LeaderID "" means no known leader.
 type Sample struct {
 	NowMs             float64
 	HeartbeatReceived bool
 	Term              uint64
 	LeaderID          string
-	// HeartbeatLatencyMs is the one-way heartbeat delay measured this tick; HasLatency false = none.
+	// HeartbeatLatencyMs is the echoed heartbeat round trip (ARTIFACT.md §3); HasLatency false = none.
 	HeartbeatLatencyMs float64
 	HasLatency         bool
 	LogReplicationGap  float64
@@ -16,7 +16,7 @@ type Sample struct {
 	CPUIdlePct         float64
 }
 
-// FeatureState carries the last latency and the silence clock of one node (ARTIFACT.md §3).
+// FeatureState carries the last latency and the silence clock of one node (ARTIFACT.md §4).
 type FeatureState struct {
 	lastLatencyMs float64
 	seenLatency   bool

@@ -10,7 +10,7 @@ import (
 )
 
 func defaultBytes(t *testing.T) (map[string]interface{}, []byte) {
-	dir := repoPath(t, "artifacts/raft-ns-default/2.0.0")
+	dir := artifactDir(t)
 	mb, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -100,6 +100,9 @@ func TestLoaderRefusals(t *testing.T) {
 			c["quantization"].(map[string]interface{})["zero_point"] = 3.0
 			return nil
 		}},
+		{"heartbeat interval negative", "artifact.timing", "heartbeat_interval_ms", func(c map[string]interface{}) []byte { c["heartbeat_interval_ms"] = -100.0; return nil }},
+		{"heartbeat interval string", "artifact.timing", "heartbeat_interval_ms", func(c map[string]interface{}) []byte { c["heartbeat_interval_ms"] = "100"; return nil }},
+		{"tick zero", "artifact.timing", "tick_ms", func(c map[string]interface{}) []byte { c["tick_ms"] = 0.0; return nil }},
 		{"tensors not array", "artifact.manifest", "tensors", func(c map[string]interface{}) []byte { c["tensors"] = "x"; return nil }},
 		{"bad tensor entry", "artifact.tensor", "tensors[0]", func(c map[string]interface{}) []byte {
 			tensor(c, "lstm/kernel")["shape"] = []interface{}{-4.0, 256.0}
@@ -167,9 +170,34 @@ func TestLoaderRefusals(t *testing.T) {
 	}
 }
 
+// The timing assumptions are read when present, and absent or null means unknown (artifacts before 2.2.0).
+func TestLoaderReadsTimingAssumptions(t *testing.T) {
+	m, w := defaultBytes(t)
+	for _, hb := range []interface{}{100.0, nil, "absent"} {
+		c := clone(m)
+		if hb == "absent" {
+			delete(c, "heartbeat_interval_ms")
+		} else {
+			c["heartbeat_interval_ms"] = hb
+		}
+		mb, _ := json.Marshal(c)
+		a, err := FromBytes(mb, w)
+		if err != nil {
+			t.Fatalf("heartbeat_interval_ms %v: %v", hb, err)
+		}
+		want := 0.0
+		if hb == 100.0 {
+			want = 100
+		}
+		if a.HeartbeatIntervalMs != want || a.TickMs != 10 {
+			t.Errorf("heartbeat_interval_ms %v: read %g (tick %g), want %g (tick 10)", hb, a.HeartbeatIntervalMs, a.TickMs, want)
+		}
+	}
+}
+
 // LoadDir also checks the sha256 of every file listed under "files" (golden.json, ARTIFACT.md, model/...).
 func TestLoadDirChecksListedFiles(t *testing.T) {
-	src := repoPath(t, "artifacts/raft-ns-default/2.0.0")
+	src := artifactDir(t)
 	dir := t.TempDir()
 	for _, f := range []string{"manifest.json", "weights.bin", "golden.json", "ARTIFACT.md", "model/model.json", "model/weights.bin"} {
 		b, err := os.ReadFile(filepath.Join(src, f))

@@ -2,7 +2,7 @@ package raftns
 
 import "math"
 
-// State is one node's carried LSTM state, float64 like the reference (ARTIFACT.md §4).
+// State is one node's carried LSTM state, float64 like the reference (ARTIFACT.md §5).
 type State struct {
 	H, C [Units]float64
 }

@@ -7,7 +7,7 @@ import (
 	"math"
 )
 
-// Observation is what a node sees at the end of each tick (docs/ARTIFACT.md §3 and §8).
+// Observation is what a node sees at the end of each tick (docs/ARTIFACT.md §3, docs/RULES.md §4).
 type Observation struct {
 	NowMs  float64 // end of the tick, ms, any origin (only differences are used)
 	TickMs float64 // the host's tick length
@@ -15,7 +15,8 @@ type Observation struct {
 	Term   uint64
 	// LeaderID is the leader this node currently follows, "" for none; only equality between ticks matters.
 	LeaderID string
-	// HeartbeatLatencyMs is the one-way delay of a heartbeat received this tick (HasLatency false: none).
+	// HeartbeatLatencyMs is the heartbeat round trip the leader measured and echoed (ARTIFACT.md §3), ms;
+	// HasLatency false: no new value this tick (the last one is carried).
 	HeartbeatLatencyMs  float64
 	HasLatency          bool
 	LogReplicationGap   float64 // entries the leader has and this node lacks (leader's last index − own last index)
@@ -90,6 +91,15 @@ type Provider struct {
 
 	lastHeartbeatMs, gapMeanMs, gapDevMs, silenceMs float64
 
+	// Survived silences (survived_silence_floor, docs/RULES.md §5): per bucket of window/8 by when the gap
+	// ended, its number and the longest gap; a ring of survivedBuckets, so a gap counts from window_ms to
+	// window_ms × 9/8 after it ended. Nil when the rules have no such floor.
+	survivedMax, survivedBucket []float64
+	survivedBucketMs            float64
+	contactLeader               string
+	contactTerm                 uint64
+	isolatedSinceContact        bool
+
 	rng      uint32
 	factor   float64
 	drawn    bool
@@ -143,6 +153,11 @@ func NewProvider(o Options) (*Provider, error) {
 	}
 	p.trace = newTrace(len(o.Rules.List))
 	p.rtt = make([]float64, o.Rules.RTTWindowTicks)
+	if o.Rules.SurvivedWindowMs > 0 {
+		p.survivedMax = make([]float64, survivedBuckets)
+		p.survivedBucket = make([]float64, survivedBuckets)
+		p.survivedBucketMs = o.Rules.SurvivedWindowMs / (survivedBuckets - 1)
+	}
 	p.fallbackCounts = map[string]float64{}
 	p.Reset()
 	p.timeoutMs = p.fallbackMs
@@ -161,8 +176,15 @@ func (p *Provider) Reset() {
 		p.rtt[i] = math.NaN()
 	}
 	p.lastHeartbeatMs, p.gapMeanMs, p.gapDevMs = math.NaN(), math.NaN(), 0
+	for i := range p.survivedBucket {
+		p.survivedBucket[i] = math.NaN() // empty: NaN is never the current bucket nor inside the window
+	}
+	p.contactLeader, p.contactTerm, p.isolatedSinceContact = "", 0, false
 	p.ctx.PreviousMs = math.NaN()
 }
+
+// survivedBuckets is the ring length: the window in 8 parts plus the current one.
+const survivedBuckets = 9
 
 // ElectionTimeout is the timeout to arm now, in ms, measured from the last leader contact.
 func (p *Provider) ElectionTimeout() float64 { return p.timeoutMs }
@@ -204,37 +226,7 @@ func (p *Provider) observe(o *Observation) {
 		}
 		return
 	}
-	if o.HeartbeatReceived {
-		if !math.IsNaN(p.lastHeartbeatMs) {
-			if gap := o.NowMs - p.lastHeartbeatMs; gap > 0 {
-				if math.IsNaN(p.gapMeanMs) {
-					p.gapMeanMs, p.gapDevMs = gap, gap/2
-				} else {
-					p.gapDevMs += 0.25 * (math.Abs(gap-p.gapMeanMs) - p.gapDevMs)
-					p.gapMeanMs += 0.125 * (gap - p.gapMeanMs)
-				}
-			}
-		}
-		p.lastHeartbeatMs = o.NowMs
-	}
-	p.silenceMs = 0
-	if !math.IsNaN(p.lastHeartbeatMs) {
-		p.silenceMs = o.NowMs - p.lastHeartbeatMs
-	}
-	if o.HasLatency {
-		p.rtt[p.rttPos] = o.HeartbeatLatencyMs
-	} else {
-		p.rtt[p.rttPos] = math.NaN()
-	}
-	p.rttPos = (p.rttPos + 1) % len(p.rtt)
-	worst := 0.0
-	for _, r := range p.rtt {
-		if r > worst { // NaN compares false: skipped
-			worst = r
-		}
-	}
-	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst,
-		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, PreviousMs: p.ctx.PreviousMs}
+	p.trackContact(o)
 	if p.params == nil {
 		p.fallback(NoModel, 0)
 		return
@@ -273,6 +265,79 @@ func (p *Provider) observe(o *Observation) {
 	p.timeoutMs = p.randomized(t)
 	p.ctx.PreviousMs = t
 	p.fromModel, p.reason, p.fallbackField = true, "", 0
+}
+
+// trackContact updates what the guardrails read from the stream of contacts — the usual heartbeat gap
+// (Jacobson/Karels smoothing), the silence, the RTT ring, the survived silences — and fills p.ctx.
+func (p *Provider) trackContact(o *Observation) {
+	if o.HeartbeatReceived {
+		if !math.IsNaN(p.lastHeartbeatMs) {
+			gap := o.NowMs - p.lastHeartbeatMs
+			if p.survivedMax != nil {
+				p.recordSurvived(o, gap)
+			}
+			if gap > 0 {
+				if math.IsNaN(p.gapMeanMs) {
+					p.gapMeanMs, p.gapDevMs = gap, gap/2
+				} else {
+					p.gapDevMs += 0.25 * (math.Abs(gap-p.gapMeanMs) - p.gapDevMs)
+					p.gapMeanMs += 0.125 * (gap - p.gapMeanMs)
+				}
+			}
+		}
+		p.lastHeartbeatMs = o.NowMs
+		p.contactLeader, p.contactTerm, p.isolatedSinceContact = o.LeaderID, o.Term, false
+	} else if o.PeersReachable == 0 {
+		// A node cut off from every peer sees the leader's silence too; when the cut heals the leader
+		// "returns", but it never stalled: such a silence is no evidence about the leader.
+		p.isolatedSinceContact = true
+	}
+	p.silenceMs = 0
+	if !math.IsNaN(p.lastHeartbeatMs) {
+		p.silenceMs = o.NowMs - p.lastHeartbeatMs
+	}
+	if o.HasLatency {
+		p.rtt[p.rttPos] = o.HeartbeatLatencyMs
+	} else {
+		p.rtt[p.rttPos] = math.NaN()
+	}
+	p.rttPos = (p.rttPos + 1) % len(p.rtt)
+	worst := 0.0
+	for _, r := range p.rtt {
+		if r > worst { // NaN compares false: skipped
+			worst = r
+		}
+	}
+	survived := 0.0
+	if p.survivedMax != nil {
+		oldest := math.Floor(o.NowMs/p.survivedBucketMs) - (survivedBuckets - 1)
+		for i := range p.survivedMax {
+			if p.survivedBucket[i] >= oldest && p.survivedMax[i] > survived {
+				survived = p.survivedMax[i]
+			}
+		}
+	}
+	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst,
+		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, SurvivedSilenceMs: survived, PreviousMs: p.ctx.PreviousMs}
+}
+
+// recordSurvived records gap as survived when the same leader, in the same term, spoke again after it and
+// this node was not cut off from every peer meanwhile.
+func (p *Provider) recordSurvived(o *Observation, gap float64) {
+	if !(gap > 0) || p.isolatedSinceContact || o.LeaderID == "" || o.LeaderID != p.contactLeader || o.Term != p.contactTerm {
+		return
+	}
+	b := math.Floor(o.NowMs / p.survivedBucketMs)
+	slot := int(math.Mod(b, survivedBuckets))
+	if slot < 0 {
+		slot += survivedBuckets // time before the origin: math.Mod keeps the sign of b
+	}
+	if p.survivedBucket[slot] != b {
+		p.survivedBucket[slot], p.survivedMax[slot] = b, 0
+	}
+	if gap > p.survivedMax[slot] {
+		p.survivedMax[slot] = gap
+	}
 }
 
 // randomized is ⌈t × factor⌉ capped at ⌊ceiling⌋; ≥ t since factor ≥ 1.

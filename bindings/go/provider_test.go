@@ -70,7 +70,7 @@ func TestExplainNamesTheField(t *testing.T) {
 	}
 	o.CPUIdlePct, o.NowMs = 90, 20
 	p.Observe(o)
-	if e := p.Explain(); e.Source != "model" || e.Model != "raft-ns-default@2.0.0 int8" {
+	if e := p.Explain(); e.Source != "model" || e.Model != a.Name+"@"+a.Version+" int8" {
 		t.Fatalf("explain after valid input: %+v", e)
 	}
 }

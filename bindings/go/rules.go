@@ -38,6 +38,8 @@ type Rule struct {
 	MinMs           float64
 	WhenRoles       []Role
 	UnreachableFrac float64 // NaN when the condition is absent
+	// survived_silence_floor
+	WindowMs, Margin float64
 	// max_change_per_tick
 	MaxIncreaseMs, MaxDecreaseMs float64
 	// input_domain
@@ -102,6 +104,10 @@ var kinds = map[string]kindSpec{
 			r.UnreachableFrac = v.num(f, "when/unreachable_peers_more_than_fraction", 0, false, 1)
 		}
 	}},
+	"survived_silence_floor": {[]string{"window_ms", "margin"}, phaseFloor, func(r *Rule, o map[string]interface{}, v *validator) {
+		r.WindowMs = v.num(o["window_ms"], "window_ms", 0, true, 600000)
+		r.Margin = v.num(o["margin"], "margin", 0, false, 10)
+	}},
 	"max_change_per_tick": {[]string{"max_increase_ms", "max_decrease_ms"}, phaseRate, func(r *Rule, o map[string]interface{}, v *validator) {
 		r.MaxIncreaseMs = v.num(o["max_increase_ms"], "max_increase_ms", 0, true, math.Inf(1))
 		r.MaxDecreaseMs = v.num(o["max_decrease_ms"], "max_decrease_ms", 0, true, math.Inf(1))
@@ -164,6 +170,9 @@ type Rules struct {
 	AbsoluteFloorMs  float64 // max over timing floors of absolute_floor_ms
 	CeilingMs        float64 // min over ceilings of max_ms
 	RTTWindowTicks   int     // longest rtt_window_ticks of any timing floor
+	// SurvivedWindowMs is the longest window_ms of any survived_silence_floor; 0 = no such rule (the
+	// provider then tracks no survived silences).
+	SurvivedWindowMs float64
 	Domain           *Rule
 	phases           []int
 }
@@ -260,6 +269,8 @@ func ParseRules(data []byte, sourceName string) (*Rules, error) {
 			}
 		case "ceiling":
 			rs.CeilingMs = math.Min(rs.CeilingMs, r.MaxMs)
+		case "survived_silence_floor":
+			rs.SurvivedWindowMs = math.Max(rs.SurvivedWindowMs, r.WindowMs)
 		case "input_domain":
 			domains++
 			rs.Domain = r
@@ -300,7 +311,10 @@ type Context struct {
 	WorstRTTMs          float64 // max heartbeat latency over the RTT window; 0 if none
 	ClusterSize         int
 	PeersReachable      int
-	PreviousMs          float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
+	// SurvivedSilenceMs is the longest silence the leader was seen to survive within the
+	// survived_silence_floor window (docs/RULES.md §5); 0 if none.
+	SurvivedSilenceMs float64
+	PreviousMs        float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
 }
 
 // Trace records which rules changed the value at the last Guard.
@@ -322,6 +336,12 @@ func (r *Rule) floorMs(ctx *Context) float64 {
 	case "conditional_floor":
 		if r.conditionHolds(ctx) {
 			return r.MinMs
+		}
+	case "survived_silence_floor":
+		// Followers only: a (pre-)candidate's timeout is its election retry, which a leader's past
+		// silences say nothing about.
+		if ctx.Role == Follower {
+			return r.Margin * ctx.SurvivedSilenceMs
 		}
 	}
 	return math.Inf(-1)
@@ -347,12 +367,15 @@ func (r *Rule) conditionHolds(ctx *Context) bool {
 	return true
 }
 
-// HardFloorMs is the largest floor in force in this context (timing floors and conditional floors).
+// HardFloorMs is the largest floor in force in this context (timing, conditional and survived-silence
+// floors, before the ceiling). A NaN floor is skipped here (Guard sends it to the ceiling).
 func (rs *Rules) HardFloorMs(ctx *Context) float64 {
 	f := rs.AbsoluteFloorMs
 	for i := range rs.List {
 		if rs.phases[i] == phaseFloor {
-			f = math.Max(f, rs.List[i].floorMs(ctx))
+			if x := rs.List[i].floorMs(ctx); x > f {
+				f = x
+			}
 		}
 	}
 	return f

@@ -1,7 +1,7 @@
 // Package etcdraft drives etcd's raft (go.etcd.io/etcd/raft, 3.4) with an external election-timeout
 // policy — the raft-ns provider, or a baseline — and measures failover on in-process clusters.
 //
-// The adapter (Driver) is the recipe of docs/DESIGN.md "Inside a real Raft", implemented once:
+// The adapter (Driver) is the recipe of integrations/etcd-raft/README.md, implemented once:
 //
 //   - etcd's ElectionTick is at once the randomized election timer, a follower's vote lease (with
 //     CheckQuorum, a follower that heard from its leader within ElectionTick ticks ignores (pre-)votes)

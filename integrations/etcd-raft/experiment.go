@@ -4,10 +4,24 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"raftns"
 )
+
+// DefaultArtifact is the committed default model the harness loads (relative to the repository root) unless
+// RAFT_NS_ARTIFACT or --artifact names another folder.
+const DefaultArtifact = "artifacts/raft-ns-default/2.1.0"
+
+// ArtifactDir is RAFT_NS_ARTIFACT when set, else root/DefaultArtifact.
+func ArtifactDir(root string) string {
+	if d := os.Getenv("RAFT_NS_ARTIFACT"); d != "" {
+		return d
+	}
+	return filepath.Join(root, DefaultArtifact)
+}
 
 // PolicySpec names one column of the comparison.
 type PolicySpec struct {

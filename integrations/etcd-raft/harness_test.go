@@ -19,7 +19,7 @@ func root() string {
 // elected and commits, with no two leaders in a term and no divergent committed entries, for stock etcd
 // and for the provider through the adapter.
 func TestLeaderReelectedAfterEveryFault(t *testing.T) {
-	a, err := raftns.LoadDir(filepath.Join(root(), "artifacts/raft-ns-default/2.0.0"))
+	a, err := raftns.LoadDir(ArtifactDir(root()))
 	if err != nil {
 		t.Fatal(err)
 	}

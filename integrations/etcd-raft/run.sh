@@ -4,6 +4,7 @@
 # this folder as "raftns-etcd", beside /usr/share/gocode.
 #   integrations/etcd-raft/run.sh failover [flags]   the side-by-side table (see README.md)
 #   integrations/etcd-raft/run.sh test [go test flags]
+#   integrations/etcd-raft/run.sh check [go test flags]   gofmt -l and go vet clean, then test (npm test runs this)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,5 +20,10 @@ cd "$root"
 case "$cmd" in
   failover) go run raftns-etcd/cmd/failover "$@" ;;
   test) RAFT_NS_ROOT="$root" go test raftns-etcd raftns "$@" ;;
-  *) echo "run.sh: unknown command $cmd (failover | test)" >&2; exit 2 ;;
+  check)
+    unformatted="$(gofmt -l "$root/bindings/go" "$here")"
+    if [ -n "$unformatted" ]; then echo "run.sh: gofmt -l lists files to format: $unformatted" >&2; exit 1; fi
+    go vet raftns raftns-etcd/...
+    RAFT_NS_ROOT="$root" go test -count=1 raftns-etcd raftns "$@" ;;
+  *) echo "run.sh: unknown command $cmd (failover | test | check)" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 /**
- * Conformance vectors for any implementation of the runtime (docs/ARTIFACT.md §9, docs/RULES.md §5):
+ * Conformance vectors for any implementation of the runtime (docs/ARTIFACT.md §9, docs/RULES.md §7):
  * observation streams recorded from the simulator's nodes, with the exact features, the outputs of both
  * precision paths, and the guarded, randomized timeout the provider arms on every tick. Same artifact,
  * rules and this code → same bytes; the traces depend on the simulator only, not on the model, so a new
@@ -28,7 +28,7 @@ export const OBSERVATION_COLUMNS = [
 ] as const;
 export type ObservationRow = [number, number, string, number, string | null, number | null, number, number, number, boolean, number, number, number];
 
-/** Output tolerance: a float64 implementation of ARTIFACT.md §4 agrees to ~1e-13 over 6,500 carried ticks. */
+/** Output tolerance: a float64 implementation of ARTIFACT.md §5 agrees to ~1e-13 over 6,500 carried ticks. */
 export const OUTPUT_TOLERANCE = 1e-9;
 
 /** What a sequence exercises; the generator refuses to write a file that misses one. */
@@ -39,7 +39,14 @@ export const COVERAGE = [
 type Coverage = (typeof COVERAGE)[number];
 
 /** A node stream cut from a simulated trace. Chosen to cover COVERAGE; `from_tick` is where the node's provider starts. */
-interface Segment { name: string; scenario: string; seed: number; duration_ms?: number; node: string; from_tick: number; ticks: number }
+interface Segment {
+  name: string; scenario: string; seed: number; duration_ms?: number; node: string; from_tick: number; ticks: number;
+  /**
+   * Report the latency only on ticks with a heartbeat, null otherwise, as an etcd or hashicorp/raft host
+   * measures it (docs/ARTIFACT.md §3.1); the simulator repeats the last measurement on every tick.
+   */
+  latency_on_heartbeats_only?: true;
+}
 
 const SEGMENTS: readonly Segment[] = [
   // The whole life of a follower through two leader crashes: ≥ 60 s of carried state, elections, silences.
@@ -48,13 +55,17 @@ const SEGMENTS: readonly Segment[] = [
   { name: 'lan-3-partition-n1', scenario: 'lan-3-partition', seed: 3, node: 'n1', from_tick: 1000, ticks: 2000 },
   { name: 'lan-5-lossy-n4', scenario: 'lan-5-lossy', seed: 4, node: 'n4', from_tick: 2000, ticks: 500 },
   { name: 'wan-3-leader-crash-n3', scenario: 'wan-3-leader-crash', seed: 5, node: 'n3', from_tick: 1800, ticks: 1200 },
+  // A follower while the leader stalls (CPU storm from 12 s) and survives: the survived-silence floor fires.
+  { name: 'lan-5-cpu-storm-n3', scenario: 'lan-5-cpu-storm', seed: 7, node: 'n3', from_tick: 1000, ticks: 2000 },
+  // WAN one-way delays exceed the silence between heartbeats, so a null read as 0 changes feature 0.
+  { name: 'wan-5-jitter-n2-latency-on-heartbeats', scenario: 'wan-5-jitter', seed: 8, node: 'n2', from_tick: 2500, ticks: 1000, latency_on_heartbeats_only: true },
 ];
 /** Segments whose guarded timeouts are vectors too (each with its own randomization seed). */
-const GUARDRAIL_SEGMENTS: readonly string[] = ['lan-5-leader-crash-n2-whole', 'lan-3-partition-n1', 'wan-5-jitter-n3'];
+const GUARDRAIL_SEGMENTS: readonly string[] = ['lan-5-leader-crash-n2-whole', 'lan-3-partition-n1', 'wan-5-jitter-n3', 'lan-5-cpu-storm-n3'];
 
 export interface SequenceVector {
   name: string;
-  source: { scenario: string; seed: number; node: string; from_tick: number };
+  source: { scenario: string; seed: number; node: string; from_tick: number; latency_on_heartbeats_only?: true };
   covers: Coverage[];
   rows: ObservationRow[];
   /** Normalized features per tick, binary32 values (printed with 9 significant digits: exact as binary32). */
@@ -119,7 +130,17 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
     return guardrailVector(`${name}-seed-${i + 1}`, rows, { seed: i + 1, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules);
   });
   guardrailVectors.push(guardrailVector('edge-invalid-and-out-of-domain', edgeRows(), { seed: 7, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  // The default model's P(leader lost) stays below 0.45 on these traces, so at the default threshold 0.8 the
+  // leader-lost drop never acts; a stream at threshold 0.3 pins the drop's formula.
+  guardrailVectors.push(guardrailVector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, { seed: 5, spread: 1, lost_threshold: 0.3, precision: 'int8' }, model, rules));
+  guardrailVectors.push(guardrailVector('survived-silence-edges', survivedSilenceRows(), { seed: 9, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  // Every enforcing rule kind of the rules must change the armed value somewhere, or an implementation that
+  // ignores it would pass (the survived-silence floor fires only after a leader survived a long silence).
+  const enforcing = ['timing_floor', 'ceiling', 'conditional_floor', 'survived_silence_floor', 'max_change_per_tick'];
+  const kindsInRules = new Set(rules.rules.map((r) => r.kind).filter((k) => enforcing.includes(k)));
+  const silent = [...kindsInRules].filter((k) => !guardrailVectors.some((v) => firedKinds(v, model, rules).has(k)));
+  if (silent.length > 0) throw new RaftNsError('conformance.coverage', `conformance: no guardrail stream makes a rule of kind ${silent.join(', ')} change the timeout; add a stream in pipeline/conformance/conformance.ts`);
   const guardrails: ConformanceFile<GuardrailVector> = { ...head, kind: 'guardrails', rules: { name: rulesInfo.name, sha256: rulesInfo.sha256 }, vectors: guardrailVectors };
 
   for (const [file, value] of [['sequences.json', sequences], ['guardrails.json', guardrails]] as const) {
@@ -146,7 +167,11 @@ function recordStreams(segments: readonly Segment[]): Map<string, ObservationRow
         return {
           observe(o: TimeoutObservation): void {
             if (id === seg.node) {
-              if (tick >= seg.from_tick && rows.length < seg.ticks) rows.push(rowOf(o));
+              if (tick >= seg.from_tick && rows.length < seg.ticks) {
+                const row = rowOf(o);
+                if (seg.latency_on_heartbeats_only && !row[9]) row[5] = null;
+                rows.push(row);
+              }
               tick++;
             }
             inner.observe(o);
@@ -200,7 +225,8 @@ function sequenceVector(artifact: LoadedArtifact, seg: Segment, rows: Observatio
     });
   };
   return {
-    name: seg.name, source: { scenario: seg.scenario, seed: seg.seed, node: seg.node, from_tick: seg.from_tick },
+    name: seg.name,
+    source: { scenario: seg.scenario, seed: seg.seed, node: seg.node, from_tick: seg.from_tick, ...(seg.latency_on_heartbeats_only ? { latency_on_heartbeats_only: true as const } : {}) },
     covers: coverageOf(rows, seg.from_tick), rows, x,
     expected: { float32: outputs(artifact.float32), int8: outputs(artifact.int8!) },
   };
@@ -217,8 +243,9 @@ function coverageOf(rows: ObservationRow[], fromTick: number): Coverage[] {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     const prev = rows[i - 1];
-    if (r[5] === null) c.add('null-latency');
-    else lat.push(r[5]);
+    // A null only tests the carry rule after a measurement (before one, the carried value is 0 either way).
+    if (r[5] === null && lat.length > 0) c.add('null-latency');
+    else if (r[5] !== null) lat.push(r[5]);
     if (r[4] === null) c.add('null-leader');
     if (r[2] === 'pre-candidate') c.add('pre-candidate');
     if (prev && prev[4] !== null && r[4] !== null && prev[4] !== r[4]) c.add('leader-change');
@@ -250,6 +277,17 @@ function guardrailVector(
   return { name, provider, rows, expected: { timeout_ms, fallback } };
 }
 
+/** The rule kinds that changed the armed value on some tick of a guardrail vector (replayed). */
+export function firedKinds(v: GuardrailVector, model: ReturnType<typeof makeSharedModel>, rules: ReturnType<typeof loadRulesFile>['rules']): Set<string> {
+  const p = new NeuroSymbolicTimeout({ model, rules, lostThreshold: v.provider.lost_threshold, randomization: { seed: v.provider.seed, spread: v.provider.spread } });
+  const fired = new Set<string>();
+  for (const r of v.rows) {
+    p.observe(observationOf(r));
+    for (const a of p.explain().rules) fired.add(a.kind);
+  }
+  return fired;
+}
+
 /**
  * A hand-made stream of what traces rarely hold: invalid fields, values outside the input domain, a
  * pre-candidate cut off from its peers (the conditional floor), a return to valid input, a huge retries burst.
@@ -275,6 +313,45 @@ function edgeRows(): ObservationRow[] {
   for (let i = 0; i < 40; i++) push({ role: i < 5 ? 'follower' : 'pre-candidate', term: 3, leader_id: i < 5 ? 'n1' : null, heartbeat_received: false, heartbeat_latency_ms: null, peers_reachable: i < 20 ? 4 : 1 });
   for (let i = 0; i < 20; i++) push({ role: 'candidate', term: 4, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: null, rpc_retries: 5 });
   for (let i = 0; i < 40; i++) push({ role: 'follower', term: 5, leader_id: 'n4', heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 12 : null, rpc_retries: i === 3 ? 900000 : 0 });
+  // A pre-candidate cut off from 3 of 4 peers, a new term every tick (no silence builds up), 1 ms heartbeats
+  // (a timing floor of ~1 ms): the model proposes ~60 ms and the conditional floor lifts it to 150.
+  for (let i = 0; i < 30; i++) push({ role: 'pre-candidate', term: 6 + i, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: 0.1, peers_reachable: 1, heartbeat_interval_ms: 1 });
+  // 20 s heartbeat delays (inside the raw domain): the timing floor exceeds the ceiling, the ceiling wins.
+  for (let i = 0; i < 30; i++) push({ role: 'follower', term: 40, leader_id: 'n2', heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 20000 : null });
+  return rows;
+}
+
+/**
+ * A hand-made follower stream for the survived-silence floor's edges, starting before the clock's origin
+ * (negative now_ms: bucket numbers below 0). Leader n1 goes quiet 1.5 s and comes back in its term (survived:
+ * the floor lifts the timeout to ≥ 1.5 s); a 2.5 s silence during which this node hears no peer (its own
+ * isolation: not counted); a silence that ends with a new leader and term (not survived); a stretch as
+ * pre-candidate (the floor is for followers only); then 40 s of steady heartbeats, so the 1.5 s silence
+ * leaves the window and the floor lets go.
+ */
+function survivedSilenceRows(): ObservationRow[] {
+  const rows: ObservationRow[] = [];
+  let now = -20000;
+  const tick = (role: string, term: number, leader: string | null, heartbeat: boolean, peers = 4): void => {
+    rows.push([now, 10, role, term, leader, heartbeat ? 0.3 : null, 0, 0, 85, heartbeat, 5, peers, 100]);
+    now += 10;
+  };
+  const steady = (ms: number, term: number, leader: string): void => {
+    for (let t = 0; t < ms; t += 10) tick('follower', term, leader, t % 100 === 0);
+  };
+  const quiet = (ms: number, role: string, term: number, leader: string | null, peers = 4): void => {
+    for (let t = 0; t < ms; t += 10) tick(role, term, leader, false, peers);
+  };
+  steady(3000, 3, 'n1');
+  quiet(1500, 'follower', 3, 'n1');
+  steady(3000, 3, 'n1');
+  quiet(800, 'follower', 3, 'n1');
+  quiet(1700, 'follower', 3, 'n1', 0);
+  steady(2000, 3, 'n1');
+  quiet(2200, 'follower', 3, 'n1');
+  steady(2000, 4, 'n2');
+  quiet(600, 'pre-candidate', 4, null);
+  steady(40000, 5, 'n3');
   return rows;
 }
 

@@ -43,6 +43,7 @@ export function renderModelCard(inp: ModelCardInputs): string {
     `- Outputs: ${outputs.length ? outputs.map((o) => (o.tau !== undefined ? `${str(o.name)} (τ = ${str(o.tau)})` : str(o.name))).join(', ') : NR}`,
     `- Quantization: ${str(obj(m.quantization).scheme)}`,
     `- Tick: ${str(m.tick_ms)} ms`,
+    `- Leaders' heartbeat interval in the training traces: ${str(m.heartbeat_interval_ms ?? null)} ms`,
     `- Weights sha256: \`${inp.weightsSha256}\``,
     `- Built by raft-ns ${str(m.tool_version)} at ${str(m.created_at)}; seed ${str(m.seed)}`,
     `- Manifest signature: ${inp.signed ? 'Ed25519, `manifest.sig`' : 'none'}`,

@@ -49,6 +49,11 @@ export interface QuantizeOptions {
   calibration?: { split: WindowSplit; name: 'train' | 'val' | 'test' };
   /** The windows folder to read the test split from when the run's recorded one has moved (same sha256 required). */
   windowsDir?: string;
+  /**
+   * The leaders' heartbeat interval in the training traces (ms), recorded as manifest heartbeat_interval_ms;
+   * null or absent = unknown (the telemetry does not carry it).
+   */
+  heartbeatIntervalMs?: number | null;
   /** Golden vectors: how many test streams and ticks per stream (defaults 24 × 64), plus 4 edge cases. */
   goldenStreams?: number;
   goldenTicks?: number;
@@ -90,6 +95,7 @@ export interface ArtifactManifest {
     parameter_count: number;
   };
   tick_ms: number | null;
+  heartbeat_interval_ms: number | null;
   normalization: { transforms: string[]; mean: number[]; std: number[]; clip: number };
   quantization: { scheme: 'int8-symmetric-per-output-channel'; zero_point: 0; rounding?: 'gptq' | 'nearest'; calibration?: { split: 'train' | 'val' | 'test'; ticks: number } };
   tensors: TensorEntry[];
@@ -199,6 +205,7 @@ export async function quantizeRun(run: RunManifest, params: Float32Array, test: 
         parameter_count: PARAM_COUNT,
       },
       tick_ms: run.windows.tickMs,
+      heartbeat_interval_ms: opts.heartbeatIntervalMs ?? null,
       normalization: { transforms: norm.transforms ?? [...FEATURE_TRANSFORMS], mean: norm.mean, std: norm.std, clip: norm.clip },
       quantization: {
         scheme: 'int8-symmetric-per-output-channel', zero_point: 0, rounding: calib ? 'gptq' : 'nearest',

@@ -131,6 +131,17 @@ function sourceStage(kind: 'simulate' | 'sample', cfg: RunConfig): Stage {
   };
 }
 
+/**
+ * The leaders' heartbeat interval in the training traces, recorded in the artifact (docs/ARTIFACT.md §3.4):
+ * the scenarios' common cluster.heartbeat_interval_ms (null if they differ); the bundled sample's is 100 ms
+ * (datasets/sample/DATASET.md).
+ */
+export function trainingHeartbeatIntervalMs(kind: 'simulate' | 'sample', cfg: RunConfig): number | null {
+  if (kind === 'sample') return 100;
+  const hb = new Set(cfg.scenarios.map((name) => builtinScenario(name)?.cluster.heartbeat_interval_ms ?? null));
+  return hb.size === 1 ? [...hb][0]! : null;
+}
+
 export function mainJobStages(cfg: RunConfig): Stage[] {
   const kind = resolveSource(cfg);
   const trainConfig = resolveTrainConfig(cfg.train, 'raft-ns run config (train)', { seed: cfg.seed });
@@ -193,9 +204,11 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     {
       name: 'quantize',
       deps: ['train'],
-      config: { model: cfg.model },
+      config: { model: cfg.model, heartbeat_interval_ms: trainingHeartbeatIntervalMs(kind, cfg) },
       async run(ctx) {
-        const { manifest: m } = await quantize(ctx.inputs.train!.dir, { outDir: ctx.outDir, name: cfg.model.name, version: cfg.model.version, createdAt: createdAt() });
+        const { manifest: m } = await quantize(ctx.inputs.train!.dir, {
+          outDir: ctx.outDir, name: cfg.model.name, version: cfg.model.version, createdAt: createdAt(), heartbeatIntervalMs: trainingHeartbeatIntervalMs(kind, cfg),
+        });
         const e = m.quantization_error;
         return {
           figure: `int8 |Δ timeout| max ${e.timeout_ms.max.toFixed(3)} ms on ${fmtInt(e.ticks)} test ticks; weights ${fmtInt(m.weights_byte_length)} B`,

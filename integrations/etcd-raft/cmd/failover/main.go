@@ -20,7 +20,7 @@ func main() {
 	fault := flag.String("fault", "crash", "crash | isolate")
 	nets := flag.String("net", "lan,slow", "networks: lan, slow")
 	seed := flag.Int64("seed", 1, "first seed (trial i uses seed+i)")
-	artifact := flag.String("artifact", "artifacts/raft-ns-default/2.0.0", "raft-ns artifact folder")
+	artifact := flag.String("artifact", etcdraft.ArtifactDir("."), "raft-ns artifact folder")
 	rulesPath := flag.String("rules", "rules/default.rules.json", "safety rules")
 	flag.Parse()
 	if *fault != "crash" && *fault != "isolate" {
