@@ -82,6 +82,8 @@ export class Simulation {
   nowUs = 0;
   private readonly queue: EventQueue;
   private readonly tickUs: number;
+  /** onTick's observations between its two passes, per node (null: the node does not tick). */
+  private readonly ticking: Array<TimeoutObservation | null>;
   private readonly policyFactory: PolicyFactory;
   private readonly rootRng: Prng;
   /** Separate streams so that what one policy does (arming timers) never shifts another concern's draws:
@@ -120,6 +122,7 @@ export class Simulation {
     this.cfg = 'schema_version' in scenario ? resolveScenario(scenario, opts.seed) : { ...scenario, seed: opts.seed ?? scenario.seed };
     const cfg = this.cfg;
     this.tickUs = Math.round(cfg.tickMs * 1000);
+    this.ticking = new Array<TimeoutObservation | null>(cfg.size).fill(null);
     this.rootRng = makePrng(cfg.seed);
     this.slackRng = this.rootRng.fork('timer-slack');
     this.nodeRngs = Array.from({ length: cfg.size }, (_, i) => ({
@@ -351,6 +354,8 @@ export class Simulation {
     this.network.tick();
     this.client.tick();
     const tel = this.telemetry;
+    // First every up, running node's observation (telemetry rows in node order), told to its policy ahead.
+    const ticking = this.ticking;
     for (const node of this.nodes) {
       const i = node.index;
       const machine = this.machines[i]!;
@@ -382,6 +387,16 @@ export class Simulation {
         clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
         heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
       };
+      node.policy.willObserve?.(obs);
+      ticking[i] = obs;
+    }
+    // Then the nodes tick, in order. Splitting the loop changes nothing a node sees: a node's tick reaches
+    // other nodes only through messages (delivered by later events), and the first pass reads only each
+    // node's own state and random streams. It lets the policies' models step together (willObserve).
+    for (const node of this.nodes) {
+      const obs = ticking[node.index]!;
+      if (obs === null) continue;
+      ticking[node.index] = null;
       node.tick(obs);
     }
     this.groundTruthTick(tsMs);
