@@ -101,9 +101,9 @@ export interface ModelDiagnostics {
 
 /**
  * A policy factory for `spec`, plus a collector of the model policies' diagnostics after the run.
- * `model` is required for the model kinds.
+ * `model` is required for the model kinds; `batched` false steps each node's model alone (the bench's baseline).
  */
-export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): { factory: PolicyFactory; diagnostics: () => ModelDiagnostics | null } {
+export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null, batched = true): { factory: PolicyFactory; diagnostics: () => ModelDiagnostics | null } {
   switch (spec.kind) {
     case 'static-randomized':
       return { factory: (_id, rng) => staticRandomizedTimeout(spec.base_ms, rng), diagnostics: () => null };
@@ -125,7 +125,7 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       if (!model) throw new Error('evaluate: internal: a model policy without a model');
       // One batch per run (a factory serves one simulation): its nodes step their models in one kernel call
       // per tick, the same bits as stepping alone (runtime/batch.ts); null where the kernel is not WASM.
-      const batch = LstmBatch.create(model);
+      const batch = batched ? LstmBatch.create(model) : null;
       if (!spec.guardrails) {
         const nodes: UnguardedNeuralTimeout[] = [];
         return {
