@@ -82,6 +82,8 @@ export class Simulation {
   nowUs = 0;
   private readonly queue: EventQueue;
   private readonly tickUs: number;
+  /** The nodes' view of the simulation (nodeHost()). */
+  private readonly host: NodeHost & { nowUs: number };
   /** onTick's observations between its two passes, per node (null: the node does not tick). */
   private readonly ticking: Array<TimeoutObservation | null>;
   private readonly policyFactory: PolicyFactory;
@@ -143,6 +145,7 @@ export class Simulation {
     this.onElection = opts.onElection ?? null;
     const doubleVote = new Set(opts.bugs?.doubleVote ?? []);
     const host = this.nodeHost();
+    this.host = host;
     this.nodes = this.nodeIds.map((id, i) => new RaftNode(i, id, {
         size: cfg.size,
         preVote: cfg.preVote,
@@ -179,6 +182,7 @@ export class Simulation {
     const ev = this.queue.pop();
     if (ev === undefined) return false;
     this.nowUs = ev.atUs;
+    this.host.nowUs = ev.atUs;
     const data = ev.data;
     const arg = ev.arg;
     const kind = ev.kind;
@@ -205,7 +209,10 @@ export class Simulation {
   advanceTo(ms: number): void {
     const limitUs = Math.round(ms * 1000);
     while (this.queue.peekTimeUs() <= limitUs) this.step();
-    if (limitUs > this.nowUs) this.nowUs = limitUs;
+    if (limitUs > this.nowUs) {
+      this.nowUs = limitUs;
+      this.host.nowUs = limitUs;
+    }
   }
 
   /** Runs the scenario to its duration and returns the summary. */
@@ -230,11 +237,14 @@ export class Simulation {
 
   // ---- the nodes' host -------------------------------------------------------------------------------
 
-  /** What the nodes may ask of the simulation and report to it (sim/node.ts NodeHost); not part of its API. */
-  private nodeHost(): NodeHost {
-    const sim = this;
+  /**
+   * What the nodes may ask of the simulation and report to it (sim/node.ts NodeHost); not part of its API.
+   * Invariant: host.nowUs === this.nowUs (a data property set with the clock: the nodes read it on every
+   * message, and a getter closure here was 3.5% of a run's profile).
+   */
+  private nodeHost(): NodeHost & { nowUs: number } {
     return {
-      get nowUs() { return sim.nowUs; },
+      nowUs: this.nowUs,
       send: (m, atUs) => this.send(m, atUs),
       // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
       // fixed timeouts would stay in lockstep forever, which no real cluster does.

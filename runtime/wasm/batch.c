@@ -46,48 +46,70 @@ int *rt_ok(void) { return OK; }
 int *rt_idx(void) { return IDX; }
 int rt_max_slots(void) { return MAX_SLOTS; }
 
-/* One block (4 units × 4 gates) of one slot: step.c's loop body with the slot's x, h and c. */
-static inline void step_block(int b, const float *x, const float *h, float *c, float *hn) {
+/* Gates → (c, h) of one block of one slot, from its pre-activations (step.c's last three lines). */
+static inline void finish_block(int b, v128_t ai, v128_t af, v128_t ag, v128_t ao, float *c, float *hn) {
+  v128_t cn = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
+  wasm_v128_store(c + 4 * b, cn);
+  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(cn)));
+}
+
+/* acc += s · row for one row of 16 weights (4 gates × 4 units) */
+#define ROW(acc_i, acc_f, acc_g, acc_o, s, w0, w1, w2, w3)  \
+  do {                                                     \
+    acc_i = wasm_f32x4_add(acc_i, wasm_f32x4_mul(s, w0));  \
+    acc_f = wasm_f32x4_add(acc_f, wasm_f32x4_mul(s, w1));  \
+    acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(s, w2));  \
+    acc_o = wasm_f32x4_add(acc_o, wasm_f32x4_mul(s, w3));  \
+  } while (0)
+
+/*
+ * One block (4 units × 4 gates) of two slots a and b (a == b for the odd slot out: its sums run twice, its
+ * c is updated once — c is read and written in place). Each slot's sums are step.c's, in its order; two slots share each weight
+ * load, and their independent sums keep the adders busy (one slot's chain waits on each add's latency).
+ */
+static inline void step_block2(int b, int sa, int sb) {
+  const float *xa = XS + sa * F, *xb = XS + sb * F, *ha = HS + sa * H, *hb = HS + sb * H;
 #ifdef INT8
   const float *w = WQ + b * R * 16;
   const v128_t zero = wasm_f32x4_splat(0.0f);
-  v128_t xi = zero, xf = zero, xg = zero, xo = zero, hi_ = zero, hf = zero, hg = zero, ho = zero;
+  v128_t p0 = zero, p1 = zero, p2 = zero, p3 = zero, q0 = zero, q1 = zero, q2 = zero, q3 = zero;
   for (int r = 0; r < F; r++) {
-    v128_t s = wasm_f32x4_splat(x[r]);
     const float *row = w + r * 16;
-    xi = wasm_f32x4_add(xi, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    xf = wasm_f32x4_add(xf, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    xg = wasm_f32x4_add(xg, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    xo = wasm_f32x4_add(xo, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
+    v128_t w0 = wasm_v128_load(row), w1 = wasm_v128_load(row + 4), w2 = wasm_v128_load(row + 8), w3 = wasm_v128_load(row + 12);
+    v128_t s = wasm_f32x4_splat(xa[r]), t = wasm_f32x4_splat(xb[r]);
+    ROW(p0, p1, p2, p3, s, w0, w1, w2, w3);
+    ROW(q0, q1, q2, q3, t, w0, w1, w2, w3);
   }
+  /* the x sums wait in memory while the h sums use the registers */
+  v128_t xs[8] = {p0, p1, p2, p3, q0, q1, q2, q3};
+  p0 = p1 = p2 = p3 = q0 = q1 = q2 = q3 = zero;
   for (int r = F; r < R; r++) {
-    v128_t s = wasm_f32x4_splat(h[r - F]);
     const float *row = w + r * 16;
-    hi_ = wasm_f32x4_add(hi_, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    hf = wasm_f32x4_add(hf, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    hg = wasm_f32x4_add(hg, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    ho = wasm_f32x4_add(ho, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
+    v128_t w0 = wasm_v128_load(row), w1 = wasm_v128_load(row + 4), w2 = wasm_v128_load(row + 8), w3 = wasm_v128_load(row + 12);
+    v128_t s = wasm_f32x4_splat(ha[r - F]), t = wasm_f32x4_splat(hb[r - F]);
+    ROW(p0, p1, p2, p3, s, w0, w1, w2, w3);
+    ROW(q0, q1, q2, q3, t, w0, w1, w2, w3);
   }
   const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
-#define Z(k, xa, ha) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xa), wasm_f32x4_mul(wasm_v128_load(sh + k), ha)))
-  v128_t ai = Z(0, xi, hi_), af = Z(4, xf, hf), ag = Z(8, xg, hg), ao = Z(12, xo, ho);
+#define Z(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh + k), hsum)))
+  finish_block(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), CS + sa * H, HN + sa * H);
+  if (sb != sa) finish_block(b, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), CS + sb * H, HN + sb * H);
 #undef Z
 #else
   const float *w = W + b * BLOCK;
   const float *bias = w + R * 16;
-  v128_t ai = wasm_v128_load(bias), af = wasm_v128_load(bias + 4), ag = wasm_v128_load(bias + 8), ao = wasm_v128_load(bias + 12);
+  v128_t p0 = wasm_v128_load(bias), p1 = wasm_v128_load(bias + 4), p2 = wasm_v128_load(bias + 8), p3 = wasm_v128_load(bias + 12);
+  v128_t q0 = p0, q1 = p1, q2 = p2, q3 = p3;
   for (int r = 0; r < R; r++) { /* step.c's IN[r] is x[r], then h[r − F] */
-    v128_t s = wasm_f32x4_splat(r < F ? x[r] : h[r - F]);
     const float *row = w + r * 16;
-    ai = wasm_f32x4_add(ai, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    af = wasm_f32x4_add(af, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    ag = wasm_f32x4_add(ag, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    ao = wasm_f32x4_add(ao, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
+    v128_t w0 = wasm_v128_load(row), w1 = wasm_v128_load(row + 4), w2 = wasm_v128_load(row + 8), w3 = wasm_v128_load(row + 12);
+    v128_t s = wasm_f32x4_splat(r < F ? xa[r] : ha[r - F]), t = wasm_f32x4_splat(r < F ? xb[r] : hb[r - F]);
+    ROW(p0, p1, p2, p3, s, w0, w1, w2, w3);
+    ROW(q0, q1, q2, q3, t, w0, w1, w2, w3);
   }
+  finish_block(b, p0, p1, p2, p3, CS + sa * H, HN + sa * H);
+  if (sb != sa) finish_block(b, q0, q1, q2, q3, CS + sb * H, HN + sb * H);
 #endif
-  v128_t cn = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
-  wasm_v128_store(c + 4 * b, cn);
-  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(cn)));
 }
 
 void rt_step_batch(int n) {
@@ -95,10 +117,7 @@ void rt_step_batch(int n) {
   /* Block-major: block b's 4.3 KB of weights serve every slot before the next block is read. Each slot's h
    * is read whole by every block, so the new h goes to HN until all blocks are done (step.c's HN too). */
   for (int b = 0; b < NB; b++) {
-    for (int j = 0; j < n; j++) {
-      const int s = IDX[j];
-      step_block(b, XS + s * F, HS + s * H, CS + s * H, HN + s * H);
-    }
+    for (int j = 0; j < n; j += 2) step_block2(b, IDX[j], IDX[j + 1 < n ? j + 1 : j]);
   }
   for (int j = 0; j < n; j++) {
     const int s = IDX[j];
