@@ -274,17 +274,21 @@ export class NeuroSymbolicTimeout {
       if (this.pendingObs !== null) {
         const pending = this.pendingObs;
         this.pendingObs = null;
-        if (this.pendingFault) throw new Error('runtime: willObserve faulted');
-        if (this.pendingStep) this.finishBatched(pending);
+        if (this.pendingFault) this.engineFault();
+        else if (this.pendingStep) this.finishBatched(pending);
         if (pending === o) return;
       }
       this.observeUnsafe(o);
     } catch (e) {
       // A bug or a hostile observation object (getters that throw): fall back, reset to a known state.
-      this.fallback('engine-fault', null);
-      this.resetState();
+      this.engineFault();
       void e;
     }
+  }
+
+  private engineFault(): void {
+    this.fallback('engine-fault', null);
+    this.resetState();
   }
 
   /**

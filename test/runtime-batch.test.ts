@@ -99,6 +99,45 @@ describe('LstmBatch boundaries', () => {
   });
 });
 
+describe('NeuroSymbolicTimeout in a batch', () => {
+  it('falls back exactly as alone on invalid, out-of-domain and hostile observations, and on observe without willObserve', () => {
+    const model = makeSharedModel(shipped, 'int8', 'wasm');
+    const batch = LstmBatch.create(model)!;
+    const n = 3;
+    const inBatch = Array.from({ length: n }, (_, i) => new NeuroSymbolicTimeout({ model, batch, randomization: { seed: 10 + i } }));
+    const alone = Array.from({ length: n }, (_, i) => new NeuroSymbolicTimeout({ model, randomization: { seed: 10 + i } }));
+    const hostile = { get nowMs(): number { throw new Error('boom'); } } as unknown as TimeoutObservation;
+    let checked = 0;
+    for (let t = 1; t <= 300; t++) {
+      const obs = Array.from({ length: n }, (_, i): TimeoutObservation => {
+        const o: TimeoutObservation = {
+          nowMs: t * 10, tickMs: 10, role: t % 97 < 3 ? 'candidate' : 'follower', term: 1 + Math.floor(t / 97), leaderId: 'n1',
+          heartbeatLatencyMs: t % 10 === i ? 0.3 + i : null, logReplicationGap: 0, rpcRetries: t % 7 === 0 ? 1 : 0, cpuIdlePct: 90,
+          heartbeatReceived: t % 10 === i, clusterSize: 3, peersReachable: 2, heartbeatIntervalMs: 100,
+        };
+        if (t % 41 === i) o.heartbeatLatencyMs = Number.NaN; // invalid input
+        if (t % 53 === i) o.logReplicationGap = 1e12; // outside the input domain
+        return t % 67 === i ? hostile : o;
+      });
+      const skipAhead = t % 5 === 0 ? 1 : -1; // this node observes without willObserve (steps alone in the batch)
+      for (let i = 0; i < n; i++) if (i !== skipAhead) inBatch[i]!.willObserve(obs[i]!);
+      for (let i = 0; i < n; i++) {
+        inBatch[i]!.observe(obs[i]!);
+        alone[i]!.observe(obs[i]!);
+        expect(inBatch[i]!.electionTimeoutMs()).toBe(alone[i]!.electionTimeoutMs());
+        const [a, b] = [inBatch[i]!.explain(), alone[i]!.explain()];
+        expect(a).toEqual(b);
+        checked++;
+      }
+    }
+    const e = inBatch[0]!.explain();
+    expect(e.fallbackCounts['invalid-input']).toBeGreaterThan(0);
+    expect(e.fallbackCounts['outside-domain']).toBeGreaterThan(0);
+    expect(e.fallbackCounts['engine-fault']).toBeGreaterThan(0);
+    expect(checked).toBe(900);
+  });
+});
+
 /** Per node per tick: the armed timeout and every output explain() reports. */
 type Trace = Array<Array<number | string | null>>;
 
