@@ -1,23 +1,43 @@
 /**
- * `npm run bench -- evaluate [artifact dir] [runs]`: closed-loop evaluation throughput, scenarios per second.
- * Baseline measured in the same run: the static etcd policy in this thread (the simulator alone). Then the
- * neuro-symbolic policy in this thread (what the model costs per run), and the worker-thread pool over the
- * same mixed job list (what the parallel harness buys on this machine).
- * Goal (issue 7): the default suite (584 runs: 24 scenarios × 3 seeds × 6 policies + the sweep) ≤ 10 min.
- * Without an artifact dir a seeded random artifact (the runtime tests' fixture writer) stands in.
+ * `npm run bench -- evaluate [artifact dir] [--runs N] [--against <older dist/>] [--no-suite]`: closed-loop
+ * evaluation throughput in runs per second, measured in one process:
+ * 1. each of the six compared policies alone on lan-5-jitter (60 s simulated, 5 nodes), then the six-policy
+ *    mix, in this thread: the per-node model steps (the path before runtime/batch.ts, still reachable
+ *    through RunJobsOptions.perNodeSteps) against the batched steps, and with `--against`, the same jobs on
+ *    an older build's harness (e.g. a copy of dist/ from before a change): today's path as a whole;
+ * 2. the mix on the warm worker pool, 2 threads against 1;
+ * 3. unless --no-suite, the default suite's main grid on its first seed (24 scenarios × 6 policies + the
+ *    oracle), 1 thread against 2: what `raft-ns evaluate` pays.
+ * Runs/s are per wall second, and per CPU second of this process for the single-thread cases (the shared
+ * two-core machine disturbs CPU time less). Every case is measured `--reps` times (default 3), median shown.
+ * Goals (the issue "A closed loop fast enough to tune in"): model policy ≥ 3× today's runs/s, mix ≥ 2.5×,
+ * 2 threads ≥ 1.7× one thread on the default suite. Without an artifact dir a seeded random artifact (the
+ * runtime tests' fixture writer) stands in.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { builtinScenario } from '../sim/index.js';
 import { artifactFromBytes } from '../runtime/index.js';
-import { runJobs, type Job } from '../pipeline/evaluate/harness.js';
-import { MAIN_POLICIES } from '../pipeline/evaluate/policies.js';
+import { runJobs, type Job, type RunJobsOptions } from '../pipeline/evaluate/harness.js';
+import { MAIN_POLICIES, ORACLE_POLICY_ID } from '../pipeline/evaluate/policies.js';
+import { loadSuite } from '../pipeline/evaluate/suites.js';
 import { buildFixtureArtifact, writeFixtureArtifact } from '../test/runtime-fixtures/artifact-writer.js';
 
+type RunJobs = (jobs: Job[], opts: RunJobsOptions) => Promise<unknown[]>;
+interface Rate { wall: number; cpu: number }
+
 export async function run(args: string[]): Promise<void> {
-  let dir = args[0];
-  const runs = Number(args[1] ?? 12);
+  const flag = (name: string): string | undefined => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args.splice(i, 2)[1] : undefined;
+  };
+  const runs = Number(flag('--runs') ?? 12);
+  const reps = Number(flag('--reps') ?? 3);
+  const against = flag('--against');
+  const noSuite = args.includes('--no-suite');
+  let dir = args.find((a) => !a.startsWith('--'));
   let tmp: string | null = null;
   if (!dir) {
     tmp = mkdtempSync(join(tmpdir(), 'raftns-bench-eval-'));
@@ -27,31 +47,79 @@ export async function run(args: string[]): Promise<void> {
   const manifest = new Uint8Array(readFileSync(join(dir, 'manifest.json')));
   const weights = new Uint8Array(readFileSync(join(dir, 'weights.bin')));
   const artifact = artifactFromBytes(manifest, weights);
+  const older = against ? await olderHarness(against) : null;
   const scenario = builtinScenario('lan-5-jitter')!;
-  const jobsOf = (ids: string[]): Job[] => {
-    const jobs: Job[] = [];
-    for (let i = 0; i < runs; i++) {
-      const p = MAIN_POLICIES.find((x) => x.id === ids[i % ids.length])!;
-      jobs.push({ index: i, scenario, seed: 1 + Math.floor(i / ids.length), policyId: p.id, spec: p.spec });
+  const compared = MAIN_POLICIES.filter((p) => p.id !== ORACLE_POLICY_ID);
+  const jobsOf = (ids: string[]): Job[] => Array.from({ length: runs }, (_, i) => {
+    const p = compared.find((x) => x.id === ids[i % ids.length])!;
+    return { index: i, scenario, seed: 1 + Math.floor(i / ids.length), policyId: p.id, spec: p.spec };
+  });
+  const base: RunJobsOptions = { artifact, artifactBytes: { manifest, weights } };
+  /** Median over reps of runs/s (wall, and per CPU second of the process). */
+  const measure = async (runner: RunJobs, jobs: Job[], opts: RunJobsOptions, times = reps): Promise<Rate> => {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    for (let r = 0; r < times; r++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await runner(jobs, opts);
+      const s = (performance.now() - t0) / 1000;
+      const c = process.cpuUsage(c0);
+      wall.push(jobs.length / s);
+      cpu.push(jobs.length / ((c.user + c.system) / 1e6));
     }
-    return jobs;
+    return { wall: median(wall), cpu: median(cpu) };
   };
-  const time = async (label: string, jobs: Job[], workers: number): Promise<number> => {
-    const t0 = performance.now();
-    await runJobs(jobs, { workers, artifact, artifactBytes: { manifest, weights } });
-    const s = (performance.now() - t0) / 1000;
-    const rate = jobs.length / s;
-    process.stdout.write(`${label.padEnd(44)} ${jobs.length} runs of ${scenario.name} (60 s simulated) in ${s.toFixed(1)} s: ${rate.toFixed(2)} scenarios/s\n`);
-    return rate;
-  };
-  await runJobs(jobsOf(['static-etcd']).slice(0, 1), { workers: 0, artifact }); // JIT warm-up
-  const base = await time('static etcd, this thread (baseline)', jobsOf(['static-etcd']), 0);
-  const model = await time('neuro-symbolic, this thread', jobsOf(['neuro-symbolic']), 0);
-  const mixedIds = MAIN_POLICIES.map((p) => p.id);
-  const mixed1 = await time('all six policies, this thread', jobsOf(mixedIds), 0);
-  const workers = cpus().length;
-  const mixedN = await time(`all six policies, ${workers} worker threads`, jobsOf(mixedIds), workers);
-  process.stdout.write(`model/static cost per run: ${(base / model).toFixed(2)}×; worker pool speed-up on the mixed list: ${(mixedN / mixed1).toFixed(2)}×\n`);
-  process.stdout.write(`projected default suite (584 runs, mixed): ${(584 / mixedN / 60).toFixed(1)} min at the pool's rate\n`);
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  const fmt = (r: Rate): string => `${r.wall.toFixed(2).padStart(6)} runs/s (${r.cpu.toFixed(2).padStart(6)} per CPU s)`;
+  const ratio = (a: Rate, b: Rate): string => `${(a.wall / b.wall).toFixed(2)}× (CPU ${(a.cpu / b.cpu).toFixed(2)}×)`;
+
+  out(`evaluate bench: ${runs} runs of ${scenario.name} per case, median of ${reps}; ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at start`);
+  // JIT warm-up of both paths (and of the older build), so no case pays compile time.
+  const warmJobs = jobsOf(compared.map((p) => p.id)).slice(0, compared.length);
+  await runJobs(warmJobs, { ...base, workers: 0, perNodeSteps: true });
+  await runJobs(warmJobs, { ...base, workers: 0 });
+  if (older) await older(warmJobs, { ...base, workers: 0 });
+
+  out(`\n1. this thread${older ? `; "older" = ${against}` : ''}`);
+  out(`${'policy'.padEnd(20)} ${'per-node steps'.padEnd(34)} ${'batched (new)'.padEnd(34)} new/per-node${older ? `   ${'older build'.padEnd(34)} new/older` : ''}`);
+  const rows: Array<[string, string[]]> = [...compared.map((p): [string, string[]] => [p.id, [p.id]]), ['six-policy mix', compared.map((p) => p.id)]];
+  for (const [label, ids] of rows) {
+    const jobs = jobsOf(ids);
+    const perNode = await measure(runJobs, jobs, { ...base, workers: 0, perNodeSteps: true });
+    const batched = await measure(runJobs, jobs, { ...base, workers: 0 });
+    const old = older ? await measure(older, jobs, { ...base, workers: 0 }) : null;
+    out(`${label.padEnd(20)} ${fmt(perNode).padEnd(34)} ${fmt(batched).padEnd(34)} ${ratio(batched, perNode).padEnd(12)}${old ? `   ${fmt(old).padEnd(34)} ${ratio(batched, old)}` : ''}`);
+  }
+
+  out('\n2. the six-policy mix on the warm worker pool (wall time)');
+  const mix = jobsOf(compared.map((p) => p.id));
+  await runJobs(mix.slice(0, 4), { ...base, workers: 2 }); // starts and warms the pool
+  const one = await measure(runJobs, mix, { ...base, workers: 0 });
+  const two = await measure(runJobs, mix, { ...base, workers: 2 });
+  out(`1 thread ${fmt(one)}; 2 worker threads ${fmt(two)}: ${(two.wall / one.wall).toFixed(2)}× (goal ≥ 1.7× on the default suite)`);
+
+  if (!noSuite) {
+    const suite = loadSuite('default');
+    const policies = MAIN_POLICIES;
+    const jobs: Job[] = [];
+    for (const s of suite.scenarios) for (const p of policies) jobs.push({ index: jobs.length, scenario: s.scenario, seed: suite.seeds[0]!, policyId: p.id, spec: p.spec });
+    out(`\n3. the default suite's main grid on seed ${suite.seeds[0]} (${jobs.length} runs), once each (wall time)`);
+    const s1 = await measure(runJobs, jobs, { ...base, workers: 0 }, 1);
+    const s2 = await measure(runJobs, jobs, { ...base, workers: 2 }, 1);
+    out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (584 runs) on 2 threads: ${(584 / s2.wall / 60).toFixed(1)} min`);
+  }
+  out(`\nload average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores shared: a load above 2 means the figures are disturbed)`);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
+
+/** runJobs of an older build (its dist/ folder): the whole of today's path, simulator included. */
+async function olderHarness(distDir: string): Promise<RunJobs> {
+  const mod = (await import(pathToFileURL(resolve(distDir, 'pipeline/evaluate/harness.js')).href)) as { runJobs: RunJobs };
+  return mod.runJobs;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
 }

@@ -1,12 +1,17 @@
 /**
- * `npm run bench -- sim [seconds]`: simulated seconds per wall second (and per CPU second, which the
- * shared two-core machine disturbs less) for a 5-node LAN cluster at 200 requests/s and a 9-node WAN
- * cluster, with and without telemetry. Baseline measured in the same run: the bare event queue pushing
- * and popping the same number of events, i.e. the ceiling the Raft logic is paid for against.
+ * `npm run bench -- sim [seconds] [--against <older dist/>]`: simulated seconds per wall second (and per CPU
+ * second, which the shared two-core machine disturbs less) for a 5-node LAN cluster at 200 requests/s and a
+ * 9-node WAN cluster, with and without telemetry. Baselines measured in the same run: the bare event queue
+ * pushing and popping the same number of events, i.e. the ceiling the Raft logic is paid for against, and
+ * with `--against`, the same cases on an older build's simulator (today's path before a change).
  * Goal (issue 3): >= 2000x real time for the 5-node LAN case.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EventQueue } from '../sim/queue.js';
 import { Simulation, type Scenario } from '../sim/index.js';
+
+type SimulationClass = typeof Simulation;
 
 function scenario(profile: 'lan' | 'wan', size: number, durationMs: number): Scenario {
   return {
@@ -17,8 +22,8 @@ function scenario(profile: 'lan' | 'wan', size: number, durationMs: number): Sce
 
 interface Measured { simS: number; wallS: number; cpuS: number; events: number; messages: number }
 
-function measure(profile: 'lan' | 'wan', size: number, durationMs: number, telemetry: boolean): Measured {
-  const sim = new Simulation(scenario(profile, size, durationMs), { seed: 1, telemetry });
+function measure(profile: 'lan' | 'wan', size: number, durationMs: number, telemetry: boolean, Sim: SimulationClass = Simulation): Measured {
+  const sim = new Sim(scenario(profile, size, durationMs), { seed: 1, telemetry });
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let events = 0;
@@ -44,6 +49,9 @@ function queueBaseline(events: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
+  const i = args.indexOf('--against');
+  const against = i >= 0 ? args.splice(i, 2)[1] : undefined;
+  const Older = against ? ((await import(pathToFileURL(resolve(against, 'sim/index.js')).href)) as { Simulation: SimulationClass }).Simulation : null;
   const seconds = Number(args[0] ?? 120);
   // Warm the JIT on every case first (one short pass is not enough: the first measured case ran ~40%
   // slower than the same case measured later), so the figures are steady state, not compile time.
@@ -51,6 +59,7 @@ export async function run(args: string[]): Promise<void> {
     for (const telemetry of [true, false]) {
       measure('lan', 5, 30_000, telemetry);
       measure('wan', 9, 30_000, telemetry);
+      if (Older) measure('lan', 5, 30_000, telemetry, Older);
     }
   }
   const rows: Array<[string, Measured]> = [
@@ -66,6 +75,21 @@ export async function run(args: string[]): Promise<void> {
     process.stdout.write(
       `${label.padEnd(38)} ${(m.simS / m.wallS).toFixed(0).padStart(6)}x real time (wall), ${(m.simS / m.cpuS).toFixed(0).padStart(6)}x (CPU)` +
       `  ${(evPerS / 1e6).toFixed(2)} M events/s = ${(evPerS / baselineEventsPerS).toFixed(2)} of the bare queue  ${(m.messages / m.simS).toFixed(0)} msgs/sim-s\n`,
+    );
+  }
+  if (Older) {
+    // Alternating runs, median of 3 each: the machine's load drifts between cases.
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+    const newer: number[] = [], older: number[] = [], newerCpu: number[] = [], olderCpu: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const a = measure('lan', 5, seconds * 1000, true, Older);
+      const b = measure('lan', 5, seconds * 1000, true);
+      older.push(a.simS / a.wallS); olderCpu.push(a.simS / a.cpuS);
+      newer.push(b.simS / b.wallS); newerCpu.push(b.simS / b.cpuS);
+    }
+    process.stdout.write(
+      `5-node LAN with telemetry, median of 3 alternating: this build ${med(newer).toFixed(0)}x (CPU ${med(newerCpu).toFixed(0)}x), ` +
+      `${against} ${med(older).toFixed(0)}x (CPU ${med(olderCpu).toFixed(0)}x): ${(med(newer) / med(older)).toFixed(2)}x (CPU ${(med(newerCpu) / med(olderCpu)).toFixed(2)}x)\n`,
     );
   }
   process.stdout.write(`baseline: bare event queue ${(baselineEventsPerS / 1e6).toFixed(2)} M push+pop/s; goal: >= 2000x real time for 5-node LAN\n`);

@@ -10,7 +10,7 @@ import {
   fixedRangeTimeout, JacobsonKarelsTimeout, PhiAccrualTimeout, RandomizedTimeout, staticRandomizedTimeout,
   type PolicyFactory, type TimeoutObservation, type TimeoutPolicy,
 } from '../sim/index.js';
-import { NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
+import { LstmBatch, NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
 
 export const POLICY_KINDS = ['etcd', 'raft-paper', 'jacobson', 'phi', 'neuro'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
@@ -34,6 +34,9 @@ export function isPolicyKind(s: string): s is PolicyKind {
 export class WatchedPolicy implements TimeoutPolicy {
   last: TimeoutObservation | null = null;
   constructor(readonly inner: TimeoutPolicy, readonly neuro: NeuroSymbolicTimeout | null) {}
+  willObserve(o: TimeoutObservation): void {
+    this.inner.willObserve?.(o);
+  }
   observe(o: TimeoutObservation): void {
     this.last = o;
     this.inner.observe(o);
@@ -51,6 +54,8 @@ export class WatchedPolicy implements TimeoutPolicy {
  * `model` null makes the neuro-symbolic provider run on its static fallback (shown on the page).
  */
 export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, watched: Map<string, WatchedPolicy>): PolicyFactory {
+  // The cluster's nodes step their models in one kernel call per tick (runtime/batch.ts; same bits as alone).
+  const batch = kind === 'neuro' && model ? LstmBatch.create(model) : null;
   return (nodeId, rng) => {
     let p: WatchedPolicy;
     switch (kind) {
@@ -60,7 +65,7 @@ export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, 
       case 'phi': p = new WatchedPolicy(new RandomizedTimeout(new PhiAccrualTimeout({ threshold: 8 }), rng), null); break;
       case 'neuro': {
         const randomization = { seed: Math.floor(rng.next() * 4294967296) };
-        const n = new NeuroSymbolicTimeout(model ? { model, randomization } : { modelError: 'no model artifact was served with this page', randomization });
+        const n = new NeuroSymbolicTimeout(model ? { model, batch, randomization } : { modelError: 'no model artifact was served with this page', randomization });
         p = new WatchedPolicy(n, n);
         break;
       }

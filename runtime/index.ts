@@ -15,6 +15,7 @@ export {
 } from './artifact.js';
 export { LstmModel, LstmState, referenceStep, type KernelChoice } from './engine.js';
 export { wasmStepAvailable } from './wasm-kernel.js';
+export { LstmBatch } from './batch.js';
 export { RuntimeError } from './errors.js';
 export { requireManifestSignature, verifyManifestSignature } from './signature.js';
 export { FeatureState, FEATURE_NAMES, FEATURE_TRANSFORMS, NUM_FEATURES, normalizeInPlace, type Normalization, type SignalSample } from './features.js';

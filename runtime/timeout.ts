@@ -13,6 +13,7 @@
  * timeout for that tick and is counted in explain(). Steady state allocates nothing.
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
+import type { LstmBatch } from './batch.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
@@ -81,6 +82,12 @@ export interface NeuroSymbolicTimeoutOptions {
    * node its own); without one the runtime seeds from crypto.getRandomValues where available.
    */
   randomization?: { spread?: number; seed?: number };
+  /**
+   * Step the model in this shared batch (runtime/batch.ts) instead of alone: for a process driving many nodes
+   * of one model (a simulator). Same bits as alone; it pays when every node's willObserve(o) comes before the
+   * first observe(o) of the tick. Must be made from `model` (a SharedModel); a full batch is ignored.
+   */
+  batch?: LstmBatch | null;
 }
 
 /** Buckets of the survived-silence ring: the window in 8 parts plus the current one. */
@@ -161,6 +168,17 @@ export class NeuroSymbolicTimeout {
   private readonly state = new LstmState();
   private readonly x = new Float32Array(NUM_FEATURES); // float32, as the windows stage stores training inputs
   private readonly y = new Float64Array(2);
+  /** The batch this node steps in and its slot there (which then holds the state instead of `state`); −1 none. */
+  private readonly batch: LstmBatch | null;
+  private readonly slot: number;
+  /** The observation given to willObserve and not yet to observe; what its first half left (see willObserve). */
+  private pendingObs: TimeoutObservation | null = null;
+  private pendingStep = false;
+  private pendingFault = false;
+  /** Whether every h and c is finite after this tick's step (a field: see finishTick). */
+  private stepFinite = true;
+  /** This tick's leader id as validated by beginTick (a primitive string or null). */
+  private tickLeaderId: string | null = null;
   private readonly trace: GuardrailTrace;
   private readonly ctx: GuardrailContext = {
     role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, previousMs: Number.NaN,
@@ -233,6 +251,10 @@ export class NeuroSymbolicTimeout {
       }
     }
     this.model = model;
+    const batch = model && options.batch ? options.batch : null;
+    if (batch && batch.model !== model) throw new RangeError('runtime: options.batch was made for another model than options.model');
+    this.slot = batch ? batch.allocSlot() : -1;
+    this.batch = this.slot >= 0 ? batch : null;
     this.norm = model ? model.artifact.normalization : null;
     this.modelError = model ? null : (err ?? 'no artifact given');
     this.trace = new GuardrailTrace(this.rules.rules.length);
@@ -250,11 +272,46 @@ export class NeuroSymbolicTimeout {
   /** Feeds one tick. Never throws; on any problem the next electionTimeoutMs() is the static fallback. */
   observe(o: TimeoutObservation): void {
     try {
+      if (this.pendingObs !== null) {
+        const pending = this.pendingObs;
+        this.pendingObs = null;
+        if (this.pendingFault) this.engineFault();
+        else if (this.pendingStep) this.finishBatched(pending);
+        if (pending === o) return;
+      }
       this.observeUnsafe(o);
     } catch (e) {
       // A bug or a hostile observation object (getters that throw): fall back, reset to a known state.
-      this.fallback('engine-fault', null);
-      this.state.reset();
+      this.engineFault();
+      void e;
+    }
+  }
+
+  private engineFault(): void {
+    this.fallback('engine-fault', null);
+    this.resetState();
+  }
+
+  /**
+   * Optional first half of observe(o) for a node in a batch: validates o and queues this node's model step,
+   * so that the batch steps every node of the tick in one call when the first of them observes. Then
+   * observe(o), with the same object, finishes the tick; the outputs are what observe(o) alone gives.
+   * Without a batch it does nothing. Never throws.
+   */
+  willObserve(o: TimeoutObservation): void {
+    if (this.batch === null) return;
+    if (this.pendingObs !== null) this.observe(this.pendingObs); // two willObserve in a row: finish the first tick
+    this.pendingObs = o;
+    this.pendingFault = false;
+    try {
+      this.pendingStep = this.beginTick(o);
+      if (this.pendingStep) {
+        this.batch.x.set(this.x, this.slot * NUM_FEATURES);
+        this.batch.enqueue(this.slot);
+      }
+    } catch (e) {
+      this.pendingStep = false;
+      this.pendingFault = true;
       void e;
     }
   }
@@ -266,7 +323,7 @@ export class NeuroSymbolicTimeout {
 
   /** Resets the carried state and statistics (e.g. after a restart or snapshot install). Counters are kept. */
   reset(): void {
-    this.state.reset();
+    this.resetState();
     this.features.reset();
     this.heldQ = Number.NaN;
     this.heldTerm = Number.NaN;
@@ -296,6 +353,38 @@ export class NeuroSymbolicTimeout {
   }
 
   private observeUnsafe(o: TimeoutObservation): void {
+    if (!this.beginTick(o)) return;
+    if (this.batch !== null) {
+      this.batch.x.set(this.x, this.slot * NUM_FEATURES);
+      this.batch.enqueue(this.slot);
+      this.finishBatched(o);
+      return;
+    }
+    this.model!.lstm.step(this.state, this.x, this.y);
+    this.stepFinite = this.state.isFinite();
+    this.finishTick(o);
+  }
+
+  /** The batched step's outputs for this node (running the batch if it has not run yet), then the tick's rest. */
+  private finishBatched(o: TimeoutObservation): void {
+    const batch = this.batch!;
+    if (batch.isQueued(this.slot)) batch.flush();
+    this.y[0] = batch.y[2 * this.slot]!;
+    this.y[1] = batch.y[2 * this.slot + 1]!;
+    this.stepFinite = batch.ok[this.slot] === 1;
+    this.finishTick(o);
+  }
+
+  private resetState(): void {
+    if (this.batch !== null) this.batch.resetSlot(this.slot);
+    else this.state.reset();
+  }
+
+  /**
+   * The tick up to the model step: validation, the randomization draw, contact tracking, features into x.
+   * False when the tick already fell back (the model does not step); true when x awaits the step.
+   */
+  private beginTick(o: TimeoutObservation): boolean {
     this.ticks++;
     const valid = typeof o === 'object' && o !== null
       && Number.isFinite(o.nowMs) && Number.isFinite(o.tickMs) && o.tickMs > 0
@@ -307,7 +396,11 @@ export class NeuroSymbolicTimeout {
       // id compared by object identity would re-arm it every tick.
       && Number.isSafeInteger(o.term) && o.term >= 0;
     const leaderId = valid ? leaderIdValue(o.leaderId) : undefined;
-    if (!valid || leaderId === undefined) return this.fallback('invalid-input', null);
+    if (!valid || leaderId === undefined) {
+      this.fallback('invalid-input', null);
+      return false;
+    }
+    this.tickLeaderId = leaderId;
     if (o.term !== this.drawTerm || o.role !== this.drawRole) {
       this.drawTerm = o.term;
       this.drawRole = o.role;
@@ -318,23 +411,35 @@ export class NeuroSymbolicTimeout {
     if (field !== 0) {
       const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
       const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
-      return this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
+      this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
+      return false;
     }
     // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
     this.trackContact(o, leaderId);
-    if (!this.model) return this.fallback('no-model', null);
+    if (!this.model) {
+      this.fallback('no-model', null);
+      return false;
+    }
     const x = this.x;
     this.features.rawInto(o, x, 0);
     normalizeInPlace(x, 0, this.norm!);
-    if (normalizedDomainViolation(this.rules, x) !== 0) return this.fallback('outside-domain', -1);
+    if (normalizedDomainViolation(this.rules, x) !== 0) {
+      this.fallback('outside-domain', -1);
+      return false;
+    }
+    return true;
+  }
+
+  /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. Held deadline, drop, rules. */
+  private finishTick(o: TimeoutObservation): void {
     const y = this.y;
-    this.model.lstm.step(this.state, x, y);
     const q = y[0]!;
     const l = y[1]!;
-    if (!Number.isFinite(q) || !Number.isFinite(l) || !this.state.isFinite()) {
-      this.state.reset();
+    if (!Number.isFinite(q) || !Number.isFinite(l) || !this.stepFinite) {
+      this.resetState();
       return this.fallback('engine-fault', null);
     }
+    const leaderId = this.tickLeaderId;
     this.q = q;
     this.logit = l;
     // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).

@@ -13,7 +13,7 @@
  */
 import type { DenseParams, QuantizedParams } from './artifact.js';
 import type { LstmState } from './engine.js';
-import { STEP_WASM_F32_BASE64, STEP_WASM_I8_BASE64 } from './wasm-step.generated.js';
+import { BATCH_WASM_F32_BASE64, BATCH_WASM_I8_BASE64, STEP_WASM_F32_BASE64, STEP_WASM_I8_BASE64 } from './wasm-step.generated.js';
 
 const H = 64;
 const F = 4;
@@ -34,16 +34,21 @@ interface StepExports {
   rt_step(): void;
 }
 
-const moduleCache: { f32?: WebAssembly.Module | null; i8?: WebAssembly.Module | null } = {};
+/** The per-node kernels (step.c) and the batched ones (batch.c, runtime/batch.ts), float32 or int8 weights. */
+export type KernelVariant = 'f32' | 'i8' | 'batch-f32' | 'batch-i8';
+const SOURCES: Record<KernelVariant, string> = {
+  f32: STEP_WASM_F32_BASE64, i8: STEP_WASM_I8_BASE64, 'batch-f32': BATCH_WASM_F32_BASE64, 'batch-i8': BATCH_WASM_I8_BASE64,
+};
+const moduleCache: Partial<Record<KernelVariant, WebAssembly.Module | null>> = {};
 
 /** The compiled module, or null where WebAssembly SIMD is unavailable. Compiled once per process. */
-function stepModule(variant: 'f32' | 'i8'): WebAssembly.Module | null {
+export function stepModule(variant: KernelVariant): WebAssembly.Module | null {
   const cached = moduleCache[variant];
   if (cached !== undefined) return cached;
   let mod: WebAssembly.Module | null = null;
   try {
     if (typeof WebAssembly === 'object') {
-      const bytes = base64ToBytes(variant === 'f32' ? STEP_WASM_F32_BASE64 : STEP_WASM_I8_BASE64);
+      const bytes = base64ToBytes(SOURCES[variant]);
       // validate() is false when the engine lacks SIMD; each module is under 4 KB, browsers' limit for
       // synchronous compilation on the main thread.
       if (WebAssembly.validate(bytes)) mod = new WebAssembly.Module(bytes);
@@ -114,7 +119,8 @@ export class WasmStepKernel {
     return new WasmStepKernel(ex, quantized ? 'int8' : 'float32');
   }
 
-  private static packFloat(w: Float32Array, p: DenseParams): void {
+  /** float32 weights in step.c's block order: W[block][row][16], then the block's 16 biases. */
+  static packFloat(w: Float32Array, p: DenseParams): void {
     for (let b = 0; b < NB; b++) {
       for (let g = 0; g < 4; g++) {
         for (let l = 0; l < 4; l++) {

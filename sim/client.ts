@@ -42,6 +42,9 @@ export interface ClientConfig {
   quorum: number;
 }
 
+/** Wait entries pack a request id below this (sim/client.ts Client.ready). */
+const ENTRY_ID_RANGE = 2 ** 26;
+
 export class Client {
   /** Request i's submission and completion times (µs; completion -1 while pending). Index 0 unused. */
   submitUs: number[] = [0];
@@ -56,7 +59,19 @@ export class Client {
   /** Sends in time order, lazily invalidated, for timeout scans and connection resets: [reqId, sendUs] pairs. */
   private sendLog: number[] = [];
   private sendLogHead = 0;
-  private waiting: number[] = [];
+  /**
+   * The requests waiting to be (re)sent, as entries `join · 2^26 + id` (join counts the entries ever made,
+   * so entries sort in the order they joined). One queue scanned whole on every flush is the behaviour; it
+   * is kept in two parts so that a flush costs what it sends, not what waits (with hundreds of requests in
+   * backoff during an outage, the scans were most of a faulty run's time): `ready`, due at once (new
+   * requests while no leader is known, retries without backoff), and `cohorts`, the entries one failure put
+   * into backoff, one resend time per cohort. A request can wait twice (a response may name it twice, and
+   * each copy counts as an attempt); its copies always sit in the same part, due together.
+   */
+  private ready: number[] = [];
+  private cohortEntries: number[][] = [];
+  private cohortAtUs: number[] = [];
+  private joins = 0;
   /** Earliest wake already asked of the host (µs; +inf none). */
   private wakeUs = Number.POSITIVE_INFINITY;
   /** Per node: refused a connection; avoided until this time (µs). */
@@ -105,7 +120,7 @@ export class Client {
     this.attempts.push(0);
     this.retryAtUs.push(0);
     if (this.leaderGuess >= 0) this.sendTo([id], this.leaderGuess);
-    else this.waiting.push(id);
+    else this.ready.push(this.entryOf(id));
   }
 
   onResponse(m: Msg): void {
@@ -208,7 +223,16 @@ export class Client {
       const at = k % this.cfg.quorum === 0 ? now + backoffUs : now;
       this.retryAtUs[id] = at;
       if (at > now && at < laterUs) laterUs = at;
-      this.waiting.push(id);
+    }
+    // Placed by the last attempt's resend time: a request named twice has one resend time for both copies.
+    let cohort: number[] | null = null;
+    for (const id of ids) {
+      if (this.retryAtUs[id]! > now) (cohort ??= []).push(this.entryOf(id));
+      else this.ready.push(this.entryOf(id));
+    }
+    if (cohort !== null) {
+      this.cohortEntries.push(cohort);
+      this.cohortAtUs.push(now + backoffUs);
     }
     this.flush();
     if (laterUs < this.wakeUs) {
@@ -219,20 +243,38 @@ export class Client {
 
   /** Sends every waiting request that is due, in one message, to the guessed leader or the next node to probe. */
   private flush(): void {
-    if (this.waiting.length === 0) return;
+    if (this.ready.length === 0 && this.cohortEntries.length === 0) return;
     const now = this.host.nowUs;
-    const due: number[] = [];
-    const later: number[] = [];
-    for (const id of this.waiting) {
-      if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== -1) continue;
-      if (this.retryAtUs[id]! <= now) due.push(id);
-      else later.push(id);
+    let waited = this.ready;
+    let merged = false;
+    for (let c = 0; c < this.cohortAtUs.length;) {
+      if (this.cohortAtUs[c]! > now) {
+        c++;
+        continue;
+      }
+      waited = waited.concat(this.cohortEntries[c]!);
+      merged = true;
+      this.cohortEntries.splice(c, 1);
+      this.cohortAtUs.splice(c, 1);
     }
-    this.waiting = later;
+    if (merged) waited.sort((a, b) => a - b);
+    this.ready = [];
+    // Answered meanwhile: not due, and never again (a request waits only while unsent and unanswered).
+    const due: number[] = [];
+    for (const e of waited) {
+      const id = e % ENTRY_ID_RANGE;
+      if (this.doneUs[id] === -1 && this.lastSendUs[id] === -1) due.push(id);
+    }
     if (due.length === 0) return;
     let target = this.leaderGuess;
     if (target < 0 || this.avoided(target)) target = this.nextProbe();
     this.sendTo(due, target);
+  }
+
+  /** A new wait entry for request `id` (exact in a double: ids and joins stay below 2^26). */
+  private entryOf(id: number): number {
+    if (id >= ENTRY_ID_RANGE || this.joins >= ENTRY_ID_RANGE) throw new RangeError('sim: more than 2^26 client requests or retries in one run');
+    return ++this.joins * ENTRY_ID_RANGE + id;
   }
 
   /** The next node in turn that is not avoided (any node when all are). */

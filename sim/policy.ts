@@ -20,6 +20,13 @@ export interface TimeoutObservation {           // what a real node sees at the 
 export interface TimeoutPolicy {
   observe(o: TimeoutObservation): void;  // every tick, before the node decides whether to campaign
   electionTimeoutMs(): number;           // the timeout to arm now, measured from the last leader contact
+  /**
+   * Optional: this tick's observation ahead of observe(o) (the same object). The simulator gives it to every
+   * node's policy before any node ticks, so the nodes' models can step in one batch (runtime/batch.ts). A
+   * policy must compute the same timeouts with it as without; one whose observe reads more than `o` (the
+   * oracle) must not have it.
+   */
+  willObserve?(o: TimeoutObservation): void;
 }
 
 /**

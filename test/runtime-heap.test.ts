@@ -14,6 +14,7 @@ const built = existsSync(fileURLToPath(new URL('../dist/runtime/timeout.js', imp
 describe.skipIf(!built && process.env.CI !== 'true')('NeuroSymbolicTimeout heap (shipped runtime)', () => {
   it.each([
     ['wasm', 1_000_000, 'default'],
+    ['batch', 1_000_000, 'default'],
     ['js', 300_000, 'default'],
     ['js', 300_000, 'survived'],
   ] as const)('allocates nothing per observe() in steady state (%s kernel, %i calls, %s rules, every allocation sampled)', (kernel, calls, rules) => {

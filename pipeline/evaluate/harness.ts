@@ -62,9 +62,9 @@ export function evaluationScenario(s: Scenario): Scenario {
   return { ...s, cluster: { ...s.cluster, pre_vote: true, check_quorum: true } };
 }
 
-/** Runs one job in this thread. */
-export function runJob(job: Job, model: SharedModel | null): JobResult {
-  const { factory, diagnostics } = makePolicyFactory(job.spec, model);
+/** Runs one job in this thread; `batched` false steps each node's model alone (the same results, slower). */
+export function runJob(job: Job, model: SharedModel | null, batched = true): JobResult {
+  const { factory, diagnostics } = makePolicyFactory(job.spec, model, batched);
   let summary: RunSummary | null = null;
   let violation: string | null = null;
   try {
@@ -112,6 +112,8 @@ export interface RunJobsOptions {
   /** The artifact as its two files' bytes (workers load it themselves). */
   artifactBytes?: { manifest: Uint8Array; weights: Uint8Array } | null;
   artifact?: LoadedArtifact | null;
+  /** Step the model policies' nodes alone, as before the batch (the baseline `npm run bench -- evaluate` measures against). */
+  perNodeSteps?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -121,32 +123,107 @@ export async function runJobs(jobs: Job[], opts: RunJobsOptions): Promise<JobRes
   const workers = Math.min(jobs.length, opts.workers ?? (fromSource ? 0 : Math.max(1, cpus().length)));
   const results: JobResult[] = new Array(jobs.length);
   let done = 0;
+  const batched = opts.perNodeSteps !== true;
   if (workers <= 1 || fromSource) {
     const model = opts.artifact ? sharedModelOf(opts.artifact) : null;
     for (const job of jobs) {
-      results[job.index] = runJob(job, model);
+      results[job.index] = runJob(job, model, batched);
       opts.onProgress?.(++done, jobs.length);
     }
     return results;
   }
-  // Longest jobs first (more nodes, longer runs) spread the load evenly over the threads.
+  // Longest jobs first (more nodes, longer runs) spread the load evenly over the threads; each thread takes a
+  // chunk at a time, smaller as the queue drains (a message per run cost more than a short run's tail).
   const queue = [...jobs].sort((a, b) => cost(b) - cost(a) || a.index - b.index);
-  await Promise.all(Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { artifactBytes: opts.artifactBytes ?? null } });
-    const next = (): void => {
-      const job = queue.shift();
-      if (!job) { void w.terminate().then(() => resolve()); return; }
-      w.postMessage(job);
-    };
-    w.on('message', (r: JobResult) => {
-      results[r.index] = r;
-      opts.onProgress?.(++done, jobs.length);
+  const pool = await warmPool(workers, opts.artifactBytes ?? null);
+  try {
+    await Promise.all(pool.map((w) => new Promise<void>((resolve, reject) => {
+      const next = (): void => {
+        const size = Math.max(1, Math.min(8, Math.floor(queue.length / (3 * workers))));
+        const chunk = queue.splice(0, size);
+        if (chunk.length === 0) { resolve(); return; }
+        w.run(chunk, batched).then((rs) => {
+          for (const r of rs) {
+            results[r.index] = r;
+            opts.onProgress?.(++done, jobs.length);
+          }
+          next();
+        }, reject);
+      };
       next();
-    });
-    w.on('error', reject);
-    w.on('online', next);
-  })));
+    })));
+  } finally {
+    for (const w of pool) w.idle();
+  }
   return results;
+}
+
+/**
+ * A worker thread kept between runJobs calls (warm: modules loaded, code optimized, model packed), so short
+ * lists and repeated calls (tune, the bench) pay the start-up once per process. Idle workers are unref'd:
+ * they never keep the process alive.
+ */
+class PooledWorker {
+  private readonly w: Worker;
+  private modelKey: { manifest: Uint8Array; weights: Uint8Array } | null | undefined = undefined;
+  private pending: { resolve: (r: JobResult[]) => void; reject: (e: Error) => void } | null = null;
+  failed = false;
+
+  constructor() {
+    this.w = new Worker(new URL('./worker.js', import.meta.url));
+    this.w.on('message', (rs: JobResult[]) => {
+      const p = this.pending;
+      this.pending = null;
+      p?.resolve(rs);
+    });
+    this.w.on('error', (e) => {
+      this.failed = true;
+      const p = this.pending;
+      this.pending = null;
+      p?.reject(e);
+    });
+    this.w.unref();
+  }
+
+  /** Loads the artifact in the worker unless it holds the same bytes already (compared by content). */
+  useModel(bytes: { manifest: Uint8Array; weights: Uint8Array } | null): void {
+    const k = this.modelKey;
+    if (k !== undefined && (k === bytes || (k && bytes && sameBytes(k.manifest, bytes.manifest) && sameBytes(k.weights, bytes.weights)))) return;
+    this.w.postMessage({ kind: 'model', artifactBytes: bytes });
+    this.modelKey = bytes;
+  }
+
+  run(jobs: Job[], batched: boolean): Promise<JobResult[]> {
+    this.w.ref();
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.w.postMessage({ kind: 'jobs', jobs, batched });
+    });
+  }
+
+  idle(): void {
+    this.w.unref();
+  }
+
+  terminate(): void {
+    void this.w.terminate();
+  }
+}
+
+const warm: PooledWorker[] = [];
+
+async function warmPool(n: number, bytes: { manifest: Uint8Array; weights: Uint8Array } | null): Promise<PooledWorker[]> {
+  for (let i = warm.length - 1; i >= 0; i--) if (warm[i]!.failed) warm.splice(i, 1)[0]!.terminate();
+  while (warm.length < n) warm.push(new PooledWorker());
+  const pool = warm.slice(0, n);
+  for (const w of pool) w.useModel(bytes);
+  return pool;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function cost(j: Job): number {

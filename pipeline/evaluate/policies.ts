@@ -8,7 +8,7 @@ import {
   type PolicyFactory, type Prng, type TimeoutObservation, type TimeoutPolicy,
 } from '../../sim/index.js';
 import {
-  compileRules, FeatureState, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
+  compileRules, FeatureState, LstmBatch, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
   DEFAULT_RULES, type LoadedArtifact, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
 } from '../../runtime/index.js';
 
@@ -101,9 +101,9 @@ export interface ModelDiagnostics {
 
 /**
  * A policy factory for `spec`, plus a collector of the model policies' diagnostics after the run.
- * `model` is required for the model kinds.
+ * `model` is required for the model kinds; `batched` false steps each node's model alone (the bench's baseline).
  */
-export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): { factory: PolicyFactory; diagnostics: () => ModelDiagnostics | null } {
+export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null, batched = true): { factory: PolicyFactory; diagnostics: () => ModelDiagnostics | null } {
   switch (spec.kind) {
     case 'static-randomized':
       return { factory: (_id, rng) => staticRandomizedTimeout(spec.base_ms, rng), diagnostics: () => null };
@@ -123,10 +123,13 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
       };
     case 'model': {
       if (!model) throw new Error('evaluate: internal: a model policy without a model');
+      // One batch per run (a factory serves one simulation): its nodes step their models in one kernel call
+      // per tick, the same bits as stepping alone (runtime/batch.ts); null where the kernel is not WASM.
+      const batch = batched ? LstmBatch.create(model) : null;
       if (!spec.guardrails) {
         const nodes: UnguardedNeuralTimeout[] = [];
         return {
-          factory: () => { const p = new UnguardedNeuralTimeout(model); nodes.push(p); return p; },
+          factory: () => { const p = new UnguardedNeuralTimeout(model, batch); nodes.push(p); return p; },
           diagnostics: () => ({ ticks: nodes.reduce((a, p) => a + p.ticks, 0), fallbacks: 0, ruleActivations: {} }),
         };
       }
@@ -136,7 +139,7 @@ export function makePolicyFactory(spec: PolicySpec, model: SharedModel | null): 
         // The node's own PRNG seeds the runtime's randomization: reproducible per seed, distinct per node.
         factory: (_id, rng) => {
           const p = new NeuroSymbolicTimeout({
-            model, ...(rules ? { rules } : {}), randomization: { seed: Math.floor(rng.next() * 4294967296), ...(spec.spread === undefined ? {} : { spread: spec.spread }) },
+            model, batch, ...(rules ? { rules } : {}), randomization: { seed: Math.floor(rng.next() * 4294967296), ...(spec.spread === undefined ? {} : { spread: spec.spread }) },
             ...(spec.lost_threshold === undefined ? {} : { lostThreshold: spec.lost_threshold }),
           });
           nodes.push(p);
@@ -187,14 +190,46 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
   ticks = 0;
   lastQ = Number.NaN;
   lastLogit = Number.NaN;
+  /** The batch this node steps in and its slot (−1: steps alone); the observation whose step is queued. */
+  private readonly batch: LstmBatch | null;
+  private readonly slot: number;
+  private pendingObs: TimeoutObservation | null = null;
 
-  constructor(private readonly model: SharedModel) {}
+  constructor(private readonly model: SharedModel, batch: LstmBatch | null = null) {
+    this.slot = batch ? batch.allocSlot() : -1;
+    this.batch = this.slot >= 0 ? batch : null;
+  }
 
-  observe(o: TimeoutObservation): void {
-    this.ticks++;
+  /** Queues this tick's model step in the batch (the simulator calls it for every node before any observes). */
+  willObserve(o: TimeoutObservation): void {
+    if (this.batch === null) return;
+    if (this.pendingObs !== null) this.observe(this.pendingObs);
     this.features.rawInto(o, this.x, 0);
     normalizeInPlace(this.x, 0, this.model.artifact.normalization);
-    this.model.lstm.step(this.state, this.x, this.y);
+    this.batch.x.set(this.x, this.slot * NUM_FEATURES);
+    this.batch.enqueue(this.slot);
+    this.pendingObs = o;
+  }
+
+  observe(o: TimeoutObservation): void {
+    if (this.pendingObs !== o) {
+      if (this.pendingObs !== null) this.observe(this.pendingObs);
+      this.features.rawInto(o, this.x, 0);
+      normalizeInPlace(this.x, 0, this.model.artifact.normalization);
+      if (this.batch !== null) {
+        this.batch.x.set(this.x, this.slot * NUM_FEATURES);
+        this.batch.enqueue(this.slot);
+      }
+    }
+    this.pendingObs = null;
+    if (this.batch !== null) {
+      if (this.batch.isQueued(this.slot)) this.batch.flush();
+      this.y[0] = this.batch.y[2 * this.slot]!;
+      this.y[1] = this.batch.y[2 * this.slot + 1]!;
+    } else {
+      this.model.lstm.step(this.state, this.x, this.y);
+    }
+    this.ticks++;
     const q = this.y[0]!;
     this.lastQ = q;
     this.lastLogit = this.y[1]!;

@@ -1,15 +1,22 @@
 /**
- * Worker thread of the evaluation harness: loads the artifact once (if any), then runs the jobs it is sent,
- * one at a time, and posts each result back.
+ * Worker thread of the evaluation harness (a PooledWorker of harness.ts): holds the artifact it was last sent
+ * (if any) and runs each chunk of jobs it is sent, posting the chunk's results back in one message.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { artifactFromBytes } from '../../runtime/index.js';
+import { parentPort } from 'node:worker_threads';
+import { artifactFromBytes, type SharedModel } from '../../runtime/index.js';
 import { runJob, type Job } from './harness.js';
 import { sharedModelOf } from './policies.js';
 
-const { artifactBytes } = workerData as { artifactBytes: { manifest: Uint8Array; weights: Uint8Array } | null };
-const model = artifactBytes ? sharedModelOf(artifactFromBytes(artifactBytes.manifest, artifactBytes.weights)) : null;
+type Message =
+  | { kind: 'model'; artifactBytes: { manifest: Uint8Array; weights: Uint8Array } | null }
+  | { kind: 'jobs'; jobs: Job[]; batched: boolean };
 
-parentPort!.on('message', (job: Job) => {
-  parentPort!.postMessage(runJob(job, model));
+let model: SharedModel | null = null;
+
+parentPort!.on('message', (m: Message) => {
+  if (m.kind === 'model') {
+    model = m.artifactBytes ? sharedModelOf(artifactFromBytes(m.artifactBytes.manifest, m.artifactBytes.weights)) : null;
+    return;
+  }
+  parentPort!.postMessage(m.jobs.map((job) => runJob(job, model, m.batched)));
 });

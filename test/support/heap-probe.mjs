@@ -1,5 +1,5 @@
 // Steady-state allocation probe of the SHIPPED runtime (dist/, the tsc output users import), run in a process
-// of its own by test/runtime-heap.test.ts: `node heap-probe.mjs <js|wasm> <calls> <default|survived>` prints
+// of its own by test/runtime-heap.test.ts: `node heap-probe.mjs <js|wasm|batch> <calls> <default|survived>` prints
 // {"perWindow": [bytes, ...], "sum": n, "fallbacks": n}. Why a child process on dist/ and not the test's own
 // import: the test runner's TypeScript transform emits class fields differently from tsc, and V8 then boxes a
 // double per call in code users never run; in the shipped JS the same loop allocates nothing.
@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { artifactFromBytes } from '../../dist/runtime/artifact.js';
 import { makeSharedModel, NeuroSymbolicTimeout } from '../../dist/runtime/timeout.js';
 import { DEFAULT_RULES } from '../../dist/runtime/default-rules.js';
+import { LstmBatch } from '../../dist/runtime/batch.js';
 
 const [kernel, callsArg, rulesArg] = process.argv.slice(2);
 const calls = Number(callsArg);
@@ -17,15 +18,28 @@ const artifact = artifactFromBytes(new Uint8Array(readFileSync(new URL('manifest
 const rules = rulesArg === 'survived'
   ? { ...DEFAULT_RULES, rules: DEFAULT_RULES.rules.map((r) => (r.kind === 'survived_silence_floor' ? { ...r, window_ms: 5000, margin: 2 } : r)) }
   : undefined;
-const p = new NeuroSymbolicTimeout({ model: makeSharedModel(artifact, 'int8', kernel), randomization: { seed: Number(process.env.SEED ?? 1) }, ...(rules ? { rules } : {}) });
-const o = {
+// 'batch': five nodes stepping in one LstmBatch (runtime/batch.ts), as the simulator drives them: every node's
+// willObserve, then every node's observe; `calls` counts observe() calls over all five.
+const batched = kernel === 'batch';
+const shared = makeSharedModel(artifact, 'int8', batched ? 'wasm' : kernel);
+const batch = batched ? LstmBatch.create(shared) : null;
+const nodes = Array.from({ length: batched ? 5 : 1 }, (_, i) => new NeuroSymbolicTimeout({
+  model: shared, batch, randomization: { seed: Number(process.env.SEED ?? 1) + i }, ...(rules ? { rules } : {}),
+}));
+const p = nodes[0];
+const obsOf = () => ({
   nowMs: 0, tickMs: 100, role: 'follower', term: 3, leaderId: 'n1', heartbeatLatencyMs: 0.5, logReplicationGap: 0, rpcRetries: 0,
   cpuIdlePct: 80.5, heartbeatReceived: true, clusterSize: 5, peersReachable: 4, heartbeatIntervalMs: 100,
-};
+});
+const o = obsOf();
+const os = nodes.map(() => obsOf());
 let seed = 5;
 const lat = Float64Array.from({ length: 1024 }, () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296) * 20);
 /** The steady-state loop of a Raft node: one observation object updated in place, locals only (no closures). */
 function drive(from, n) {
+  return batched ? driveBatch(from, n) : driveOne(from, n);
+}
+function driveOne(from, n) {
   let sum = 0;
   for (let i = from; i < from + n; i++) {
     o.nowMs = i * 100;
@@ -34,6 +48,24 @@ function drive(from, n) {
     o.rpcRetries = i & 3;
     p.observe(o);
     sum += p.electionTimeoutMs();
+  }
+  return sum;
+}
+function driveBatch(from, n) {
+  let sum = 0;
+  for (let i = from; i < from + n; i += nodes.length) {
+    for (let k = 0; k < nodes.length; k++) {
+      const ok = os[k];
+      ok.nowMs = i * 100;
+      ok.heartbeatLatencyMs = lat[(i + k) & 1023];
+      ok.heartbeatReceived = ((i + k) & 7) !== 0;
+      ok.rpcRetries = (i + k) & 3;
+      nodes[k].willObserve(ok);
+    }
+    for (let k = 0; k < nodes.length; k++) {
+      nodes[k].observe(os[k]);
+      sum += nodes[k].electionTimeoutMs();
+    }
   }
   return sum;
 }
