@@ -94,23 +94,10 @@ export class LstmBatch {
     const buf = ex.memory.buffer;
     if (quantized) {
       // step.c's int8 layout, with each code widened to the float32 it is (exact), so no lane is unpacked per step.
-      const w = new Float32Array(buf, ex.rt_weights(), NB * R * 16);
-      const sx = new Float32Array(buf, ex.rt_sx!(), NB * 16);
-      const sh = new Float32Array(buf, ex.rt_sh!(), NB * 16);
-      const bias = new Float32Array(buf, ex.rt_bias!(), NB * 16);
-      for (let b = 0; b < NB; b++) {
-        for (let g = 0; g < 4; g++) {
-          for (let l = 0; l < 4; l++) {
-            const col = g * H + 4 * b + l;
-            const lane = g * 4 + l;
-            for (let k = 0; k < F; k++) w[(b * R + k) * 16 + lane] = quantized.kernelQ[k * 4 * H + col]!;
-            for (let k = 0; k < H; k++) w[(b * R + F + k) * 16 + lane] = quantized.recurrentQ[k * 4 * H + col]!;
-            sx[b * 16 + lane] = quantized.kernelScale[col]!;
-            sh[b * 16 + lane] = quantized.recurrentScale[col]!;
-            bias[b * 16 + lane] = p.bias[col]!;
-          }
-        }
-      }
+      WasmStepKernel.packInt8(
+        new Float32Array(buf, ex.rt_weights(), NB * R * 16), new Float32Array(buf, ex.rt_sx!(), NB * 16),
+        new Float32Array(buf, ex.rt_sh!(), NB * 16), new Float32Array(buf, ex.rt_bias!(), NB * 16), p, quantized,
+      );
     } else {
       WasmStepKernel.packFloat(new Float32Array(buf, ex.rt_weights(), NB * (R + 1) * 16), p);
     }

@@ -93,23 +93,10 @@ export class WasmStepKernel {
     const ex = new WebAssembly.Instance(mod, {}).exports as unknown as StepExports;
     const buf = ex.memory.buffer;
     if (quantized) {
-      const w = new Int8Array(buf, ex.rt_weights(), NB * R * 16);
-      const sx = new Float32Array(buf, ex.rt_sx!(), NB * 16);
-      const sh = new Float32Array(buf, ex.rt_sh!(), NB * 16);
-      const bias = new Float32Array(buf, ex.rt_bias!(), NB * 16);
-      for (let b = 0; b < NB; b++) {
-        for (let g = 0; g < 4; g++) {
-          for (let l = 0; l < 4; l++) {
-            const col = g * H + 4 * b + l;
-            const lane = g * 4 + l;
-            for (let k = 0; k < F; k++) w[(b * R + k) * 16 + lane] = quantized.kernelQ[k * 4 * H + col]!;
-            for (let k = 0; k < H; k++) w[(b * R + F + k) * 16 + lane] = quantized.recurrentQ[k * 4 * H + col]!;
-            sx[b * 16 + lane] = quantized.kernelScale[col]!;
-            sh[b * 16 + lane] = quantized.recurrentScale[col]!;
-            bias[b * 16 + lane] = p.bias[col]!;
-          }
-        }
-      }
+      WasmStepKernel.packInt8(
+        new Int8Array(buf, ex.rt_weights(), NB * R * 16), new Float32Array(buf, ex.rt_sx!(), NB * 16),
+        new Float32Array(buf, ex.rt_sh!(), NB * 16), new Float32Array(buf, ex.rt_bias!(), NB * 16), p, quantized,
+      );
     } else {
       WasmStepKernel.packFloat(new Float32Array(buf, ex.rt_weights(), NB * BLOCK), p);
     }
@@ -117,6 +104,26 @@ export class WasmStepKernel {
     head.set(p.headKernel, 0);
     head.set(p.headBias, 2 * H);
     return new WasmStepKernel(ex, quantized ? 'int8' : 'float32');
+  }
+
+  /**
+   * int8 codes in step.c's block order (W[block][row][16]) with the per-column scales and biases beside them.
+   * `w` may be a Float32Array: batch.c takes each code widened to the float32 it is (exact).
+   */
+  static packInt8(w: Int8Array | Float32Array, sx: Float32Array, sh: Float32Array, bias: Float32Array, p: DenseParams, quantized: QuantizedParams): void {
+    for (let b = 0; b < NB; b++) {
+      for (let g = 0; g < 4; g++) {
+        for (let l = 0; l < 4; l++) {
+          const col = g * H + 4 * b + l;
+          const lane = g * 4 + l;
+          for (let k = 0; k < F; k++) w[(b * R + k) * 16 + lane] = quantized.kernelQ[k * 4 * H + col]!;
+          for (let k = 0; k < H; k++) w[(b * R + F + k) * 16 + lane] = quantized.recurrentQ[k * 4 * H + col]!;
+          sx[b * 16 + lane] = quantized.kernelScale[col]!;
+          sh[b * 16 + lane] = quantized.recurrentScale[col]!;
+          bias[b * 16 + lane] = p.bias[col]!;
+        }
+      }
+    }
   }
 
   /** float32 weights in step.c's block order: W[block][row][16], then the block's 16 biases. */
