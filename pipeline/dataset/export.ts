@@ -13,35 +13,25 @@ import type { TelemetryRow } from '../ingest/telemetry.js';
 import { RaftNsError } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 
-/** Codecs `--codec` names; ZSTD only where Node's zlib can compress it (see zstdCompressor). */
+/** Codecs `--codec` names. */
 export const EXPORT_CODECS = ['ZSTD', 'SNAPPY', 'GZIP', 'UNCOMPRESSED'] as const;
 export type ExportCodec = (typeof EXPORT_CODECS)[number];
 
-/**
- * hyparquet-writer compresses SNAPPY itself and takes any other codec as a synchronous function. Node's
- * zlib has gzip everywhere and zstd from Node 22.15 (`zlib.zstdCompressSync`); no zstd compressor is among
- * this package's dependencies, so on older Node ZSTD is refused before any work, naming what to use.
- */
-function zstdCompressor(): ((b: Uint8Array) => Uint8Array) | null {
-  const f = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
-  return typeof f === 'function' ? (b) => f(b) : null;
-}
-
-/** Whether this Node can write `codec`; the CLI checks it while parsing, the export again before writing. */
-export function codecAvailable(codec: ExportCodec): boolean {
-  return codec !== 'ZSTD' || zstdCompressor() !== null;
-}
-
-export const ZSTD_UNAVAILABLE = `zstd needs Node >= 22.15 (zlib.zstdCompressSync); this is Node ${process.versions.node}: use --codec snappy or gzip`;
-
 type Compressors = Partial<Record<'GZIP' | 'ZSTD', (bytes: Uint8Array) => Uint8Array>>;
 
-function compressorsFor(codec: ExportCodec): Compressors {
+/**
+ * hyparquet-writer compresses SNAPPY itself and takes any other codec as a synchronous function. gzip is
+ * Node's zlib; zstd is zlib's from Node 22.15 (`zlib.zstdCompressSync`) and otherwise libzstd compiled to
+ * WebAssembly (@bokuweb/zstd-wasm, no native build), level 3 — zstd's own default, as DuckDB and polars write.
+ */
+async function compressorsFor(codec: ExportCodec): Promise<Compressors> {
   if (codec === 'GZIP') return { GZIP: (b) => zlib.gzipSync(b) };
   if (codec === 'ZSTD') {
-    const z = zstdCompressor();
-    if (!z) throw new RaftNsError('usage.codec', `dataset: --codec ${ZSTD_UNAVAILABLE}`);
-    return { ZSTD: z };
+    const native = (zlib as unknown as { zstdCompressSync?: (b: Uint8Array) => Buffer }).zstdCompressSync;
+    if (typeof native === 'function') return { ZSTD: (b) => native(b) };
+    const zstd = await import('@bokuweb/zstd-wasm');
+    await zstd.init();
+    return { ZSTD: (b) => zstd.compress(b, 3) };
   }
   return {};
 }
@@ -49,7 +39,7 @@ function compressorsFor(codec: ExportCodec): Compressors {
 export interface ExportOptions {
   /** Output .parquet path. */
   out: string;
-  /** Page compression; default SNAPPY (what DuckDB, polars and pyarrow all read, and every Node writes). */
+  /** Page compression; default ZSTD (DuckDB's and polars' own default; every reader of theirs and pyarrow reads it). */
   codec?: ExportCodec;
   /** Rows per row group; default 65,536. */
   rowGroupRows?: number;
@@ -63,8 +53,8 @@ export interface ExportOptions {
  * // duckdb: SELECT count(*) FROM 'sample.parquet';  polars: pl.readParquet('sample.parquet')
  */
 export async function exportParquet(dir: string, options: ExportOptions): Promise<{ rows: number }> {
-  const codec = options.codec ?? 'SNAPPY';
-  const compressors = compressorsFor(codec);
+  const codec = options.codec ?? 'ZSTD';
+  const compressors = await compressorsFor(codec);
   const ds = await readDataset(dir);
   const tmp = `${options.out}.tmp-${process.pid}`;
   let rows = 0;
