@@ -22,7 +22,7 @@ import { train } from '../pipeline/train/train.js';
 import { quantizeRun } from '../pipeline/quantize/quantize.js';
 import { invariantBox, splitToTarget, stepBounds } from '../pipeline/verify/ibp.js';
 import { makeRng, referenceStep, zeroState } from '../pipeline/verify/net.js';
-import { normalizedDomain } from '../pipeline/verify/domain.js';
+import { normalizedDomain } from '../runtime/domain.js';
 import { netOf, verifyArtifact } from '../pipeline/verify/verify.js';
 
 export async function run(args: string[]): Promise<void> {

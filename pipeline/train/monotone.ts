@@ -43,7 +43,7 @@ export interface MonotoneConfig {
   margin: number;
   /** Finite-difference step in normalized units. */
   delta: number;
-  /** Normalized input box the runtime steps the model on (pipeline/verify/domain.ts). */
+  /** Normalized input box the runtime steps the model on (runtime/domain.ts). */
   domain: { lo: ArrayLike<number>; hi: ArrayLike<number> };
   /** Samples per step from data states and from probe states. */
   samples: number;

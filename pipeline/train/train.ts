@@ -39,7 +39,7 @@ import { addMonotonePenalty, probeStates, type MonotoneConfig, type MonotoneSamp
 import { FEATURE_NAMES } from '../../runtime/features.js';
 import { compileRules } from '../../runtime/rules.js';
 import { DEFAULT_RULES } from '../../runtime/default-rules.js';
-import { normalizedDomain } from '../verify/domain.js';
+import { normalizedDomain } from '../../runtime/domain.js';
 
 /** Provenance and normalization of the windows, carried into the run and later the artifact. */
 export interface WindowsInfo {

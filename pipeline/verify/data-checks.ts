@@ -13,7 +13,7 @@ import { constantOutputs, evaluatePredictions, fitConstantBaseline, jacobsonOutp
 import type { WindowSplit } from '../window/types.js';
 import type { CheckResult } from './verify.js';
 import { makeRng } from './net.js';
-import { normalizedDomain } from './domain.js';
+import { normalizedDomain } from '../../runtime/domain.js';
 
 export interface WindowsInput {
   dir: string;

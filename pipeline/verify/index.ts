@@ -3,4 +3,4 @@ export { verifyArtifact, writeVerification, reportText, REPORT_FILE, SUMMARY_FIL
 export { reportSummary } from './summary.js';
 export { proveRules, type ClaimResult, type ProveOptions, type ProveResult } from './prove.js';
 export { invariantBox, stepBounds, derivativeBounds, splitToTarget, type Box, type StateBox } from './ibp.js';
-export { normalizedDomain } from './domain.js';
+export { normalizedDomain } from '../../runtime/domain.js';

@@ -26,7 +26,7 @@ import { RaftNsError } from '../util/errors.js';
 import { jsonText, registryOfVersionDir, sha256Hex, writeFileAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { checkGuardrailsOnWindows, checkEvaluation, checkQuantization, type WindowsInput } from './data-checks.js';
-import { normalizedDomain } from './domain.js';
+import { normalizedDomain } from '../../runtime/domain.js';
 import { DEFAULT_ROUNDING } from './interval.js';
 import type { VerifyNet } from './net.js';
 import { reportSummary } from './summary.js';

@@ -1,6 +1,8 @@
 /**
  * The input box the proofs range over, in the model's normalized feature space, from the rules' input
- * domain (runtime/rules.ts) and the artifact's normalization (runtime/features.ts).
+ * domain (runtime/rules.ts) and the artifact's normalization (runtime/features.ts). It lives in the runtime,
+ * which enforces it, so that training (pipeline/train) and verification (pipeline/verify) share it without
+ * training depending on the checker.
  *
  * The runtime (runtime/timeout.ts) steps the LSTM only on ticks whose raw signals lie in the raw box AND
  * whose normalized features lie in the normalized box; any other tick serves the static fallback and leaves
@@ -10,9 +12,14 @@
  * We push the image outward by a relative 2^-20 (the runtime computes it in float64 and may store it in
  * float32; log1p and division are accurate to an ulp or two), which keeps it a superset.
  */
-import type { CompiledRules } from '../../runtime/rules.js';
-import type { Normalization } from '../../runtime/features.js';
-import { makeBox, type Box } from './ibp.js';
+import type { CompiledRules } from './rules.js';
+import type { Normalization } from './features.js';
+
+/** A box in normalized feature space: feature i ranges over [lo[i], hi[i]]. */
+export interface NormalizedBox {
+  lo: Float64Array;
+  hi: Float64Array;
+}
 
 const RAW_TRANSFORMS: ReadonlyArray<(v: number) => number> = [
   (ms) => Math.log1p(ms), // heartbeat_latency_ms (a null carries a previous in-box value, or 0 before the first)
@@ -22,7 +29,7 @@ const RAW_TRANSFORMS: ReadonlyArray<(v: number) => number> = [
 ];
 
 /** The normalized input box every stepped input lies in (file comment). */
-export function normalizedDomain(rules: CompiledRules, norm: Normalization): Box {
+export function normalizedDomain(rules: CompiledRules, norm: Normalization): NormalizedBox {
   const raw = rules.domain.raw;
   const rawRanges: Array<[number, number]> = [
     // Latency: 0 before the first measurement is also fed (features.ts), so include 0.
@@ -47,5 +54,5 @@ export function normalizedDomain(rules: CompiledRules, norm: Normalization): Box
     lo.push(l <= h ? l : nLo);
     hi.push(l <= h ? h : nLo);
   }
-  return makeBox(lo, hi);
+  return { lo: Float64Array.from(lo), hi: Float64Array.from(hi) };
 }
