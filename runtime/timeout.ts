@@ -415,7 +415,7 @@ export class NeuroSymbolicTimeout {
       return false;
     }
     // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
-    this.trackContact(o, leaderId);
+    this.trackContact(o);
     if (!this.model) {
       this.fallback('no-model', null);
       return false;
@@ -484,13 +484,13 @@ export class NeuroSymbolicTimeout {
    * observeUnsafe stays small enough for V8 to inline the calls that pass doubles (randomized(t)); beyond its
    * inlining budget each such call boxes one double (test/runtime-heap.test.ts).
    */
-  private trackContact(o: TimeoutObservation, leaderId: string | null): void {
+  private trackContact(o: TimeoutObservation): void {
     if (o.heartbeatReceived) {
       if (Number.isFinite(this.lastHeartbeatMs)) {
         const gap = o.nowMs - this.lastHeartbeatMs;
         if (this.survivedMax.length > 0) {
           this.gapMs = gap;
-          this.recordSurvived(o, leaderId);
+          this.recordSurvived(o);
         }
         if (gap > 0) {
           if (Number.isNaN(this.gapMeanMs)) {
@@ -503,7 +503,7 @@ export class NeuroSymbolicTimeout {
         }
       }
       this.lastHeartbeatMs = o.nowMs;
-      this.contactLeaderId = leaderId; // by value (leaderIdValue): a fresh String object each tick is the same leader
+      this.contactLeaderId = this.tickLeaderId; // by value (beginTick): a fresh String object each tick is the same leader
       this.contactTerm = o.term;
       this.isolatedSinceContact = false;
     } else if (o.peersReachable === 0) {
@@ -537,8 +537,9 @@ export class NeuroSymbolicTimeout {
    * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
    * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
    */
-  private recordSurvived(o: TimeoutObservation, leaderId: string | null): void {
+  private recordSurvived(o: TimeoutObservation): void {
     const gap = this.gapMs;
+    const leaderId = this.tickLeaderId;
     if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
     const b = Math.floor(o.nowMs / this.survivedBucketMs);
     // nowMs has any origin: a bucket before it is negative, and % keeps the sign (a negative index would
