@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { builtinScenario } from '../sim/index.js';
 import { artifactFromBytes } from '../runtime/index.js';
 import { runJobs, type Job, type RunJobsOptions } from '../pipeline/evaluate/harness.js';
-import { MAIN_POLICIES, ORACLE_POLICY_ID } from '../pipeline/evaluate/policies.js';
+import { MAIN_POLICIES, ORACLE_POLICY_ID, sweepPolicies } from '../pipeline/evaluate/policies.js';
 import { loadSuite } from '../pipeline/evaluate/suites.js';
 import { buildFixtureArtifact, writeFixtureArtifact } from '../test/runtime-fixtures/artifact-writer.js';
 
@@ -109,7 +109,9 @@ export async function run(args: string[]): Promise<void> {
     out(`\n3. the default suite's main grid on seed ${suite.seeds[0]} (${jobs.length} runs), once each (wall time)`);
     const s1 = await measure(runJobs, jobs, { ...base, workers: 0 }, 1);
     const s2 = await measure(runJobs, jobs, { ...base, workers: 2 }, 1);
-    out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (584 runs) on 2 threads: ${(584 / s2.wall / 60).toFixed(1)} min`);
+    // What `raft-ns evaluate --suite default` runs: every seed of the main grid, and the sweep on its own seeds.
+    const suiteRuns = suite.scenarios.length * suite.seeds.length * policies.length + suite.sweep.scenarios.length * suite.sweep.seeds.length * sweepPolicies().length;
+    out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (${suiteRuns} runs) on 2 threads: ${(suiteRuns / s2.wall).toFixed(0)} s`);
   }
   out(`\nload average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores shared: a load above 2 means the figures are disturbed)`);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
