@@ -9,7 +9,8 @@
  * 3. unless --no-suite, the default suite's main grid on its first seed (24 scenarios × 6 policies + the
  *    oracle), 1 thread against 2: what `raft-ns evaluate` pays.
  * Runs/s are per wall second, and per CPU second of this process for the single-thread cases (the shared
- * two-core machine disturbs CPU time less). Every case is measured `--reps` times (default 3), median shown.
+ * two-core machine disturbs CPU time less). Every case is measured `--reps` times (default 3): the median, and
+ * in brackets the lowest and highest rep's wall figure (the spread the machine's other jobs cause).
  * Goals (the issue "A closed loop fast enough to tune in"): model policy ≥ 3× today's runs/s, mix ≥ 2.5×,
  * 2 threads ≥ 1.7× one thread on the default suite. Without an artifact dir a seeded random artifact (the
  * runtime tests' fixture writer) stands in.
@@ -21,12 +22,13 @@ import { pathToFileURL } from 'node:url';
 import { builtinScenario } from '../sim/index.js';
 import { artifactFromBytes } from '../runtime/index.js';
 import { runJobs, type Job, type RunJobsOptions } from '../pipeline/evaluate/harness.js';
-import { MAIN_POLICIES, ORACLE_POLICY_ID } from '../pipeline/evaluate/policies.js';
+import { MAIN_POLICIES, ORACLE_POLICY_ID, sweepPolicies } from '../pipeline/evaluate/policies.js';
 import { loadSuite } from '../pipeline/evaluate/suites.js';
 import { buildFixtureArtifact, writeFixtureArtifact } from '../test/runtime-fixtures/artifact-writer.js';
 
 type RunJobs = (jobs: Job[], opts: RunJobsOptions) => Promise<unknown[]>;
-interface Rate { wall: number; cpu: number }
+/** Median over the reps, and the spread of the wall figure (lowest, highest rep): the shared machine's noise. */
+interface Rate { wall: number; cpu: number; wallMin: number; wallMax: number }
 
 export async function run(args: string[]): Promise<void> {
   const flag = (name: string): string | undefined => {
@@ -68,10 +70,10 @@ export async function run(args: string[]): Promise<void> {
       wall.push(jobs.length / s);
       cpu.push(jobs.length / ((c.user + c.system) / 1e6));
     }
-    return { wall: median(wall), cpu: median(cpu) };
+    return { wall: median(wall), cpu: median(cpu), wallMin: Math.min(...wall), wallMax: Math.max(...wall) };
   };
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
-  const fmt = (r: Rate): string => `${r.wall.toFixed(2).padStart(6)} runs/s (${r.cpu.toFixed(2).padStart(6)} per CPU s)`;
+  const fmt = (r: Rate): string => `${r.wall.toFixed(2).padStart(6)} runs/s [${r.wallMin.toFixed(2)}–${r.wallMax.toFixed(2)}] (${r.cpu.toFixed(2).padStart(6)} per CPU s)`;
   const ratio = (a: Rate, b: Rate): string => `${(a.wall / b.wall).toFixed(2)}× (CPU ${(a.cpu / b.cpu).toFixed(2)}×)`;
 
   out(`evaluate bench: ${runs} runs of ${scenario.name} per case, median of ${reps}; ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} at start`);
@@ -82,14 +84,14 @@ export async function run(args: string[]): Promise<void> {
   if (older) await older(warmJobs, { ...base, workers: 0 });
 
   out(`\n1. this thread${older ? `; "older" = ${against}` : ''}`);
-  out(`${'policy'.padEnd(20)} ${'per-node steps'.padEnd(34)} ${'batched (new)'.padEnd(34)} new/per-node${older ? `   ${'older build'.padEnd(34)} new/older` : ''}`);
+  out(`${'policy'.padEnd(20)} ${'per-node steps'.padEnd(48)} ${'batched (new)'.padEnd(48)} new/per-node${older ? `   ${'older build'.padEnd(48)} new/older` : ''}`);
   const rows: Array<[string, string[]]> = [...compared.map((p): [string, string[]] => [p.id, [p.id]]), ['six-policy mix', compared.map((p) => p.id)]];
   for (const [label, ids] of rows) {
     const jobs = jobsOf(ids);
     const perNode = await measure(runJobs, jobs, { ...base, workers: 0, perNodeSteps: true });
     const batched = await measure(runJobs, jobs, { ...base, workers: 0 });
     const old = older ? await measure(older, jobs, { ...base, workers: 0 }) : null;
-    out(`${label.padEnd(20)} ${fmt(perNode).padEnd(34)} ${fmt(batched).padEnd(34)} ${ratio(batched, perNode).padEnd(12)}${old ? `   ${fmt(old).padEnd(34)} ${ratio(batched, old)}` : ''}`);
+    out(`${label.padEnd(20)} ${fmt(perNode).padEnd(48)} ${fmt(batched).padEnd(48)} ${ratio(batched, perNode).padEnd(12)}${old ? `   ${fmt(old).padEnd(48)} ${ratio(batched, old)}` : ''}`);
   }
 
   out('\n2. the six-policy mix on the warm worker pool (wall time)');
@@ -107,7 +109,9 @@ export async function run(args: string[]): Promise<void> {
     out(`\n3. the default suite's main grid on seed ${suite.seeds[0]} (${jobs.length} runs), once each (wall time)`);
     const s1 = await measure(runJobs, jobs, { ...base, workers: 0 }, 1);
     const s2 = await measure(runJobs, jobs, { ...base, workers: 2 }, 1);
-    out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (584 runs) on 2 threads: ${(584 / s2.wall / 60).toFixed(1)} min`);
+    // What `raft-ns evaluate --suite default` runs: every seed of the main grid, and the sweep on its own seeds.
+    const suiteRuns = suite.scenarios.length * suite.seeds.length * policies.length + suite.sweep.scenarios.length * suite.sweep.seeds.length * sweepPolicies().length;
+    out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (${suiteRuns} runs) on 2 threads: ${(suiteRuns / s2.wall).toFixed(0)} s`);
   }
   out(`\nload average at end ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores shared: a load above 2 means the figures are disturbed)`);
   if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -62,21 +62,27 @@ export async function run(args: string[]): Promise<void> {
       if (Older) measure('lan', 5, 30_000, telemetry, Older);
     }
   }
-  const rows: Array<[string, Measured]> = [
-    ['5-node LAN, 200 req/s, telemetry on', measure('lan', 5, seconds * 1000, true)],
-    ['5-node LAN, 200 req/s, telemetry off', measure('lan', 5, seconds * 1000, false)],
-    ['9-node WAN, 200 req/s, telemetry on', measure('wan', 9, seconds * 1000, true)],
-    ['9-node WAN, 200 req/s, telemetry off', measure('wan', 9, seconds * 1000, false)],
+  // Each case 3 times, interleaved (the load drifts): the median rep by wall time, and the spread.
+  const cases: Array<[string, 'lan' | 'wan', number, boolean]> = [
+    ['5-node LAN, 200 req/s, telemetry on', 'lan', 5, true],
+    ['5-node LAN, 200 req/s, telemetry off', 'lan', 5, false],
+    ['9-node WAN, 200 req/s, telemetry on', 'wan', 9, true],
+    ['9-node WAN, 200 req/s, telemetry off', 'wan', 9, false],
   ];
-  const baselineEventsPerS = queueBaseline(rows[0]![1].events);
-  process.stdout.write(`sim bench: ${seconds} s simulated per case, seed 1, 10 ms ticks\n`);
-  for (const [label, m] of rows) {
+  const reps: Measured[][] = cases.map(() => []);
+  for (let r = 0; r < 3; r++) cases.forEach(([, profile, size, telemetry], i) => reps[i]!.push(measure(profile, size, seconds * 1000, telemetry)));
+  const baselineEventsPerS = queueBaseline(reps[0]![0]!.events);
+  process.stdout.write(`sim bench: ${seconds} s simulated per case, seed 1, 10 ms ticks; median of 3 reps [lowest–highest wall figure]\n`);
+  cases.forEach(([label], i) => {
+    const byWall = [...reps[i]!].sort((a, b) => b.wallS - a.wallS);
+    const m = byWall[1]!;
+    const x = (r: Measured): string => (r.simS / r.wallS).toFixed(0);
     const evPerS = m.events / m.wallS;
     process.stdout.write(
-      `${label.padEnd(38)} ${(m.simS / m.wallS).toFixed(0).padStart(6)}x real time (wall), ${(m.simS / m.cpuS).toFixed(0).padStart(6)}x (CPU)` +
+      `${label.padEnd(38)} ${x(m).padStart(6)}x real time (wall) [${x(byWall[0]!)}–${x(byWall[2]!)}], ${(m.simS / m.cpuS).toFixed(0).padStart(6)}x (CPU)` +
       `  ${(evPerS / 1e6).toFixed(2)} M events/s = ${(evPerS / baselineEventsPerS).toFixed(2)} of the bare queue  ${(m.messages / m.simS).toFixed(0)} msgs/sim-s\n`,
     );
-  }
+  });
   if (Older) {
     // Alternating runs, median of 3 each: the machine's load drifts between cases.
     const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;

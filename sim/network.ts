@@ -229,7 +229,9 @@ function mix32(x: number): number {
 function hash3(seed: number, a: number, b: number, c: number): number {
   let h = mix32(seed ^ Math.imul(a + 1, 0x9e3779b1));
   h = mix32(h ^ (b >>> 0));
-  h = mix32(h ^ Math.floor(b / 4294967296) ^ Math.imul(c + 1, 0x27d4eb2d));
+  // b's high word is 0 for the first 2^32 ms (49 days) of simulated time: skip the division then.
+  const bHi = b < 4294967296 ? 0 : Math.floor(b / 4294967296);
+  h = mix32(h ^ bHi ^ Math.imul(c + 1, 0x27d4eb2d));
   return h;
 }
 

@@ -69,7 +69,7 @@ export class SafetyChecker {
     this.hTo[i] = to;
     this.hTerm[i] = term;
     this.hIndex[i] = index;
-    this.hNext = (i + 1) % this.cap;
+    this.hNext = i + 1 === this.cap ? 0 : i + 1; // a branch, not %: this runs once per delivered message
     if (this.hCount < this.cap) this.hCount++;
   }
 
