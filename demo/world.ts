@@ -40,7 +40,7 @@ export type { ElectionCause, ElectionEvent } from '../sim/index.js';
 export const RULE_BITS = { floor: 1, ceiling: 2, 'rate limit': 4, 'pre-vote': 8, fallback: 16 } as const;
 export type RuleCategory = keyof typeof RULE_BITS;
 const KIND_CATEGORY: Record<string, RuleCategory> = {
-  timing_floor: 'floor', survived_silence_floor: 'floor', ceiling: 'ceiling', max_change_per_tick: 'rate limit', conditional_floor: 'pre-vote',
+  timing_floor: 'floor', survived_silence_floor: 'floor', ceiling: 'ceiling', max_change_per_tick: 'rate limit', conditional_floor: 'pre-vote', proposal_cap: 'ceiling',
 };
 /** rule id → category, for the rules the runtime guards with (the embedded defaults). */
 const RULE_CATEGORY = new Map<string, RuleCategory>(

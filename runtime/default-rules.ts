@@ -45,6 +45,17 @@ export const DEFAULT_RULES: SafetyRules = {
       "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms."
     },
     {
+      "id": "static-timeout-cap",
+      "kind": "proposal_cap",
+      "max_ms": 1000,
+      "when": {
+        "roles": [
+          "follower"
+        ]
+      },
+      "why": "The provider replaces a static election timeout (etcd's 1000 ms base before its randomization): a follower's proposal is at most that base, so the model can shorten the wait where it is confident and never lengthen it on its own; only the floors (Raft's timing, a survived stall) lift the deadline above it."
+    },
+    {
       "id": "max-change-per-tick",
       "kind": "max_change_per_tick",
       "max_increase_ms": 1000,

@@ -16,6 +16,9 @@
  *                    silence would campaign at once. Followers only: a (pre-)candidate's timeout is its
  *                    election retry, which a leader's past silences say nothing about.
  * - `max_change_per_tick` |timeout − previous| bounded, asymmetric (shrinking is the risky direction).
+ * - `proposal_cap`   while a condition holds (e.g. role follower), the model's proposal is at most max_ms
+ *                    before the rate limit and the floors: the provider may shorten the static timeout it
+ *                    replaces, and only the floors (Raft's timing, a survived stall) lift a deadline above it.
  * - `monotonic`      a declared property of the network over an input region; proved by verify, not
  *                    enforced per tick.
  * - `input_domain`   the box (raw units and normalized features) inside which proofs hold; outside it the
@@ -23,7 +26,7 @@
  * - `quantization_budget` how far int8 may stray from float (checked by verify).
  *
  * Composition order (so that the rate limit can never push a value out of bounds):
- * max_change → timing floors → conditional and survived-silence floors → ceiling. A floor above the ceiling is a conflict;
+ * proposal caps → max_change → timing floors → conditional and survived-silence floors → ceiling. A floor above the ceiling is a conflict;
  * the ceiling wins and the conflict is recorded, so the result is always in [absolute floor, ceiling].
  */
 import { RuntimeError } from './errors.js';
@@ -68,6 +71,12 @@ export interface SurvivedSilenceFloorRule extends RuleBase {
   /** floor = margin × longest survived silence. */
   margin: number;
 }
+export interface ProposalCapRule extends RuleBase {
+  kind: 'proposal_cap';
+  max_ms: number;
+  /** All present conditions must hold (as conditional_floor's). */
+  when: { roles?: Role[]; unreachable_peers_more_than_fraction?: number };
+}
 export interface MaxChangeRule extends RuleBase {
   kind: 'max_change_per_tick';
   max_increase_ms: number;
@@ -105,7 +114,7 @@ export interface QuantizationBudgetRule extends RuleBase {
   /** Largest relative held-out loss increase of int8 over float; absent = not checked. */
   max_loss_increase?: number;
 }
-export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | SurvivedSilenceFloorRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
+export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | SurvivedSilenceFloorRule | ProposalCapRule | MaxChangeRule | MonotonicRule | InputDomainRule | QuantizationBudgetRule;
 export type RuleKind = Rule['kind'];
 
 export interface SafetyRules {
@@ -186,9 +195,11 @@ export function validateRules(value: unknown): RulesValidation {
         keys(r, p, [...common, 'max_ms']);
         num(r.max_ms, `${p}/max_ms`, 0, true);
         break;
-      case 'conditional_floor': {
-        keys(r, p, [...common, 'min_ms', 'when']);
-        num(r.min_ms, `${p}/min_ms`, 0, true);
+      case 'conditional_floor':
+      case 'proposal_cap': {
+        const bound = r.kind === 'conditional_floor' ? 'min_ms' : 'max_ms';
+        keys(r, p, [...common, bound, 'when']);
+        num(r[bound], `${p}/${bound}`, 0, true);
         const w = r.when;
         if (!isObj(w)) {
           bad(`${p}/when`, 'expected an object');
@@ -400,7 +411,7 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
   trace.floorMs = floor;
 }
 
-function conditionHolds(r: ConditionalFloorRule, ctx: GuardrailContext): boolean {
+function conditionHolds(r: ConditionalFloorRule | ProposalCapRule, ctx: GuardrailContext): boolean {
   const w = r.when;
   if (w.roles !== undefined && !w.roles.includes(ctx.role)) return false;
   if (w.unreachable_peers_more_than_fraction !== undefined) {
@@ -435,17 +446,21 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
   let v = Number.isFinite(proposalMs) ? proposalMs : cr.ceilingMs;
   // Each phase computes a target `nv` for rule i and records the change inline (a helper taking and
   // returning doubles would box them on every call).
-  for (let phase = 0; phase < 3; phase++) {
+  for (let phase = 0; phase < 4; phase++) {
     for (let i = 0; i < n; i++) {
       const r = rules[i]!;
       let nv = v;
       if (phase === 0) {
+        // 0. caps on the proposal itself (the floors below may lift the value above them again)
+        if (r.kind !== 'proposal_cap' || !(v > r.max_ms) || !conditionHolds(r, ctx)) continue;
+        nv = r.max_ms;
+      } else if (phase === 1) {
         // 1. rate limit relative to the previous armed value
         if (r.kind !== 'max_change_per_tick' || !Number.isFinite(ctx.previousMs)) continue;
         const lo = ctx.previousMs - r.max_decrease_ms;
         const hi = ctx.previousMs + r.max_increase_ms;
         nv = v < lo ? lo : v > hi ? hi : v;
-      } else if (phase === 1) {
+      } else if (phase === 2) {
         // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
         let f = -Infinity;
         if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
@@ -456,7 +471,8 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
       } else {
         // 4. ceilings
         if (r.kind !== 'ceiling' || !(v > r.max_ms)) continue;
-        for (let j = 0; j < n; j++) if (active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick') trace.conflict = true;
+        // A conflict is a floor the ceiling overrides; a cap or the rate limit above it is not one.
+        for (let j = 0; j < n; j++) if (active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick' && rules[j]!.kind !== 'proposal_cap') trace.conflict = true;
         nv = r.max_ms;
       }
       if (nv !== v) {

@@ -48,6 +48,20 @@ describe('suites and the held-out registry', () => {
     expect(h.scenarios.some((s) => !defaultSizes.has(s.scenario.cluster.size))).toBe(true); // other cluster sizes
   });
 
+  it('tune chooses knobs on tuning seeds that no training data comes from', async () => {
+    const d = loadSuite('default');
+    expect(d.tuningSeeds.length).toBeGreaterThanOrEqual(4);
+    expect(d.tuningSeeds.some((s) => d.trainingSeeds.includes(s))).toBe(false);
+    const { seedRole } = await import('../pipeline/evaluate/tune.js');
+    expect(seedRole(d.tuningSeeds, d)).toBe('tuning');
+    expect(seedRole(d.trainingSeeds, d)).toBe('training');
+    expect(seedRole([d.trainingSeeds[0]!, d.tuningSeeds[0]!], d)).toBe('mixed');
+    // A suite whose tuning seeds overlap its training seeds, or reach into the held-out range, is refused.
+    const file = JSON.parse(readFileSync(join('pipeline', 'evaluate', 'suites', 'default.json'), 'utf8')) as Record<string, unknown>;
+    expect(() => suiteFromValue({ ...file, tuning_seeds: [9, 3] }, 'my-suite.json')).toThrow(/my-suite\.json at \/tuning_seeds\/1: seed is also a training seed/);
+    expect(() => suiteFromValue({ ...file, tuning_seeds: [HELDOUT_SEED_MIN + 1] }, 'my-suite.json')).toThrow(/at \/tuning_seeds\/0: .*held-out range/);
+  });
+
   it('refuses to make training data from held-out seeds or scenarios, renamed copies included', () => {
     const h = loadSuite('heldout');
     const scenario = builtinScenario('lan-3-calm')!;

@@ -89,15 +89,40 @@ describe('guardrails (applyGuardrails)', () => {
   });
 
   it('maximum change per tick, asymmetric, relative to the previous armed timeout', () => {
-    expect(run(5000, ctx({ previousMs: 1000 })).ms).toBe(2000);
-    expect(run(300, ctx({ previousMs: 1000 })).ms).toBe(600);
-    expect(run(300, ctx({ previousMs: 1000 })).active).toEqual(['max-change-per-tick']);
-    expect(run(300, ctx()).ms).toBe(300); // first tick: nothing to compare with
+    // A candidate's retry: the follower-only cap below does not apply.
+    const candidate = (over: Partial<GuardrailContext>): GuardrailContext => ctx({ role: 'candidate', ...over });
+    expect(run(5000, candidate({ previousMs: 1000 })).ms).toBe(2000);
+    expect(run(300, candidate({ previousMs: 1000 })).ms).toBe(600);
+    expect(run(300, candidate({ previousMs: 1000 })).active).toEqual(['max-change-per-tick']);
+    expect(run(300, candidate({})).ms).toBe(300); // first tick: nothing to compare with
+  });
+
+  it("proposal cap: a follower's proposal is at most the static base, and the floors may still lift it", () => {
+    expect(run(5000, ctx()).ms).toBe(1000);
+    expect(run(5000, ctx()).active).toEqual(['static-timeout-cap']);
+    expect(run(800, ctx()).active).toEqual([]); // below the cap: untouched
+    expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // only followers
+    // Applied before the rate limit: 5000 → 1000, then at most 400 below the previous 2000.
+    expect(run(5000, ctx({ previousMs: 2000 })).ms).toBe(1600);
+    // The floors come after it: a 1.5 × 2000 ms survived silence and Raft's timing floor lift the value again.
+    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(3000);
+    expect(run(5000, ctx({ worstRttMs: 3000 })).ms).toBe(3100);
+    const lifted = run(5000, ctx({ worstRttMs: 3000 }));
+    expect(lifted.active).toEqual(['raft-timing-floor', 'static-timeout-cap']);
+    expect(lifted.trace.conflict).toBe(false);
+    // Schema and engine agree on its shape.
+    for (const bad of [{ max_ms: 0 }, { when: {} }, { when: { roles: ['boss'] } }, { min_ms: 5 }]) {
+      const b = copy();
+      const i = b.rules.findIndex((r) => r.kind === 'proposal_cap');
+      b.rules[i] = { ...b.rules[i]!, ...bad } as never;
+      expect(validateAgainst('safety-rules', b).ok).toBe(false);
+      expect(validateRules(b).ok).toBe(false);
+    }
   });
 
   it('the floors win over the rate limit; the ceiling wins over everything and a conflict is flagged', () => {
     expect(run(100, ctx({ previousMs: 150, heartbeatIntervalMs: 100, worstRttMs: 50 })).ms).toBe(150);
-    const high = run(50_000, ctx({ previousMs: 9900 }));
+    const high = run(50_000, ctx({ role: 'candidate', previousMs: 9900 }));
     expect(high.ms).toBe(10_000);
     expect(high.trace.conflict).toBe(false);
     const conflict = run(500, ctx({ heartbeatIntervalMs: 8000, worstRttMs: 4000 }));

@@ -32,9 +32,9 @@ type Rule struct {
 	// timing_floor
 	K, AbsoluteFloorMs float64
 	RTTWindowTicks     int
-	// ceiling
+	// ceiling, proposal_cap
 	MaxMs float64
-	// conditional_floor
+	// conditional_floor (and WhenRoles, UnreachableFrac: proposal_cap)
 	MinMs           float64
 	WhenRoles       []Role
 	UnreachableFrac float64 // NaN when the condition is absent
@@ -50,6 +50,7 @@ type Rule struct {
 // Phases of the guardrails (docs/RULES.md §3): a kind enforces in one phase or is declared only (verify).
 const (
 	phaseDeclared = iota
+	phaseCap
 	phaseRate
 	phaseFloor
 	phaseCeiling
@@ -78,31 +79,11 @@ var kinds = map[string]kindSpec{
 	}},
 	"conditional_floor": {[]string{"min_ms", "when"}, phaseFloor, func(r *Rule, o map[string]interface{}, v *validator) {
 		r.MinMs = v.num(o["min_ms"], "min_ms", 0, true, math.Inf(1))
-		r.UnreachableFrac = math.NaN()
-		w, ok := o["when"].(map[string]interface{})
-		if !ok {
-			v.bad("when", "expected an object")
-			return
-		}
-		v.keys(w, "when", []string{"roles", "unreachable_peers_more_than_fraction"})
-		if w["roles"] == nil && w["unreachable_peers_more_than_fraction"] == nil {
-			v.bad("when", "expected at least one condition")
-		}
-		if rs, present := w["roles"]; present {
-			list, ok := rs.([]interface{})
-			ok = ok && len(list) > 0
-			for _, x := range list {
-				s, isStr := x.(string)
-				ok = ok && isStr && validRole(Role(s))
-				r.WhenRoles = append(r.WhenRoles, Role(s))
-			}
-			if !ok {
-				v.bad("when/roles", "expected a non-empty list of follower | pre-candidate | candidate | leader")
-			}
-		}
-		if f, present := w["unreachable_peers_more_than_fraction"]; present {
-			r.UnreachableFrac = v.num(f, "when/unreachable_peers_more_than_fraction", 0, false, 1)
-		}
+		parseWhen(r, o, v)
+	}},
+	"proposal_cap": {[]string{"max_ms", "when"}, phaseCap, func(r *Rule, o map[string]interface{}, v *validator) {
+		r.MaxMs = v.num(o["max_ms"], "max_ms", 0, true, math.Inf(1))
+		parseWhen(r, o, v)
 	}},
 	"survived_silence_floor": {[]string{"window_ms", "margin"}, phaseFloor, func(r *Rule, o map[string]interface{}, v *validator) {
 		r.WindowMs = v.num(o["window_ms"], "window_ms", 0, true, 600000)
@@ -381,8 +362,8 @@ func (rs *Rules) HardFloorMs(ctx *Context) float64 {
 	return f
 }
 
-// Guard applies every enforcing rule to proposalMs in the order of docs/RULES.md §3 (rate limit, floors,
-// ceilings; in file order within a phase) and returns a value in [AbsoluteFloorMs, CeilingMs].
+// Guard applies every enforcing rule to proposalMs in the order of docs/RULES.md §3 (proposal caps, rate
+// limit, floors, ceilings; in file order within a phase) and returns a value in [AbsoluteFloorMs, CeilingMs].
 func (rs *Rules) Guard(proposalMs float64, ctx *Context, t *Trace) float64 {
 	for i := range t.Active {
 		t.Active[i] = false
@@ -392,7 +373,7 @@ func (rs *Rules) Guard(proposalMs float64, ctx *Context, t *Trace) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		v = rs.CeilingMs
 	}
-	for _, phase := range []int{phaseRate, phaseFloor, phaseCeiling} {
+	for _, phase := range []int{phaseCap, phaseRate, phaseFloor, phaseCeiling} {
 		for i := range rs.List {
 			if rs.phases[i] != phase {
 				continue
@@ -400,6 +381,11 @@ func (rs *Rules) Guard(proposalMs float64, ctx *Context, t *Trace) float64 {
 			r := &rs.List[i]
 			nv := v
 			switch phase {
+			case phaseCap:
+				if !(v > r.MaxMs) || !r.conditionHolds(ctx) {
+					continue
+				}
+				nv = r.MaxMs
 			case phaseRate:
 				if math.IsNaN(ctx.PreviousMs) {
 					continue
@@ -424,7 +410,8 @@ func (rs *Rules) Guard(proposalMs float64, ctx *Context, t *Trace) float64 {
 					continue
 				}
 				for j := range rs.List {
-					if t.Active[j] && rs.phases[j] != phaseRate {
+					// A conflict is a floor the ceiling overrides; a cap or the rate limit above it is not one.
+					if t.Active[j] && rs.phases[j] != phaseRate && rs.phases[j] != phaseCap {
 						t.Conflict = true
 					}
 				}
@@ -544,4 +531,33 @@ func (v *validator) box(x interface{}, path string) (lo, hi [Features]float64) {
 		lo[i], hi[i] = a, b
 	}
 	return
+}
+
+// parseWhen reads the "when" conditions of conditional_floor and proposal_cap (all present must hold).
+func parseWhen(r *Rule, o map[string]interface{}, v *validator) {
+	r.UnreachableFrac = math.NaN()
+	w, ok := o["when"].(map[string]interface{})
+	if !ok {
+		v.bad("when", "expected an object")
+		return
+	}
+	v.keys(w, "when", []string{"roles", "unreachable_peers_more_than_fraction"})
+	if w["roles"] == nil && w["unreachable_peers_more_than_fraction"] == nil {
+		v.bad("when", "expected at least one condition")
+	}
+	if rs, present := w["roles"]; present {
+		list, ok := rs.([]interface{})
+		ok = ok && len(list) > 0
+		for _, x := range list {
+			s, isStr := x.(string)
+			ok = ok && isStr && validRole(Role(s))
+			r.WhenRoles = append(r.WhenRoles, Role(s))
+		}
+		if !ok {
+			v.bad("when/roles", "expected a non-empty list of follower | pre-candidate | candidate | leader")
+		}
+	}
+	if f, present := w["unreachable_peers_more_than_fraction"]; present {
+		r.UnreachableFrac = v.num(f, "when/unreachable_peers_more_than_fraction", 0, false, 1)
+	}
 }

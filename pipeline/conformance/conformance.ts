@@ -137,7 +137,7 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
   guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   // Every enforcing rule kind of the rules must change the armed value somewhere, or an implementation that
   // ignores it would pass (the survived-silence floor fires only after a leader survived a long silence).
-  const enforcing = ['timing_floor', 'ceiling', 'conditional_floor', 'survived_silence_floor', 'max_change_per_tick'];
+  const enforcing = ['timing_floor', 'ceiling', 'conditional_floor', 'survived_silence_floor', 'proposal_cap', 'max_change_per_tick'];
   const kindsInRules = new Set(rules.rules.map((r) => r.kind).filter((k) => enforcing.includes(k)));
   const silent = [...kindsInRules].filter((k) => !guardrailVectors.some((v) => firedKinds(v, model, rules).has(k)));
   if (silent.length > 0) throw new RaftNsError('conformance.coverage', `conformance: no guardrail stream makes a rule of kind ${silent.join(', ')} change the timeout; add a stream in pipeline/conformance/conformance.ts`);

@@ -108,7 +108,7 @@ function numberList(name: string): (v: string) => number[] {
 function registerTune(cmd: Command): void {
   const tn = cmd
     .command('tune')
-    .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread) in closed loop on the default suite\'s training seeds; writes tune.json')
+    .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread) in closed loop on the default suite\'s tuning seeds (no training data comes from them); writes tune.json')
     .requiredOption('--windows <dir>', 'windows folder to train the candidates on (make-model\'s <out>/windows or the main job\'s)', parseExisting('dir'))
     .option('--out <dir>', 'output folder for tune.json and the candidates\' artifacts; required')
     .option('--taus <list>', 'quantile levels τ to train, one model each', numberList('--taus'), [0.9, 0.95, 0.99])
@@ -117,7 +117,7 @@ function registerTune(cmd: Command): void {
     .option('--lost-thresholds <list>', 'P(leader lost) thresholds of the runtime\'s drop toward the floor', numberList('--lost-thresholds'), [0.8])
     .option('--rules <files>', 'comma-separated safety-rules files to guard each model with, one variant each (default: the runtime\'s embedded rules)')
     .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
-    .option('--seeds <list>', 'training seeds of the default suite to simulate (default: all of them)', numberList('--seeds'))
+    .option('--seeds <list>', 'seeds of the default suite to simulate (default: its tuning_seeds; never held-out seeds)', numberList('--seeds'))
     .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)');
   addOutputOptions(tn, 'the tune report');
   tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
@@ -132,7 +132,7 @@ function registerTune(cmd: Command): void {
         ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
         log: (l) => output.note(`${l}\n`),
       });
-      output.info(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (training seeds only); ${r.rule}\n`);
+      output.info(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (${r.seed_role === 'tuning' ? 'tuning seeds: no training data comes from them' : r.seed_role === 'training' ? 'training seeds: in sample for a model trained on them' : 'tuning and training seeds'}); ${r.rule}\n`);
       for (const row of r.rows) output.info(`  ${fmtRow(row)}\n`);
       output.info(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
       output.result(r);

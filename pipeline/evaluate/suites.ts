@@ -13,7 +13,9 @@ import { RaftNsError } from '../util/errors.js';
 import { sha256Hex } from '../util/fs.js';
 import { PACKAGE_ROOT } from '../version.js';
 
-export { HELDOUT_SEED_MIN } from '../util/heldout.js';
+import { HELDOUT_SEED_MIN } from '../util/heldout.js';
+
+export { HELDOUT_SEED_MIN };
 
 export const BUILTIN_SUITES = ['default', 'heldout', 'short'] as const;
 
@@ -31,6 +33,8 @@ export interface Suite {
   sha256: string;
   seeds: number[];
   trainingSeeds: number[];
+  /** Seeds no training data comes from: where `evaluate tune` chooses knobs (out of sample for the model). */
+  tuningSeeds: number[];
   scenarios: SuiteScenario[];
   /** Scenarios used only by the sweep or the timeline, by name. */
   extra: Scenario[];
@@ -45,6 +49,7 @@ interface SuiteFile {
   description?: string;
   seeds: number[];
   training_seeds?: number[];
+  tuning_seeds?: number[];
   scenarios: Array<{ builtin?: string; scenario?: unknown; tags?: string[] }>;
   extra_scenarios?: unknown[];
   sweep?: { scenarios: string[]; seeds: number[] };
@@ -106,9 +111,15 @@ export function suiteFromValue(value: unknown, where: string, source = where, sh
   if (f.timeline && !names.has(f.timeline.scenario)) {
     throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /timeline/scenario: ${f.timeline.scenario} is not a scenario of this suite`);
   }
+  // Knobs chosen on the runs a model was trained on would be chosen in sample: the two seed sets never meet.
+  const training = new Set(f.training_seeds ?? []);
+  (f.tuning_seeds ?? []).forEach((seed, i) => {
+    if (training.has(seed)) throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /tuning_seeds/${i}: seed is also a training seed; expected tuning seeds disjoint from training_seeds`);
+    if (seed >= HELDOUT_SEED_MIN) throw new RaftNsError('evaluate.suite', `evaluate: ${where} at /tuning_seeds/${i}: seed is in the reserved held-out range; expected a seed below ${HELDOUT_SEED_MIN}`);
+  });
   return {
     name: f.name, description: f.description ?? '', source, sha256,
-    seeds: f.seeds, trainingSeeds: f.training_seeds ?? [], scenarios, extra, sweep, timeline: f.timeline ?? null,
+    seeds: f.seeds, trainingSeeds: f.training_seeds ?? [], tuningSeeds: f.tuning_seeds ?? [], scenarios, extra, sweep, timeline: f.timeline ?? null,
   };
 }
 

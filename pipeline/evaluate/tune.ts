@@ -1,5 +1,5 @@
 /**
- * `raft-ns evaluate tune`: chooses the model's knobs in the closed loop, on the default suite's TRAINING seeds
+ * `raft-ns evaluate tune`: chooses the model's knobs in the closed loop, on the default suite's TUNING seeds
  * only (every (scenario, seed) passes assertNotHeldOut before anything runs). The held-out suite is never
  * read here: it is for the report, once, after the choice.
  *
@@ -45,7 +45,10 @@ export interface TuneOptions {
   rulesFiles?: string[];
   /** Training config overrides for every candidate (epochs, …; schemas/train-config.schema.json). */
   train?: Record<string, unknown>;
-  /** Default: the default suite's training seeds. */
+  /**
+   * Default: the default suite's tuning seeds — seeds no training data comes from, so a knob is chosen on
+   * runs the model never saw (on the training seeds the main job's model is scored on its own traces).
+   */
   seeds?: number[];
   /** Restrict to these scenarios of the default suite (default: all). */
   scenarios?: string[];
@@ -80,6 +83,8 @@ export interface TuneReport {
   tool_version: string;
   suite: string;
   seeds: number[];
+  /** Whether the seeds are the suite's tuning seeds (out of sample), its training seeds (in sample), or a mix. */
+  seed_role: SeedRole;
   scenarios: string[];
   rule: string;
   train: Record<string, unknown>;
@@ -88,6 +93,15 @@ export interface TuneReport {
 }
 
 export const TUNE_REPORT = 'tune.json';
+
+export type SeedRole = 'tuning' | 'training' | 'mixed';
+
+/** What the seeds are to the default suite: where knobs are chosen out of sample ('tuning') or in sample. */
+export function seedRole(seeds: readonly number[], suite = loadSuite('default')): SeedRole {
+  if (seeds.every((s) => suite.tuningSeeds.includes(s))) return 'tuning';
+  if (seeds.every((s) => suite.trainingSeeds.includes(s))) return 'training';
+  return 'mixed';
+}
 // Failover is in the feasibility test, not only the tie-break: ranked by latency alone, a candidate with etcd's
 // unnecessary elections but a slower failover than etcd's won (τ 0.98, 2,382 ms vs 1,659; docs/EVALUATION.md
 // "Tuning the model that ships"), and a timeout provider that fails over slower than the static default is no
@@ -97,7 +111,7 @@ const SELECTION_RULE = 'among candidates with unnecessary elections ≤ static e
 export async function tune(opts: TuneOptions): Promise<TuneReport> {
   const log = opts.log ?? (() => {});
   const suite = loadSuite('default');
-  const seeds = opts.seeds ?? suite.trainingSeeds;
+  const seeds = opts.seeds ?? (suite.tuningSeeds.length > 0 ? suite.tuningSeeds : suite.trainingSeeds);
   const scenarios = suite.scenarios.filter((s) => !opts.scenarios || opts.scenarios.includes(s.scenario.name));
   // The leakage guard: never a held-out seed or scenario, whatever the options say.
   for (const s of scenarios) for (const seed of seeds) assertNotHeldOut(s.scenario, seed);
@@ -160,7 +174,7 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
   candidates.sort((a, b) => a.latency_ms.mean - b.latency_ms.mean || a.failover_ms.mean - b.failover_ms.mean);
   const best = candidates[0];
   const report: TuneReport = {
-    format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, scenarios: scenarios.map((s) => s.scenario.name),
+    format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, seed_role: seedRole(seeds, suite), scenarios: scenarios.map((s) => s.scenario.name),
     rule: SELECTION_RULE, train: trainCfg, rows,
     chosen: best ? { tau: best.tau!, spread: best.spread!, lost_threshold: best.lost_threshold!, rules_file: best.rules_file ?? null, artifact_dir: best.artifact_dir! } : null,
   };

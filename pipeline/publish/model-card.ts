@@ -91,6 +91,9 @@ export function renderModelCard(inp: ModelCardInputs): string {
 
   push('## Evaluation data', '');
   push(`- Verification report sha256 \`${inp.reportSha256}\`, for weights \`${inp.weightsSha256}\`: **${r.passed === true ? 'passed' : 'not passed'}**`);
+  // The guardrails are part of the policy the figures describe (rules are served beside the artifact, not in it).
+  const vr = (r as { rules?: { name?: string; sha256?: string; source?: string } }).rules;
+  if (vr?.sha256) push(`- Verified with the safety rules \`${vr.name ?? '?'}\` sha256 \`${vr.sha256}\` (${vr.source ?? 'unknown source'}); serve it with the same rules`);
   if (inp.notRunAllowed?.length) {
     push(`- **Published with checks not run**: ${inp.notRunAllowed.join(', ')} (accepted explicitly with \`--allow-not-run\`); what they check is unverified for this version`);
   }

@@ -149,8 +149,9 @@ export function checkQuantization(art: LoadedArtifact, rules: CompiledRules, win
  * windows exactly the ticks whose heartbeat arms the runtime's held deadline), a timeout shorter than the gap
  * is a spurious campaign. Reported: how often the raw proposal would have campaigned spuriously, how many of
  * those the guardrails prevented (the harm they exist for), and how often the served value still does. The
- * check fails when the served spurious rate exceeds `maxSpuriousRate` — by default twice the rate the
- * artifact's cost knob accepts (1 − τ), so a miscalibrated model fails while a model that proposes the floor
+ * check fails when the served spurious rate exceeds `maxSpuriousRate` — by default the larger of twice the
+ * rate the artifact's cost knob accepts (1 − τ) and the rate of the static timeout the provider replaces
+ * (the rules' static_fallback_ms) on the same gaps, so a miscalibrated model fails while a model that proposes the floor
  * itself, which the floor then "clamps" by construction, does not. How often a floor or the ceiling changed
  * the value is still reported (clamp_rate) but no longer gates: the floor is part of the policy, and forcing
  * the model above it cost 18 points of latency without any safety gain (docs/EVALUATION.md).
@@ -178,7 +179,9 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   let gaps = 0;
   let rawSpurious = 0;
   let servedSpurious = 0;
+  let staticSpurious = 0;
   let prevented = 0;
+  const staticMs = rules.staticFallbackMs;
   const haveRtt = !Number.isNaN(split.worstRttMs[0]!) || split.count === 0;
   for (const stream of streamsOf(split)) {
     const st = new LstmState();
@@ -220,6 +223,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
           gaps++;
           if (raw < gapMs) rawSpurious++;
           if (v < gapMs) servedSpurious++;
+          if (staticMs < gapMs) staticSpurious++;
           else if (raw < gapMs) prevented++;
         }
       }
@@ -227,11 +231,17 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   }
   const rate = scored > conflicts ? clamped / (scored - conflicts) : 0;
   const { tau } = lossConfigOf(art);
-  const limit = maxSpuriousRate ?? (Number.isFinite(tau) ? 2 * (1 - tau) : 0.02);
   const served = gaps ? servedSpurious / gaps : 0;
+  const staticRate = gaps ? staticSpurious / gaps : 0;
+  // The provider replaces the static timeout: it may cut short as many live-leader gaps as the cost knob
+  // accepts (twice 1 − τ), or as many as the static timeout it replaces (static_fallback_ms, the base of the
+  // static draw) would on the same gaps, whichever is more — no more than the default a user had.
+  const knobLimit = Number.isFinite(tau) ? 2 * (1 - tau) : 0.02;
+  const limit = maxSpuriousRate ?? Math.max(knobLimit, staticRate);
   const figures: CheckResult['figures'] = {
     split: split.name, scored_ticks: scored, outside_domain_ticks: outside, rule_conflict_ticks: conflicts, clamped_ticks: clamped, clamp_rate: rate,
     observed_gaps: gaps, raw_spurious_rate: gaps ? rawSpurious / gaps : 0, prevented_spurious: prevented, served_spurious_rate: served,
+    static_spurious_rate: staticRate, static_timeout_ms: staticMs, knob_spurious_rate: knobLimit,
     max_spurious_rate: limit, tau: Number.isFinite(tau) ? tau : null,
     heartbeat_interval_ms: heartbeatIntervalMs,
     worst_rtt_source: haveRtt ? 'windows worst_rtt_ms column (observed RTTs)' : 'rebuilt from feature 0 (latency or silence: over-states the RTT)',
@@ -243,7 +253,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   if (gaps === 0) return { id, name, status: 'not-run', reason: `${windows.dir}: no observed gap labels in the ${split.name} split`, figures };
   return served <= limit
     ? { id, name, status: 'pass', passed: true, figures }
-    : { id, name, status: 'fail', passed: false, figures, reason: `the served timeout is shorter than a live leader's gap on ${(served * 100).toFixed(2)}% of ${gaps} observed gaps (limit ${(limit * 100).toFixed(2)}%: twice the 1 − τ the artifact's cost knob accepts unless --max-spurious-rate says otherwise)` };
+    : { id, name, status: 'fail', passed: false, figures, reason: `the served timeout is shorter than a live leader's gap on ${(served * 100).toFixed(2)}% of ${gaps} observed gaps (limit ${(limit * 100).toFixed(2)}%: ${maxSpuriousRate !== undefined ? '--max-spurious-rate' : `the larger of twice the 1 − τ the artifact's cost knob accepts, ${(knobLimit * 100).toFixed(2)}%, and the static ${staticMs} ms timeout's ${(staticRate * 100).toFixed(2)}%`})` };
 }
 
 /**

@@ -144,6 +144,10 @@ export function proveRules(
         // Its input (the longest silence the leader survived) is not a model input: the guardrails enforce it
         // per tick, and as a floor it can only lift a value, which the ceiling still bounds. Nothing to prove.
         break;
+      case 'proposal_cap':
+        // A bound on the proposal that the guardrails apply before the floors: it can only lower a value, and
+        // the floors after it still hold by construction. Nothing about the network to prove.
+        break;
       default:
         break; // input_domain and quantization_budget are not output claims
     }
