@@ -223,8 +223,8 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
           gaps++;
           if (raw < gapMs) rawSpurious++;
           if (v < gapMs) servedSpurious++;
-          if (staticMs < gapMs) staticSpurious++;
           else if (raw < gapMs) prevented++;
+          if (staticMs < gapMs) staticSpurious++;
         }
       }
     }
