@@ -198,7 +198,10 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     expect(problems).toEqual([]);
   });
 
-  it('raising jitter makes the neuro-symbolic timeout rise while the static one stays put', async () => {
+  // The default rules cap a follower's proposal at the static base it replaces (1000 ms, rule static-timeout-cap):
+  // modest jitter leaves the capped timeout where it was, and only jitter that lifts Raft's timing floor and the
+  // survived-silence floor above the cap lengthens the wait. 250 ms of jitter does, on a 100 ms heartbeat.
+  it('jitter the floors must answer makes the neuro-symbolic timeout rise while the static one stays put', async () => {
     await open();
     await advance(8000);
     const sample = async (): Promise<{ etcd: Array<Record<string, number>>; neuroMean: number }> => {
@@ -219,12 +222,12 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     await page.locator('#jitter').focus();
     await page.keyboard.press('ArrowRight');
     expect((await state()).links.jitterMs).toBe(5);
-    await page.locator('#jitter').fill('100');
-    expect(await page.locator('#jitter-out').textContent()).toBe('100 ms');
+    await page.locator('#jitter').fill('250');
+    expect(await page.locator('#jitter-out').textContent()).toBe('250 ms');
     await advance(2000);
     const jittery = await sample();
     const s = await state();
-    console.log(`demo: neuro-symbolic mean follower timeout ${calm.neuroMean.toFixed(0)} ms calm → ${jittery.neuroMean.toFixed(0)} ms at 100 ms jitter`);
+    console.log(`demo: neuro-symbolic mean follower timeout ${calm.neuroMean.toFixed(0)} ms calm → ${jittery.neuroMean.toFixed(0)} ms at 250 ms jitter`);
     expect(jittery.neuroMean).toBeGreaterThan(calm.neuroMean * 1.05);
     // Static etcd: no election in the window, so every follower holds exactly the timeout it drew.
     expect(s.lanes[0]!.elections).toBe(electionsBefore[0]);
