@@ -4,7 +4,7 @@
  * 9-node WAN cluster, with and without telemetry. Baselines measured in the same run: the bare event queue
  * pushing and popping the same number of events, i.e. the ceiling the Raft logic is paid for against, and
  * with `--against`, the same cases on an older build's simulator (today's path before a change).
- * Goal (issue 3): >= 2000x real time for the 5-node LAN case.
+ * Goal: >= 2000x real time for the 5-node LAN case.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

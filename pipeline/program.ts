@@ -18,17 +18,19 @@ import { register as registerSimulate } from './simulate/command.js';
 import { register as registerEvaluate } from './evaluate/command.js';
 import { register as registerDemo } from './demo/command.js';
 import { register as registerConformance } from './conformance/command.js';
-// Stage commands: one import and one entry per stage (keep this list in flow order).
+// Stage commands, one entry per stage; `--help` lists them in this order: `run` (the whole main job) first,
+// then the flow of docs/CONTRACTS.md (simulated traces → ingest → dataset → window → train → quantize → verify
+// → publish → infer), then what judges and shows a model (evaluate, conformance, demo).
 const stages: Array<(program: Command) => void> = [
-  registerSimulate,
   registerRun,
+  registerSimulate,
   registerIngest,
   registerDataset,
-  registerPublish,
   registerWindow,
   registerTrain,
   registerQuantize,
   registerVerify,
+  registerPublish,
   registerInfer,
   registerEvaluate,
   registerConformance,

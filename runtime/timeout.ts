@@ -455,7 +455,7 @@ export class NeuroSymbolicTimeout {
     hardFloorInto(this.rules, ctx, trace);
     const floor = trace.floorMs;
     this.floorMs = floor;
-    // DESIGN.md "The learning problem": drop toward the floor when the leader is probably gone AND the
+    // The leader-lost drop (docs/RULES.md §4 step 9): drop toward the floor when the leader is probably gone AND the
     // silence already exceeds the usual gap (mean + 4·deviation). Linear in P above the threshold.
     const p = 1 / (1 + Math.exp(-l));
     if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {

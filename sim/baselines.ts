@@ -1,5 +1,5 @@
 /**
- * Adaptive baseline timeout policies the model is judged against (DESIGN.md, "Evaluation vocabulary").
+ * Adaptive baseline timeout policies the model is judged against (docs/EVALUATION.md, "What runs").
  * Pure and deterministic (no I/O, no clock). They live beside the simulator, below every stage, so the
  * evaluation, the notebooks and the browser demo share them without the demo depending on pipeline/.
  * They implement the TimeoutPolicy interface of docs/CONTRACTS.md §7 structurally: `observe` every tick,

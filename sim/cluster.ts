@@ -7,7 +7,7 @@
  */
 import { Client } from './client.js';
 import { EventQueue } from './queue.js';
-import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, releaseMsg, type Msg } from './messages.js';
+import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, MSG_NAMES, releaseMsg, type Msg } from './messages.js';
 import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RawNode, type TickReport } from './node.js';
 import { Machine } from './machine.js';
@@ -229,7 +229,7 @@ export class Simulation {
     const l = this.nodeIds.indexOf(leader);
     const sorted = [...logLengths].sort((a, b) => a - b);
     const commit = sorted[this.cfg.size - this.nodes[0]!.quorum]!;
-    for (const node of this.nodes) node.bootstrap(1, l, logLengths[node.index]!, commit, logLengths);
+    for (const node of this.nodes) node.bootstrap(1, l, logLengths[node.index]!, commit);
     for (let i = 1; i <= commit; i++) for (const node of this.nodes) if (node.commit >= i) this.safety.onCommit(node.index, i, 1);
     this.safety.onBecameLeader(this.nowUs, l, 1, this.nodes[l]!.logTerms);
     this.lastLeader = l;
@@ -647,7 +647,7 @@ export class Simulation {
       if (ev.kind !== EV_DELIVER && ev.kind !== EV_PROCESS) continue;
       const m = ev.data as Msg;
       msgs.push({
-        type: MSG_TYPE_NAMES[m.type]!, from: m.from < this.cfg.size ? this.nodeIds[m.from]! : 'client',
+        type: MSG_NAMES[m.type]!, from: m.from < this.cfg.size ? this.nodeIds[m.from]! : 'client',
         to: m.to < this.cfg.size ? this.nodeIds[m.to]! : 'client', term: m.term, sentMs: ev.arg / 1000, deliverMs: ev.atUs / 1000,
         entries: m.entryTerms?.length ?? m.reqIds?.length ?? 0,
       });
@@ -697,5 +697,3 @@ export class Simulation {
     });
   }
 }
-
-const MSG_TYPE_NAMES = ['PreVote', 'PreVoteResp', 'Vote', 'VoteResp', 'App', 'AppResp', 'ClientReq', 'ClientResp'];

@@ -1,7 +1,7 @@
 /**
  * The simulation's ground truth as a read-only view for policy factories: who leads, which processes run,
  * which links carry messages. No real node can know this, so only the evaluation's oracle reads it
- * (DESIGN.md: ground truth is for evaluation only, never a model input). The view reads the simulation when
+ * (ground truth is for evaluation only, never a model input). The view reads the simulation when
  * asked and draws no random numbers, so handing it to a factory whose policy ignores it changes nothing:
  * every other policy's run stays bit-identical (test/oracle.test.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The run summary: what the evaluation and `raft-ns simulate` report (DESIGN.md, "Evaluation vocabulary").
+ * The run summary: what the evaluation and `raft-ns simulate` report (docs/EVALUATION.md, "What runs").
  * Percentiles use the nearest-rank method on sorted values, so they are actual observed latencies.
  */
 import type { ResolvedScenario } from './scenario.js';

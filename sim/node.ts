@@ -56,7 +56,8 @@ export interface NodeHost {
   onBecameLeader(node: RawNode): void;
   onElectionStarted(node: RawNode): void;
   onCommit(node: RawNode, index: number): void;
-  onLeaderCommitted(node: RawNode, newCommit: number): void;
+  /** The leader advanced its commit index from `previousCommit` to `node.commit` (after the `onCommit` calls). */
+  onLeaderCommitted(node: RawNode, previousCommit: number): void;
   onTruncate(node: RawNode, fromIndex: number): void;
 }
 
@@ -102,7 +103,7 @@ export interface RawNode {
   onTimer(gen: number): void;
   crash(): void;
   restart(policy: TimeoutPolicy): void;
-  bootstrap(term: number, leader: number, logLength: number, commit: number, followerLengths: readonly number[]): void;
+  bootstrap(term: number, leader: number, logLength: number, commit: number): void;
   drainTickReport(): Readonly<TickReport>;
   peersHeardWithin(windowUs: number): number;
   replicationGap(): number;
@@ -244,9 +245,9 @@ export class RaftNode implements RawNode {
 
   /**
    * Puts the node straight into a settled state for experiments: term `term`, a log of `logLength` entries
-   * of that term, following (or being) `leader`. `followerLengths` (leader only) are the peers' log lengths.
+   * of that term, following (or being) `leader`, with commit index min(`commit`, `logLength`).
    */
-  bootstrap(term: number, leader: number, logLength: number, commit: number, followerLengths: readonly number[]): void {
+  bootstrap(term: number, leader: number, logLength: number, commit: number): void {
     this.term = term;
     this.votedFor = leader;
     this.leader = leader;
@@ -258,7 +259,6 @@ export class RaftNode implements RawNode {
     if (this.role === LEADER) {
       // The leader believes every follower is in step, so heartbeats carry no entries and the logs keep
       // their different lengths (some servers stay ineligible, as in the paper's setup).
-      void followerLengths;
       for (let p = 0; p < this.n; p++) {
         this.match[p] = logLength;
         this.next[p] = logLength + 1;

@@ -1,6 +1,6 @@
 /**
  * The oracle: a perfect failure detector as a timeout policy, the evaluation's physical limit
- * (DESIGN.md, "Evaluation vocabulary"). A follower campaigns as soon as the simulation's ground truth says
+ * (docs/EVALUATION.md, "The physical limit: the oracle, capture and the latency split"). A follower campaigns as soon as the simulation's ground truth says
  * its leader is gone — crashed, cut off from it or from a quorum, or there is none — and never otherwise.
  * It reads the ground-truth view, so it runs only inside the simulator, never on a real node.
  *

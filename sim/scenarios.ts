@@ -2,7 +2,7 @@
  * The built-in scenario suite: LAN and WAN × 3, 5, 7, 9 nodes × {calm, jitter, leader-crash, partition,
  * cpu-storm, lossy}, named `<profile>-<size>-<kind>` (e.g. `lan-5-leader-crash`). Generated here so the
  * browser demo needs no file access; `sim/scenarios/*.json` are the same scenarios written out for people
- * to copy and edit (test/sim-scenarios.test.ts keeps the two identical).
+ * to copy and edit (test/sim.test.ts keeps the two identical).
  */
 import type { FaultSpec, Scenario } from './scenario.js';
 

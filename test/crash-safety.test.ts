@@ -1,5 +1,5 @@
 /**
- * Issue 15, finding 9: what a crash leaves behind. writeFileAtomic makes the bytes durable before the name
+ * What a crash leaves behind. writeFileAtomic makes the bytes durable before the name
  * appears (fsync of the file, rename, fsync of the folder), and a SIGKILLed ingest's hidden temporary
  * folder, partial parts and all, is removed by the next run instead of staying forever.
  */
@@ -33,7 +33,7 @@ const root = mkdtempSync(join(tmpdir(), 'raft-ns-crash-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const cli = new URL('../dist/pipeline/cli.js', import.meta.url).pathname;
 
-describe('writeFileAtomic keeps its promise of durability (finding 9)', () => {
+describe('writeFileAtomic keeps its promise of durability', () => {
   it('fsyncs the file before renaming it into place, then fsyncs the folder so the rename survives a power cut', () => {
     calls.length = 0;
     const path = join(root, 'sub', 'out.json');
@@ -44,7 +44,7 @@ describe('writeFileAtomic keeps its promise of durability (finding 9)', () => {
   });
 });
 
-describe.runIf(existsSync(cli))('a SIGKILLed ingest leaves nothing behind for good (finding 9)', () => {
+describe.runIf(existsSync(cli))('a SIGKILLed ingest leaves nothing behind for good', () => {
   it('the next run removes the killed run\'s hidden temporary folder with its partial parts', async () => {
     const dir = join(root, 'kill');
     mkdirSync(dir, { recursive: true });

@@ -18,7 +18,7 @@ import { PACKAGE_ROOT } from '../pipeline/version.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
 import type { DemoState } from '../demo/world.js';
 
-// The live demo (issue 9), in Debian's chromium driven by playwright-core, against the compiled dist/
+// The live demo, in Debian's chromium driven by playwright-core, against the compiled dist/
 // (the test command runs tsc first). Time on the page is stepped through window.__demo.advance(ms) with the
 // real-time loop paused, so every figure below is a deterministic function of the seed and the actions.
 const CHROMIUM = '/usr/bin/chromium';
@@ -278,7 +278,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
   });
 });
 
-describe('demo server and default model (issue 15, finding 9)', () => {
+describe('demo server and default model', () => {
   it('answers a malformed path (GET /%) with 400 and keeps serving; refuses a foreign Host header', async () => {
     const { files } = await collectDemoFiles({ modelDir: null });
     const { server, url } = await serveDemo(files, { port: 0 });

@@ -1,5 +1,5 @@
 /**
- * The held-out guard at the one place traces are written (issue 15, finding 7): every CLI path that writes
+ * The held-out guard at the one place traces are written: every CLI path that writes
  * telemetry refuses held-out seeds and held-out scenarios, however they are spelled, and writes nothing.
  */
 import { spawnSync } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Issue 15, finding 4: an Arrow IPC input cut short or with buffers shorter than its rows is refused with a
+ * An Arrow IPC input cut short or with buffers shorter than its rows is refused with a
  * one-line error, never read as complete data. The files are real Arrow IPC written with apache-arrow, then
  * cut at every record-batch boundary (where the reader would otherwise stop quietly) or forged.
  */
@@ -64,7 +64,7 @@ async function run(file: string): Promise<{ rows: number } | { error: string }> 
   }
 }
 
-describe('ingest: Arrow IPC cut short is refused, not read as complete (finding 4)', () => {
+describe('ingest: Arrow IPC cut short is refused, not read as complete', () => {
   it('a whole stream and a whole file are read in full', async () => {
     expect(await run(writeArrow('stream').path)).toEqual({ rows: ROWS });
     expect(await run(writeArrow('file').path)).toEqual({ rows: ROWS });
@@ -119,7 +119,7 @@ function forgedBatch(rows: number, held: number, short: 'cpu_idle_pct' | 'ts_ms'
   return new RecordBatch(new Schema(PART_SCHEMA.fields), struct);
 }
 
-describe('ingest: Arrow batches whose buffers are shorter than their rows are refused (finding 4)', () => {
+describe('ingest: Arrow batches whose buffers are shorter than their rows are refused', () => {
   it.each(['cpu_idle_pct', 'ts_ms', 'node_id'] as const)('a %s buffer for 4 of 10 rows, in a file and in a stream', async (col) => {
     for (const format of ['file', 'stream'] as const) {
       const { path } = writeArrow(format, [forgedBatch(10, 4, col)]);

@@ -61,7 +61,7 @@ async function expectRefused(files: string[], out: string, pattern: RegExp, extr
   expect(caught).toBeInstanceOf(RaftNsError);
   const e = caught as RaftNsError;
   expect(e.message).toMatch(pattern);
-  // No bad-input message names a raw id of the fixtures (finding 6): rows and columns, pseudonyms at most.
+  // No bad-input message names a raw id of the fixtures: rows and columns, pseudonyms at most.
   if ((extra.anonKey ?? KEY) !== null) for (const id of RAW_IDS) expect(e.message, id).not.toContain(id);
   expect(e.message).toMatch(/^ingest: /);
   expect(e.message).not.toContain('\n');
@@ -261,7 +261,7 @@ describe('ingest --on-invalid quarantine', () => {
   });
 });
 
-describe('anonymization key strength (issue 15, finding 9)', () => {
+describe('anonymization key strength', () => {
   it.each([['16 spaces', ' '.repeat(16)], ['one letter repeated', 'a'.repeat(32)], ['two values', 'ab'.repeat(12)]])('refuses a key of %s', async (_what, key) => {
     const c = input('k.csv', GOOD_CSV);
     const err = await ingest([c.file], { out: c.out, anonKey: Buffer.from(key), createdAt: '2026-01-01T00:00:00.000Z' }).catch((e: unknown) => e);

@@ -1,5 +1,5 @@
 /**
- * Issue 15, finding 4: integers are exact end to end. The telemetry schema bounds ts_ms and term to
+ * Integers are exact end to end. The telemetry schema bounds ts_ms and term to
  * [0, 2^53 - 1] (the range a double, and so every stage downstream, holds exactly; the Int64 part column
  * holds it too). Every input format either round-trips a value exactly or refuses it naming the file,
  * the row, the column, the value the file holds (never its rounded or wrapped neighbour) and the range.
@@ -96,7 +96,7 @@ const FORMATS: Array<[string, (col: Col, v: bigint) => string, string, (v: bigin
   ['Arrow file UInt64', (c, v) => arrow(c, v, 'uint64', 'file'), 'row 2', (v) => v],
 ];
 
-describe('ingest: 64-bit integers are exact or refused, in every format (finding 4)', () => {
+describe('ingest: 64-bit integers are exact or refused, in every format', () => {
   describe.each(FORMATS)('%s', (_fmt, write, pos, stored) => {
     it.each(['ts_ms', 'term'] as const)('%s: 2^53 - 1 round-trips exactly', async (col) => {
       const r = await run(write(col, MAX));

@@ -1,5 +1,5 @@
 /**
- * Issue 15, findings 4 and 6: ingest never silently changes a value, and no raw identifier reaches any
+ * Ingest never silently changes a value, and no raw identifier reaches any
  * byte it writes — dataset files, quarantine, manifest — nor any line it prints, in fail or quarantine mode.
  */
 import { spawnSync } from 'node:child_process';
@@ -41,7 +41,7 @@ function allBytes(dir: string): Buffer[] {
   return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? allBytes(join(dir, n)) : [readFileSync(join(dir, n))]));
 }
 
-describe.runIf(existsSync(cli))('no raw id in any byte (finding 6)', () => {
+describe.runIf(existsSync(cli))('no raw id in any byte', () => {
   const keyFile = join(root, 'key.txt');
   writeFileSync(keyFile, KEY);
   it.each(CASES)('%s: neither stderr in fail mode nor any output byte in quarantine mode holds a raw id', (_what, name, text) => {
@@ -76,7 +76,7 @@ async function ingestText(name: string, text: string): Promise<{ rows: Telemetry
   return { rows };
 }
 
-describe('ingest never silently changes a value (finding 4)', () => {
+describe('ingest never silently changes a value', () => {
   const good = (over: Partial<Record<'term' | 'lat' | 'retries' | 'cpu', string>>): string =>
     [HEADER, `1000,c1,n1,${over.term ?? '1'},follower,n2,${over.lat ?? '3.5'},0,${over.retries ?? '0'},${over.cpu ?? '80'},true,`].join('\n');
 
@@ -137,7 +137,7 @@ describe('ingest: exact integers and extreme values (findings 4 and 5)', () => {
   });
 });
 
-describe.runIf(existsSync(cli))('extreme but finite values through the CLI, in quarantine mode and in infer --trace (finding 5)', () => {
+describe.runIf(existsSync(cli))('extreme but finite values through the CLI, in quarantine mode and in infer --trace', () => {
   const dir = join(root, 'extreme');
   const file = join(dir, 'extreme.csv');
   mkdirSync(dir, { recursive: true });
@@ -167,7 +167,7 @@ describe.runIf(existsSync(cli))('extreme but finite values through the CLI, in q
   }, 60_000);
 });
 
-describe('ingest: temporaries of a killed run are swept on the next run (finding 9)', () => {
+describe('ingest: temporaries of a killed run are swept on the next run', () => {
   it('removes a dead process\'s hidden temporary folder beside the output, keeps a live one\'s', async () => {
     const dir = join(root, 'sweep');
     mkdirSync(dir, { recursive: true });

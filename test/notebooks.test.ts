@@ -37,7 +37,7 @@ function missingTooling(): string | null {
 }
 
 describe('committed notebooks', () => {
-  it('there are the three notebooks of issue 10', () => {
+  it('there are the three notebooks', () => {
     expect(NOTEBOOKS).toEqual(expect.arrayContaining(['compare-policies.ipynb', 'explore-dataset.ipynb', 'inspect-model.ipynb']));
   });
 

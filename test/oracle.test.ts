@@ -1,5 +1,5 @@
 /**
- * The physical limit of a timeout policy (DESIGN.md "Evaluation vocabulary"): the oracle reads the
+ * The physical limit of a timeout policy (docs/EVALUATION.md, "The physical limit: the oracle, capture and the latency split"): the oracle reads the
  * simulator's ground truth (sim/ground-truth.ts, sim/oracle.ts), the view it reads leaves every other
  * policy's run untouched, and the latency split and capture mean what docs/EVALUATION.md says.
  */

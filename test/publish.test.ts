@@ -273,11 +273,11 @@ describe('raft-ns publish', () => {
     expect(existsSync(registry)).toBe(false);
   });
 
-  it('never reports success when a file of the version is gone after the index commit (finding 1)', async () => {
+  it('never reports success when a file of the version is gone after the index commit', async () => {
     const art = makeArtifact(join(root, 'a'));
     const versionDir = join(registry, 'raft-ns-default', '1.0.0');
     const onStep = (step: string): void => {
-      if (step === 'indexed') rmSync(join(versionDir, 'golden.json')); // what the racing sweep of finding 1 did
+      if (step === 'indexed') rmSync(join(versionDir, 'golden.json')); // a file gone behind the publisher's back, as a racing sweep would do
     };
     await expect(publishArtifact(art, { registryDir: registry, onStep })).rejects.toThrow(/after the commit golden\.json do not match index\.json; run raft-ns registry check/);
     expect(checkRegistry(registry).problems.map((p) => p.kind)).toEqual(['broken']);
@@ -328,7 +328,7 @@ const shiftGolden = (by: number) => (g: FixtureArtifact['golden']): unknown => (
   cases: g.cases.map((c) => ({ ...c, expected: { float32: c.expected.float32.map((p) => p.map((x) => x + by)), int8: c.expected.int8.map((p) => p.map((x) => x + by)) } })),
 });
 
-describe('publish: the registry cannot be corrupted (issue 15, finding 1)', () => {
+describe('publish: the registry cannot be corrupted', () => {
   it('two takers of one stale lock are serialized: the second never removes the live lock the first took', async () => {
     mkdirSync(registry, { recursive: true });
     const dead = spawnSync(process.execPath, ['-e', '']).pid!;
@@ -406,7 +406,7 @@ describe('publish: the registry cannot be corrupted (issue 15, finding 1)', () =
   });
 });
 
-describe('publish: the gate proves instead of trusting a file (issue 15, finding 2)', () => {
+describe('publish: the gate proves instead of trusting a file', () => {
   it('refuses golden vectors off by 1e30 even under a passing report naming the exact hashes', async () => {
     const art = makeArtifact(join(root, 'forged'), { golden: shiftGolden(1e30) });
     expect(await code(publishArtifact(art, { registryDir: registry }))).toBe('publish.gate');
@@ -445,7 +445,7 @@ describe('publish: the gate proves instead of trusting a file (issue 15, finding
   });
 });
 
-describe('publish: signatures bind the version (issue 15, finding 9)', () => {
+describe('publish: signatures bind the version', () => {
   it('refuses a validly signed manifest of another version placed in this version\'s folder, even with index.json edited to match', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const signKey = { pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), file: 'key.pem' };
@@ -471,7 +471,7 @@ type IndexJson = { integrity?: unknown; models: Record<string, { latest: string 
 const readJson = (p: string): IndexJson => JSON.parse(readFileSync(p, 'utf8')) as IndexJson;
 const registryCheck = (reg: string) => spawnSync(process.execPath, [cliPath, 'registry', 'check', '--registry', reg], { encoding: 'utf8' });
 
-describe('publish: a version folder holds that version, and index.json cannot be edited unseen (issue 15, finding 9)', () => {
+describe('publish: a version folder holds that version, and index.json cannot be edited unseen', () => {
   it('a manifest of another version copied into a folder (index edited to match, integrity recomputed) is refused by load, verify, check and openPublished, without any key', async () => {
     await publishArtifact(makeArtifact(join(root, 'a')), { registryDir: registry });
     await publishArtifact(makeArtifact(join(root, 'b'), { version: '1.1.0' }), { registryDir: registry });

@@ -64,7 +64,7 @@ describe('quantize → artifact', () => {
     expect(onDisk.architecture.outputs[0].tau).toBe(0.99);
     expect(onDisk.normalization.mean).toEqual(norm.mean);
     expect(onDisk.seed).toBe(run.seed);
-    expect(onDisk.heartbeat_interval_ms).toBe(100); // the timing assumptions a host must match (ARTIFACT.md §3.4)
+    expect(onDisk.heartbeat_interval_ms).toBe(100); // the timing assumptions a host must match (ARTIFACT.md §3.3)
     expect(onDisk.tick_ms).toBe(run.windows.tickMs);
     expect(readFileSync(join(art, 'ARTIFACT.md'), 'utf8')).toContain('format_version 1');
   });

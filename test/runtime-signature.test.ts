@@ -1,6 +1,6 @@
 /**
- * The runtime checks an artifact's Ed25519 manifest signature when it is given a public key
- * (issue 6 item 3): loadArtifactFromDir(dir, { publicKeyPem }) and `raft-ns infer --public-key`.
+ * The runtime checks an artifact's Ed25519 manifest signature when it is given a public key:
+ * loadArtifactFromDir(dir, { publicKeyPem }) and `raft-ns infer --public-key`.
  */
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';

@@ -159,7 +159,7 @@ describe('NeuroSymbolicTimeout', () => {
     expect(() => new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 20 })).toThrow(/fallbackTimeoutMs 20 is outside/);
   });
 
-  it('compares leader ids by value and refuses a NaN term: fresh String objects campaign exactly as strings do (issue 15, finding 8)', () => {
+  it('compares leader ids by value and refuses a NaN term: fresh String objects campaign exactly as strings do', () => {
     // 300 s at 10 ms ticks of a live leader whose heartbeats (100 ms) sometimes stall up to 600 ms.
     const run = (leader: () => string | null, term: () => number): { campaigns: number; invalid: number; timeouts: number[] } => {
       const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 } });

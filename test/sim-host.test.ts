@@ -1,7 +1,7 @@
 /**
  * The node/host split (sim/README.md "Node and host"): the simulation's election hook observes without
  * changing a run, classifies each election with the ground truth, and the demo reaches the simulator only
- * through its public entry point (STYLE.md: the demo stands on runtime/ and sim/ only).
+ * through its public entry point (the demo stands on runtime/ and sim/ only).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

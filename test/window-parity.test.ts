@@ -1,5 +1,5 @@
 /**
- * Train/serve parity of the inputs (DESIGN.md, "Train / verify / serve parity"): the features stored in the
+ * Train/serve parity of the inputs: the features stored in the
  * windows are, tick by tick and bit for bit, what the runtime's FeatureState computes from the same rows with
  * the manifest's normalization.
  */

@@ -7,7 +7,7 @@ import (
 	"raftns"
 )
 
-// The baselines of docs/DESIGN.md, ported from sim/baselines.ts: Jacobson/Karels (RFC 6298, SRTT +
+// The adaptive baselines of docs/EVALUATION.md ("What runs"), ported from sim/baselines.ts: Jacobson/Karels (RFC 6298, SRTT +
 // 4·RTTVAR, α 1/8, β 1/4, floor 2 heartbeat intervals) and φ-accrual (threshold 8, 1000 samples) over
 // leader-contact inter-arrivals, each × U[1, 2) redrawn on every term or role change.
 

@@ -24,7 +24,7 @@ import { recordTimeline, type Timeline } from './timeline.js';
 export const REPORT_JSON = 'evaluation.json';
 export const REPORT_HTML = 'evaluation.html';
 
-/** The seed system's claims (issue 7): relative changes vs static etcd, and bytes per node. */
+/** The claims under test (docs/EVALUATION.md, "What was measured"): relative changes vs static etcd, and bytes per node. */
 export const CLAIMS = { latency_relative_change: -0.345, jitter_unnecessary_relative_change: -0.62, memory_bytes_per_node: 128 * 1024 };
 
 export interface EvaluateOptions {

@@ -20,7 +20,7 @@ export interface Job {
   spec: PolicySpec;
 }
 
-/** The per-run metrics (DESIGN.md "Evaluation vocabulary"); NaN where a run has nothing to measure. */
+/** The per-run metrics (docs/EVALUATION.md, "What runs"); NaN where a run has nothing to measure. */
 export interface RunMetrics {
   commit_latency_mean_ms: number;
   /** The mean split in two (they sum to it): time spent while a leader could commit, and while none could. */

@@ -2,7 +2,12 @@
  * Makes a model to evaluate with the real stages: simulate (the default suite's scenarios × its training
  * seeds, each checked by assertNotHeldOut) → ingest → window → train (fused engine) → quantize. Each stage
  * writes its folder under `outDir`; the artifact is `<outDir>/artifact`. Used by the evaluation tests'
- * helpers and by `raft-ns evaluate make-model`.
+ * helpers and by `raft-ns evaluate make-model`; `trainAndQuantize` is shared with `raft-ns evaluate tune`.
+ *
+ * Why not the stage runner (pipeline/run/): the runner's folders are a content-addressed cache, while these
+ * are a work folder that `evaluate tune` and docs/EVALUATION.md name (`<out>/windows`, `<out>/artifact`); and
+ * its data is a suite's scenarios × training seeds (optionally shortened), which the main job's RunConfig
+ * (built-in names × sim_seeds) does not express.
  */
 import { join } from 'node:path';
 import { ingest } from '../ingest/ingest.js';
@@ -35,11 +40,6 @@ export interface MakeModelOptions {
    * the timeout should be short. An experiment of the evaluation (docs/EVALUATION.md), not a contract change.
    */
   gapLabels?: 'contract' | 'alive-leader';
-  /**
-   * `per-tick` (default, the contract): every tick of a gap carries that gap, so long gaps weigh in
-   * proportion to their length. `per-gap`: weights × tick/gap (renormalized to mean 1), one vote per gap.
-   */
-  gapWeighting?: 'per-tick' | 'per-gap';
   /** Window options (pipeline/window/window.ts): which ticks carry the gap label, and the label floor's rules (null = raw gaps). */
   gapVotes?: 'per-tick' | 'per-gap';
   labelFloorRules?: string | null;
@@ -87,24 +87,11 @@ export async function makeEvaluationModel(outDir: string, opts: MakeModelOptions
 /** train (fused) → quantize from an existing windows folder into `<outDir>/run` and `<outDir>/artifact`. */
 export async function trainAndQuantize(
   windowsDir: string, outDir: string,
-  opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; gapWeighting?: 'per-tick' | 'per-gap'; log: (line: string) => void },
+  opts: { train?: Record<string, unknown>; seed: number; createdAt: string; gapLabels?: 'contract' | 'alive-leader'; log: (line: string) => void },
 ): Promise<{ artifactDir: string; trainSummary: MadeModel['trainSummary'] }> {
   // alive-leader gap labels are a training option (train config gap_labels, pipeline/train/train.ts).
   const config = resolveTrainConfig({ engine: 'fused', ...(opts.gapLabels ? { gap_labels: opts.gapLabels } : {}), ...(opts.train ?? {}) }, 'make-model train config', { seed: opts.seed });
   const input = loadTrainInput(windowsDir);
-  if (opts.gapWeighting === 'per-gap') {
-    const tickMs = input.info.tickMs ?? 10;
-    for (const split of [input.splits.train, input.splits.val, input.splits.test]) {
-      let sum = 0;
-      let n = 0;
-      for (let i = 0; i < split.wGap.length; i++) {
-        if (split.wGap[i]! > 0) { split.wGap[i] = split.wGap[i]! * Math.min(1, tickMs / Math.exp(split.gapLn[i]!)); sum += split.wGap[i]!; n++; }
-      }
-      const scale = sum > 0 ? n / sum : 1; // mean weight 1 over supervised ticks: the loss scale (and lr) stay comparable
-      for (let i = 0; i < split.wGap.length; i++) split.wGap[i] = split.wGap[i]! * scale;
-    }
-    opts.log('make-model: gap weighting per-gap');
-  }
   opts.log(`make-model: train (fused) ${JSON.stringify(opts.train ?? {})}`);
   const { manifest: m } = await train(input, { config, outDir: join(outDir, 'run'), quiet: true, log: opts.log });
   opts.log(`make-model: best val loss ${m.best_val_loss} at epoch ${m.best_epoch}/${m.epochs_run}; quantize`);

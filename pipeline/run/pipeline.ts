@@ -133,7 +133,7 @@ function sourceStage(kind: 'simulate' | 'sample', cfg: RunConfig): Stage {
 }
 
 /**
- * The leaders' heartbeat interval in the training traces, recorded in the artifact (docs/ARTIFACT.md §3.4):
+ * The leaders' heartbeat interval in the training traces, recorded in the artifact (docs/ARTIFACT.md §3.3):
  * the scenarios' common cluster.heartbeat_interval_ms (null if they differ); the bundled sample's is 100 ms
  * (datasets/sample/DATASET.md).
  */

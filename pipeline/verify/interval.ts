@@ -1,5 +1,5 @@
 /**
- * Sound interval arithmetic for `verify` (docs/CONTRACTS.md §3, ../shared/DESIGN.md "Verification").
+ * Sound interval arithmetic for `verify` (docs/CONTRACTS.md §3; pipeline/verify/README.md, "Check e").
  *
  * Claim every function here keeps: if the runtime's value of an input lies in the input interval, the
  * runtime's value of the result lies in the output interval — not just the exact real result.

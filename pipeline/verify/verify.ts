@@ -1,5 +1,5 @@
 /**
- * `raft-ns verify <artifact> [--rules file] [--windows dir]`: the checks of issue 6 item 2, each reported
+ * `raft-ns verify <artifact> [--rules file] [--windows dir]`: the checks below, each reported
  * pass / fail with its numbers, or "not run" with the reason when what it needs is absent — never as passed.
  *   a. integrity: manifest schema, tensor table, sha256 of weights.bin and of the other listed files
  *   b. golden vectors through the runtime engine (runtime/golden.ts)
