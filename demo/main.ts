@@ -3,11 +3,12 @@
  * DemoWorld and draws. Wall-clock time enters only here (requestAnimationFrame), scaled by the speed
  * control into simulated milliseconds; everything it draws comes from the deterministic core (world.ts).
  * Test hook: `window.__demo` (state(), advance(ms), pause(), play()) and data- attributes on each lane;
- * `?paused` in the URL starts the page paused.
+ * `?paused` in the URL starts the page paused, `?margin=<m>` picks the neuro-symbolic lane's survived-silence
+ * margin (one of SURVIVED_MARGINS; the margin control writes it back, so the address reproduces the run).
  */
 import { artifactFromBytes, makeSharedModel, type SharedModel } from '../runtime/index.js';
 import { CAUSE_COLORS, clusterSvg, electionStrip, lineChart, NODE_COLORS, ruleStrip } from './charts.js';
-import { isPolicyKind, POLICY_KINDS, POLICY_LABELS, type PolicyKind } from './policies.js';
+import { DEFAULT_SURVIVED_MARGIN, isPolicyKind, POLICY_KINDS, POLICY_LABELS, rulesInForce, SURVIVED_MARGINS, type PolicyKind } from './policies.js';
 import { DemoWorld, RULE_BITS, type DemoState, type Lane } from './world.js';
 
 /** What the server (or the static bundle) says about itself: demo-info.json. */
@@ -94,7 +95,8 @@ function fillNodeSelect(id: string, size: number, extra: Array<[string, string]>
 function restart(): void {
   const size = Number($<HTMLSelectElement>('size').value);
   const seed = Math.max(0, Math.floor(Number($<HTMLInputElement>('seed').value) || 0));
-  world = new DemoWorld({ size, seed, policies: readPolicies() }, model, $<HTMLSelectElement>('watch').value);
+  const survivedMargin = Number($<HTMLSelectElement>('margin').value);
+  world = new DemoWorld({ size, seed, policies: readPolicies(), survivedMargin }, model, $<HTMLSelectElement>('watch').value);
   // A new world starts without CPU contention or partitions: the controls say so too.
   $<HTMLInputElement>('cpu').value = '0';
   $('cpu-out').textContent = '0 %';
@@ -177,7 +179,15 @@ function buildLanes(): void {
     electionList.className = 'election-list';
     electionList.setAttribute('aria-label', 'latest elections');
     const msgLegend = legend([['#3fb950', 'leader (ringed)'], ['#8aa0b8', 'AppendEntries / heartbeat'], ['#e8b14a', 'PreVote'], ['#f28e2b', 'Vote']]);
-    root.append(h2, score, cluster, msgLegend, figure('Heartbeat latency each follower observes (ms)', latency),
+    root.append(h2);
+    if (lane.policy === 'neuro') {
+      root.dataset.survivedMargin = String(world.settings.survivedMargin);
+      const inForce = document.createElement('p');
+      inForce.className = 'rules-in-force';
+      inForce.textContent = rulesInForce(lane.rules);
+      root.append(inForce);
+    }
+    root.append(score, cluster, msgLegend, figure('Heartbeat latency each follower observes (ms)', latency),
       figure('Election timeout each follower holds (ms, log scale)', timeout, nodeLegend));
     let neural: SVGSVGElement | null = null;
     let confidence: SVGSVGElement | null = null;
@@ -309,8 +319,8 @@ function niceCeil(v: number): number {
 function render(): void {
   world.lanes.forEach((lane, k) => renderLane(lane, views[k]!, k));
   $('clock').textContent = `t = ${(world.nowMs / 1000).toFixed(1)} s`;
-  $('actions').textContent = world.actions.length === 0 ? 'none yet'
-    : world.actions.map((a) => `${(a.atMs / 1000).toFixed(2)} s ${a.action}${a.args.length ? ` ${a.args.join(' ')}` : ''}`).join('\n');
+  const log = world.replayLog();
+  if ($('actions').textContent !== log) $('actions').textContent = log;
 }
 
 function frame(nowMs: number): void {
@@ -342,6 +352,20 @@ function wire(): void {
   $<HTMLSelectElement>('policy-b').value = 'neuro';
   for (let n = 3; n <= 9; n++) $<HTMLSelectElement>('size').append(new Option(String(n), String(n)));
   $<HTMLSelectElement>('size').value = '5';
+  const margin = $<HTMLSelectElement>('margin');
+  for (const m of SURVIVED_MARGINS) {
+    const note = m === DEFAULT_SURVIVED_MARGIN ? ' (default)' : m === 0 ? ' (off)' : '';
+    margin.append(new Option(`${m} ×${note}`, String(m)));
+  }
+  const fromUrl = new URLSearchParams(location.search).get('margin');
+  margin.value = fromUrl !== null && SURVIVED_MARGINS.includes(Number(fromUrl)) ? String(Number(fromUrl)) : String(DEFAULT_SURVIVED_MARGIN);
+  // A new margin is a new world (as a new size is), and the address carries it so a reload replays it.
+  margin.addEventListener('change', () => {
+    const u = new URL(location.href);
+    u.searchParams.set('margin', margin.value);
+    history.replaceState(null, '', u);
+    restart();
+  });
   for (const id of ['size', 'policy-a', 'policy-b']) $(id).addEventListener('change', restart);
   $('reset').addEventListener('click', restart);
   for (const id of ['latency', 'jitter', 'loss']) $(id).addEventListener('input', () => { applyLinks(); render(); });

@@ -10,7 +10,10 @@ import {
   fixedRangeTimeout, JacobsonKarelsTimeout, PhiAccrualTimeout, RandomizedTimeout, staticRandomizedTimeout,
   type PolicyFactory, type TimeoutObservation, type TimeoutPolicy,
 } from '../sim/index.js';
-import { LstmBatch, NeuroSymbolicTimeout, type Explanation, type SharedModel } from '../runtime/index.js';
+import {
+  compileRules, DEFAULT_RULES, LstmBatch, NeuroSymbolicTimeout,
+  type CompiledRules, type Explanation, type Rule, type SharedModel, type SurvivedSilenceFloorRule,
+} from '../runtime/index.js';
 
 export const POLICY_KINDS = ['etcd', 'raft-paper', 'jacobson', 'phi', 'neuro'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
@@ -25,6 +28,46 @@ export const POLICY_LABELS: Record<PolicyKind, string> = {
 
 export function isPolicyKind(s: string): s is PolicyKind {
   return (POLICY_KINDS as readonly string[]).includes(s);
+}
+
+/**
+ * The neuro-symbolic lane's serving knob: the survived-silence floor's margin (rule survived-silence-floor:
+ * a follower's timeout is at least margin × the longest silence a live leader survived in the last 30 s).
+ * Larger = fewer spurious elections after a stall or a jitter burst, slower failover. The values are those
+ * the evaluation's Pareto sweep serves the model with (pipeline/evaluate/policies.ts sweepPolicies, which the
+ * page may not import; test/demo-world.test.ts checks the two lists agree).
+ */
+export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.5, 2];
+
+function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloorRule {
+  const floor = rules.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor');
+  if (!floor) throw new Error('demo: the default rules have no survived_silence_floor');
+  return floor;
+}
+
+/** The default rules' margin (1.5): the page's default, at which it serves exactly the default rules. */
+export const DEFAULT_SURVIVED_MARGIN = survivedFloorOf(DEFAULT_RULES).margin;
+
+/**
+ * The default rules with the survived-silence margin set to `margin` (validated: 0–10), every rule in its
+ * place — the phases apply rules in file order, and which floor fires first is what explain() reports — so
+ * the default margin gives a copy equal to DEFAULT_RULES. Margin 0 keeps the rule with a floor of 0, which
+ * never lifts a timeout: the same timeouts as the sweep's rules without the floor.
+ */
+export function rulesWithSurvivedMargin(margin: number): CompiledRules {
+  const rules = { ...DEFAULT_RULES, rules: DEFAULT_RULES.rules.map((r) => (r.kind === 'survived_silence_floor' ? { ...r, margin } : r)) };
+  return compileRules(rules, `default rules with survived-silence margin ${margin}`);
+}
+
+/** One line for the page: the serving knob and the cap in force on the neuro-symbolic lane. */
+export function rulesInForce(rules: CompiledRules): string {
+  const floor = survivedFloorOf(rules);
+  const caps = rules.rules.flatMap((r) => (r.kind === 'proposal_cap' ? [`${r.id} ${r.max_ms} ms${r.when.roles ? ` (${r.when.roles.join(', ')})` : ''}`] : []));
+  return [
+    `Rules in force: ${floor.id} margin ${floor.margin} × the longest silence a leader survived in ${floor.window_ms / 1000} s`,
+    ...caps,
+    `ceiling ${rules.ceilingMs} ms`,
+  ].join(' · ');
 }
 
 /**
@@ -51,9 +94,10 @@ export class WatchedPolicy implements TimeoutPolicy {
 
 /**
  * A factory for one policy kind that also records the live policy of every node (replaced on restart).
- * `model` null makes the neuro-symbolic provider run on its static fallback (shown on the page).
+ * `model` null makes the neuro-symbolic provider run on its static fallback (shown on the page); `rules`
+ * guard the neuro-symbolic provider (shared: compiled rules are immutable).
  */
-export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, watched: Map<string, WatchedPolicy>): PolicyFactory {
+export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, watched: Map<string, WatchedPolicy>, rules: CompiledRules): PolicyFactory {
   // The cluster's nodes step their models in one kernel call per tick (runtime/batch.ts; same bits as alone).
   const batch = kind === 'neuro' && model ? LstmBatch.create(model) : null;
   return (nodeId, rng) => {
@@ -65,7 +109,7 @@ export function makeWatchedFactory(kind: PolicyKind, model: SharedModel | null, 
       case 'phi': p = new WatchedPolicy(new RandomizedTimeout(new PhiAccrualTimeout({ threshold: 8 }), rng), null); break;
       case 'neuro': {
         const randomization = { seed: Math.floor(rng.next() * 4294967296) };
-        const n = new NeuroSymbolicTimeout(model ? { model, batch, randomization } : { modelError: 'no model artifact was served with this page', randomization });
+        const n = new NeuroSymbolicTimeout(model ? { model, batch, randomization, rules } : { modelError: 'no model artifact was served with this page', randomization, rules });
         p = new WatchedPolicy(n, n);
         break;
       }

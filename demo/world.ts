@@ -6,8 +6,8 @@
  * same samples, in Node (the tests) and in the browser. main.ts is the thin shell that draws it.
  */
 import { Simulation, type ClusterSnapshot, type ElectionEvent, type Scenario } from '../sim/index.js';
-import { DEFAULT_RULES, type SharedModel } from '../runtime/index.js';
-import { makeWatchedFactory, type PolicyKind, type WatchedPolicy } from './policies.js';
+import { DEFAULT_RULES, type CompiledRules, type SharedModel } from '../runtime/index.js';
+import { DEFAULT_SURVIVED_MARGIN, makeWatchedFactory, rulesWithSurvivedMargin, type PolicyKind, type WatchedPolicy } from './policies.js';
 
 /** Simulated time between samples (ms): chart resolution, and the granularity of controls and downtime. */
 export const SAMPLE_MS = 50;
@@ -22,6 +22,12 @@ export interface DemoSettings {
   seed: number;
   /** One lane per entry (1 or 2 policies; the same kind twice is allowed). */
   policies: PolicyKind[];
+  /**
+   * The neuro-symbolic lanes' survived-silence margin (policies.ts SURVIVED_MARGINS; absent = the default
+   * rules' 1.5). Fixed for a world, like the size: the page restarts the world to change it, so every lane
+   * and the action log start from the same instant.
+   */
+  survivedMargin?: number;
 }
 
 export interface LinkSettings {
@@ -91,9 +97,10 @@ export class Lane {
   downtimeMs = 0;
   private readonly prevCounts = new WeakMap<WatchedPolicy, { rules: Record<string, number>; fallback: number }>();
 
-  constructor(readonly policy: PolicyKind, settings: DemoSettings, model: SharedModel | null, public watch: string) {
+  /** `rules` guard the neuro-symbolic provider (other policies ignore them). */
+  constructor(readonly policy: PolicyKind, settings: DemoSettings, model: SharedModel | null, public watch: string, readonly rules: CompiledRules) {
     this.sim = new Simulation(demoScenario(settings.size, settings.seed), {
-      seed: settings.seed, telemetry: false, policyFactory: makeWatchedFactory(policy, model, this.watchedPolicies),
+      seed: settings.seed, telemetry: false, policyFactory: makeWatchedFactory(policy, model, this.watchedPolicies, rules),
       onElection: (e) => this.elections.push(e),
     });
     this.snapshot = this.sim.snapshot();
@@ -172,6 +179,10 @@ export interface DemoAction {
 }
 
 export class DemoWorld {
+  /** As given, with survivedMargin filled in. */
+  readonly settings: Required<DemoSettings>;
+  /** The rules every neuro-symbolic lane guards with: the default rules at settings.survivedMargin. */
+  readonly rules: CompiledRules;
   readonly lanes: Lane[];
   readonly actions: DemoAction[] = [];
   nowMs = 0;
@@ -181,10 +192,12 @@ export class DemoWorld {
   partitioned: string | null = null;
   private pendingMs = 0;
 
-  constructor(readonly settings: DemoSettings, model: SharedModel | null, watch = 'auto') {
+  constructor(settings: DemoSettings, model: SharedModel | null, watch = 'auto') {
     if (!(Number.isInteger(settings.size) && settings.size >= 3 && settings.size <= 9)) throw new RangeError(`demo: cluster size ${settings.size}, expected 3–9`);
     if (settings.policies.length < 1 || settings.policies.length > 2) throw new RangeError('demo: one or two policies');
-    this.lanes = settings.policies.map((p) => new Lane(p, settings, model, watch));
+    this.settings = { ...settings, survivedMargin: settings.survivedMargin ?? DEFAULT_SURVIVED_MARGIN };
+    this.rules = rulesWithSurvivedMargin(this.settings.survivedMargin); // refuses a margin outside 0–10
+    this.lanes = this.settings.policies.map((p) => new Lane(p, this.settings, model, watch, this.rules));
   }
 
   /** Advances simulated time by `ms` (accumulated: whole SAMPLE_MS steps only, so samples stay aligned). */
@@ -255,6 +268,17 @@ export class DemoWorld {
     for (const lane of this.lanes) lane.watch = watch;
   }
 
+  /**
+   * The "Reproduce this run" text: the settings (the serving knob among them), then every control with its
+   * simulated time. The same text replays the same run.
+   */
+  replayLog(): string {
+    const s = this.settings;
+    const head = `settings: ${s.size} nodes, seed ${s.seed}, policies ${s.policies.join(' + ')}, survived-silence margin ${s.survivedMargin}`;
+    const lines = this.actions.map((a) => `${(a.atMs / 1000).toFixed(2)} s ${a.action}${a.args.length ? ` ${a.args.join(' ')}` : ''}`);
+    return [head, ...(lines.length ? lines : ['no controls yet'])].join('\n');
+  }
+
   /** Readable state for tests and the console (`window.__demo.state()`). */
   state(): DemoState {
     return {
@@ -281,7 +305,7 @@ export class DemoWorld {
 
 export interface DemoState {
   nowMs: number;
-  settings: DemoSettings;
+  settings: Required<DemoSettings>;
   links: LinkSettings;
   actions: DemoAction[];
   lanes: Array<{

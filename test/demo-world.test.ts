@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DemoWorld, RULE_BITS } from '../demo/world.js';
+import { DEFAULT_SURVIVED_MARGIN, rulesInForce, SURVIVED_MARGINS } from '../demo/policies.js';
+import { DEFAULT_RULES, makeSharedModel, type SharedModel } from '../runtime/index.js';
+import { loadArtifactFromDir } from '../runtime/node-loader.js';
+import { findDefaultArtifact } from '../pipeline/demo/files.js';
+import { sweepPolicies } from '../pipeline/evaluate/policies.js';
 
 // The demo's deterministic core without a browser: what the page draws is a function of the settings,
 // the seed and the action log.
@@ -80,5 +85,53 @@ describe('demo world', () => {
     expect(() => new DemoWorld({ size: 2, seed: 1, policies: ['etcd'] }, null)).toThrow(/3–9/);
     expect(() => new DemoWorld({ size: 10, seed: 1, policies: ['etcd'] }, null)).toThrow(/3–9/);
     expect(new DemoWorld({ size: 9, seed: 1, policies: ['etcd'] }, null).lanes[0]!.snapshot.nodes).toHaveLength(9);
+  });
+
+  it('the margin control offers the values the Pareto sweep serves the model with; the default serves the default rules unchanged', () => {
+    expect(SURVIVED_MARGINS).toEqual(sweepPolicies().filter((p) => p.param === 'survived_margin').map((p) => p.value));
+    expect(DEFAULT_SURVIVED_MARGIN).toBe(1.5);
+    const w = new DemoWorld({ size: 5, seed: 1, policies: ['etcd', 'neuro'] }, null);
+    expect(w.rules.source).toEqual(DEFAULT_RULES); // same rules in the same order: the page behaves as before
+    expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1.5 });
+    expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1\.5 .* static-timeout-cap 1000 ms \(follower\)/);
+    const z = new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 0 }, null);
+    expect(z.rules.source.rules.map((r) => r.id)).toEqual(DEFAULT_RULES.rules.map((r) => r.id));
+    expect(rulesInForce(z.rules)).toContain('margin 0 ×');
+    expect(() => new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 11 }, null)).toThrow(/margin/);
+  });
+
+  it('the replay log starts with the settings, the margin among them, then the controls at their simulated times', () => {
+    const w = new DemoWorld({ size: 3, seed: 7, policies: ['neuro'], survivedMargin: 2 }, null);
+    expect(w.replayLog()).toBe('settings: 3 nodes, seed 7, policies neuro, survived-silence margin 2\nno controls yet');
+    w.advance(1000);
+    w.setLinks({ latencyMs: 1, jitterMs: 250, lossPct: 0 });
+    expect(w.replayLog().split('\n')).toEqual(['settings: 3 nodes, seed 7, policies neuro, survived-silence margin 2', '1.00 s links 1 250 0']);
+  });
+
+  // With a model: jitter makes live leaders survive long silences, and the margin scales the floor those
+  // silences set. The committed default artifact, whichever version is latest (the test compares margins).
+  const artifact = findDefaultArtifact();
+  it.skipIf(artifact === null)('under jitter, margin 2 holds the neuro-symbolic followers longer than margin 0, through the survived-silence floor', async () => {
+    const model: SharedModel = makeSharedModel(await loadArtifactFromDir(artifact!), 'int8');
+    const run = (survivedMargin: number): { meanMs: number; floorFired: number } => {
+      const w = new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin }, model);
+      w.advance(8000);
+      w.setLinks({ latencyMs: 1, jitterMs: 250, lossPct: 0 });
+      w.advance(2000);
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < 12; i++) {
+        w.advance(250);
+        for (const v of Object.values(w.state().lanes[0]!.followerTimeoutsMs)) { sum += v; n++; }
+      }
+      let floorFired = 0;
+      for (const p of w.lanes[0]!.watchedPolicies.values()) floorFired += p.explain()!.ruleActivationCounts['survived-silence-floor'] ?? 0;
+      return { meanMs: sum / n, floorFired };
+    };
+    const off = run(0);
+    const high = run(2);
+    expect(off.floorFired).toBe(0);
+    expect(high.floorFired).toBeGreaterThan(0);
+    expect(high.meanMs).toBeGreaterThan(off.meanMs * 1.1);
   });
 });

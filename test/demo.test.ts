@@ -146,8 +146,8 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
 
   const state = (): Promise<DemoState> => page.evaluate(() => window.__demo!.state());
   const advance = (ms: number): Promise<void> => page.evaluate((m) => window.__demo!.advance(m), ms);
-  const open = async (): Promise<void> => {
-    await page.goto(`${url}?paused`);
+  const open = async (query = ''): Promise<void> => {
+    await page.goto(`${url}?paused${query}`);
     await page.waitForSelector('body[data-ready="true"]');
     expect((await state()).nowMs).toBe(0);
   };
@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     await page.getByLabel('Nodes').selectOption('7');
     expect(await page.locator('#lane-1').getAttribute('data-policy')).toBe('phi');
     const s = await state();
-    expect(s.settings).toEqual({ size: 7, seed: 1, policies: ['etcd', 'phi'] });
+    expect(s.settings).toEqual({ size: 7, seed: 1, policies: ['etcd', 'phi'], survivedMargin: 1.5 });
     expect(s.lanes[1]!.nodes).toHaveLength(7);
     expect(problems).toEqual([]);
   });
@@ -234,6 +234,46 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     const held = calm.etcd[0]!;
     for (const snap of [...calm.etcd, ...jittery.etcd]) expect(snap).toEqual(held);
     for (const v of Object.values(held)) expect(v >= 1000 && v < 2000).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  // The model's serving knob: jitter makes the live leader survive long silences, and the survived-silence
+  // floor holds every follower at margin × the longest of them. Margin 0 set from the keyboard, margin 2 from
+  // the address; the same seed and controls otherwise.
+  it('the survived-silence margin: 0 vs 2 changes the neuro-symbolic timeouts under jitter; state, log and address record it', async () => {
+    const jitteryMean = async (): Promise<number> => {
+      await advance(8000);
+      await page.locator('#jitter').fill('250');
+      await advance(2000);
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < 12; i++) {
+        await advance(250);
+        for (const v of Object.values((await state()).lanes[1]!.followerTimeoutsMs)) { sum += v; n++; }
+      }
+      return sum / n;
+    };
+    await open();
+    expect(await page.getByLabel('Survived-silence margin').inputValue()).toBe('1.5');
+    await page.locator('#margin').focus();
+    await page.keyboard.press('Home'); // the first option, margin 0: a change restarts the world
+    const zero = await state();
+    expect(zero.settings.survivedMargin).toBe(0);
+    expect(zero.nowMs).toBe(0);
+    expect(new URL(page.url()).searchParams.get('margin')).toBe('0');
+    expect(await page.locator('#lane-1').getAttribute('data-survived-margin')).toBe('0');
+    expect(await page.locator('#lane-1 .rules-in-force').textContent()).toMatch(/margin 0 × .*static-timeout-cap 1000 ms/);
+    const off = await jitteryMean();
+    expect(await page.locator('#actions').textContent()).toMatch(/^settings: 5 nodes, seed 1, policies etcd \+ neuro, survived-silence margin 0\n8\.00 s links 1 250 0$/);
+
+    await open('&margin=2');
+    expect(await page.getByLabel('Survived-silence margin').inputValue()).toBe('2');
+    expect((await state()).settings.survivedMargin).toBe(2);
+    expect(await page.locator('#lane-1 .rules-in-force').textContent()).toContain('margin 2 ×');
+    const high = await jitteryMean();
+    expect(await page.locator('#actions').textContent()).toContain('survived-silence margin 2');
+    console.log(`demo: neuro-symbolic mean follower timeout at 250 ms jitter: margin 0 ${off.toFixed(0)} ms, margin 2 ${high.toFixed(0)} ms`);
+    expect(high).toBeGreaterThan(off * 1.1);
     expect(problems).toEqual([]);
   });
 

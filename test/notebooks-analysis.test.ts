@@ -12,11 +12,13 @@ import type { TelemetryRow } from '../pipeline/ingest/telemetry.js';
 import { renderSvg } from '../pipeline/report/charts.js';
 import {
   boundsSpec, clampSpec, comparePolicies, comparisonFindings, exploreDataset, guardrailSummary, heartbeatGapSpec, leaderChangesSpec, leaderLosses,
-  leaderLossSpec, loadSharedModel, missingDataSpec, notebookModel, paretoSpec, pooledRows, provedBounds, readAllRows, replayStream,
+  leaderLossSpec, loadSharedModel, missingDataSpec, modelKnobFindings, modelKnobRows, notebookModel, paretoSpec, pooledRows, provedBounds, readAllRows, replayStream,
   SAMPLE_DATASET_DIR, showTable, signalDistributionSpec, signalSweep, streamsOf, sweepSpec, sweepValues, tableHtml, timelineSpec, typicalSignals,
   verifyArtifact, type NotebookModel, type ReplayTick,
 } from '../pipeline/notebook/index.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
+import { sweepPolicies } from '../pipeline/evaluate/policies.js';
+import type { EvaluationReport } from '../pipeline/evaluate/evaluate.js';
 
 const TICK = 100;
 function row(ts: number, node: string, o: Partial<TelemetryRow> = {}): TelemetryRow {
@@ -162,6 +164,43 @@ describe('policy comparison', () => {
     expect(findings.some((f) => f.startsWith('Pareto frontier of the sweep'))).toBe(true);
     expect(await renderSvg(paretoSpec(report))).toMatch(/^<svg/);
     expect(await renderSvg(timelineSpec(report))).toContain('static-etcd');
+  });
+});
+
+describe('the model\'s serving knob', () => {
+  // A report cut down to its sweep: two baseline points and the model's margins, given out of order.
+  const pt = (family: string, param: string, value: number, failover: number, perHour: number, front: boolean) => ({
+    policy: `${family}-${value}`, label: `${family} ${value}`, family, param, value, pareto_optimal: front,
+    failover_ms: { mean: failover, ci95: 10 }, unnecessary_elections_per_hour: { mean: perHour, ci95: Number.NaN }, commit_latency_mean_ms: { mean: 50, ci95: 1 },
+  });
+  const report = { sweep: [
+    pt('static', 'base_ms', 150, 400, 90, true), pt('static', 'base_ms', 1000, 1600, 10, false),
+    pt('neuro-symbolic', 'survived_margin', 2, 1500, 5, true), pt('neuro-symbolic', 'survived_margin', 0, 900, 40, true),
+    pt('neuro-symbolic', 'survived_margin', 1.5, 1300, 12, false),
+  ] } as unknown as EvaluationReport;
+
+  it('evaluate sweeps the model over the survived-silence margins, the default rules\' 1.5 among them', () => {
+    const knob = sweepPolicies().filter((p) => p.family === 'neuro-symbolic');
+    expect(knob.map((p) => [p.param, p.value])).toEqual([0, 0.5, 1, 1.5, 2].map((v) => ['survived_margin', v]));
+    expect(knob.every((p) => p.spec.kind === 'model')).toBe(true);
+  });
+
+  it('tabulates the knob by margin and says what its curve shows', () => {
+    expect(modelKnobRows(report)).toEqual([
+      { margin: '0', 'failover ms': '900 ± 10', 'unnecessary elections / h': '40.0', 'latency ms': '50.0 ± 1.0', frontier: 'on the frontier', served: '' },
+      { margin: '1.5', 'failover ms': '1300 ± 10', 'unnecessary elections / h': '12.0', 'latency ms': '50.0 ± 1.0', frontier: 'dominated', served: 'default rules' },
+      { margin: '2', 'failover ms': '1500 ± 10', 'unnecessary elections / h': '5.0', 'latency ms': '50.0 ± 1.0', frontier: 'on the frontier', served: '' },
+    ]);
+    expect(modelKnobFindings(report)).toEqual([
+      'Survived-silence margin 0 → 2: 900 ms failover, 40.0 unnecessary elections per hour → 1500 ms failover, 5.0 unnecessary elections per hour.',
+      'The default rules serve margin 1.5: 1300 ms failover, 12.0 unnecessary elections per hour, dominated by another swept point.',
+      'The model\'s margins on the frontier of every swept policy: 0, 2.',
+    ]);
+    const flat = { sweep: [0, 1, 2].map((v) => pt('neuro-symbolic', 'survived_margin', v, 170, 0, true)) } as unknown as EvaluationReport;
+    expect(modelKnobFindings(flat)[0]).toBe('Every survived-silence margin (0–2) gives the same point on this sweep, 170 ms failover, 0.0 unnecessary elections per hour: no election in its runs depended on the floor.');
+    const none = { sweep: report.sweep!.filter((p) => p.family === 'static') } as unknown as EvaluationReport;
+    expect(modelKnobRows(none)).toEqual([]);
+    expect(modelKnobFindings(none)).toEqual(['The sweep has no model points: the evaluation ran without a model.']);
   });
 });
 

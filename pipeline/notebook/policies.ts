@@ -6,6 +6,8 @@
 import type { VegaLiteSpec } from '../report/charts.js';
 import type { EvaluationReport } from '../evaluate/evaluate.js';
 import { ORACLE_FAMILY, ORACLE_POLICY_ID } from '../evaluate/policies.js';
+import type { SweepPoint } from '../evaluate/aggregate.js';
+import { DEFAULT_RULES, type SurvivedSilenceFloorRule } from '../../runtime/index.js';
 
 export interface ComparePoliciesOptions {
   /** Artifact folder, or null for the baselines only. */
@@ -100,6 +102,57 @@ export function comparisonFindings(report: EvaluationReport): string[] {
 
 function pct(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
+}
+
+/** The sweep parameter of the model's serving knob (pipeline/evaluate/policies.ts sweepPolicies). */
+const KNOB_PARAM = 'survived_margin';
+
+/** The margin the default rules serve the model with (rule survived-silence-floor; 0 when they have none). */
+export function defaultSurvivedMargin(): number {
+  return DEFAULT_RULES.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor')?.margin ?? 0;
+}
+
+/** The model's points of the sweep, by increasing margin; empty when the evaluation ran without a model. */
+function knobPoints(report: EvaluationReport): SweepPoint[] {
+  return (report.sweep ?? []).filter((p) => p.param === KNOB_PARAM).sort((a, b) => a.value - b.value);
+}
+
+/**
+ * The model's serving knob as the sweep measured it: one row per survived-silence margin (a follower's
+ * timeout is at least margin × the longest silence a live leader survived recently), with the same axes as
+ * the Pareto chart, whether the point is on the frontier of all the swept policies, and which margin the
+ * default rules serve.
+ */
+export function modelKnobRows(report: EvaluationReport): Array<Record<string, string | number>> {
+  const f = (e: { mean: number; ci95: number }, d: number): string => (Number.isFinite(e.mean) ? `${e.mean.toFixed(d)}${Number.isFinite(e.ci95) ? ` ± ${e.ci95.toFixed(d)}` : ''}` : '—');
+  const served = defaultSurvivedMargin();
+  return knobPoints(report).map((p) => ({
+    margin: String(p.value), // as swept (0.5, not a table's fixed digits)
+    'failover ms': f(p.failover_ms, 0),
+    'unnecessary elections / h': f(p.unnecessary_elections_per_hour, 1),
+    'latency ms': f(p.commit_latency_mean_ms, 1),
+    frontier: p.pareto_optimal ? 'on the frontier' : 'dominated',
+    served: p.value === served ? 'default rules' : '',
+  }));
+}
+
+/** What the knob's curve shows, computed from the sweep: its two ends, the served margin and the frontier. */
+export function modelKnobFindings(report: EvaluationReport): string[] {
+  const pts = knobPoints(report);
+  if (pts.length === 0) return ['The sweep has no model points: the evaluation ran without a model.'];
+  const at = (p: SweepPoint): string => `${p.failover_ms.mean.toFixed(0)} ms failover, ${p.unnecessary_elections_per_hour.mean.toFixed(1)} unnecessary elections per hour`;
+  const lo = pts[0]!;
+  const hi = pts.at(-1)!;
+  // A small sweep (the short suite's: two scenarios, one seed) can have no election that the floor moves.
+  const same = pts.every((p) => at(p) === at(lo));
+  const out = [same
+    ? `Every survived-silence margin (${lo.value}–${hi.value}) gives the same point on this sweep, ${at(lo)}: no election in its runs depended on the floor.`
+    : `Survived-silence margin ${lo.value} → ${hi.value}: ${at(lo)} → ${at(hi)}.`];
+  const served = pts.find((p) => p.value === defaultSurvivedMargin());
+  if (served) out.push(`The default rules serve margin ${served.value}: ${at(served)}${served.pareto_optimal ? ', on the frontier' : ', dominated by another swept point'}.`);
+  const front = pts.filter((p) => p.pareto_optimal).map((p) => p.value);
+  out.push(front.length ? `The model's margins on the frontier of every swept policy: ${front.join(', ')}.` : 'No margin of the model is on the frontier of the swept policies.');
+  return out;
 }
 
 /** The Pareto sweep: mean failover time against unnecessary elections per hour, filled points on the frontier. */
