@@ -40,7 +40,7 @@ export interface TimeoutObservation {
   heartbeatIntervalMs: number;
 }
 
-/** Declared in runtime/types.ts, beside its other user (runtime/batch.ts). */
+/** Declared in runtime/types.ts, so that runtime/batch.ts can use it without importing this file. */
 export type { SharedModel } from './types.js';
 
 /**

@@ -1,8 +1,7 @@
 /**
- * Shapes that sim/ files share but whose implementations would tie them into a cycle: a policy factory
- * (sim/policy.ts) receives the ground-truth view, which sim/ground-truth.ts builds over the nodes and the
- * network, which in turn depend on the policy interface and the scenario. Invariant: this file imports
- * nothing.
+ * Shapes sim/ files share that would otherwise make them import each other: a policy factory (sim/policy.ts)
+ * receives the ground-truth view, and sim/ground-truth.ts builds that view over the nodes, which depend on
+ * the policy interface. Invariant: this file imports nothing.
  */
 
 /** The simulation's ground truth as a read-only view for policy factories (built by sim/ground-truth.ts). */
