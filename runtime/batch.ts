@@ -20,7 +20,7 @@
  */
 import { UNITS } from './artifact.js';
 import { NUM_FEATURES } from './features.js';
-import type { SharedModel } from './timeout.js';
+import type { SharedModel } from './types.js';
 import { stepModule, WasmStepKernel } from './wasm-kernel.js';
 
 const H = UNITS;

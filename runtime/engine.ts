@@ -15,7 +15,10 @@
  */
 import { NUM_FEATURES } from './features.js';
 import { GATES, OUTPUTS, UNITS, type DenseParams, type QuantizedParams } from './artifact.js';
+import { LstmState } from './lstm-state.js';
 import { WasmStepKernel } from './wasm-kernel.js';
+
+export { LstmState } from './lstm-state.js';
 
 /**
  * Which kernel computes the step. `js`: float64 sums over float32 weights — exactly the pipeline's reference
@@ -29,35 +32,6 @@ const H = UNITS;
 const F = NUM_FEATURES;
 /** Per unit: 4 gates × (F input rows + H recurrent rows + 1 bias). */
 const UNIT_STRIDE = 4 * (F + H + 1);
-
-/** Per-node recurrent state: h, c (float64) and a scratch buffer for the next h. */
-export class LstmState {
-  readonly h = new Float64Array(H);
-  readonly c = new Float64Array(H);
-  /** h_t is written here while h_{t−1} is still being read, then copied in. */
-  private hNext = new Float64Array(H);
-
-  reset(): void {
-    this.h.fill(0);
-    this.c.fill(0);
-  }
-
-  /** @internal the engine's double buffer */
-  scratch(): Float64Array {
-    return this.hNext;
-  }
-
-  /** True when every state value is finite (an engine fault poisons the state with NaN). */
-  isFinite(): boolean {
-    for (let i = 0; i < H; i++) if (!Number.isFinite(this.h[i]!) || !Number.isFinite(this.c[i]!)) return false;
-    return true;
-  }
-
-  /** Bytes owned by one node's state (typed-array payloads). */
-  get byteLength(): number {
-    return this.h.byteLength + this.c.byteLength + this.hNext.byteLength;
-  }
-}
 
 /** Immutable packed weights of one precision path. Share between nodes. */
 export class LstmModel {

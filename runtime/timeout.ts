@@ -14,6 +14,7 @@
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
 import type { LstmBatch } from './batch.js';
+import type { SharedModel } from './types.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
@@ -39,12 +40,8 @@ export interface TimeoutObservation {
   heartbeatIntervalMs: number;
 }
 
-/** A loaded model of one precision path, shareable by every node of a process. */
-export interface SharedModel {
-  artifact: LoadedArtifact;
-  precision: Precision;
-  lstm: LstmModel;
-}
+/** Declared in runtime/types.ts, so that runtime/batch.ts can use it without importing this file. */
+export type { SharedModel } from './types.js';
 
 /**
  * Packs one precision path of an artifact once; pass the result to many NeuroSymbolicTimeout instances.

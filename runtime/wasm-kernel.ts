@@ -12,7 +12,7 @@
  * which keeps node states independent and the kernel free of per-node memory management.
  */
 import type { DenseParams, QuantizedParams } from './artifact.js';
-import type { LstmState } from './engine.js';
+import type { LstmState } from './lstm-state.js';
 import { BATCH_WASM_F32_BASE64, BATCH_WASM_I8_BASE64, STEP_WASM_F32_BASE64, STEP_WASM_I8_BASE64 } from './wasm-step.generated.js';
 
 const H = 64;

@@ -8,26 +8,9 @@
 import type { Network } from './network.js';
 import type { Machine } from './machine.js';
 import { LEADER, type RawNode } from './node.js';
+import type { GroundTruthView } from './types.js';
 
-export interface GroundTruthView {
-  /**
-   * The leader that can serve `nodeId` now, or null when there is none: an up node leading in a term at
-   * least the node's, exchanging messages both ways with it and with a quorum of up nodes. Null is what a
-   * perfect failure detector reports when the leader has crashed, is cut off from the node or from a quorum,
-   * or there is no leader at all. A paused leader (GC, stall) still counts: it is slow, not gone.
-   */
-  leaderFor(nodeId: string): string | null;
-  /** Whether `nodeId` exchanges messages both ways with a quorum of up nodes (itself included): it could win. */
-  reachesQuorum(nodeId: string): boolean;
-  /**
-   * Expected round trip (ms) of a vote from `nodeId` to the closest quorum: per reachable up peer, the
-   * expected one-way delays both ways (base, fault extra and current jitter mean; no loss) plus the peer's
-   * fsync (a voter persists its vote before replying, Raft Fig. 2); the (quorum − 1)-th smallest. 0 alone.
-   */
-  quorumRoundTripMs(nodeId: string): number;
-  /** When the node's election timer last restarted (leader contact, granted vote, campaign or restart), ms. */
-  electionTimerOriginMs(nodeId: string): number;
-}
+export type { GroundTruthView } from './types.js';
 
 /** What the view reads; `Simulation` satisfies it. */
 export interface GroundTruthSource {

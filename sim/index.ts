@@ -25,7 +25,7 @@ export type { TimeoutObservation, TimeoutPolicy, PolicyFactory, PolicySpec } fro
 export { staticRandomizedTimeout, fixedRangeTimeout, policyFactoryFromSpec } from './policy.js';
 export { JacobsonKarelsTimeout, PhiAccrualTimeout, RandomizedTimeout, phi, phiCrossingMs } from './baselines.js';
 export type { BaselineObservation, JacobsonOptions, PhiAccrualOptions } from './baselines.js';
-export type { GroundTruthView } from './ground-truth.js';
+export type { GroundTruthView } from './types.js';
 export { OracleTimeout, ORACLE_DEFAULTS } from './oracle.js';
 export type { OracleOptions } from './oracle.js';
 export { makePrng } from './prng.js';

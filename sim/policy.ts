@@ -4,7 +4,7 @@
  * against. A node campaigns when `nowMs − lastLeaderContactMs ≥ policy.electionTimeoutMs()`; randomization,
  * if any, is the policy's job, so the built-ins draw from a Prng passed in (never the global random number generator).
  */
-import type { GroundTruthView } from './ground-truth.js';
+import type { GroundTruthView } from './types.js';
 import type { Prng } from './prng.js';
 
 export interface TimeoutObservation {           // what a real node sees at the end of each tick

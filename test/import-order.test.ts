@@ -2,7 +2,8 @@
  * One direction of dependency: every relative import in runtime/, sim/, pipeline/ and demo/ points to the same
  * layer or an earlier one, in the flow order of docs/CONTRACTS.md (runtime and sim depend on nothing; each
  * stage only on the stages before it). A file that reaches up — a source stage importing the evaluation, the
- * trainer importing the checker — fails here, with the import named.
+ * trainer importing the checker — fails here, with the import named. And no cycles, type-only imports
+ * included: two files that need each other's shapes share a types.ts instead (pipeline/window/types.ts).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -52,10 +53,53 @@ function layerOf(path: string): { index: number; name: string } | null {
   return best;
 }
 
-/** Relative imports of a file (static, type-only and dynamic alike), resolved to .ts paths. */
+/**
+ * Relative module specifiers in a source text: `import` (value or type-only), `export … from` (named, `*`,
+ * `* as`), side-effect `import '…'` and dynamic `import('…')`, in either quote style.
+ */
+function relativeSpecifiers(src: string): string[] {
+  return [...src.matchAll(/(?:\bfrom|\bimport\s*\(?)\s*(['"])(\.{1,2}\/[^'"]+)\1/g)].map((m) => m[2]!);
+}
+
+/** Relative imports of a file, resolved to .ts paths. */
 function importsOf(file: string): string[] {
-  const src = readFileSync(file, 'utf8');
-  return [...src.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
+  return relativeSpecifiers(readFileSync(file, 'utf8')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+}
+
+/**
+ * Every cycle of a directed graph: the strongly connected components (Tarjan) with more than one node, plus
+ * nodes that reach themselves directly. Each component is sorted; edges to nodes outside the graph are ignored.
+ */
+function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v)!);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || graph.get(v)!.includes(v)) found.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return found;
 }
 
 describe('import order', () => {
@@ -92,5 +136,33 @@ describe('import order', () => {
     const domain = layerOf(join(ROOT, 'runtime/domain.ts'))!;
     expect(verify.index).toBeGreaterThan(train.index); // so train → verify would be reported
     expect(domain.index).toBeLessThan(train.index);
+  });
+
+  it('no import cycles, type-only imports included', () => {
+    const files = ['runtime', 'sim', 'pipeline', 'demo'].flatMap((d) => tsFiles(join(ROOT, d)));
+    const graph = new Map(files.map((f) => [f, importsOf(f)]));
+    const cycles = cyclesOf(graph).map((c) => c.map((f) => relative(ROOT, f)).join(' ↔ '));
+    expect(cycles, 'files that import each other: move the shared shapes into the folder\'s types.ts').toEqual([]);
+  });
+
+  it('catches every import form and every cycle (the cycle finder works)', () => {
+    const src = [
+      "import type { A } from './a.js';",
+      "import {\n  b,\n} from '../b.js';",
+      "export { c } from './c.js';",
+      "export * from './d.js';",
+      "export * as e from './e.js';",
+      "import './f.js';",
+      'const g = await import("./g.js");',
+      "import { h } from 'node:fs';",
+    ].join('\n');
+    expect(relativeSpecifiers(src)).toEqual(['./a.js', '../b.js', './c.js', './d.js', './e.js', './f.js', './g.js']);
+    const graph = new Map<string, string[]>([
+      ['a', ['b']], ['b', ['c']], ['c', ['a', 'outside']], // a → b → c → a
+      ['d', ['d']], // imports itself
+      ['e', ['a', 'f']], ['f', []], // reach the cycle but are not on it
+    ]);
+    expect(cyclesOf(graph)).toEqual([['a', 'b', 'c'], ['d']]);
+    expect(cyclesOf(new Map([['x', ['y']], ['y', []]]))).toEqual([]);
   });
 });

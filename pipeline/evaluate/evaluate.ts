@@ -14,18 +14,18 @@ import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex, writeDirAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
-import { compare, perScenario, pooled, sweepPoints, type Comparison, type PooledRow, type ScenarioRow, type SweepPoint } from './aggregate.js';
+import { compare, perScenario, pooled, sweepPoints } from './aggregate.js';
 import { runJobs, type Job, type JobResult } from './harness.js';
 import { MAIN_POLICIES, MODEL_POLICY_IDS, sharedModelOf, sweepPolicies, type PolicyEntry } from './policies.js';
 import { renderHtml } from './report.js';
 import { loadSuite, suiteScenario, type Suite } from './suites.js';
 import { recordTimeline, type Timeline } from './timeline.js';
+import { CLAIMS, type EvaluationReport } from './types.js';
+
+export { CLAIMS, type EvaluationReport } from './types.js';
 
 export const REPORT_JSON = 'evaluation.json';
 export const REPORT_HTML = 'evaluation.html';
-
-/** The claims under test (docs/EVALUATION.md, "What was measured"): relative changes vs static etcd, and bytes per node. */
-export const CLAIMS = { latency_relative_change: -0.345, jitter_unnecessary_relative_change: -0.62, memory_bytes_per_node: 128 * 1024 };
 
 export interface EvaluateOptions {
   /** Artifact folder (manifest.json + weights.bin), or null to evaluate the baselines only. */
@@ -46,38 +46,6 @@ export interface EvaluateOptions {
   createdAt?: string;
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface EvaluationReport {
-  format: 'raft-ns-evaluation-report';
-  format_version: 1;
-  tool_version: string;
-  created_at: string;
-  config: {
-    suite: { name: string; source: string; sha256: string; description: string };
-    seeds: number[];
-    scenarios: Array<{ name: string; tags: string[]; sha256: string }>;
-    policies: PolicyEntry[];
-    pre_vote: true;
-    check_quorum: true;
-    sweep: { scenarios: string[]; seeds: number[]; policies: number } | null;
-    timeline: { scenario: string; seed: number; node: string } | null;
-    claims: typeof CLAIMS;
-  };
-  model: { dir: string; name: string; version: string; manifest_sha256: string; weights_sha256: string; precision: string; parameter_count: number } | null;
-  pooled: PooledRow[];
-  per_scenario: ScenarioRow[];
-  claims: {
-    suite: string;
-    latency_vs_static_etcd: Comparison | null;
-    jitter_unnecessary_vs_static_etcd: Comparison | null;
-    memory_per_node: { node_state_bytes: number; shared_weights_bytes: number; total_bytes: number; claim_bytes: number; meets_claim: boolean } | null;
-  };
-  model_diagnostics: Array<{ policy: string; ticks: number; fallbacks: number; fallback_rate: number; rule_activations: Record<string, number> }>;
-  safety: { violations: number; runs: number; messages: string[] };
-  sweep: SweepPoint[] | null;
-  timeline: Timeline | null;
-  runs: number;
 }
 
 export interface EvaluationResult {

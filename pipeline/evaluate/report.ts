@@ -5,7 +5,7 @@
 import type { Estimate } from '../report/stats.js';
 import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
 import { CAPTURE_KEYS, type Capture, type CaptureKey } from './aggregate.js';
-import type { EvaluationReport } from './evaluate.js';
+import type { EvaluationReport } from './types.js';
 import { METRIC_KEYS, type MetricKey } from './harness.js';
 import { ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
 

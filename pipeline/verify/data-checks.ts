@@ -11,7 +11,7 @@ import {
 import { streamsOf } from '../train/lanes.js';
 import { constantOutputs, evaluatePredictions, fitConstantBaseline, jacobsonOutputs, type PredictorMetrics } from '../train/metrics.js';
 import type { WindowSplit } from '../window/types.js';
-import type { CheckResult } from './verify.js';
+import type { CheckResult } from './types.js';
 import { makeRng } from './net.js';
 import { normalizedDomain } from '../../runtime/domain.js';
 

@@ -1,5 +1,5 @@
 /** The readable summary of a verification report (Markdown; also what the CLI prints). */
-import type { VerificationReport } from './verify.js';
+import type { VerificationReport } from './types.js';
 
 export function reportSummary(r: VerificationReport): string {
   const lines: string[] = [];

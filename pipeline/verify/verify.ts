@@ -31,25 +31,14 @@ import { DEFAULT_ROUNDING } from './interval.js';
 import type { VerifyNet } from './net.js';
 import { reportSummary } from './summary.js';
 import { DEFAULT_PROVE_OPTIONS, proveRules, type ProveOptions, type ProveResult } from './prove.js';
+import { REPORT_FORMAT, type CheckResult, type VerificationReport } from './types.js';
 
-export const REPORT_FORMAT = 'raft-ns-verification-report';
+export { REPORT_FORMAT, type CheckResult, type CheckStatus, type VerificationReport } from './types.js';
+
 export const REPORT_FILE = 'verification-report.json';
 export const SUMMARY_FILE = 'verification-summary.md';
 
 export type { WindowsInput } from './data-checks.js';
-
-export type CheckStatus = 'pass' | 'fail' | 'not-run';
-
-export interface CheckResult {
-  id: 'a-integrity' | 'b-golden' | 'c-int8-vs-float' | 'd-rules-on-data' | 'e-sound-bounds' | 'f-evaluation';
-  name: string;
-  status: CheckStatus;
-  /** Present when the check ran. */
-  passed?: boolean;
-  /** Why it failed or did not run (one line). */
-  reason?: string;
-  figures: Record<string, number | string | boolean | null>;
-}
 
 export interface VerifyOptions {
   /** Safety-rules file (schemas/safety-rules.schema.json); default: the embedded default rules. */
@@ -66,31 +55,6 @@ export interface VerifyOptions {
   heartbeatIntervalMs?: number;
   /** Check d: largest acceptable fraction of live-leader gaps the served timeout cuts short (default 2·(1 − τ) of the artifact). */
   maxSpuriousRate?: number;
-}
-
-export interface VerificationReport {
-  format: typeof REPORT_FORMAT;
-  format_version: 1;
-  tool_version: string;
-  passed: boolean;
-  weights_sha256: string | null;
-  artifact: { dir: string; name: string | null; version: string | null; manifest_sha256: string | null; weights_sha256: string | null };
-  rules: { source: string; name: string; sha256: string };
-  windows: { dir: string; manifest_sha256: string } | null;
-  config: {
-    seed: number;
-    split_budget: number;
-    search_budget: number;
-    search_ticks: number;
-    require_proofs: boolean;
-    heartbeat_interval_ms: number;
-    /** null = the default, twice the artifact's 1 − τ. */
-    max_spurious_rate: number | null;
-    rounding: { unit_roundoff: number; tiny: number };
-    precision: 'int8' | 'float32';
-  };
-  checks: CheckResult[];
-  proof: (Omit<ProveResult, 'stateDomain' | 'inputDomain'> & { input_domain: { lo: number[]; hi: number[] } }) | null;
 }
 
 /** Runs every check; never throws for a bad artifact (that is a failed check a), only for unreadable options. */
