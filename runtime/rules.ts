@@ -118,6 +118,8 @@ export type Rule = TimingFloorRule | CeilingRule | ConditionalFloorRule | Surviv
 export type RuleKind = Rule['kind'];
 
 export interface SafetyRules {
+  /** Editor hint naming the schema file; allowed, never read. */
+  $schema?: string;
   format: typeof RULES_FORMAT;
   format_version: typeof RULES_FORMAT_VERSION;
   name: string;
@@ -132,7 +134,8 @@ export type RulesValidation = { ok: true; value: SafetyRules } | { ok: false; is
 /**
  * Structural validation matching schemas/safety-rules.schema.json plus the cross-rule checks a schema cannot
  * express (absolute floor ≤ every ceiling, fallback inside the bounds, exactly one input_domain). Result is
- * data, not an exception.
+ * data, not an exception. The runtime stays free of a schema library, so this is written by hand;
+ * test/rules-schema.test.ts holds it, and the types above, to the schema.
  */
 export function validateRules(value: unknown): RulesValidation {
   const issues: Array<{ path: string; message: string }> = [];

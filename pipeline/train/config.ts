@@ -1,50 +1,15 @@
 /**
  * The training configuration: schemas/train-config.schema.json is the source of truth (every key has a
- * description and a default there); this file turns a validated file plus CLI overrides into a resolved,
- * fully-specified config that is recorded in every run and checkpoint.
+ * description and a default there; the TrainConfig type is generated from it into config.generated.ts);
+ * this file turns a validated file plus CLI overrides into a resolved, fully-specified config that is
+ * recorded in every run and checkpoint.
  */
 import { readFileSync } from 'node:fs';
 import { loadSchema, validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
+import type { TrainConfig } from './config.generated.js';
 
-export interface TrainConfig {
-  epochs: number;
-  batch_size: number;
-  lr: number;
-  warmup_steps: number;
-  min_lr_ratio: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weight_decay: number;
-  grad_clip: number;
-  patience: number;
-  tau: number;
-  lambda_lost: number;
-  segment_chunks: number;
-  max_steps_per_epoch: number;
-  seed: number;
-  engine: 'tfjs' | 'fused';
-  backend: 'auto' | 'node' | 'wasm' | 'cpu';
-  eval_batch_size: number;
-  /** [lo, hi] ms the raw proposal exp(q) is constrained to (constraints.ts); null = unconstrained. */
-  q_range_ms: [number, number] | null;
-  /** `alive-leader`: the gap loss is masked where the leader was lost (outage gaps are not heartbeat gaps). */
-  gap_labels: 'contract' | 'alive-leader';
-  /** fused engine: worker threads (null = every core); part of what makes the weights reproducible. */
-  threads: number | null;
-  /** Weight of the monotonicity penalty (monotone.ts); 0 = off. */
-  monotone_weight: number;
-  /** Features the quantile head is pushed to be nondecreasing in. */
-  monotone_features: Array<'heartbeat_latency' | 'log_replication_gap' | 'rpc_retries' | 'cpu_idle'>;
-  /** Target one-step slope (ln ms per normalized unit) below which samples are penalized. */
-  monotone_margin: number;
-  /** Samples per step from data states and from probe states (each). */
-  monotone_samples: number;
-  /** Soft bound C on |c| after a step, and its hinge weight (0 = off); monotone.ts "cell bound". */
-  cell_bound: number;
-  cell_weight: number;
-}
+export type { TrainConfig };
 
 /** The defaults, read from the schema so there is one place to change them. */
 export function defaultTrainConfig(): TrainConfig {
