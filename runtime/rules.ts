@@ -169,6 +169,7 @@ export function validateRules(value: unknown): RulesValidation {
   if (value.format !== RULES_FORMAT) bad('/format', `expected "${RULES_FORMAT}"`);
   if (value.format_version !== RULES_FORMAT_VERSION) bad('/format_version', `expected ${RULES_FORMAT_VERSION}`);
   if (typeof value.name !== 'string' || value.name.length === 0) bad('/name', 'expected a non-empty string');
+  if (value.$schema !== undefined && typeof value.$schema !== 'string') bad('/$schema', 'expected a string');
   if (value.description !== undefined && typeof value.description !== 'string') bad('/description', 'expected a string');
   num(value.static_fallback_ms, '/static_fallback_ms', 0, true);
   if (!Array.isArray(value.rules)) {
@@ -228,7 +229,7 @@ export function validateRules(value: unknown): RulesValidation {
         break;
       case 'monotonic':
         keys(r, p, [...common, 'output', 'feature', 'direction', 'region', 'state', 'tolerance']);
-        if (r.tolerance !== undefined) num(r.tolerance, `${p}/tolerance`, 0, true);
+        if (r.tolerance !== undefined) num(r.tolerance, `${p}/tolerance`, 0);
         if (r.output !== 'log_gap_quantile' && r.output !== 'leader_lost_logit') bad(`${p}/output`, 'expected log_gap_quantile | leader_lost_logit');
         if (!FEATURE_NAMES.includes(r.feature as FeatureName)) bad(`${p}/feature`, `expected one of ${FEATURE_NAMES.join(' | ')}`);
         if (r.direction !== 'nondecreasing' && r.direction !== 'nonincreasing') bad(`${p}/direction`, 'expected nondecreasing | nonincreasing');

@@ -110,13 +110,6 @@ function crossRuleOk(doc: { static_fallback_ms: number; rules: Array<Record<stri
   );
 }
 
-/**
- * Where the validator and the schema disagree today, each pinned: the runtime accepts any `$schema` (it is an
- * editor hint, never read) and rejects a monotonic tolerance of exactly 0 (the schema and the type's comment
- * allow it, as "strict"). Changing either would change what the runtime accepts, so it is listed, not fixed.
- */
-const KNOWN_DISAGREEMENTS = [/^\$schema = (1|null)$/, /^rules\/\d+\/tolerance = 0$/];
-
 describe('the runtime validator agrees with schemas/safety-rules.schema.json', () => {
   const ajv = schemaValidator('safety-rules');
   const base = JSON.parse(JSON.stringify(DEFAULT_RULES)) as Json;
@@ -134,10 +127,7 @@ describe('the runtime validator agrees with schemas/safety-rules.schema.json', (
       const expected = schemaOk && crossRuleOk(doc as never);
       if (validateRules(doc).ok !== expected) disagreements.add(describeChange(base, doc));
     }
-    const unexplained = [...disagreements].filter((d) => !KNOWN_DISAGREEMENTS.some((re) => re.test(d)));
-    expect(unexplained).toEqual([]);
-    // Each known disagreement still exists; when one is resolved, remove it from the list.
-    for (const re of KNOWN_DISAGREEMENTS) expect([...disagreements].some((d) => re.test(d)), String(re)).toBe(true);
+    expect([...disagreements]).toEqual([]);
   });
 });
 

@@ -126,7 +126,7 @@ var kinds = map[string]kindSpec{
 		v.oneOf(o["state"], "state", "zero", "reachable")
 		v.box(o["region"], "region")
 		if t, ok := o["tolerance"]; ok {
-			v.num(t, "tolerance", 0, true, math.Inf(1))
+			v.num(t, "tolerance", 0, false, math.Inf(1))
 		}
 	}},
 	"quantization_budget": {[]string{"max_abs_log_gap", "max_abs_logit", "at_quantile", "worst_tick_abs_log_gap", "max_loss_increase"}, phaseDeclared, func(r *Rule, o map[string]interface{}, v *validator) {
@@ -191,6 +191,11 @@ func ParseRules(data []byte, sourceName string) (*Rules, error) {
 	rs := &Rules{}
 	if rs.Name, ok = o["name"].(string); !ok || rs.Name == "" {
 		v.bad("name", "expected a non-empty string")
+	}
+	if sc, present := o["$schema"]; present {
+		if _, isString := sc.(string); !isString {
+			v.bad("$schema", "expected a string")
+		}
 	}
 	if d, present := o["description"]; present {
 		if _, ok := d.(string); !ok {
