@@ -381,11 +381,23 @@ export class NeuroSymbolicTimeout {
   }
 
   /**
-   * The tick up to the model step: validation, the randomization draw, contact tracking, features into x.
-   * False when the tick already fell back (the model does not step); true when x awaits the step.
+   * The tick up to the model step. False when the tick already fell back (the model does not step); true when
+   * x awaits the step. Contact tracking runs even without a model: it is cheap and explain() shows it.
    */
   private beginTick(o: TimeoutObservation): boolean {
     this.ticks++;
+    if (!this.validate(o)) return false;
+    this.drawFactor(o);
+    if (!this.rawInDomain(o)) return false;
+    this.trackContact(o);
+    return this.modelInput(o);
+  }
+
+  /**
+   * The 'invalid-input' fallback unless o is a well-formed observation. Invariant when true: tickLeaderId holds
+   * o's leader id by value, o.term is a safe integer ≥ 0 and o.role one of the four roles.
+   */
+  private validate(o: TimeoutObservation): boolean {
     const valid = typeof o === 'object' && o !== null
       && Number.isFinite(o.nowMs) && Number.isFinite(o.tickMs) && o.tickMs > 0
       && Number.isInteger(o.clusterSize) && o.clusterSize >= 1 && o.clusterSize <= 1000
@@ -401,21 +413,40 @@ export class NeuroSymbolicTimeout {
       return false;
     }
     this.tickLeaderId = leaderId;
+    return true;
+  }
+
+  /**
+   * Raft's randomization draw, on every valid tick (also those that then fall back). Invariant: factor ∈
+   * [1, 1 + spread), redrawn exactly when (term, role) differs from that of the last draw, held while equal.
+   */
+  private drawFactor(o: TimeoutObservation): void {
     if (o.term !== this.drawTerm || o.role !== this.drawRole) {
       this.drawTerm = o.term;
       this.drawRole = o.role;
       this.factor = 1 + this.spread * this.nextUniform();
     }
+  }
+
+  /**
+   * The fallback unless every raw field lies in the rules' input domain: 'invalid-input' when the field is
+   * not a finite number ≥ 0, else 'outside-domain'. Invariant: a refused tick updates no contact statistics.
+   */
+  private rawInDomain(o: TimeoutObservation): boolean {
     const lat = o.heartbeatLatencyMs;
     const field = rawDomainViolationOf(this.rules, o);
-    if (field !== 0) {
-      const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
-      const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
-      this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
-      return false;
-    }
-    // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
-    this.trackContact(o);
+    if (field === 0) return true;
+    const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
+    const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
+    this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
+    return false;
+  }
+
+  /**
+   * The model's input: the 'no-model' fallback without a model; else this tick's features, normalized, in x.
+   * Invariant when true: x lies inside the rules' normalized input box ('outside-domain' fallback otherwise).
+   */
+  private modelInput(o: TimeoutObservation): boolean {
     if (!this.model) {
       this.fallback('no-model', null);
       return false;
