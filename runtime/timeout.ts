@@ -305,10 +305,7 @@ export class NeuroSymbolicTimeout {
     this.pendingFault = false;
     try {
       this.pendingStep = this.beginTick(o);
-      if (this.pendingStep) {
-        this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-        this.batch.enqueue(this.slot);
-      }
+      if (this.pendingStep) this.queueStep();
     } catch (e) {
       this.pendingStep = false;
       this.pendingFault = true;
@@ -355,23 +352,15 @@ export class NeuroSymbolicTimeout {
   private observeUnsafe(o: TimeoutObservation): void {
     if (!this.beginTick(o)) return;
     if (this.batch !== null) {
-      this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-      this.batch.enqueue(this.slot);
-      this.finishBatched(o);
-      return;
-    }
-    this.model!.lstm.step(this.state, this.x, this.y);
-    this.stepFinite = this.state.isFinite();
+      this.queueStep();
+      this.readBatched();
+    } else this.stepAlone();
     this.finishTick(o);
   }
 
   /** The batched step's outputs for this node (running the batch if it has not run yet), then the tick's rest. */
   private finishBatched(o: TimeoutObservation): void {
-    const batch = this.batch!;
-    if (batch.isQueued(this.slot)) batch.flush();
-    this.y[0] = batch.y[2 * this.slot]!;
-    this.y[1] = batch.y[2 * this.slot + 1]!;
-    this.stepFinite = batch.ok[this.slot] === 1;
+    this.readBatched();
     this.finishTick(o);
   }
 
@@ -459,6 +448,28 @@ export class NeuroSymbolicTimeout {
       return false;
     }
     return true;
+  }
+
+  /** The model step alone: (q, ℓ) into y from x, carrying state; stepFinite records whether h and c stay finite. */
+  private stepAlone(): void {
+    this.model!.lstm.step(this.state, this.x, this.y);
+    this.stepFinite = this.state.isFinite();
+  }
+
+  /** Queues this node's step in the batch: x into its slot. Only after beginTick returned true (x is this tick's). */
+  private queueStep(): void {
+    const batch = this.batch!;
+    batch.x.set(this.x, this.slot * NUM_FEATURES);
+    batch.enqueue(this.slot);
+  }
+
+  /** The batched step's outputs for this node into y and stepFinite, running the batch if it has not run yet. */
+  private readBatched(): void {
+    const batch = this.batch!;
+    if (batch.isQueued(this.slot)) batch.flush();
+    this.y[0] = batch.y[2 * this.slot]!;
+    this.y[1] = batch.y[2 * this.slot + 1]!;
+    this.stepFinite = batch.ok[this.slot] === 1;
   }
 
   /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. Held deadline, drop, rules. */
