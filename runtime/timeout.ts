@@ -472,49 +472,90 @@ export class NeuroSymbolicTimeout {
     this.stepFinite = batch.ok[this.slot] === 1;
   }
 
-  /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. Held deadline, drop, rules. */
+  /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. */
   private finishTick(o: TimeoutObservation): void {
+    if (!this.acceptStep()) return;
+    this.holdDeadline(o);
+    this.hardFloor();
+    this.leaderLostDrop();
+    this.guard();
+    this.arm();
+  }
+
+  /**
+   * The 'engine-fault' fallback, with the carried state reset, unless q, ℓ and every h and c are finite.
+   * Invariant when true: q and logit hold this tick's outputs, both finite (explain() shows the last ones).
+   */
+  private acceptStep(): boolean {
     const y = this.y;
     const q = y[0]!;
     const l = y[1]!;
     if (!Number.isFinite(q) || !Number.isFinite(l) || !this.stepFinite) {
       this.resetState();
-      return this.fallback('engine-fault', null);
+      this.fallback('engine-fault', null);
+      return false;
     }
-    const leaderId = this.tickLeaderId;
     this.q = q;
     this.logit = l;
-    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
-    // The deadline is the quantile set at the last contact (heldQ: why).
-    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || leaderId !== this.heldLeaderId) {
-      this.heldQ = q;
+    return true;
+  }
+
+  /**
+   * The held deadline (heldQ: why): re-armed to this tick's q at a leader contact — a heartbeat, a new term
+   * or leader, the first model tick — and held otherwise. Invariant: heldQ is finite after.
+   */
+  private holdDeadline(o: TimeoutObservation): void {
+    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || this.tickLeaderId !== this.heldLeaderId) {
+      this.heldQ = this.q;
       this.heldTerm = o.term;
-      this.heldLeaderId = leaderId;
+      this.heldLeaderId = this.tickLeaderId;
     }
+  }
+
+  /** floorMs: the rules' hard floor for this tick's ctx (runtime/rules.ts), the value the drop heads for. */
+  private hardFloor(): void {
+    hardFloorInto(this.rules, this.ctx, this.trace);
+    this.floorMs = this.trace.floorMs;
+  }
+
+  /**
+   * composedMs: the held proposal exp(heldQ) ms, dropped toward floorMs when the leader is probably gone AND
+   * the silence already exceeds the usual gap (mean + 4·deviation); linear in P above the threshold (DESIGN.md
+   * "The learning problem"). Invariant: composedMs = exp(heldQ) unless both hold and exp(heldQ) > floorMs.
+   */
+  private leaderLostDrop(): void {
+    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
     let proposal = Math.exp(this.heldQ);
-    const trace = this.trace;
-    const ctx = this.ctx;
-    hardFloorInto(this.rules, ctx, trace);
-    const floor = trace.floorMs;
-    this.floorMs = floor;
-    // DESIGN.md "The learning problem": drop toward the floor when the leader is probably gone AND the
-    // silence already exceeds the usual gap (mean + 4·deviation). Linear in P above the threshold.
-    const p = 1 / (1 + Math.exp(-l));
+    const floor = this.floorMs;
+    const p = 1 / (1 + Math.exp(-this.logit));
     if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {
       const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
       proposal = proposal - (proposal - floor) * s;
     }
     this.composedMs = proposal;
-    trace.valueMs = proposal;
-    guardInPlace(this.rules, ctx, trace);
+  }
+
+  /**
+   * The guardrails (runtime/rules.ts) on composedMs, rounded up to whole ms and capped at ⌊ceiling⌋, into
+   * ctx.previousMs: what the rate limit compares against next tick. Invariant: a whole number ≤ ⌊ceiling⌋.
+   */
+  private guard(): void {
+    const trace = this.trace;
+    trace.valueMs = this.composedMs;
+    guardInPlace(this.rules, this.ctx, trace);
     const ceilMs = Math.ceil(trace.valueMs);
-    const t = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
-    // The rate limit sees the guarded value; the randomization factor (≥ 1) only lengthens it, capped at the ceiling.
-    // randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
-    // tick), and whether it inlines depends on how much of its budget this long method already used.
-    const r = Math.ceil(t * this.factor);
+    this.ctx.previousMs = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
+  }
+
+  /**
+   * The timeout to arm: the guarded value × the randomization factor, rounded up and capped at ⌊ceiling⌋; the
+   * rate limit saw the guarded value, and factor ≥ 1 only lengthens it. Invariant: guarded ≤ timeoutMs ≤ ⌊ceiling⌋.
+   * randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
+   * tick); here every step reads its doubles from fields instead.
+   */
+  private arm(): void {
+    const r = Math.ceil(this.ctx.previousMs * this.factor);
     this.timeoutMs = r < this.ceilingIntMs ? r : this.ceilingIntMs;
-    ctx.previousMs = t;
     this.source = 'model';
     this.reason = null;
     this.detail = null;
