@@ -2,15 +2,26 @@
  * NeuroSymbolicTimeout: the drop-in election-timeout provider. It satisfies the TimeoutPolicy interface of
  * docs/CONTRACTS.md §7 structurally (`observe(o)`, `electionTimeoutMs()`), plus `explain()`.
  *
- * Per tick: validate the observation against the rules' input domain → features (runtime/features.ts) →
- * LSTM step (carried state) → proposal exp(q) ms → drop toward the hard floor when P(leader_lost) is high and
- * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → the timeout to arm.
+ * Per tick, observeUnsafe runs these private steps top-down, each stating its invariant:
+ *   beginTick   validate → drawFactor → rawInDomain → trackContact (noteHeartbeat → recordSurvived,
+ *               smoothGap; pushRtt; survivedSilence) → modelInput
+ *   model step  stepAlone, or queueStep → readBatched in a shared batch (runtime/batch.ts)
+ *   finishTick  acceptStep → holdDeadline → hardFloor → leaderLostDrop → guard → arm
+ * That is: validate the observation; draw Raft's randomization factor when term or role changes; check it
+ * against the rules' input domain; track contacts (the usual heartbeat gap, Jacobson/Karels; the silence; the
+ * RTT ring; the survived silences); features (runtime/features.ts) → LSTM step (carried state) → the deadline
+ * exp(q) ms, q held since the last leader contact → drop toward the hard floor when P(leader_lost) is high and
+ * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → × the factor → the
+ * timeout to arm. The steps hand doubles to one another in fields, never as call arguments or return values
+ * (nextUniform aside: it runs on a term or role change only): a double passed to or returned from a call V8
+ * did not inline is boxed, one allocation per tick, and what V8 inlines depends on its budget.
  *
  * Invariant: electionTimeoutMs() ∈ [rules.absoluteFloorMs, rules.ceilingMs] always, and neither method ever
  * throws. It is a whole number of milliseconds (the guarded value rounded up, capped at ⌊ceiling⌋): integers
- * stay unboxed small integers in V8, so even the caller's side of the call allocates nothing. Whatever goes wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the
- * verified box), no artifact or a refused one, or a fault inside the engine — yields the static fallback
- * timeout for that tick and is counted in explain(). Steady state allocates nothing.
+ * stay unboxed small integers in V8, so even the caller's side of the call allocates nothing. Whatever goes
+ * wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the verified box), no artifact or
+ * a refused one, or a fault inside the engine — yields the static fallback timeout for that tick and is
+ * counted in explain(). Steady state allocates nothing.
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
 import type { LstmBatch } from './batch.js';
@@ -160,7 +171,8 @@ export class NeuroSymbolicTimeout {
    * quantile of a gap GIVEN that it has lasted s already is above s, so exp(q) recomputed on every silent tick
    * outruns the silence and a timeout measured from the last contact never fires (measured, held-out suite:
    * failover 5.3 s instead of 3.1 s). Silence still reaches the LSTM state and its leader-lost head, which
-   * pulls the timeout down below. Plain fields, inlined: a helper call taking q boxed a double per tick.
+   * pulls the timeout down below. Plain fields, which holdDeadline reads: a helper call taking q as an
+   * argument boxed a double per tick.
    */
   private heldQ = Number.NaN;
   private heldTerm = Number.NaN;
@@ -349,6 +361,7 @@ export class NeuroSymbolicTimeout {
     return this.model ? this.model.lstm.byteLength : 0;
   }
 
+  /** One tick, the steps of the header comment; observe() catches what they throw. */
   private observeUnsafe(o: TimeoutObservation): void {
     if (!this.beginTick(o)) return;
     if (this.batch !== null) {
@@ -549,7 +562,8 @@ export class NeuroSymbolicTimeout {
 
   /**
    * The timeout to arm: the guarded value × the randomization factor, rounded up and capped at ⌊ceiling⌋; the
-   * rate limit saw the guarded value, and factor ≥ 1 only lengthens it. Invariant: guarded ≤ timeoutMs ≤ ⌊ceiling⌋.
+   * rate limit saw the guarded value, and factor ≥ 1 only lengthens it.
+   * Invariant: guarded value ≤ timeoutMs ≤ ⌊ceiling⌋.
    * randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
    * tick); here every step reads its doubles from fields instead.
    */
