@@ -445,6 +445,108 @@ export class NeuroSymbolicTimeout {
   }
 
   /**
+   * Updates what the guardrails read from the stream of contacts — the usual heartbeat gap, the silence, the
+   * RTT ring, the survived silences — and fills this tick's GuardrailContext. Invariant: every ctx field but
+   * previousMs is rewritten here, before hardFloor and guard read ctx.
+   */
+  private trackContact(o: TimeoutObservation): void {
+    if (o.heartbeatReceived) this.noteHeartbeat(o);
+    else if (o.peersReachable === 0) {
+      // A node cut off from every peer sees the leader's silence too; when the cut heals, the leader "returns",
+      // but it never stalled. Such a silence is not evidence about the leader (recordSurvived skips it).
+      this.isolatedSinceContact = true;
+    }
+    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
+    this.pushRtt(o);
+    const ctx = this.ctx;
+    ctx.role = o.role;
+    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
+    this.survivedSilence(o);
+    ctx.clusterSize = o.clusterSize;
+    ctx.peersReachable = o.peersReachable;
+  }
+
+  /**
+   * A heartbeat: the gap since the previous one (in gapMs) feeds recordSurvived and smoothGap, then this
+   * contact becomes the reference for the next gap. Invariant: lastHeartbeatMs is this tick's nowMs after.
+   */
+  private noteHeartbeat(o: TimeoutObservation): void {
+    if (Number.isFinite(this.lastHeartbeatMs)) {
+      this.gapMs = o.nowMs - this.lastHeartbeatMs;
+      if (this.survivedMax.length > 0) this.recordSurvived(o);
+      if (this.gapMs > 0) this.smoothGap();
+    }
+    this.lastHeartbeatMs = o.nowMs;
+    this.contactLeaderId = this.tickLeaderId; // by value (validate): a fresh String object each tick is the same leader
+    this.contactTerm = o.term;
+    this.isolatedSinceContact = false;
+  }
+
+  /**
+   * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
+   * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
+   */
+  private recordSurvived(o: TimeoutObservation): void {
+    const gap = this.gapMs;
+    const leaderId = this.tickLeaderId;
+    if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
+    const b = Math.floor(o.nowMs / this.survivedBucketMs);
+    // nowMs has any origin: a bucket before it is negative, and % keeps the sign (a negative index would
+    // be a silent no-op on a typed array).
+    let slot = b % SURVIVED_BUCKETS;
+    if (slot < 0) slot += SURVIVED_BUCKETS;
+    if (this.survivedBucket[slot] !== b) {
+      this.survivedBucket[slot] = b;
+      this.survivedMax[slot] = 0;
+    }
+    if (gap > this.survivedMax[slot]!) this.survivedMax[slot] = gap;
+  }
+
+  /**
+   * Jacobson/Karels smoothing of a gap gapMs > 0 into "the usual gap": the first seeds mean = gap,
+   * deviation = gap / 2; later ones move the deviation by 1/4 (against the old mean), then the mean by 1/8.
+   * Invariant: gapMeanMs is NaN until the first gap, then > 0; gapDevMs ≥ 0.
+   */
+  private smoothGap(): void {
+    const gap = this.gapMs;
+    if (Number.isNaN(this.gapMeanMs)) {
+      this.gapMeanMs = gap;
+      this.gapDevMs = gap / 2;
+    } else {
+      this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
+      this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
+    }
+  }
+
+  /**
+   * This tick's heartbeat RTT into the ring (NaN when none), and the worst RTT in it into ctx.worstRttMs.
+   * Invariant: the ring holds the last rttWindowTicks ticks that reached trackContact; worstRttMs ≥ 0.
+   */
+  private pushRtt(o: TimeoutObservation): void {
+    const rtt = this.rtt;
+    rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
+    this.rttPos = this.rttPos + 1 === rtt.length ? 0 : this.rttPos + 1;
+    let worst = 0;
+    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
+    this.ctx.worstRttMs = worst;
+  }
+
+  /**
+   * The longest survived silence still inside the window into ctx.survivedSilenceMs. Invariant: 0 when the
+   * rules have no survived-silence floor or no bucket of the last SURVIVED_BUCKETS holds a gap.
+   */
+  private survivedSilence(o: TimeoutObservation): void {
+    let survived = 0;
+    if (this.survivedMax.length > 0) {
+      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
+      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
+        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
+      }
+    }
+    this.ctx.survivedSilenceMs = survived;
+  }
+
+  /**
    * The model's input: the 'no-model' fallback without a model; else this tick's features, normalized, in x.
    * Invariant when true: x lies inside the rules' normalized input box ('outside-domain' fallback otherwise).
    */
@@ -573,108 +675,6 @@ export class NeuroSymbolicTimeout {
     this.source = 'model';
     this.reason = null;
     this.detail = null;
-  }
-
-  /**
-   * Updates what the guardrails read from the stream of contacts — the usual heartbeat gap, the silence, the
-   * RTT ring, the survived silences — and fills this tick's GuardrailContext. Invariant: every ctx field but
-   * previousMs is rewritten here, before hardFloor and guard read ctx.
-   */
-  private trackContact(o: TimeoutObservation): void {
-    if (o.heartbeatReceived) this.noteHeartbeat(o);
-    else if (o.peersReachable === 0) {
-      // A node cut off from every peer sees the leader's silence too; when the cut heals, the leader "returns",
-      // but it never stalled. Such a silence is not evidence about the leader (recordSurvived skips it).
-      this.isolatedSinceContact = true;
-    }
-    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
-    this.pushRtt(o);
-    const ctx = this.ctx;
-    ctx.role = o.role;
-    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
-    this.survivedSilence(o);
-    ctx.clusterSize = o.clusterSize;
-    ctx.peersReachable = o.peersReachable;
-  }
-
-  /**
-   * A heartbeat: the gap since the previous one (in gapMs) feeds recordSurvived and smoothGap, then this
-   * contact becomes the reference for the next gap. Invariant: lastHeartbeatMs is this tick's nowMs after.
-   */
-  private noteHeartbeat(o: TimeoutObservation): void {
-    if (Number.isFinite(this.lastHeartbeatMs)) {
-      this.gapMs = o.nowMs - this.lastHeartbeatMs;
-      if (this.survivedMax.length > 0) this.recordSurvived(o);
-      if (this.gapMs > 0) this.smoothGap();
-    }
-    this.lastHeartbeatMs = o.nowMs;
-    this.contactLeaderId = this.tickLeaderId; // by value (validate): a fresh String object each tick is the same leader
-    this.contactTerm = o.term;
-    this.isolatedSinceContact = false;
-  }
-
-  /**
-   * Jacobson/Karels smoothing of a gap gapMs > 0 into "the usual gap": the first seeds mean = gap,
-   * deviation = gap / 2; later ones move the deviation by 1/4 (against the old mean), then the mean by 1/8.
-   * Invariant: gapMeanMs is NaN until the first gap, then > 0; gapDevMs ≥ 0.
-   */
-  private smoothGap(): void {
-    const gap = this.gapMs;
-    if (Number.isNaN(this.gapMeanMs)) {
-      this.gapMeanMs = gap;
-      this.gapDevMs = gap / 2;
-    } else {
-      this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
-      this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
-    }
-  }
-
-  /**
-   * This tick's heartbeat RTT into the ring (NaN when none), and the worst RTT in it into ctx.worstRttMs.
-   * Invariant: the ring holds the last rttWindowTicks ticks that reached trackContact; worstRttMs ≥ 0.
-   */
-  private pushRtt(o: TimeoutObservation): void {
-    const rtt = this.rtt;
-    rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
-    this.rttPos = this.rttPos + 1 === rtt.length ? 0 : this.rttPos + 1;
-    let worst = 0;
-    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
-    this.ctx.worstRttMs = worst;
-  }
-
-  /**
-   * The longest survived silence still inside the window into ctx.survivedSilenceMs. Invariant: 0 when the
-   * rules have no survived-silence floor or no bucket of the last SURVIVED_BUCKETS holds a gap.
-   */
-  private survivedSilence(o: TimeoutObservation): void {
-    let survived = 0;
-    if (this.survivedMax.length > 0) {
-      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
-      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
-        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
-      }
-    }
-    this.ctx.survivedSilenceMs = survived;
-  }
-
-  /**
-   * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
-   * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
-   */
-  private recordSurvived(o: TimeoutObservation): void {
-    const gap = this.gapMs;
-    const leaderId = this.tickLeaderId;
-    if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
-    const b = Math.floor(o.nowMs / this.survivedBucketMs);
-    // nowMs has any origin: a bucket before it is negative, and % keeps the sign (a negative index would
-    // be a silent no-op on a typed array).
-    let slot = b % SURVIVED_BUCKETS;
-    if (slot < 0) slot += SURVIVED_BUCKETS;
-    if (this.survivedBucket[slot] !== b) {
-      this.survivedBucket[slot] = b;
-      this.survivedMax[slot] = 0;
-    }
-    if (gap > this.survivedMax[slot]!) this.survivedMax[slot] = gap;
   }
 
   /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */
