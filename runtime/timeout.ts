@@ -2,15 +2,26 @@
  * NeuroSymbolicTimeout: the drop-in election-timeout provider. It satisfies the TimeoutPolicy interface of
  * docs/CONTRACTS.md §7 structurally (`observe(o)`, `electionTimeoutMs()`), plus `explain()`.
  *
- * Per tick: validate the observation against the rules' input domain → features (runtime/features.ts) →
- * LSTM step (carried state) → proposal exp(q) ms → drop toward the hard floor when P(leader_lost) is high and
- * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → the timeout to arm.
+ * Per tick, observeUnsafe runs these private steps top-down, each stating its invariant:
+ *   beginTick   validate → drawFactor → rawInDomain → trackContact (noteHeartbeat → recordSurvived,
+ *               smoothGap; pushRtt; survivedSilence) → modelInput
+ *   model step  stepAlone, or queueStep → readBatched in a shared batch (runtime/batch.ts)
+ *   finishTick  acceptStep → holdDeadline → hardFloor → leaderLostDrop → guard → arm
+ * That is: validate the observation; draw Raft's randomization factor when term or role changes; check it
+ * against the rules' input domain; track contacts (the usual heartbeat gap, Jacobson/Karels; the silence; the
+ * RTT ring; the survived silences); features (runtime/features.ts) → LSTM step (carried state) → the deadline
+ * exp(q) ms, q held since the last leader contact → drop toward the hard floor when P(leader_lost) is high and
+ * the silence already exceeds the usual heartbeat gap → guardrails (runtime/rules.ts) → × the factor → the
+ * timeout to arm. The steps hand doubles to one another in fields, never as call arguments or return values
+ * (nextUniform aside: it runs on a term or role change only): a double passed to or returned from a call V8
+ * did not inline is boxed, one allocation per tick, and what V8 inlines depends on its budget.
  *
  * Invariant: electionTimeoutMs() ∈ [rules.absoluteFloorMs, rules.ceilingMs] always, and neither method ever
  * throws. It is a whole number of milliseconds (the guarded value rounded up, capped at ⌊ceiling⌋): integers
- * stay unboxed small integers in V8, so even the caller's side of the call allocates nothing. Whatever goes wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the
- * verified box), no artifact or a refused one, or a fault inside the engine — yields the static fallback
- * timeout for that tick and is counted in explain(). Steady state allocates nothing.
+ * stay unboxed small integers in V8, so even the caller's side of the call allocates nothing. Whatever goes
+ * wrong — an invalid observation (NaN, ±Infinity, negative, absurd, outside the verified box), no artifact or
+ * a refused one, or a fault inside the engine — yields the static fallback timeout for that tick and is
+ * counted in explain(). Steady state allocates nothing.
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
 import type { LstmBatch } from './batch.js';
@@ -157,7 +168,8 @@ export class NeuroSymbolicTimeout {
    * quantile of a gap GIVEN that it has lasted s already is above s, so exp(q) recomputed on every silent tick
    * outruns the silence and a timeout measured from the last contact never fires (measured, held-out suite:
    * failover 5.3 s instead of 3.1 s). Silence still reaches the LSTM state and its leader-lost head, which
-   * pulls the timeout down below. Plain fields, inlined: a helper call taking q boxed a double per tick.
+   * pulls the timeout down below. Plain fields, which holdDeadline reads: a helper call taking q as an
+   * argument boxed a double per tick.
    */
   private heldQ = Number.NaN;
   private heldTerm = Number.NaN;
@@ -216,7 +228,7 @@ export class NeuroSymbolicTimeout {
   private readonly survivedBucketMs: number;
   private contactLeaderId: string | null = null;
   private contactTerm = Number.NaN;
-  /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived). */
+  /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived and smoothGap). */
   private gapMs = 0;
   /** This node heard no peer at some tick since the last contact: the silence was (also) its own isolation. */
   private isolatedSinceContact = false;
@@ -302,10 +314,7 @@ export class NeuroSymbolicTimeout {
     this.pendingFault = false;
     try {
       this.pendingStep = this.beginTick(o);
-      if (this.pendingStep) {
-        this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-        this.batch.enqueue(this.slot);
-      }
+      if (this.pendingStep) this.queueStep();
     } catch (e) {
       this.pendingStep = false;
       this.pendingFault = true;
@@ -349,26 +358,19 @@ export class NeuroSymbolicTimeout {
     return this.model ? this.model.lstm.byteLength : 0;
   }
 
+  /** One tick, the steps of the header comment; observe() catches what they throw. */
   private observeUnsafe(o: TimeoutObservation): void {
     if (!this.beginTick(o)) return;
     if (this.batch !== null) {
-      this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-      this.batch.enqueue(this.slot);
-      this.finishBatched(o);
-      return;
-    }
-    this.model!.lstm.step(this.state, this.x, this.y);
-    this.stepFinite = this.state.isFinite();
+      this.queueStep();
+      this.readBatched();
+    } else this.stepAlone();
     this.finishTick(o);
   }
 
   /** The batched step's outputs for this node (running the batch if it has not run yet), then the tick's rest. */
   private finishBatched(o: TimeoutObservation): void {
-    const batch = this.batch!;
-    if (batch.isQueued(this.slot)) batch.flush();
-    this.y[0] = batch.y[2 * this.slot]!;
-    this.y[1] = batch.y[2 * this.slot + 1]!;
-    this.stepFinite = batch.ok[this.slot] === 1;
+    this.readBatched();
     this.finishTick(o);
   }
 
@@ -378,11 +380,23 @@ export class NeuroSymbolicTimeout {
   }
 
   /**
-   * The tick up to the model step: validation, the randomization draw, contact tracking, features into x.
-   * False when the tick already fell back (the model does not step); true when x awaits the step.
+   * The tick up to the model step. False when the tick already fell back (the model does not step); true when
+   * x awaits the step. Contact tracking runs even without a model: it is cheap and explain() shows it.
    */
   private beginTick(o: TimeoutObservation): boolean {
     this.ticks++;
+    if (!this.validate(o)) return false;
+    this.drawFactor(o);
+    if (!this.rawInDomain(o)) return false;
+    this.trackContact(o);
+    return this.modelInput(o);
+  }
+
+  /**
+   * The 'invalid-input' fallback unless o is a well-formed observation. Invariant when true: tickLeaderId holds
+   * o's leader id by value, o.term is a safe integer ≥ 0 and o.role one of the four roles.
+   */
+  private validate(o: TimeoutObservation): boolean {
     const valid = typeof o === 'object' && o !== null
       && Number.isFinite(o.nowMs) && Number.isFinite(o.tickMs) && o.tickMs > 0
       && Number.isInteger(o.clusterSize) && o.clusterSize >= 1 && o.clusterSize <= 1000
@@ -398,136 +412,71 @@ export class NeuroSymbolicTimeout {
       return false;
     }
     this.tickLeaderId = leaderId;
+    return true;
+  }
+
+  /**
+   * Raft's randomization draw, on every valid tick (also those that then fall back). Invariant: factor ∈
+   * [1, 1 + spread), redrawn exactly when (term, role) differs from that of the last draw, held while equal.
+   */
+  private drawFactor(o: TimeoutObservation): void {
     if (o.term !== this.drawTerm || o.role !== this.drawRole) {
       this.drawTerm = o.term;
       this.drawRole = o.role;
       this.factor = 1 + this.spread * this.nextUniform();
     }
-    const lat = o.heartbeatLatencyMs;
-    const field = rawDomainViolationOf(this.rules, o);
-    if (field !== 0) {
-      const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
-      const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
-      this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
-      return false;
-    }
-    // Silence and the usual gap are tracked even without a model: they are cheap and explain() shows them.
-    this.trackContact(o);
-    if (!this.model) {
-      this.fallback('no-model', null);
-      return false;
-    }
-    const x = this.x;
-    this.features.rawInto(o, x, 0);
-    normalizeInPlace(x, 0, this.norm!);
-    if (normalizedDomainViolation(this.rules, x) !== 0) {
-      this.fallback('outside-domain', -1);
-      return false;
-    }
-    return true;
   }
 
-  /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. Held deadline, drop, rules. */
-  private finishTick(o: TimeoutObservation): void {
-    const y = this.y;
-    const q = y[0]!;
-    const l = y[1]!;
-    if (!Number.isFinite(q) || !Number.isFinite(l) || !this.stepFinite) {
-      this.resetState();
-      return this.fallback('engine-fault', null);
-    }
-    const leaderId = this.tickLeaderId;
-    this.q = q;
-    this.logit = l;
-    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
-    // The deadline is the quantile set at the last contact (heldQ: why).
-    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || leaderId !== this.heldLeaderId) {
-      this.heldQ = q;
-      this.heldTerm = o.term;
-      this.heldLeaderId = leaderId;
-    }
-    let proposal = Math.exp(this.heldQ);
-    const trace = this.trace;
-    const ctx = this.ctx;
-    hardFloorInto(this.rules, ctx, trace);
-    const floor = trace.floorMs;
-    this.floorMs = floor;
-    // The leader-lost drop (docs/RULES.md §4 step 9): drop toward the floor when the leader is probably gone AND the
-    // silence already exceeds the usual gap (mean + 4·deviation). Linear in P above the threshold.
-    const p = 1 / (1 + Math.exp(-l));
-    if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {
-      const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
-      proposal = proposal - (proposal - floor) * s;
-    }
-    this.composedMs = proposal;
-    trace.valueMs = proposal;
-    guardInPlace(this.rules, ctx, trace);
-    const ceilMs = Math.ceil(trace.valueMs);
-    const t = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
-    // The rate limit sees the guarded value; the randomization factor (≥ 1) only lengthens it, capped at the ceiling.
-    // randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
-    // tick), and whether it inlines depends on how much of its budget this long method already used.
-    const r = Math.ceil(t * this.factor);
-    this.timeoutMs = r < this.ceilingIntMs ? r : this.ceilingIntMs;
-    ctx.previousMs = t;
-    this.source = 'model';
-    this.reason = null;
-    this.detail = null;
+  /**
+   * The fallback unless every raw field lies in the rules' input domain: 'invalid-input' when the field is
+   * not a finite number ≥ 0, else 'outside-domain'. Invariant: a refused tick updates no contact statistics.
+   */
+  private rawInDomain(o: TimeoutObservation): boolean {
+    const lat = o.heartbeatLatencyMs;
+    const field = rawDomainViolationOf(this.rules, o);
+    if (field === 0) return true;
+    const v = [lat, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct, o.heartbeatIntervalMs][field - 1];
+    const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
+    this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
+    return false;
   }
 
   /**
    * Updates what the guardrails read from the stream of contacts — the usual heartbeat gap, the silence, the
-   * RTT ring, the survived silences — and fills this tick's GuardrailContext. A method of its own so that
-   * observeUnsafe stays small enough for V8 to inline the calls that pass doubles (randomized(t)); beyond its
-   * inlining budget each such call boxes one double (test/runtime-heap.test.ts).
+   * RTT ring, the survived silences — and fills this tick's GuardrailContext. Invariant: every ctx field but
+   * previousMs is rewritten here, before hardFloor and guard read ctx.
    */
   private trackContact(o: TimeoutObservation): void {
-    if (o.heartbeatReceived) {
-      if (Number.isFinite(this.lastHeartbeatMs)) {
-        const gap = o.nowMs - this.lastHeartbeatMs;
-        if (this.survivedMax.length > 0) {
-          this.gapMs = gap;
-          this.recordSurvived(o);
-        }
-        if (gap > 0) {
-          if (Number.isNaN(this.gapMeanMs)) {
-            this.gapMeanMs = gap;
-            this.gapDevMs = gap / 2;
-          } else {
-            this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
-            this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
-          }
-        }
-      }
-      this.lastHeartbeatMs = o.nowMs;
-      this.contactLeaderId = this.tickLeaderId; // by value (beginTick): a fresh String object each tick is the same leader
-      this.contactTerm = o.term;
-      this.isolatedSinceContact = false;
-    } else if (o.peersReachable === 0) {
+    if (o.heartbeatReceived) this.noteHeartbeat(o);
+    else if (o.peersReachable === 0) {
       // A node cut off from every peer sees the leader's silence too; when the cut heals, the leader "returns",
       // but it never stalled. Such a silence is not evidence about the leader (recordSurvived skips it).
       this.isolatedSinceContact = true;
     }
     this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
-    this.rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
-    this.rttPos = this.rttPos + 1 === this.rtt.length ? 0 : this.rttPos + 1;
+    this.pushRtt(o);
     const ctx = this.ctx;
     ctx.role = o.role;
     ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
-    let worst = 0;
-    const rtt = this.rtt;
-    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
-    ctx.worstRttMs = worst;
-    let survived = 0;
-    if (this.survivedMax.length > 0) {
-      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
-      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
-        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
-      }
-    }
-    ctx.survivedSilenceMs = survived;
+    this.survivedSilence(o);
     ctx.clusterSize = o.clusterSize;
     ctx.peersReachable = o.peersReachable;
+  }
+
+  /**
+   * A heartbeat: the gap since the previous one (in gapMs) feeds recordSurvived and smoothGap, then this
+   * contact becomes the reference for the next gap. Invariant: lastHeartbeatMs is this tick's nowMs after.
+   */
+  private noteHeartbeat(o: TimeoutObservation): void {
+    if (Number.isFinite(this.lastHeartbeatMs)) {
+      this.gapMs = o.nowMs - this.lastHeartbeatMs;
+      if (this.survivedMax.length > 0) this.recordSurvived(o);
+      if (this.gapMs > 0) this.smoothGap();
+    }
+    this.lastHeartbeatMs = o.nowMs;
+    this.contactLeaderId = this.tickLeaderId; // by value (validate): a fresh String object each tick is the same leader
+    this.contactTerm = o.term;
+    this.isolatedSinceContact = false;
   }
 
   /**
@@ -548,6 +497,181 @@ export class NeuroSymbolicTimeout {
       this.survivedMax[slot] = 0;
     }
     if (gap > this.survivedMax[slot]!) this.survivedMax[slot] = gap;
+  }
+
+  /**
+   * Jacobson/Karels smoothing of a gap gapMs > 0 into "the usual gap": the first seeds mean = gap,
+   * deviation = gap / 2; later ones move the deviation by 1/4 (against the old mean), then the mean by 1/8.
+   * Invariant: gapMeanMs is NaN until the first gap, then > 0; gapDevMs ≥ 0.
+   */
+  private smoothGap(): void {
+    const gap = this.gapMs;
+    if (Number.isNaN(this.gapMeanMs)) {
+      this.gapMeanMs = gap;
+      this.gapDevMs = gap / 2;
+    } else {
+      this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
+      this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
+    }
+  }
+
+  /**
+   * This tick's heartbeat RTT into the ring (NaN when none), and the worst RTT in it into ctx.worstRttMs.
+   * Invariant: the ring holds the last rttWindowTicks ticks that reached trackContact; worstRttMs ≥ 0.
+   */
+  private pushRtt(o: TimeoutObservation): void {
+    const rtt = this.rtt;
+    rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
+    this.rttPos = this.rttPos + 1 === rtt.length ? 0 : this.rttPos + 1;
+    let worst = 0;
+    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
+    this.ctx.worstRttMs = worst;
+  }
+
+  /**
+   * The longest survived silence still inside the window into ctx.survivedSilenceMs. Invariant: 0 when the
+   * rules have no survived-silence floor or no bucket of the last SURVIVED_BUCKETS holds a gap.
+   */
+  private survivedSilence(o: TimeoutObservation): void {
+    let survived = 0;
+    if (this.survivedMax.length > 0) {
+      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
+      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
+        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
+      }
+    }
+    this.ctx.survivedSilenceMs = survived;
+  }
+
+  /**
+   * The model's input: the 'no-model' fallback without a model; else this tick's features, normalized, in x.
+   * Invariant when true: x lies inside the rules' normalized input box ('outside-domain' fallback otherwise).
+   */
+  private modelInput(o: TimeoutObservation): boolean {
+    if (!this.model) {
+      this.fallback('no-model', null);
+      return false;
+    }
+    const x = this.x;
+    this.features.rawInto(o, x, 0);
+    normalizeInPlace(x, 0, this.norm!);
+    if (normalizedDomainViolation(this.rules, x) !== 0) {
+      this.fallback('outside-domain', -1);
+      return false;
+    }
+    return true;
+  }
+
+  /** The model step alone: (q, ℓ) into y from x, carrying state; stepFinite records whether h and c stay finite. */
+  private stepAlone(): void {
+    this.model!.lstm.step(this.state, this.x, this.y);
+    this.stepFinite = this.state.isFinite();
+  }
+
+  /** Queues this node's step in the batch: x into its slot. Only after beginTick returned true (x is this tick's). */
+  private queueStep(): void {
+    const batch = this.batch!;
+    batch.x.set(this.x, this.slot * NUM_FEATURES);
+    batch.enqueue(this.slot);
+  }
+
+  /** The batched step's outputs for this node into y and stepFinite, running the batch if it has not run yet. */
+  private readBatched(): void {
+    const batch = this.batch!;
+    if (batch.isQueued(this.slot)) batch.flush();
+    this.y[0] = batch.y[2 * this.slot]!;
+    this.y[1] = batch.y[2 * this.slot + 1]!;
+    this.stepFinite = batch.ok[this.slot] === 1;
+  }
+
+  /** The tick after the model step: y holds (q, ℓ), stepFinite the state check. */
+  private finishTick(o: TimeoutObservation): void {
+    if (!this.acceptStep()) return;
+    this.holdDeadline(o);
+    this.hardFloor();
+    this.leaderLostDrop();
+    this.guard();
+    this.arm();
+  }
+
+  /**
+   * The 'engine-fault' fallback, with the carried state reset, unless q, ℓ and every h and c are finite.
+   * Invariant when true: q and logit hold this tick's outputs, both finite (explain() shows the last ones).
+   */
+  private acceptStep(): boolean {
+    const y = this.y;
+    const q = y[0]!;
+    const l = y[1]!;
+    if (!Number.isFinite(q) || !Number.isFinite(l) || !this.stepFinite) {
+      this.resetState();
+      this.fallback('engine-fault', null);
+      return false;
+    }
+    this.q = q;
+    this.logit = l;
+    return true;
+  }
+
+  /**
+   * The held deadline (heldQ: why): re-armed to this tick's q at a leader contact — a heartbeat, a new term
+   * or leader, the first model tick — and held otherwise. Invariant: heldQ is finite after.
+   */
+  private holdDeadline(o: TimeoutObservation): void {
+    if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || this.tickLeaderId !== this.heldLeaderId) {
+      this.heldQ = this.q;
+      this.heldTerm = o.term;
+      this.heldLeaderId = this.tickLeaderId;
+    }
+  }
+
+  /** floorMs: the rules' hard floor for this tick's ctx (runtime/rules.ts), the value the drop heads for. */
+  private hardFloor(): void {
+    hardFloorInto(this.rules, this.ctx, this.trace);
+    this.floorMs = this.trace.floorMs;
+  }
+
+  /**
+   * composedMs: the held proposal exp(heldQ) ms, dropped toward floorMs when the leader is probably gone AND
+   * the silence already exceeds the usual gap (mean + 4·deviation); linear in P above the threshold (the leader-lost
+   * drop, docs/RULES.md §4 step 9). Invariant: composedMs = exp(heldQ) unless both hold and exp(heldQ) > floorMs.
+   */
+  private leaderLostDrop(): void {
+    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
+    let proposal = Math.exp(this.heldQ);
+    const floor = this.floorMs;
+    const p = 1 / (1 + Math.exp(-this.logit));
+    if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {
+      const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
+      proposal = proposal - (proposal - floor) * s;
+    }
+    this.composedMs = proposal;
+  }
+
+  /**
+   * The guardrails (runtime/rules.ts) on composedMs, rounded up to whole ms and capped at ⌊ceiling⌋, into
+   * ctx.previousMs: what the rate limit compares against next tick. Invariant: a whole number ≤ ⌊ceiling⌋.
+   */
+  private guard(): void {
+    const trace = this.trace;
+    trace.valueMs = this.composedMs;
+    guardInPlace(this.rules, this.ctx, trace);
+    const ceilMs = Math.ceil(trace.valueMs);
+    this.ctx.previousMs = ceilMs < this.ceilingIntMs ? ceilMs : this.ceilingIntMs;
+  }
+
+  /**
+   * The timeout to arm: the guarded value × the randomization factor, rounded up and capped at ⌊ceiling⌋; the
+   * rate limit saw the guarded value, and factor ≥ 1 only lengthens it.
+   * Invariant: guarded value ≤ timeoutMs ≤ ⌊ceiling⌋.
+   * randomized(t), written out: passing the double t to a call V8 did not inline boxes it (one allocation per
+   * tick); here every step reads its doubles from fields instead.
+   */
+  private arm(): void {
+    const r = Math.ceil(this.ctx.previousMs * this.factor);
+    this.timeoutMs = r < this.ceilingIntMs ? r : this.ceilingIntMs;
+    this.source = 'model';
+    this.reason = null;
+    this.detail = null;
   }
 
   /** field: 1-based RAW_FIELDS index, −1 = normalized box, null = none. Stored as data; strings built in explain(). */
