@@ -7,6 +7,7 @@
  */
 import type { Prng } from './prng.js';
 import type { TimeoutObservation, TimeoutPolicy } from './policy.js';
+import { rfc6298State, rfc6298Update } from './rfc6298.js';
 
 /** The subset of a tick's observation these policies read (docs/CONTRACTS.md §7). */
 export interface BaselineObservation {
@@ -40,9 +41,7 @@ export class JacobsonKarelsTimeout {
   private readonly beta: number;
   private readonly floorIntervals: number;
   private readonly initialTimeoutMs: number;
-  private srttMs = 0;
-  private rttvarMs = 0;
-  private samples = 0;
+  private readonly est = rfc6298State();
   private lastArrivalMs = -1;
   private leaderId: string | null = null;
   private term = -1;
@@ -61,25 +60,15 @@ export class JacobsonKarelsTimeout {
     if (o.leaderId !== this.leaderId || o.term !== this.term) {
       this.leaderId = o.leaderId;
       this.term = o.term;
-      this.samples = 0;
+      this.est.samples = 0;
       this.lastArrivalMs = -1;
       this.timeoutMs = this.initialTimeoutMs;
     }
     if (!o.heartbeatReceived) return;
     if (this.lastArrivalMs >= 0) {
-      const gapMs = o.nowMs - this.lastArrivalMs;
-      if (this.samples === 0) {
-        // RFC 6298 (2.2): first measurement R: SRTT = R, RTTVAR = R/2.
-        this.srttMs = gapMs;
-        this.rttvarMs = gapMs / 2;
-      } else {
-        // RFC 6298 (2.3): RTTVAR first, with the old SRTT.
-        this.rttvarMs = (1 - this.beta) * this.rttvarMs + this.beta * Math.abs(this.srttMs - gapMs);
-        this.srttMs = (1 - this.alpha) * this.srttMs + this.alpha * gapMs;
-      }
-      this.samples++;
+      rfc6298Update(this.est, o.nowMs - this.lastArrivalMs, this.alpha, this.beta);
       const floorMs = this.floorIntervals * o.heartbeatIntervalMs;
-      this.timeoutMs = Math.max(floorMs, this.srttMs + this.k * this.rttvarMs);
+      this.timeoutMs = Math.max(floorMs, this.est.srttMs + this.k * this.est.rttvarMs);
     }
     this.lastArrivalMs = o.nowMs;
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JacobsonKarelsTimeout, PhiAccrualTimeout, phi, phiCrossingMs } from '../sim/baselines.js';
+import { rfc6298State, rfc6298Update } from '../sim/rfc6298.js';
 
 /** Feeds heartbeats at the given inter-arrival gaps (ms) on a 10 ms tick grid; returns the final timeout. */
 function feed(policy: JacobsonKarelsTimeout | PhiAccrualTimeout, gapsMs: number[], leaderId = 'L'): number {
@@ -18,6 +19,18 @@ const steady = Array.from({ length: 200 }, () => 100);
 const jittery = Array.from({ length: 200 }, (_, i) => (i % 4 === 0 ? 250 : i % 2 === 0 ? 60 : 90));
 
 describe('Jacobson/Karels (RFC 6298) over heartbeat inter-arrivals', () => {
+  it('one estimator: RFC 6298 (2.2) then (2.3), and the baseline arms SRTT + 4·RTTVAR of it', () => {
+    const s = rfc6298State();
+    const seen: Array<[number, number]> = [];
+    for (const g of [200, 100, 400]) {
+      rfc6298Update(s, g);
+      seen.push([s.srttMs, s.rttvarMs]);
+    }
+    // The window's Jacobson/Karels column (test/window-labels.test.ts) reads the same numbers from the same gaps.
+    expect(seen).toEqual([[200, 100], [187.5, 100], [214.0625, 128.125]]);
+    expect(feed(new JacobsonKarelsTimeout(), [200, 100, 400])).toBe(214.0625 + 4 * 128.125);
+  });
+
   it('settles at the floor (2 heartbeat intervals) on a perfectly steady leader', () => {
     expect(feed(new JacobsonKarelsTimeout(), steady)).toBeCloseTo(200, 6);
   });

@@ -7,6 +7,7 @@
 import type { WindowSplit } from '../window/types.js';
 import { FEATURES } from './engine.js';
 import { Rng } from './optim.js';
+import { rfc6298State, rfc6298Update } from '../../sim/rfc6298.js';
 
 export interface SyntheticOptions {
   name: WindowSplit['name'];
@@ -45,9 +46,7 @@ export function synthesizeSplit(o: SyntheticOptions): WindowSplit {
     const losesLeader = rng.next() < 0.4;
     const lostFrom = losesLeader ? ticks - Math.floor(T * (1 + rng.next())) : ticks;
     let load = gauss();
-    let srtt = Number.NaN;
-    let rttvar = 0;
-    let arrivals = 0;
+    const jk = rfc6298State();
     for (let t = 0; t < ticks; t++) {
       const k = st * o.chunksPerStream + Math.floor(t / T);
       const i = k * T + (t % T);
@@ -68,18 +67,8 @@ export function synthesizeSplit(o: SyntheticOptions): WindowSplit {
       s.lost[i] = lostNow ? 1 : 0;
       s.wLost[i] = t < 2 ? 0 : 1;
       // Jacobson/Karels over the gaps seen so far (RFC 6298: α = 1/8, β = 1/4).
-      if (!lostNow) {
-        const g = Math.exp(gapLn);
-        arrivals++;
-        if (arrivals === 1) {
-          srtt = g;
-          rttvar = g / 2;
-        } else {
-          rttvar = 0.75 * rttvar + 0.25 * Math.abs(srtt - g);
-          srtt = 0.875 * srtt + 0.125 * g;
-        }
-      }
-      s.jkLn[i] = arrivals >= 2 ? Math.log(srtt + 4 * rttvar) : Number.NaN;
+      if (!lostNow) rfc6298Update(jk, Math.exp(gapLn));
+      s.jkLn[i] = jk.samples >= 2 ? Math.log(jk.srttMs + 4 * jk.rttvarMs) : Number.NaN;
     }
   }
   return s;

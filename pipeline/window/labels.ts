@@ -15,6 +15,7 @@
  *    leaderless ticks of term τ, or nothing, after e: the trace ended before we learn how the period ended.
  * Non-follower ticks and ticks with no leader are masked. Labels do not depend on τ of the quantile loss.
  */
+import { rfc6298State, rfc6298Update } from '../../sim/rfc6298.js';
 
 /** Role codes used in the columnar stream arrays. */
 export const ROLE_CODES = { follower: 0, 'pre-candidate': 1, candidate: 2, leader: 3 } as const;
@@ -60,9 +61,7 @@ export interface StreamLabels {
  */
 export type GapVotes = 'per-tick' | 'per-gap';
 
-/** RFC 6298 gains and multiplier. */
-export const JK_ALPHA = 1 / 8;
-export const JK_BETA = 1 / 4;
+/** RFC 6298's multiplier K (its gains are sim/rfc6298.ts's defaults). */
 export const JK_K = 4;
 
 /**
@@ -149,9 +148,7 @@ export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s
   const lastByKey = new Float64Array(numKeys).fill(Number.NaN);
   let jkKey = -1;
   let jkLastArrivalMs = 0;
-  let jkSamples = 0;
-  let srttMs = 0;
-  let rttvarMs = 0;
+  const jk = rfc6298State();
   for (let i = 0; i < n; i++) {
     const k = keyOf[i]!;
     const ts = s.tsMs[start + i]!;
@@ -160,21 +157,13 @@ export function labelStream(s: StreamColumns, tickMs: number, start = 0, end = s
       // RFC 6298 over inter-arrival gaps of one (leader, term): a new leader's arrivals restart the estimate.
       if (k !== jkKey) {
         jkKey = k;
-        jkSamples = 0;
+        jk.samples = 0;
       } else {
-        const gapMs = ts - jkLastArrivalMs;
-        if (jkSamples === 0) {
-          srttMs = gapMs; // (2.2) SRTT = R, RTTVAR = R/2
-          rttvarMs = gapMs / 2;
-        } else {
-          rttvarMs = (1 - JK_BETA) * rttvarMs + JK_BETA * Math.abs(srttMs - gapMs); // (2.3), old SRTT first
-          srttMs = (1 - JK_ALPHA) * srttMs + JK_ALPHA * gapMs;
-        }
-        jkSamples++;
+        rfc6298Update(jk, ts - jkLastArrivalMs);
       }
       jkLastArrivalMs = ts;
     }
-    if (k >= 0 && k === jkKey && jkSamples > 0) out.jkLn[i] = Math.log(srttMs + JK_K * rttvarMs);
+    if (k >= 0 && k === jkKey && jk.samples > 0) out.jkLn[i] = Math.log(jk.srttMs + JK_K * jk.rttvarMs);
 
     if (k < 0 || s.role[start + i] !== ROLE_CODES.follower) continue;
     const a = lastByKey[k]!;
