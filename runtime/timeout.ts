@@ -4,7 +4,8 @@
  *
  * Per tick, observeUnsafe runs these private steps top-down, each stating its invariant:
  *   beginTick   validate → drawFactor → rawInDomain → trackContact (noteHeartbeat → recordSurvived,
- *               smoothGap; pushRtt; survivedSilence) → modelInput
+ *               smoothGap; pushRtt; survivedSilence) → modelInput; trackContact and the steps in its
+ *               parentheses live in runtime/contact.ts (ContactTracker, one per provider)
  *   model step  stepAlone, or queueStep → readBatched in a shared batch (runtime/batch.ts)
  *   finishTick  acceptStep → holdDeadline → hardFloor → leaderLostDrop → guard → arm
  * That is: validate the observation; draw Raft's randomization factor when term or role changes; check it
@@ -25,34 +26,18 @@
  */
 import type { LoadedArtifact, Precision } from './artifact.js';
 import type { LstmBatch } from './batch.js';
-import type { SharedModel } from './types.js';
+import type { SharedModel, TimeoutObservation } from './types.js';
+import { ContactTracker } from './contact.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
 import {
   compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolationOf, RAW_FIELDS,
-  type CompiledRules, type GuardrailContext, type Role, type SafetyRules,
+  type CompiledRules, type GuardrailContext, type SafetyRules,
 } from './rules.js';
 
-/** What a node sees at the end of each tick (CONTRACTS.md §7; same shape as sim/policy.ts). */
-export interface TimeoutObservation {
-  nowMs: number;
-  tickMs: number;
-  role: Role;
-  term: number;
-  leaderId: string | null;
-  heartbeatLatencyMs: number | null;
-  logReplicationGap: number;
-  rpcRetries: number;
-  cpuIdlePct: number;
-  heartbeatReceived: boolean;
-  clusterSize: number;
-  peersReachable: number;
-  heartbeatIntervalMs: number;
-}
-
-/** Declared in runtime/types.ts, so that runtime/batch.ts can use it without importing this file. */
-export type { SharedModel } from './types.js';
+/** Declared in runtime/types.ts, so that runtime/batch.ts and runtime/contact.ts can use them without importing this file. */
+export type { SharedModel, TimeoutObservation } from './types.js';
 
 /**
  * Packs one precision path of an artifact once; pass the result to many NeuroSymbolicTimeout instances.
@@ -97,9 +82,6 @@ export interface NeuroSymbolicTimeoutOptions {
    */
   batch?: LstmBatch | null;
 }
-
-/** Buckets of the survived-silence ring: the window in 8 parts plus the current one. */
-const SURVIVED_BUCKETS = 9;
 
 export type FallbackReason = 'no-model' | 'invalid-input' | 'outside-domain' | 'engine-fault';
 const FALLBACK_REASONS: readonly FallbackReason[] = ['no-model', 'invalid-input', 'outside-domain', 'engine-fault'];
@@ -192,8 +174,8 @@ export class NeuroSymbolicTimeout {
   private readonly ctx: GuardrailContext = {
     role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, previousMs: Number.NaN,
   };
-  private readonly rtt: Float64Array; // ring buffer of heartbeat RTTs (NaN = none that tick)
-  private rttPos = 0;
+  /** The contact steps (runtime/contact.ts): they fill ctx and the silence and usual-gap fields read here. */
+  private readonly contact: ContactTracker;
 
   private timeoutMs: number;
   private source: 'model' | 'fallback' = 'fallback';
@@ -206,33 +188,12 @@ export class NeuroSymbolicTimeout {
   private logit = Number.NaN;
   private composedMs = Number.NaN;
   private floorMs = Number.NaN;
-  // Heartbeat inter-arrival statistics (Jacobson/Karels smoothing) for "the usual gap".
-  private lastHeartbeatMs = Number.NaN;
-  private gapMeanMs = Number.NaN;
-  private gapDevMs = 0;
-  private silenceMs = 0;
   // Randomization (see NeuroSymbolicTimeoutOptions.randomization): xorshift32 state, factor held per (term, role).
   private readonly spread: number;
   private rngState: number;
   private factor = 1;
   private drawTerm = -1;
   private drawRole = '';
-  /**
-   * Survived silences (rules' survived_silence_floor): the longest gap between two contacts of one leader in
-   * one term, per time bucket of window/8 by when the gap ended; a ring of SURVIVED_BUCKETS buckets, so the
-   * window is honoured to within one bucket (a gap counts for window_ms to window_ms × 9/8 after it ended).
-   * Empty (length 0) when the rules have no such floor.
-   */
-  private readonly survivedMax: Float64Array;
-  private readonly survivedBucket: Float64Array;
-  private readonly survivedBucketMs: number;
-  private contactLeaderId: string | null = null;
-  private contactTerm = Number.NaN;
-  /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived and smoothGap). */
-  private gapMs = 0;
-  /** This node heard no peer at some tick since the last contact: the silence was (also) its own isolation. */
-  private isolatedSinceContact = false;
-
   constructor(options: NeuroSymbolicTimeoutOptions = {}) {
     this.rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules ?? DEFAULT_RULES);
     const fb = options.fallbackTimeoutMs ?? this.rules.staticFallbackMs;
@@ -267,12 +228,7 @@ export class NeuroSymbolicTimeout {
     this.norm = model ? model.artifact.normalization : null;
     this.modelError = model ? null : (err ?? 'no artifact given');
     this.trace = new GuardrailTrace(this.rules.rules.length);
-    this.rtt = new Float64Array(this.rules.rttWindowTicks).fill(Number.NaN);
-    const survivedBuckets = this.rules.survivedWindowMs > 0 ? SURVIVED_BUCKETS : 0;
-    this.survivedMax = new Float64Array(survivedBuckets);
-    // Empty = NaN: never equal to a bucket number nor ≥ the oldest one (−1 is a real bucket before the origin).
-    this.survivedBucket = new Float64Array(survivedBuckets).fill(Number.NaN);
-    this.survivedBucketMs = this.rules.survivedWindowMs / (SURVIVED_BUCKETS - 1);
+    this.contact = new ContactTracker(this.rules, this.ctx);
     this.timeoutMs = this.fallbackMs;
     this.reason = model ? null : 'no-model';
     this.detail = this.modelError;
@@ -334,21 +290,13 @@ export class NeuroSymbolicTimeout {
     this.heldQ = Number.NaN;
     this.heldTerm = Number.NaN;
     this.heldLeaderId = null;
-    this.rtt.fill(Number.NaN);
-    this.survivedBucket.fill(Number.NaN);
-    this.contactLeaderId = null;
-    this.contactTerm = Number.NaN;
-    this.isolatedSinceContact = false;
-    this.lastHeartbeatMs = Number.NaN;
-    this.gapMeanMs = Number.NaN;
-    this.gapDevMs = 0;
+    this.contact.reset();
     this.ctx.previousMs = Number.NaN;
   }
 
   /** Bytes owned by this node (state, buffers, ring buffer), excluding the shared model weights. */
   get nodeByteLength(): number {
-    return this.state.byteLength + this.x.byteLength + this.y.byteLength + this.rtt.byteLength
-      + this.survivedMax.byteLength + this.survivedBucket.byteLength
+    return this.state.byteLength + this.x.byteLength + this.y.byteLength + this.contact.byteLength
       + this.trace.active.byteLength + this.trace.beforeMs.byteLength + this.trace.afterMs.byteLength + this.trace.counts.byteLength
       + this.fallbackCounts.byteLength;
   }
@@ -388,7 +336,7 @@ export class NeuroSymbolicTimeout {
     if (!this.validate(o)) return false;
     this.drawFactor(o);
     if (!this.rawInDomain(o)) return false;
-    this.trackContact(o);
+    this.contact.trackContact(o, this.tickLeaderId);
     return this.modelInput(o);
   }
 
@@ -439,108 +387,6 @@ export class NeuroSymbolicTimeout {
     const notNumber = typeof v !== 'number' || !Number.isFinite(v) || v < 0;
     this.fallback(notNumber ? 'invalid-input' : 'outside-domain', field);
     return false;
-  }
-
-  /**
-   * Updates what the guardrails read from the stream of contacts — the usual heartbeat gap, the silence, the
-   * RTT ring, the survived silences — and fills this tick's GuardrailContext. Invariant: every ctx field but
-   * previousMs is rewritten here, before hardFloor and guard read ctx.
-   */
-  private trackContact(o: TimeoutObservation): void {
-    if (o.heartbeatReceived) this.noteHeartbeat(o);
-    else if (o.peersReachable === 0) {
-      // A node cut off from every peer sees the leader's silence too; when the cut heals, the leader "returns",
-      // but it never stalled. Such a silence is not evidence about the leader (recordSurvived skips it).
-      this.isolatedSinceContact = true;
-    }
-    this.silenceMs = Number.isFinite(this.lastHeartbeatMs) ? o.nowMs - this.lastHeartbeatMs : 0;
-    this.pushRtt(o);
-    const ctx = this.ctx;
-    ctx.role = o.role;
-    ctx.heartbeatIntervalMs = o.heartbeatIntervalMs;
-    this.survivedSilence(o);
-    ctx.clusterSize = o.clusterSize;
-    ctx.peersReachable = o.peersReachable;
-  }
-
-  /**
-   * A heartbeat: the gap since the previous one (in gapMs) feeds recordSurvived and smoothGap, then this
-   * contact becomes the reference for the next gap. Invariant: lastHeartbeatMs is this tick's nowMs after.
-   */
-  private noteHeartbeat(o: TimeoutObservation): void {
-    if (Number.isFinite(this.lastHeartbeatMs)) {
-      this.gapMs = o.nowMs - this.lastHeartbeatMs;
-      if (this.survivedMax.length > 0) this.recordSurvived(o);
-      if (this.gapMs > 0) this.smoothGap();
-    }
-    this.lastHeartbeatMs = o.nowMs;
-    this.contactLeaderId = this.tickLeaderId; // by value (validate): a fresh String object each tick is the same leader
-    this.contactTerm = o.term;
-    this.isolatedSinceContact = false;
-  }
-
-  /**
-   * Records this tick's gap as survived when the same leader, in the same term, spoke again after it. Reads the
-   * gap from a field: a double passed to a non-inlined call is boxed (one allocation per heartbeat).
-   */
-  private recordSurvived(o: TimeoutObservation): void {
-    const gap = this.gapMs;
-    const leaderId = this.tickLeaderId;
-    if (!(gap > 0) || this.isolatedSinceContact || leaderId === null || leaderId !== this.contactLeaderId || o.term !== this.contactTerm) return;
-    const b = Math.floor(o.nowMs / this.survivedBucketMs);
-    // nowMs has any origin: a bucket before it is negative, and % keeps the sign (a negative index would
-    // be a silent no-op on a typed array).
-    let slot = b % SURVIVED_BUCKETS;
-    if (slot < 0) slot += SURVIVED_BUCKETS;
-    if (this.survivedBucket[slot] !== b) {
-      this.survivedBucket[slot] = b;
-      this.survivedMax[slot] = 0;
-    }
-    if (gap > this.survivedMax[slot]!) this.survivedMax[slot] = gap;
-  }
-
-  /**
-   * Jacobson/Karels smoothing of a gap gapMs > 0 into "the usual gap": the first seeds mean = gap,
-   * deviation = gap / 2; later ones move the deviation by 1/4 (against the old mean), then the mean by 1/8.
-   * Invariant: gapMeanMs is NaN until the first gap, then > 0; gapDevMs ≥ 0.
-   */
-  private smoothGap(): void {
-    const gap = this.gapMs;
-    if (Number.isNaN(this.gapMeanMs)) {
-      this.gapMeanMs = gap;
-      this.gapDevMs = gap / 2;
-    } else {
-      this.gapDevMs += 0.25 * (Math.abs(gap - this.gapMeanMs) - this.gapDevMs);
-      this.gapMeanMs += 0.125 * (gap - this.gapMeanMs);
-    }
-  }
-
-  /**
-   * This tick's heartbeat RTT into the ring (NaN when none), and the worst RTT in it into ctx.worstRttMs.
-   * Invariant: the ring holds the last rttWindowTicks ticks that reached trackContact; worstRttMs ≥ 0.
-   */
-  private pushRtt(o: TimeoutObservation): void {
-    const rtt = this.rtt;
-    rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
-    this.rttPos = this.rttPos + 1 === rtt.length ? 0 : this.rttPos + 1;
-    let worst = 0;
-    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
-    this.ctx.worstRttMs = worst;
-  }
-
-  /**
-   * The longest survived silence still inside the window into ctx.survivedSilenceMs. Invariant: 0 when the
-   * rules have no survived-silence floor or no bucket of the last SURVIVED_BUCKETS holds a gap.
-   */
-  private survivedSilence(o: TimeoutObservation): void {
-    let survived = 0;
-    if (this.survivedMax.length > 0) {
-      const oldest = Math.floor(o.nowMs / this.survivedBucketMs) - (SURVIVED_BUCKETS - 1);
-      for (let i = 0; i < SURVIVED_BUCKETS; i++) {
-        if (this.survivedBucket[i]! >= oldest && this.survivedMax[i]! > survived) survived = this.survivedMax[i]!;
-      }
-    }
-    this.ctx.survivedSilenceMs = survived;
   }
 
   /**
@@ -640,7 +486,8 @@ export class NeuroSymbolicTimeout {
     let proposal = Math.exp(this.heldQ);
     const floor = this.floorMs;
     const p = 1 / (1 + Math.exp(-this.logit));
-    if (p > this.lostThreshold && !Number.isNaN(this.gapMeanMs) && this.silenceMs > this.gapMeanMs + 4 * this.gapDevMs && proposal > floor) {
+    const contact = this.contact;
+    if (p > this.lostThreshold && !Number.isNaN(contact.gapMeanMs) && contact.silenceMs > contact.gapMeanMs + 4 * contact.gapDevMs && proposal > floor) {
       const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
       proposal = proposal - (proposal - floor) * s;
     }
@@ -735,8 +582,8 @@ export class NeuroSymbolicTimeout {
       confidence: Math.abs(2 * p - 1),
       composedMs: this.composedMs,
       hardFloorMs: this.floorMs,
-      silenceMs: this.silenceMs,
-      usualGapMs: this.gapMeanMs,
+      silenceMs: this.contact.silenceMs,
+      usualGapMs: this.contact.gapMeanMs,
       rules,
       floorCeilingConflict: this.trace.conflict,
       ruleActivationCounts: counts,
