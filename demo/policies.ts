@@ -11,7 +11,7 @@ import {
   type PolicyFactory, type TimeoutObservation, type TimeoutPolicy,
 } from '../sim/index.js';
 import {
-  compileRules, DEFAULT_RULES, LstmBatch, NeuroSymbolicTimeout,
+  compileRules, DEFAULT_RULES, LstmBatch, NeuroSymbolicTimeout, survivedSilenceFloorOf,
   type CompiledRules, type Explanation, type Rule, type SharedModel, type SurvivedSilenceFloorRule,
 } from '../runtime/index.js';
 
@@ -40,7 +40,7 @@ export function isPolicyKind(s: string): s is PolicyKind {
 export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.5, 2];
 
 function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloorRule {
-  const floor = rules.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor');
+  const floor = survivedSilenceFloorOf(rules);
   if (!floor) throw new Error('demo: the default rules have no survived_silence_floor');
   return floor;
 }

@@ -22,7 +22,7 @@ export { FeatureState, FEATURE_NAMES, FEATURE_TRANSFORMS, NUM_FEATURES, normaliz
 export { DEFAULT_RULES } from './default-rules.js';
 export {
   applyGuardrails, compileRules, declaredProperties, GuardrailTrace, hardFloorMs, normalizedDomainViolation, rawDomainViolation,
-  validateRules, RAW_FIELDS, RULES_FORMAT, RULES_FORMAT_VERSION,
+  survivedSilenceFloorOf, validateRules, RAW_FIELDS, RULES_FORMAT, RULES_FORMAT_VERSION,
   type Box, type CeilingRule, type CompiledRules, type ConditionalFloorRule, type GuardrailContext, type InputDomainRule,
   type MaxChangeRule, type MonotonicRule, type QuantizationBudgetRule, type Role, type Rule, type RuleKind, type SafetyRules,
   type TimingFloorRule, type SurvivedSilenceFloorRule,

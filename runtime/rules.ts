@@ -554,6 +554,14 @@ export function normalizedDomainViolation(cr: CompiledRules, z: ArrayLike<number
   return DOMAIN_OK;
 }
 
+/**
+ * The first survived_silence_floor rule of `rules`, or undefined: the rule whose margin is the model's serving
+ * knob (the evaluation sweeps it, the demo and the notebooks show it).
+ */
+export function survivedSilenceFloorOf(rules: { readonly rules: readonly Rule[] }): SurvivedSilenceFloorRule | undefined {
+  return rules.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor');
+}
+
 /** The declared properties verify must prove (monotonicity) and the quantization budget, for `verify`. */
 export function declaredProperties(cr: CompiledRules): { monotonic: MonotonicRule[]; quantization: QuantizationBudgetRule[]; domain: InputDomainRule } {
   return {

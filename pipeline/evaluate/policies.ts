@@ -9,7 +9,7 @@ import {
 } from '../../sim/index.js';
 import {
   compileRules, FeatureState, LstmBatch, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
-  DEFAULT_RULES, type LoadedArtifact, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
+  DEFAULT_RULES, survivedSilenceFloorOf, type LoadedArtifact, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
 } from '../../runtime/index.js';
 
 
@@ -83,7 +83,7 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
 
 /** `rules` with its survived_silence_floor's margin set to `margin` (added, 30 s window, when absent; removed at 0). */
 export function withSurvivedMargin(rules: SafetyRules, margin: number): SafetyRules {
-  const existing = rules.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor');
+  const existing = survivedSilenceFloorOf(rules);
   const others = rules.rules.filter((r) => r.kind !== 'survived_silence_floor');
   if (margin === 0) return { ...rules, rules: others };
   const floor: SurvivedSilenceFloorRule = existing

@@ -7,7 +7,7 @@ import type { VegaLiteSpec } from '../report/charts.js';
 import type { EvaluationReport } from '../evaluate/evaluate.js';
 import { ORACLE_FAMILY, ORACLE_POLICY_ID } from '../evaluate/policies.js';
 import type { SweepPoint } from '../evaluate/aggregate.js';
-import { DEFAULT_RULES, type SurvivedSilenceFloorRule } from '../../runtime/index.js';
+import { DEFAULT_RULES, survivedSilenceFloorOf } from '../../runtime/index.js';
 
 export interface ComparePoliciesOptions {
   /** Artifact folder, or null for the baselines only. */
@@ -109,7 +109,7 @@ const KNOB_PARAM = 'survived_margin';
 
 /** The margin the default rules serve the model with (rule survived-silence-floor; 0 when they have none). */
 export function defaultSurvivedMargin(): number {
-  return DEFAULT_RULES.rules.find((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor')?.margin ?? 0;
+  return survivedSilenceFloorOf(DEFAULT_RULES)?.margin ?? 0;
 }
 
 /** The model's points of the sweep, by increasing margin; empty when the evaluation ran without a model. */
