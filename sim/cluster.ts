@@ -179,14 +179,14 @@ export class Simulation {
 
   /** Processes the next event; false when none is left. Throws SafetyViolation on a safety violation. */
   step(): boolean {
-    const ev = this.queue.pop();
-    if (ev === undefined) return false;
-    this.nowUs = ev.atUs;
-    this.host.nowUs = ev.atUs;
-    const data = ev.data;
-    const arg = ev.arg;
-    const kind = ev.kind;
-    this.queue.release(ev);
+    const q = this.queue;
+    const kind = q.pop();
+    if (kind < 0) return false;
+    const atUs = q.lastAtUs;
+    this.nowUs = atUs;
+    this.host.nowUs = atUs;
+    const data = q.lastData;
+    const arg = q.lastArg;
     switch (kind) {
       case EV_DELIVER: this.deliver(data as Msg, arg); break;
       case EV_PROCESS: this.process(data as Msg, arg); break;
