@@ -386,13 +386,18 @@ export class Simulation {
       }
       const report = node.drainTickReport();
       machine.busyUsTick = 0;
-      if (tel !== null) this.recordRow(node, report, tsMs, cpuIdle);
+      // One gap for the row and the observation: nothing between the two reads changes it.
+      const gap = node.replicationGap();
+      if (tel !== null) {
+        tel.push(tsMs, i, node.term, node.role, node.leader, node.heartbeatLatency(), gap, report.retries, cpuIdle,
+          report.heartbeatReceived, report.event);
+      }
       const latencyMs = node.lastHeartbeatLatencyMs;
       const obs: TimeoutObservation = {
         nowMs: now / 1000, tickMs,
         role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
         heartbeatLatencyMs: latencyMs < 0 ? null : latencyMs,
-        logReplicationGap: node.replicationGap(), rpcRetries: report.retries, cpuIdlePct: cpuIdle,
+        logReplicationGap: gap, rpcRetries: report.retries, cpuIdlePct: cpuIdle,
         heartbeatReceived: report.heartbeatReceived,
         clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
         heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,

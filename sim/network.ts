@@ -6,6 +6,7 @@
  * head-of-line blocking. Endpoint index `size` is the client, which partitions never cut off.
  */
 import type { Prng } from './prng.js';
+import { roundUs } from './round.js';
 import type { FaultSpec, ResolvedScenario } from './scenario.js';
 
 /** WAN regions, assigned to nodes round-robin; the client sits in region 0. */
@@ -45,6 +46,10 @@ export class Network {
   private readonly nextFlipTick: Float64Array;
   private readonly lastBucket: Float64Array;
   private readonly bucketCount: Int32Array;
+  /** hash3's first round per link (it depends on the link only) and its second per link's current bucket:
+   * a message then costs one mix32 round more, with the same hash bits (the hash functions at the end of this file). */
+  private readonly linkHash: Int32Array;
+  private readonly bucketHash: Int32Array;
   private tickCount = 0;
   private readonly pEnter: number;
   private readonly pExit: number;
@@ -57,7 +62,7 @@ export class Network {
    * message is sent, not on how many messages were sent before: two policies compared on one seed see
    * the same network weather even after their traffic diverges (common random numbers).
    */
-  constructor(private readonly cfg: ResolvedScenario, private readonly rng: Prng, private readonly seedWord: number) {
+  constructor(private readonly cfg: ResolvedScenario, private readonly rng: Prng, seedWord: number) {
     const n = cfg.size + 1;
     this.endpoints = n;
     this.region = new Int32Array(n);
@@ -83,6 +88,9 @@ export class Network {
     this.calmMeanUs = cfg.jitter.calm_mean_ms * 1000;
     this.lastBucket = new Float64Array(n * n).fill(-1);
     this.bucketCount = new Int32Array(n * n);
+    this.linkHash = new Int32Array(n * n);
+    this.bucketHash = new Int32Array(n * n);
+    for (let k = 0; k < n * n; k++) this.linkHash[k] = hashLink(seedWord, k);
     this.nextFlipTick = new Float64Array(n * n);
     for (let k = 0; k < n * n; k++) this.nextFlipTick[k] = this.ticksToFlip(this.pEnter);
     this.jitteryMeanUs = cfg.jitter.jittery_mean_ms * 1000;
@@ -117,19 +125,21 @@ export class Network {
   deliveryUs(from: number, to: number, nowUs: number): number {
     const k = from * this.endpoints + to;
     if (this.blocked[k] === 1) return -1;
-    const loss = this.cfg.loss + this.extraLoss[k]! + this.overrides.loss;
+    const ov = this.overrides;
+    const loss = this.cfg.loss + this.extraLoss[k]! + ov.loss;
     const bucket = Math.floor(nowUs / 1000);
     let idx = 0;
     if (this.lastBucket[k] === bucket) idx = ++this.bucketCount[k]!;
     else {
       this.lastBucket[k] = bucket;
       this.bucketCount[k] = 0;
+      this.bucketHash[k] = hashBucket(this.linkHash[k]!, bucket);
     }
-    const h = hash3(this.seedWord, k, bucket, idx);
+    const h = hashIndex(this.bucketHash[k]!, idx);
     if (loss > 0 && unit(h) < loss) return -1;
     const mean = this.jitterMeanUs(k);
-    const delay = this.baseUs[k]! * this.overrides.latencyScale + this.extraUs[k]! - mean * Math.log(1 - unit(mix32(h ^ 0x5bd1e995)));
-    let at = Math.round(nowUs + delay);
+    const delay = this.baseUs[k]! * ov.latencyScale + this.extraUs[k]! - mean * Math.log(1 - unit(mix32(h ^ 0x5bd1e995)));
+    let at = roundUs(nowUs + delay);
     const last = this.lastDeliveryUs[k]!;
     if (at < last) at = last;
     this.lastDeliveryUs[k] = at;
@@ -225,14 +235,26 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** A well-mixed 32-bit hash of a seed word and three non-negative integers (bucket may exceed 2^32). */
-function hash3(seed: number, a: number, b: number, c: number): number {
-  let h = mix32(seed ^ Math.imul(a + 1, 0x9e3779b1));
+/**
+ * A well-mixed 32-bit hash of a seed word and three non-negative integers (link, send millisecond bucket
+ * which may exceed 2^32, index within the bucket), in three rounds:
+ * hashIndex(hashBucket(hashLink(seed, a), b), c). The network keeps the first two per link; the third runs
+ * per message.
+ */
+function hashLink(seed: number, a: number): number {
+  return mix32(seed ^ Math.imul(a + 1, 0x9e3779b1));
+}
+
+/** The second round and the bucket's high word, as the int32 the third round starts from. */
+function hashBucket(h: number, b: number): number {
   h = mix32(h ^ (b >>> 0));
   // b's high word is 0 for the first 2^32 ms (49 days) of simulated time: skip the division then.
   const bHi = b < 4294967296 ? 0 : Math.floor(b / 4294967296);
-  h = mix32(h ^ bHi ^ Math.imul(c + 1, 0x27d4eb2d));
-  return h;
+  return h ^ bHi;
+}
+
+function hashIndex(hb: number, c: number): number {
+  return mix32(hb ^ Math.imul(c + 1, 0x27d4eb2d));
 }
 
 /** A 32-bit hash as a uniform in [0, 1). */

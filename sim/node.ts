@@ -666,9 +666,15 @@ export class RaftNode implements RawNode {
 
   /** Raft §5.3/§5.4.2: commit the largest index replicated on a quorum, if it is from the current term. */
   private maybeCommit(): void {
+    const n = this.n;
+    // Fewer than a quorum beyond the commit index: the quorum-th largest is at most the commit index, so
+    // nothing commits. It skips the sort for every acknowledgement but the one that completes a quorum.
+    const commit = this.commit;
+    let beyond = 0;
+    for (let i = 0; i < n; i++) if ((i === this.index ? this.lastIndex : this.match[i]!) > commit) beyond++;
+    if (beyond < this.quorum) return;
     // The quorum-th largest match index; insertion sort beats TypedArray#sort for n <= 9.
     const s = this.scratch;
-    const n = this.n;
     for (let i = 0; i < n; i++) {
       const v = i === this.index ? this.lastIndex : this.match[i]!;
       let j = i - 1;

@@ -41,39 +41,37 @@ export const TELEMETRY_COLUMNS = [
   'rpc_retries', 'cpu_idle_pct', 'heartbeat_received', 'event',
 ] as const;
 
-class Column<T extends Float64Array | Int32Array | Int8Array | Uint8Array> {
-  data: T;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(1024);
-  }
-  ensure(n: number): void {
-    if (n <= this.data.length) return;
-    const bigger = this.make(Math.max(n, this.data.length * 2));
-    bigger.set(this.data as never);
-    this.data = bigger;
-  }
+/** Copies `a` into a new array of the same kind with room for `n` values. */
+function grown<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a as never);
+  return b;
 }
 
 export class TelemetryStore {
   numRows = 0;
-  private readonly ts = new Column((n) => new Float64Array(n));
-  private readonly node = new Column((n) => new Int8Array(n));
-  private readonly term = new Column((n) => new Int32Array(n));
-  private readonly role = new Column((n) => new Uint8Array(n));
-  private readonly leader = new Column((n) => new Int8Array(n));
-  private readonly hbLatency = new Column((n) => new Float64Array(n));
-  private readonly gap = new Column((n) => new Int32Array(n));
-  private readonly retries = new Column((n) => new Int32Array(n));
-  private readonly cpuIdle = new Column((n) => new Float64Array(n));
-  private readonly hbReceived = new Column((n) => new Uint8Array(n));
-  private readonly event = new Column((n) => new Uint8Array(n));
+  // The columns are typed arrays held directly (a row is one store per column, once per node per tick).
+  // Invariant: every telemetry column has length `capacity`, every ground-truth column `gtCapacity`.
+  private capacity = 1024;
+  private ts = new Float64Array(1024);
+  private node = new Int8Array(1024);
+  private term = new Int32Array(1024);
+  private role = new Uint8Array(1024);
+  private leader = new Int8Array(1024);
+  private hbLatency = new Float64Array(1024);
+  private gap = new Int32Array(1024);
+  private retries = new Int32Array(1024);
+  private cpuIdle = new Float64Array(1024);
+  private hbReceived = new Uint8Array(1024);
+  private event = new Uint8Array(1024);
 
   gtRows = 0;
-  private readonly gtTs = new Column((n) => new Float64Array(n));
-  private readonly gtAlive = new Column((n) => new Uint8Array(n));
-  private readonly gtQuorum = new Column((n) => new Uint8Array(n));
-  private readonly gtLeader = new Column((n) => new Int8Array(n));
-  private readonly gtFaults = new Column((n) => new Int32Array(n));
+  private gtCapacity = 1024;
+  private gtTs = new Float64Array(1024);
+  private gtAlive = new Uint8Array(1024);
+  private gtQuorum = new Uint8Array(1024);
+  private gtLeader = new Int8Array(1024);
+  private gtFaults = new Int32Array(1024);
   private readonly faultSets: string[][] = [[]];
   private readonly faultSetIndex = new Map<string, number>([['', 0]]);
   private lastFaults: readonly string[] | null = null;
@@ -85,32 +83,53 @@ export class TelemetryStore {
   push(tsMs: number, node: number, term: number, role: number, leader: number, hbLatencyMs: number, gap: number,
     retries: number, cpuIdlePct: number, hbReceived: boolean, event: number): void {
     const i = this.numRows;
-    if (i >= this.ts.data.length) {
-      const n = i + 1;
-      for (const c of [this.ts, this.node, this.term, this.role, this.leader, this.hbLatency, this.gap, this.retries, this.cpuIdle, this.hbReceived, this.event]) c.ensure(n);
-    }
-    this.ts.data[i] = tsMs;
-    this.node.data[i] = node;
-    this.term.data[i] = term;
-    this.role.data[i] = role;
-    this.leader.data[i] = leader;
-    this.hbLatency.data[i] = hbLatencyMs;
-    this.gap.data[i] = gap;
-    this.retries.data[i] = retries;
-    this.cpuIdle.data[i] = cpuIdlePct;
-    this.hbReceived.data[i] = hbReceived ? 1 : 0;
-    this.event.data[i] = event;
+    if (i >= this.capacity) this.grow();
+    this.ts[i] = tsMs;
+    this.node[i] = node;
+    this.term[i] = term;
+    this.role[i] = role;
+    this.leader[i] = leader;
+    this.hbLatency[i] = hbLatencyMs;
+    this.gap[i] = gap;
+    this.retries[i] = retries;
+    this.cpuIdle[i] = cpuIdlePct;
+    this.hbReceived[i] = hbReceived ? 1 : 0;
+    this.event[i] = event;
     this.numRows = i + 1;
+  }
+
+  private grow(): void {
+    const n = this.capacity * 2;
+    this.capacity = n;
+    this.ts = grown(this.ts, n);
+    this.node = grown(this.node, n);
+    this.term = grown(this.term, n);
+    this.role = grown(this.role, n);
+    this.leader = grown(this.leader, n);
+    this.hbLatency = grown(this.hbLatency, n);
+    this.gap = grown(this.gap, n);
+    this.retries = grown(this.retries, n);
+    this.cpuIdle = grown(this.cpuIdle, n);
+    this.hbReceived = grown(this.hbReceived, n);
+    this.event = grown(this.event, n);
   }
 
   /** `faults` is interned by identity first: pass the same array while the active faults are unchanged. */
   pushGroundTruth(tsMs: number, alive: boolean, quorum: boolean, leader: number, faults: readonly string[]): void {
     const i = this.gtRows;
-    if (i >= this.gtTs.data.length) for (const c of [this.gtTs, this.gtAlive, this.gtQuorum, this.gtLeader, this.gtFaults]) c.ensure(i + 1);
-    this.gtTs.data[i] = tsMs;
-    this.gtAlive.data[i] = alive ? 1 : 0;
-    this.gtQuorum.data[i] = quorum ? 1 : 0;
-    this.gtLeader.data[i] = leader;
+    if (i >= this.gtCapacity) {
+      const n = this.gtCapacity * 2;
+      this.gtCapacity = n;
+      this.gtTs = grown(this.gtTs, n);
+      this.gtAlive = grown(this.gtAlive, n);
+      this.gtQuorum = grown(this.gtQuorum, n);
+      this.gtLeader = grown(this.gtLeader, n);
+      this.gtFaults = grown(this.gtFaults, n);
+    }
+    this.gtTs[i] = tsMs;
+    this.gtAlive[i] = alive ? 1 : 0;
+    this.gtQuorum[i] = quorum ? 1 : 0;
+    this.gtLeader[i] = leader;
     if (faults !== this.lastFaults) {
       const key = faults.join(';');
       let k = this.faultSetIndex.get(key);
@@ -122,26 +141,26 @@ export class TelemetryStore {
       this.lastFaults = faults;
       this.lastFaultsIndex = k;
     }
-    this.gtFaults.data[i] = this.lastFaultsIndex;
+    this.gtFaults[i] = this.lastFaultsIndex;
     this.gtRows = i + 1;
   }
 
   row(i: number): SimTelemetryRow {
-    const hb = this.hbLatency.data[i]!;
-    const leader = this.leader.data[i]!;
+    const hb = this.hbLatency[i]!;
+    const leader = this.leader[i]!;
     return {
-      ts_ms: this.ts.data[i]!,
+      ts_ms: this.ts[i]!,
       cluster_id: this.clusterId,
-      node_id: this.nodeIds[this.node.data[i]!]!,
-      term: this.term.data[i]!,
-      role: ROLE_NAMES[this.role.data[i]!]!,
+      node_id: this.nodeIds[this.node[i]!]!,
+      term: this.term[i]!,
+      role: ROLE_NAMES[this.role[i]!]!,
       leader_id: leader < 0 ? null : this.nodeIds[leader]!,
       heartbeat_latency_ms: hb < 0 ? null : hb,
-      log_replication_gap: this.gap.data[i]!,
-      rpc_retries: this.retries.data[i]!,
-      cpu_idle_pct: this.cpuIdle.data[i]!,
-      heartbeat_received: this.hbReceived.data[i] === 1,
-      event: EV_NAMES[this.event.data[i]!]!,
+      log_replication_gap: this.gap[i]!,
+      rpc_retries: this.retries[i]!,
+      cpu_idle_pct: this.cpuIdle[i]!,
+      heartbeat_received: this.hbReceived[i] === 1,
+      event: EV_NAMES[this.event[i]!]!,
     };
   }
 
@@ -150,14 +169,14 @@ export class TelemetryStore {
   }
 
   groundTruthRow(i: number): GroundTruthRow {
-    const leader = this.gtLeader.data[i]!;
+    const leader = this.gtLeader[i]!;
     return {
       cluster_id: this.clusterId,
-      ts_ms: this.gtTs.data[i]!,
-      leader_alive: this.gtAlive.data[i] === 1,
-      leader_quorum_connected: this.gtQuorum.data[i] === 1,
+      ts_ms: this.gtTs[i]!,
+      leader_alive: this.gtAlive[i] === 1,
+      leader_quorum_connected: this.gtQuorum[i] === 1,
       true_leader_id: leader < 0 ? null : this.nodeIds[leader]!,
-      active_faults: this.faultSets[this.gtFaults.data[i]!]!,
+      active_faults: this.faultSets[this.gtFaults[i]!]!,
     };
   }
 
