@@ -132,7 +132,8 @@ export class Client {
     const ids = m.reqIds ?? [];
     if (!m.reject) {
       this.leaderGuess = node;
-      for (const id of ids) {
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k]!;
         if (this.doneUs[id] !== -1) continue;
         this.doneUs[id] = now;
         this.committed++;
@@ -261,8 +262,8 @@ export class Client {
     this.ready = [];
     // Answered meanwhile: not due, and never again (a request waits only while unsent and unanswered).
     const due: number[] = [];
-    for (const e of waited) {
-      const id = e % ENTRY_ID_RANGE;
+    for (let k = 0; k < waited.length; k++) {
+      const id = waited[k]! % ENTRY_ID_RANGE;
       if (this.doneUs[id] === -1 && this.lastSendUs[id] === -1) due.push(id);
     }
     if (due.length === 0) return;
@@ -297,7 +298,8 @@ export class Client {
 
   private sendTo(ids: number[], node: number): void {
     const now = this.host.nowUs;
-    for (const id of ids) {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
       this.lastSendUs[id] = now;
       this.sentTo[id] = node;
       this.sendLog.push(id, now);

@@ -359,19 +359,27 @@ export class Simulation {
 
   private onTick(): void {
     const now = this.nowUs;
-    const tickMs = this.cfg.tickMs;
+    const cfg = this.cfg;
+    const tickMs = cfg.tickMs;
     const tsMs = Math.round(now / 1000);
+    // Per-tick invariants of the observations (the same values each node's literal computed before).
+    const nowMs = now / 1000;
+    const peersWindowUs = cfg.electionTimeoutMs * 1000;
+    const size = cfg.size;
+    const heartbeatIntervalMs = cfg.heartbeatIntervalMs;
     this.network.tick();
     this.client.tick();
     const tel = this.telemetry;
+    const nodes = this.nodes;
+    const machines = this.machines;
     // First every up, running node's observation (telemetry rows in node order), told to its policy ahead.
     const ticking = this.ticking;
-    for (const node of this.nodes) {
-      const i = node.index;
-      const machine = this.machines[i]!;
-      const stallRng = this.nodeRngs[i]!.stall;
-      if (node.up && machine.stallPerTick > 0 && stallRng.next() < machine.stallPerTick && !machine.paused(now)) {
-        machine.pause(now, stallRng.exp(machine.stallMeanUs));
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const machine = machines[i]!;
+      if (node.up && machine.stallPerTick > 0) {
+        const stallRng = this.nodeRngs[i]!.stall;
+        if (stallRng.next() < machine.stallPerTick && !machine.paused(now)) machine.pause(now, stallRng.exp(machine.stallMeanUs));
       }
       if (!node.up) {
         if (node.tickReport.event !== EV_NONE && tel !== null) this.recordRow(node, node.tickReport, tsMs, 0);
@@ -394,13 +402,13 @@ export class Simulation {
       }
       const latencyMs = node.lastHeartbeatLatencyMs;
       const obs: TimeoutObservation = {
-        nowMs: now / 1000, tickMs,
+        nowMs, tickMs,
         role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
         heartbeatLatencyMs: latencyMs < 0 ? null : latencyMs,
         logReplicationGap: gap, rpcRetries: report.retries, cpuIdlePct: cpuIdle,
         heartbeatReceived: report.heartbeatReceived,
-        clusterSize: this.cfg.size, peersReachable: node.peersHeardWithin(this.cfg.electionTimeoutMs * 1000),
-        heartbeatIntervalMs: this.cfg.heartbeatIntervalMs,
+        clusterSize: size, peersReachable: node.peersHeardWithin(peersWindowUs),
+        heartbeatIntervalMs,
       };
       node.policy.willObserve?.(obs);
       ticking[i] = obs;
@@ -408,11 +416,11 @@ export class Simulation {
     // Then the nodes tick, in order. Splitting the loop changes nothing a node sees: a node's tick reaches
     // other nodes only through messages (delivered by later events), and the first pass reads only each
     // node's own state and random streams. It lets the policies' models step together (willObserve).
-    for (const node of this.nodes) {
-      const obs = ticking[node.index]!;
+    for (let i = 0; i < nodes.length; i++) {
+      const obs = ticking[i]!;
       if (obs === null) continue;
-      ticking[node.index] = null;
-      node.tick(obs);
+      ticking[i] = null;
+      nodes[i]!.tick(obs);
     }
     this.groundTruthTick(tsMs);
     this.tickStartUs = now;
@@ -435,32 +443,39 @@ export class Simulation {
 
   /** The up node that believes it leads in the highest term, or -1. */
   trueLeader(): number {
+    const nodes = this.nodes;
     let best = -1;
-    for (const node of this.nodes) {
-      if (node.up && node.role === LEADER && (best < 0 || node.term > this.nodes[best]!.term)) best = node.index;
+    let bestTerm = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      if (node.up && node.role === LEADER && (best < 0 || node.term > bestTerm)) {
+        best = i;
+        bestTerm = node.term;
+      }
     }
     return best;
   }
 
   /** Whether node l can exchange messages both ways with a quorum of up nodes (itself included). */
   quorumConnected(l: number): boolean {
+    const nodes = this.nodes;
     let k = 0;
-    for (const node of this.nodes) {
-      const j = node.index;
-      if (node.up && (j === l || (this.network.connected(l, j) && this.network.connected(j, l)))) k++;
+    for (let j = 0; j < nodes.length; j++) {
+      if (nodes[j]!.up && (j === l || this.network.linked(l, j))) k++;
     }
-    return k >= this.nodes[0]!.quorum;
+    return k >= nodes[0]!.quorum;
   }
 
   /** A leader can commit: it runs, and a quorum in its term can exchange messages with it. */
   private canCommit(l: number): boolean {
-    const leader = this.nodes[l]!;
+    const nodes = this.nodes;
+    const leader = nodes[l]!;
     if (this.machines[l]!.paused(this.nowUs)) return false;
     let k = 0;
-    for (const node of this.nodes) {
-      const j = node.index;
+    for (let j = 0; j < nodes.length; j++) {
+      const node = nodes[j]!;
       if (j === l) k++;
-      else if (node.up && node.term === leader.term && this.network.connected(l, j) && this.network.connected(j, l)) k++;
+      else if (node.up && node.term === leader.term && this.network.linked(l, j)) k++;
     }
     return k >= leader.quorum;
   }

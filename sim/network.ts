@@ -164,6 +164,16 @@ export class Network {
     return this.blocked[k] === 0 && this.cfg.loss + this.extraLoss[k]! + this.overrides.loss < 1;
   }
 
+  /** connected(a, b) && connected(b, a), with the shared loads done once (the same sums and comparisons). */
+  linked(a: number, b: number): boolean {
+    const n = this.endpoints;
+    const ab = a * n + b;
+    const ba = b * n + a;
+    const loss = this.cfg.loss;
+    const ovLoss = this.overrides.loss;
+    return this.blocked[ab] === 0 && loss + this.extraLoss[ab]! + ovLoss < 1 && this.blocked[ba] === 0 && loss + this.extraLoss[ba]! + ovLoss < 1;
+  }
+
   /** Base one-way delay (ms) of a link, for snapshots. */
   baseMs(from: number, to: number): number {
     return (this.baseUs[from * this.endpoints + to]! * this.overrides.latencyScale) / 1000;

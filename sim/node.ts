@@ -143,7 +143,13 @@ export class RaftNode implements RawNode {
   readonly rttMs: Float64Array;
   private lastHeartbeatUs = 0;
   private lastCheckQuorumUs = 0;
-  private pendingClient = new Map<number, number>();
+  /**
+   * Leader: the first index it appended in this term. Invariant: the client requests it still owes an
+   * answer are logReqs[i] for i in [max(pendingFrom, commit + 1), lastIndex] where logReqs[i] !== 0 (a
+   * leader only appends, each request once at its index, and answers in index order as the commit index
+   * passes them); +inf when it owes none. Reads happen only while it leads.
+   */
+  private pendingFrom = Number.POSITIVE_INFINITY;
   private readonly scratch: Int32Array;
   private sliceFrom = -1;
   private sliceTo = -1;
@@ -221,7 +227,7 @@ export class RaftNode implements RawNode {
     this.role = FOLLOWER;
     this.leader = -1;
     this.commit = 0;
-    this.pendingClient.clear();
+    this.pendingFrom = Number.POSITIVE_INFINITY;
     this.cancelTimer();
     this.noteEvent(EV_CRASHED);
   }
@@ -256,6 +262,7 @@ export class RaftNode implements RawNode {
     this.commit = Math.min(commit, logLength);
     this.timerBaseUs = this.host.nowUs;
     this.role = leader === this.index ? LEADER : FOLLOWER;
+    this.pendingFrom = this.role === LEADER ? logLength + 1 : Number.POSITIVE_INFINITY;
     if (this.role === LEADER) {
       // The leader believes every follower is in step, so heartbeats carry no entries and the logs keep
       // their different lengths (some servers stay ineligible, as in the paper's setup).
@@ -408,6 +415,7 @@ export class RaftNode implements RawNode {
     this.lastCheckQuorumUs = now;
     this.noteEvent(EV_BECAME_LEADER);
     this.host.onBecameLeader(this);
+    this.pendingFrom = last + 1;
     // A no-op entry of the new term lets the leader commit entries of earlier terms (Raft §5.4.2).
     this.appendLocal(0);
     for (let p = 0; p < this.n; p++) if (p !== this.index) this.sendAppend(p, false);
@@ -609,7 +617,8 @@ export class RaftNode implements RawNode {
       this.host.send(r);
       return;
     }
-    for (const req of m.reqIds!) this.appendLocal(req);
+    const reqs = m.reqIds!;
+    for (let k = 0; k < reqs.length; k++) this.appendLocal(reqs[k]!);
     for (let p = 0; p < this.n; p++) if (p !== this.index) this.sendAppend(p, false);
   }
 
@@ -618,7 +627,6 @@ export class RaftNode implements RawNode {
   private appendLocal(req: number): void {
     this.logTerms.push(this.term);
     this.logReqs.push(req);
-    if (req !== 0) this.pendingClient.set(this.lastIndex, req);
     // The leader's own write runs in parallel with replication (etcd does the same), so it counts at once.
     this.match[this.index] = this.lastIndex;
     if (this.quorum === 1) this.maybeCommit();
@@ -694,16 +702,14 @@ export class RaftNode implements RawNode {
   }
 
   private setCommit(c: number): void {
-    const leader = this.role === LEADER;
+    const owesFrom = this.role === LEADER ? this.pendingFrom : Number.POSITIVE_INFINITY;
+    const reqs = this.logReqs;
     let acked: number[] | null = null;
     for (let i = this.commit + 1; i <= c; i++) {
       this.host.onCommit(this, i);
-      if (leader) {
-        const req = this.pendingClient.get(i);
-        if (req !== undefined) {
-          this.pendingClient.delete(i);
-          (acked ??= []).push(req);
-        }
+      if (i >= owesFrom) {
+        const req = reqs[i]!;
+        if (req !== 0) (acked ??= []).push(req);
       }
     }
     this.commit = c;
@@ -717,11 +723,14 @@ export class RaftNode implements RawNode {
 
   /** A deposed or crashed leader tells the client its pending requests may never commit, so it retries now. */
   private abandonClients(): void {
-    if (this.pendingClient.size === 0 || !this.up) return;
+    if (!this.up) return;
+    const owed: number[] = [];
+    for (let i = Math.max(this.pendingFrom, this.commit + 1); i <= this.lastIndex; i++) if (this.logReqs[i] !== 0) owed.push(this.logReqs[i]!);
+    this.pendingFrom = Number.POSITIVE_INFINITY;
+    if (owed.length === 0) return;
     const r = makeMsg(CLIENT_RESP, this.index, this.n, this.term);
     r.reject = true;
-    r.reqIds = [...this.pendingClient.values()];
-    this.pendingClient.clear();
+    r.reqIds = owed;
     this.host.send(r);
   }
 
