@@ -11,6 +11,7 @@ import { APP, CLIENT_REQ, CLIENT_RESP, makeMsg, MSG_NAMES, releaseMsg, type Msg 
 import { Network } from './network.js';
 import { EV_NONE, LEADER, RaftNode, ROLE_NAMES, type NodeHost, type RawNode, type TickReport } from './node.js';
 import { Machine } from './machine.js';
+import { roundUs } from './round.js';
 import { makeGroundTruthView, type GroundTruthView } from './ground-truth.js';
 import type { ClusterSnapshot, ElectionCause, ElectionEvent, MessageSnapshot } from './snapshot.js';
 import { policyFactoryFromSpec, type PolicyFactory, type TimeoutObservation } from './policy.js';
@@ -436,7 +437,7 @@ export class Simulation {
   private cpuIdle(i: number): number {
     const busyPct = this.machines[i]!.busyPct(this.cfg.baseBusyPct, this.nowUs, this.tickStartUs, this.tickUs);
     const idle = 100 - busyPct + this.nodeRngs[i]!.noise.uniform(-1.5, 1.5);
-    return Math.round(Math.min(100, Math.max(0, idle)) * 10) / 10;
+    return roundUs(Math.min(100, Math.max(0, idle)) * 10) / 10;
   }
 
   // ---- ground truth ----------------------------------------------------------------------------------

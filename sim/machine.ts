@@ -21,6 +21,10 @@ export class Machine {
   /** Scheduler stalls of a CPU fault: probability per tick and mean length (µs). */
   stallPerTick = 0;
   stallMeanUs = 0;
+  /** reserveHandling's cost, kept while the load and base cost stay the same (the same quotient). */
+  private costLoad = Number.NaN;
+  private costBaseUs = Number.NaN;
+  private costUs = 0;
 
   constructor(readonly baseFsyncUs: number) {
     this.fsyncUs = baseFsyncUs;
@@ -33,7 +37,12 @@ export class Machine {
   /** Reserves the next free handling slot for a message arriving now; returns when its handling starts. */
   reserveHandling(nowUs: number, messageCostUs: number): number {
     const start = Math.max(nowUs, this.pausedUntilUs, this.busyUntilUs);
-    const costUs = messageCostUs / (1 - Math.min(this.cpuLoad, 0.95));
+    if (this.cpuLoad !== this.costLoad || messageCostUs !== this.costBaseUs) {
+      this.costLoad = this.cpuLoad;
+      this.costBaseUs = messageCostUs;
+      this.costUs = messageCostUs / (1 - Math.min(this.cpuLoad, 0.95));
+    }
+    const costUs = this.costUs;
     this.busyUntilUs = start + costUs;
     this.busyUsTick += costUs;
     return start;

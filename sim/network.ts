@@ -51,6 +51,8 @@ export class Network {
   private readonly linkHash: Int32Array;
   private readonly bucketHash: Int32Array;
   private tickCount = 0;
+  /** The earliest tick any link flips at. Invariant: min over k of nextFlipTick[k]. */
+  private nextAnyFlipTick = 0;
   private readonly pEnter: number;
   private readonly pExit: number;
   private readonly calmMeanUs: number;
@@ -93,6 +95,7 @@ export class Network {
     for (let k = 0; k < n * n; k++) this.linkHash[k] = hashLink(seedWord, k);
     this.nextFlipTick = new Float64Array(n * n);
     for (let k = 0; k < n * n; k++) this.nextFlipTick[k] = this.ticksToFlip(this.pEnter);
+    this.nextAnyFlipTick = minOf(this.nextFlipTick);
     this.jitteryMeanUs = cfg.jitter.jittery_mean_ms * 1000;
   }
 
@@ -102,13 +105,19 @@ export class Network {
    */
   tick(): void {
     const t = ++this.tickCount;
+    // No link flips this tick: the scan below would skip every link.
+    if (this.nextAnyFlipTick > t) return;
     const j = this.jittery;
     const next = this.nextFlipTick;
+    let soonest = Number.POSITIVE_INFINITY;
     for (let k = 0; k < j.length; k++) {
-      if (next[k]! > t) continue;
-      j[k] = j[k] === 0 ? 1 : 0;
-      next[k] = t + this.ticksToFlip(j[k] === 0 ? this.pEnter : this.pExit);
+      if (next[k]! <= t) {
+        j[k] = j[k] === 0 ? 1 : 0;
+        next[k] = t + this.ticksToFlip(j[k] === 0 ? this.pEnter : this.pExit);
+      }
+      if (next[k]! < soonest) soonest = next[k]!;
     }
+    this.nextAnyFlipTick = soonest;
   }
 
   /** Ticks until a per-tick event of probability p first happens (geometric, >= 1). */
@@ -234,6 +243,12 @@ export class Network {
     this.extraLoss.fill(0);
     this.forcedJitterUs.fill(0);
   }
+}
+
+function minOf(a: Float64Array): number {
+  let m = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < a.length; k++) if (a[k]! < m) m = a[k]!;
+  return m;
 }
 
 /** murmur3's 32-bit finalizer. */
