@@ -343,7 +343,7 @@ export class Simulation {
   }
 
   private handle(node: RawNode, m: Msg): void {
-    this.safety.record(this.nowUs, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms?.length ?? 0) : m.index);
+    this.safety.record(this.nowUs, m.type, m.from, m.to, m.term, m.type === APP ? m.index + (m.entryTerms === null ? 0 : m.entryCount) : m.index);
     node.step(m);
     releaseMsg(m);
   }
@@ -670,7 +670,7 @@ export class Simulation {
       msgs.push({
         type: MSG_NAMES[m.type]!, from: m.from < this.cfg.size ? this.nodeIds[m.from]! : 'client',
         to: m.to < this.cfg.size ? this.nodeIds[m.to]! : 'client', term: m.term, sentMs: ev.arg / 1000, deliverMs: ev.atUs / 1000,
-        entries: m.entryTerms?.length ?? m.reqIds?.length ?? 0,
+        entries: m.entryTerms !== null ? m.entryCount : m.reqIds?.length ?? 0,
       });
     }
     msgs.sort((a, b) => a.deliverMs - b.deliverMs);

@@ -22,9 +22,14 @@ export interface Msg {
   index: number;
   /** PreVote/Vote: candidate's last log term; App: prevLogTerm. */
   logTerm: number;
-  /** App: the entries' terms and client request ids (0 = leader no-op). */
-  entryTerms: number[] | null;
-  entryReqs: number[] | null;
+  /**
+   * App: the entries' terms and client request ids (0 = leader no-op) are entryTerms[entryFrom + k] and
+   * entryReqs[entryFrom + k] for k < entryCount: the sender's log, shared read-only; null when none.
+   */
+  entryTerms: readonly number[] | null;
+  entryReqs: readonly number[] | null;
+  entryFrom: number;
+  entryCount: number;
   /** App: leader's commit index. */
   commit: number;
   reject: boolean;
@@ -51,7 +56,7 @@ export function makeMsg(type: number, from: number, to: number, term: number): M
   const m = pool.pop();
   if (m === undefined) {
     return {
-      type, from, to, term, index: 0, logTerm: 0, entryTerms: null, entryReqs: null, commit: 0, reject: false,
+      type, from, to, term, index: 0, logTerm: 0, entryTerms: null, entryReqs: null, entryFrom: 0, entryCount: 0, commit: 0, reject: false,
       hint: -1, sentUs: -1, rttMs: -1, lastIndex: 0, retry: false, reqIds: null, refused: false,
     };
   }
@@ -63,6 +68,8 @@ export function makeMsg(type: number, from: number, to: number, term: number): M
   m.logTerm = 0;
   m.entryTerms = null;
   m.entryReqs = null;
+  m.entryFrom = 0;
+  m.entryCount = 0;
   m.commit = 0;
   m.reject = false;
   m.hint = -1;

@@ -118,7 +118,11 @@ export class RaftNode implements RawNode {
   // Persistent state (survives a crash).
   term = 0;
   votedFor = -1;
-  /** Index 0 is a sentinel (term 0). Invariant: logTerms.length === logReqs.length. */
+  /**
+   * Index 0 is a sentinel (term 0). Invariants: logTerms.length === logReqs.length; an entry below the
+   * length is never overwritten in place (appends in flight read their entries from these arrays), so a
+   * truncation or a bootstrap replaces the arrays.
+   */
   logTerms: number[] = [0];
   logReqs: number[] = [0];
   /** Term or vote changed since they were last written: the next message that depends on them waits for a write. */
@@ -151,12 +155,6 @@ export class RaftNode implements RawNode {
    */
   private pendingFrom = Number.POSITIVE_INFINITY;
   private readonly scratch: Int32Array;
-  private sliceFrom = -1;
-  private sliceTo = -1;
-  private sliceTerm = -1;
-  private sliceLen = -1;
-  private sliceTerms: number[] | null = null;
-  private sliceReqs: number[] | null = null;
 
   // Telemetry: the tick's report (double-buffered, so a drained report stays valid until the next drain).
   private report: TickReport = { heartbeatReceived: false, retries: 0, event: EV_NONE };
@@ -532,21 +530,26 @@ export class RaftNode implements RawNode {
     }
     const terms = m.entryTerms;
     const reqs = m.entryReqs;
-    const len = terms === null ? 0 : terms.length;
+    const len = terms === null ? 0 : m.entryCount;
+    const from = m.entryFrom;
     let k = 0;
     for (; k < len; k++) {
       const idx = m.index + 1 + k;
       if (idx > this.lastIndex) break;
-      if (this.logTerms[idx] !== terms![k]) {
+      if (this.logTerms[idx] !== terms![from + k]) {
         this.host.onTruncate(this, idx);
-        this.logTerms.length = idx;
-        this.logReqs.length = idx;
+        // New arrays, not a cut in place: appends this node sent while it led may still be in flight, and
+        // they read their entries from these arrays (sendAppend).
+        this.logTerms = this.logTerms.slice(0, idx);
+        this.logReqs = this.logReqs.slice(0, idx);
         break;
       }
     }
+    const logTerms = this.logTerms;
+    const logReqs = this.logReqs;
     for (; k < len; k++) {
-      this.logTerms.push(terms![k]!);
-      this.logReqs.push(reqs![k]!);
+      logTerms.push(terms![from + k]!);
+      logReqs.push(reqs![from + k]!);
     }
     const newLast = m.index + len;
     if (m.commit > this.commit) this.setCommit(Math.min(m.commit, newLast));
@@ -651,17 +654,13 @@ export class RaftNode implements RawNode {
     m.index = prev;
     m.logTerm = this.logTerms[prev]!;
     if (last > prev) {
-      // Followers in step get the same range: slice once and share (receivers never mutate entries).
-      if (this.sliceFrom !== prev + 1 || this.sliceTo !== last + 1 || this.sliceTerm !== this.term || this.sliceLen !== this.logTerms.length) {
-        this.sliceFrom = prev + 1;
-        this.sliceTo = last + 1;
-        this.sliceTerm = this.term;
-        this.sliceLen = this.logTerms.length;
-        this.sliceTerms = this.logTerms.slice(prev + 1, last + 1);
-        this.sliceReqs = this.logReqs.slice(prev + 1, last + 1);
-      }
-      m.entryTerms = this.sliceTerms;
-      m.entryReqs = this.sliceReqs;
+      // The entries are read from this node's own log, not copied: an index below the log's length never
+      // changes in place (the log only grows, and a truncation replaces the arrays, in handleAppend), so
+      // the range stays what it was when sent. Receivers never write to it.
+      m.entryTerms = this.logTerms;
+      m.entryReqs = this.logReqs;
+      m.entryFrom = prev + 1;
+      m.entryCount = last - prev;
     }
     m.commit = this.commit;
     m.sentUs = this.host.nowUs;
