@@ -134,7 +134,7 @@ export class Simulation {
     this.queue = new EventQueue();
     this.nodeIds = Array.from({ length: cfg.size }, (_, i) => nodeIdOf(i));
     this.clusterId = opts.clusterId ?? `sim-${cfg.name}-s${cfg.seed}`;
-    this.telemetry = opts.telemetry === false ? null : new TelemetryStore(this.clusterId, this.nodeIds);
+    this.telemetry = opts.telemetry === false ? null : new TelemetryStore(this.clusterId, this.nodeIds, cfg.durationMs / cfg.tickMs + 1);
     this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200);
     this.network = new Network(cfg, this.rootRng.fork('network'), Math.floor(this.rootRng.fork('network-weather').next() * 4294967296));
     this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);

@@ -52,32 +52,58 @@ export class TelemetryStore {
   numRows = 0;
   // The columns are typed arrays held directly (a row is one store per column, once per node per tick).
   // Invariant: every telemetry column has length `capacity`, every ground-truth column `gtCapacity`.
-  private capacity = 1024;
-  private ts = new Float64Array(1024);
-  private node = new Int8Array(1024);
-  private term = new Int32Array(1024);
-  private role = new Uint8Array(1024);
-  private leader = new Int8Array(1024);
-  private hbLatency = new Float64Array(1024);
-  private gap = new Int32Array(1024);
-  private retries = new Int32Array(1024);
-  private cpuIdle = new Float64Array(1024);
-  private hbReceived = new Uint8Array(1024);
-  private event = new Uint8Array(1024);
+  private capacity: number;
+  private ts: Float64Array;
+  private node: Int8Array;
+  private term: Int32Array;
+  private role: Uint8Array;
+  private leader: Int8Array;
+  private hbLatency: Float64Array;
+  private gap: Int32Array;
+  private retries: Int32Array;
+  private cpuIdle: Float64Array;
+  private hbReceived: Uint8Array;
+  private event: Uint8Array;
 
   gtRows = 0;
-  private gtCapacity = 1024;
-  private gtTs = new Float64Array(1024);
-  private gtAlive = new Uint8Array(1024);
-  private gtQuorum = new Uint8Array(1024);
-  private gtLeader = new Int8Array(1024);
-  private gtFaults = new Int32Array(1024);
+  private gtCapacity: number;
+  private gtTs: Float64Array;
+  private gtAlive: Uint8Array;
+  private gtQuorum: Uint8Array;
+  private gtLeader: Int8Array;
+  private gtFaults: Int32Array;
   private readonly faultSets: string[][] = [[]];
   private readonly faultSetIndex = new Map<string, number>([['', 0]]);
   private lastFaults: readonly string[] | null = null;
   private lastFaultsIndex = 0;
 
-  constructor(readonly clusterId: string, readonly nodeIds: readonly string[]) {}
+  /**
+   * `expectedTicks`: ground-truth rows the run will likely write (one per tick; telemetry rows are at most
+   * that times the nodes). Only a capacity hint, capped, so a known-length run grows no column.
+   */
+  constructor(readonly clusterId: string, readonly nodeIds: readonly string[], expectedTicks = 0) {
+    const hint = expectedTicks > 0 ? Math.ceil(expectedTicks) : 0; // NaN: no hint
+    const ticks = Math.min(Math.max(hint, 1024), 1 << 18);
+    const rows = Math.min(Math.max(ticks * nodeIds.length, 1024), 1 << 21);
+    this.capacity = rows;
+    this.ts = new Float64Array(rows);
+    this.node = new Int8Array(rows);
+    this.term = new Int32Array(rows);
+    this.role = new Uint8Array(rows);
+    this.leader = new Int8Array(rows);
+    this.hbLatency = new Float64Array(rows);
+    this.gap = new Int32Array(rows);
+    this.retries = new Int32Array(rows);
+    this.cpuIdle = new Float64Array(rows);
+    this.hbReceived = new Uint8Array(rows);
+    this.event = new Uint8Array(rows);
+    this.gtCapacity = ticks;
+    this.gtTs = new Float64Array(ticks);
+    this.gtAlive = new Uint8Array(ticks);
+    this.gtQuorum = new Uint8Array(ticks);
+    this.gtLeader = new Int8Array(ticks);
+    this.gtFaults = new Int32Array(ticks);
+  }
 
   /** Appends a row; `hbLatencyMs` < 0 means null, `leader` < 0 means none. */
   push(tsMs: number, node: number, term: number, role: number, leader: number, hbLatencyMs: number, gap: number,
