@@ -58,7 +58,10 @@ export async function run(args: string[]): Promise<void> {
     for (const telemetry of [true, false]) {
       measure('lan', 5, 30_000, telemetry);
       measure('wan', 9, 30_000, telemetry);
-      if (Older) measure('lan', 5, 30_000, telemetry, Older);
+      if (Older) {
+        measure('lan', 5, 30_000, telemetry, Older);
+        measure('wan', 9, 30_000, telemetry, Older);
+      }
     }
   }
   // Each case 3 times, interleaved (the load drifts): the median rep by wall time, and the spread.
@@ -83,19 +86,21 @@ export async function run(args: string[]): Promise<void> {
     );
   });
   if (Older) {
-    // Alternating runs, median of 3 each: the machine's load drifts between cases.
-    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
-    const newer: number[] = [], older: number[] = [], newerCpu: number[] = [], olderCpu: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const a = measure('lan', 5, seconds * 1000, true, Older);
-      const b = measure('lan', 5, seconds * 1000, true);
-      older.push(a.simS / a.wallS); olderCpu.push(a.simS / a.cpuS);
-      newer.push(b.simS / b.wallS); newerCpu.push(b.simS / b.cpuS);
+    // Every case on both builds, alternating, median of 5 each: the machine's load drifts between runs.
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[2]!;
+    for (const [label, profile, size, telemetry] of cases) {
+      const newer: number[] = [], older: number[] = [], newerCpu: number[] = [], olderCpu: number[] = [];
+      for (let r = 0; r < 5; r++) {
+        const a = measure(profile, size, seconds * 1000, telemetry, Older);
+        const b = measure(profile, size, seconds * 1000, telemetry);
+        older.push(a.simS / a.wallS); olderCpu.push(a.simS / a.cpuS);
+        newer.push(b.simS / b.wallS); newerCpu.push(b.simS / b.cpuS);
+      }
+      process.stdout.write(
+        `${label}, median of 5 alternating: this build ${med(newer).toFixed(0)}x (CPU ${med(newerCpu).toFixed(0)}x), ` +
+        `${against} ${med(older).toFixed(0)}x (CPU ${med(olderCpu).toFixed(0)}x): ${(med(newer) / med(older)).toFixed(2)}x (CPU ${(med(newerCpu) / med(olderCpu)).toFixed(2)}x)\n`,
+      );
     }
-    process.stdout.write(
-      `5-node LAN with telemetry, median of 3 alternating: this build ${med(newer).toFixed(0)}x (CPU ${med(newerCpu).toFixed(0)}x), ` +
-      `${against} ${med(older).toFixed(0)}x (CPU ${med(olderCpu).toFixed(0)}x): ${(med(newer) / med(older)).toFixed(2)}x (CPU ${(med(newerCpu) / med(olderCpu)).toFixed(2)}x)\n`,
-    );
   }
   process.stdout.write(`baseline: bare event queue ${(baselineEventsPerS / 1e6).toFixed(2)} M push+pop/s; goal: >= 2000x real time for 5-node LAN\n`);
 }
