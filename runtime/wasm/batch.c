@@ -46,11 +46,24 @@ int *rt_ok(void) { return OK; }
 int *rt_idx(void) { return IDX; }
 int rt_max_slots(void) { return MAX_SLOTS; }
 
-/* Gates → (c, h) of one block of one slot, from its pre-activations (step.c's last three lines). */
-static inline void finish_block(int b, v128_t ai, v128_t af, v128_t ag, v128_t ao, float *c, float *hn) {
-  v128_t cn = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
-  wasm_v128_store(c + 4 * b, cn);
-  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(cn)));
+/*
+ * Gates → (c, h) of two (block, slot) pairs, block b of (c, hn) and block b2 of (c2, hn2), from their
+ * pre-activations: step.c's last three lines for each, in its order, the two side by side so that their
+ * independent chains of activations overlap (one alone waits on each step's latency).
+ */
+static inline void finish_block2(int b, v128_t ai, v128_t af, v128_t ag, v128_t ao, float *c, float *hn,
+                                 int b2, v128_t bi, v128_t bf, v128_t bg, v128_t bo, float *c2, float *hn2) {
+  v128_t sfa = vsigmoid(af), sfb = vsigmoid(bf);
+  v128_t sia = vsigmoid(ai), sib = vsigmoid(bi);
+  v128_t tga = vtanh(ag), tgb = vtanh(bg);
+  v128_t cna = wasm_f32x4_add(wasm_f32x4_mul(sfa, wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(sia, tga));
+  v128_t cnb = wasm_f32x4_add(wasm_f32x4_mul(sfb, wasm_v128_load(c2 + 4 * b2)), wasm_f32x4_mul(sib, tgb));
+  wasm_v128_store(c + 4 * b, cna);
+  wasm_v128_store(c2 + 4 * b2, cnb);
+  v128_t soa = vsigmoid(ao), sob = vsigmoid(bo);
+  v128_t tca = vtanh(cna), tcb = vtanh(cnb);
+  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(soa, tca));
+  wasm_v128_store(hn2 + 4 * b2, wasm_f32x4_mul(sob, tcb));
 }
 
 /* acc += s · row for one row of 16 weights (4 gates × 4 units) */
@@ -91,8 +104,8 @@ static inline void step_block2(int b, int sa, int sb) {
   }
   const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
 #define Z(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh + k), hsum)))
-  finish_block(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), CS + sa * H, HN + sa * H);
-  finish_block(b, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), CS + sb * H, HN + sb * H);
+  finish_block2(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), CS + sa * H, HN + sa * H,
+                b, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), CS + sb * H, HN + sb * H);
 #undef Z
 #else
   const float *w = W + b * BLOCK;
@@ -106,8 +119,7 @@ static inline void step_block2(int b, int sa, int sb) {
     ROW(p0, p1, p2, p3, s, w0, w1, w2, w3);
     ROW(q0, q1, q2, q3, t, w0, w1, w2, w3);
   }
-  finish_block(b, p0, p1, p2, p3, CS + sa * H, HN + sa * H);
-  finish_block(b, q0, q1, q2, q3, CS + sb * H, HN + sb * H);
+  finish_block2(b, p0, p1, p2, p3, CS + sa * H, HN + sa * H, b, q0, q1, q2, q3, CS + sb * H, HN + sb * H);
 #endif
 }
 
@@ -140,9 +152,11 @@ static inline void step_blocks_x2(int b, int sl) {
   }
   const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
 #define Z(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh + k), hsum)))
-  finish_block(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), c, hn);
-  sx += 16, sh += 16, bb += 16;
-  finish_block(b + 1, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), c, hn);
+  const float *sx2 = sx + 16, *sh2 = sh + 16, *bb2 = bb + 16;
+#define Z2(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb2 + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx2 + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh2 + k), hsum)))
+  finish_block2(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), c, hn,
+                b + 1, Z2(0, xs[4], q0), Z2(4, xs[5], q1), Z2(8, xs[6], q2), Z2(12, xs[7], q3), c, hn);
+#undef Z2
 #undef Z
 #else
   const float *wa = W + b * BLOCK, *wb = wa + BLOCK;
@@ -155,8 +169,7 @@ static inline void step_blocks_x2(int b, int sl) {
     ROW(p0, p1, p2, p3, s, wasm_v128_load(ra), wasm_v128_load(ra + 4), wasm_v128_load(ra + 8), wasm_v128_load(ra + 12));
     ROW(q0, q1, q2, q3, s, wasm_v128_load(rb), wasm_v128_load(rb + 4), wasm_v128_load(rb + 8), wasm_v128_load(rb + 12));
   }
-  finish_block(b, p0, p1, p2, p3, c, hn);
-  finish_block(b + 1, q0, q1, q2, q3, c, hn);
+  finish_block2(b, p0, p1, p2, p3, c, hn, b + 1, q0, q1, q2, q3, c, hn);
 #endif
 }
 
