@@ -124,7 +124,7 @@ static inline void step_block2(int b, int sa, int sb) {
 }
 
 /*
- * Blocks b and b + 1 of one slot s: the odd slot of a batch. Alone, one block's 4 sums are 4 chains of
+ * Blocks b and b + 1 of one slot sl: the odd slot of a batch. Alone, one block's 4 sums are 4 chains of
  * dependent adds, each waiting on the latency of the last; two blocks of the slot are independent (both read
  * the slot's old h, each writes its own units of c and HN), so their 8 chains run side by side. Each sum is
  * step.c's, in its order.
