@@ -26,6 +26,8 @@ export class ContactTracker {
   private readonly ctx: GuardrailContext;
   private readonly rtt: Float64Array; // ring buffer of heartbeat RTTs (NaN = none that tick)
   private rttPos = 0;
+  /** max(0, every non-NaN value in rtt): pushRtt's running maximum (0 for an empty ring). */
+  private worstRttMs = 0;
   private lastHeartbeatMs = Number.NaN;
   /**
    * Survived silences (rules' survived_silence_floor): the longest gap between two contacts of one leader in
@@ -62,6 +64,7 @@ export class ContactTracker {
    */
   reset(): void {
     this.rtt.fill(Number.NaN);
+    this.worstRttMs = 0;
     this.survivedBucket.fill(Number.NaN);
     this.contactLeaderId = null;
     this.contactTerm = Number.NaN;
@@ -158,10 +161,19 @@ export class ContactTracker {
    */
   private pushRtt(o: TimeoutObservation): void {
     const rtt = this.rtt;
-    rtt[this.rttPos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
-    this.rttPos = this.rttPos + 1 === rtt.length ? 0 : this.rttPos + 1;
-    let worst = 0;
-    for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!; // NaN compares false: skipped
+    const pos = this.rttPos;
+    const evicted = rtt[pos]!;
+    rtt[pos] = o.heartbeatLatencyMs === null ? Number.NaN : o.heartbeatLatencyMs;
+    const v = rtt[pos]!; // read back: the number the ring holds, whatever the observation carried
+    this.rttPos = pos + 1 === rtt.length ? 0 : pos + 1;
+    // worstRttMs = max(0, the ring's non-NaN values), kept incrementally: only when the value leaving the ring
+    // may have been that maximum is the ring scanned again (NaN compares false: skipped either way).
+    let worst = this.worstRttMs;
+    if (evicted >= worst) {
+      worst = 0;
+      for (let i = 0; i < rtt.length; i++) if (rtt[i]! > worst) worst = rtt[i]!;
+    } else if (v > worst) worst = v;
+    this.worstRttMs = worst;
     this.ctx.worstRttMs = worst;
   }
 

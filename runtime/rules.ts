@@ -300,15 +300,98 @@ export interface CompiledRules {
   /** Longest window any survived_silence_floor asks for; 0 = no such rule (the runtime then tracks nothing). */
   readonly survivedWindowMs: number;
   /**
-   * Per rule index, the survived_silence_floor's margin (0 for other rules). The per-tick path reads it here,
-   * not from the rule object: a double field of a JSON-made object may be stored boxed, and V8 then allocates
-   * on the multiply (test/runtime-heap.test.ts).
+   * Per rule index, the survived_silence_floor's margin (0 for other rules), as a typed array: a double field
+   * of a JSON-made object may be stored boxed, and V8 then allocates on the multiply. The per-tick path reads
+   * the same value from `plan.a`.
    */
   readonly survivedMargin: Float64Array;
   readonly domain: InputDomainRule;
   /** raw box as flat [lo, hi] pairs in RAW_FIELDS order. */
   readonly rawBox: Float64Array;
   readonly normBox: Float64Array; // [min0..min3, max0..max3]
+  /** The enforcing rules as flat arrays, in the order the guardrails apply them (see GuardPlan). */
+  readonly plan: GuardPlan;
+}
+
+// Kind codes of GuardPlan.kind (enforcing kinds only; the others never enter a plan).
+const K_CAP = 1;
+const K_CHANGE = 2;
+const K_TIMING = 3;
+const K_CONDITIONAL = 4;
+const K_SURVIVED = 5;
+const K_CEILING = 6;
+
+/**
+ * The enforcing rules flattened for the per-tick path: their parameters in typed arrays, read by a small
+ * integer kind code. Why: rule objects of nine kinds have nine shapes, so `r.kind` and `r.max_ms` on them
+ * are megamorphic property loads (a lookup per access), and a double field of a JSON-made object may be
+ * boxed. Invariant: `order` lists the rule indices phase by phase (proposal caps, max_change, the floors —
+ * timing, conditional and survived-silence interleaved as in the rules — then ceilings), each phase in rule
+ * order: exactly the sequence in which a loop over all rules per phase reaches them, so the same
+ * floating-point operations run in the same order.
+ */
+export interface GuardPlan {
+  /** Rule indices in application order. */
+  readonly order: Int32Array;
+  /** The floor rules' indices (timing, conditional, survived-silence) in rule order: hardFloorInto's loop. */
+  readonly floors: Int32Array;
+  /** Per rule index: the K_* code (0 for kinds that enforce nothing per tick). */
+  readonly kind: Uint8Array;
+  /** Per rule index: max_ms (cap, ceiling), min_ms (conditional floor), absolute_floor_ms (timing floor), max_decrease_ms (max change). */
+  readonly a: Float64Array;
+  /** Per rule index: k (timing floor), max_increase_ms (max change). */
+  readonly b: Float64Array;
+  /** Per rule index: the `when.roles` condition as a bit set over ROLES; 0 = no role condition. */
+  readonly roleMask: Uint8Array;
+  /** Per rule index: 1 when `when.unreachable_peers_more_than_fraction` is present, and its value. */
+  readonly hasFraction: Uint8Array;
+  readonly fraction: Float64Array;
+  /** Per rule index: 1 for a rule whose activation under a ceiling is a conflict (not a cap nor the rate limit). */
+  readonly conflicts: Uint8Array;
+}
+
+function roleMaskOf(roles: readonly Role[] | undefined): number {
+  let m = 0;
+  if (roles !== undefined) for (const r of roles) m |= 1 << ROLES.indexOf(r);
+  return m;
+}
+
+/** The bit of `role` in a GuardPlan role mask; 0 for a string that is no role (no role condition holds then). */
+function roleBit(role: string): number {
+  return role === 'follower' ? 1 : role === 'pre-candidate' ? 2 : role === 'candidate' ? 4 : role === 'leader' ? 8 : 0;
+}
+
+function planOf(rules: readonly Rule[]): GuardPlan {
+  const n = rules.length;
+  const kind = new Uint8Array(n);
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  const roleMask = new Uint8Array(n);
+  const hasFraction = new Uint8Array(n);
+  const fraction = new Float64Array(n);
+  const conflicts = new Uint8Array(n);
+  rules.forEach((r, i) => {
+    conflicts[i] = r.kind !== 'max_change_per_tick' && r.kind !== 'proposal_cap' ? 1 : 0;
+    if (r.kind === 'proposal_cap' || r.kind === 'conditional_floor') {
+      roleMask[i] = roleMaskOf(r.when.roles);
+      const f = r.when.unreachable_peers_more_than_fraction;
+      if (f !== undefined) {
+        hasFraction[i] = 1;
+        fraction[i] = f;
+      }
+    }
+    if (r.kind === 'proposal_cap') [kind[i], a[i]] = [K_CAP, r.max_ms];
+    else if (r.kind === 'max_change_per_tick') [kind[i], a[i], b[i]] = [K_CHANGE, r.max_decrease_ms, r.max_increase_ms];
+    else if (r.kind === 'timing_floor') [kind[i], a[i], b[i]] = [K_TIMING, r.absolute_floor_ms, r.k];
+    else if (r.kind === 'conditional_floor') [kind[i], a[i]] = [K_CONDITIONAL, r.min_ms];
+    else if (r.kind === 'survived_silence_floor') [kind[i], a[i]] = [K_SURVIVED, r.margin];
+    else if (r.kind === 'ceiling') [kind[i], a[i]] = [K_CEILING, r.max_ms];
+  });
+  const idx = (pred: (k: number) => boolean): number[] => [...kind.keys()].filter((i) => pred(kind[i]!));
+  const isFloor = (k: number): boolean => k === K_TIMING || k === K_CONDITIONAL || k === K_SURVIVED;
+  const floors = idx(isFloor);
+  const order = [...idx((k) => k === K_CAP), ...idx((k) => k === K_CHANGE), ...floors, ...idx((k) => k === K_CEILING)];
+  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, roleMask, hasFraction, fraction, conflicts };
 }
 
 /** Validates and compiles; throws RuntimeError (`runtime.rules.invalid`) naming the first problems. */
@@ -343,6 +426,7 @@ export function compileRules(value: unknown, sourceName = 'rules'): CompiledRule
     domain,
     rawBox,
     normBox,
+    plan: planOf(s.rules),
   };
 }
 
@@ -398,31 +482,38 @@ export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
 
 /** hardFloorMs into `trace.floorMs` (allocation-free form). */
 export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: GuardrailTrace): void {
+  const plan = cr.plan;
+  const floors = plan.floors;
+  const kind = plan.kind;
+  const a = plan.a;
+  const role = roleBit(ctx.role);
   let floor = cr.absoluteFloorMs;
-  const rules = cr.rules;
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i]!;
-    if (r.kind === 'timing_floor') {
-      const f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+  for (let j = 0; j < floors.length; j++) {
+    const i = floors[j]!;
+    const k = kind[i];
+    if (k === K_TIMING) {
+      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
       if (f > floor) floor = f;
-    } else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx) && r.min_ms > floor) {
-      floor = r.min_ms;
-    } else if (r.kind === 'survived_silence_floor' && ctx.role === 'follower') {
-      const f = cr.survivedMargin[i]! * ctx.survivedSilenceMs;
+    } else if (k === K_CONDITIONAL) {
+      if (conditionHolds(plan, i, role, ctx) && a[i]! > floor) floor = a[i]!;
+    } else if (role === 1) {
+      // survived_silence_floor, followers only
+      const f = a[i]! * ctx.survivedSilenceMs;
       if (f > floor) floor = f;
     }
   }
   trace.floorMs = floor;
 }
 
-function conditionHolds(r: ConditionalFloorRule | ProposalCapRule, ctx: GuardrailContext): boolean {
-  const w = r.when;
-  if (w.roles !== undefined && !w.roles.includes(ctx.role)) return false;
-  if (w.unreachable_peers_more_than_fraction !== undefined) {
+/** Whether the `when` of plan rule i (a proposal cap or conditional floor) holds; role: roleBit(ctx.role). */
+function conditionHolds(plan: GuardPlan, i: number, role: number, ctx: GuardrailContext): boolean {
+  const mask = plan.roleMask[i]!;
+  if (mask !== 0 && (mask & role) === 0) return false;
+  if (plan.hasFraction[i] === 1) {
     // Peers other than this node; a peer counts as unreachable if not heard from within the last timeout.
     const peers = Math.max(0, ctx.clusterSize - 1);
     const unreachable = Math.max(0, peers - ctx.peersReachable);
-    if (!(unreachable > w.unreachable_peers_more_than_fraction * peers)) return false;
+    if (!(unreachable > plan.fraction[i]! * peers)) return false;
   }
   return true;
 }
@@ -441,53 +532,60 @@ export function applyGuardrails(cr: CompiledRules, proposalMs: number, ctx: Guar
 
 /** applyGuardrails on `trace.valueMs` in place (the allocation-free form the runtime calls every tick). */
 export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: GuardrailTrace): void {
-  const rules = cr.rules;
-  const n = rules.length;
+  const plan = cr.plan;
+  const order = plan.order;
+  const kind = plan.kind;
+  const a = plan.a;
+  const n = kind.length;
   const active = trace.active;
-  active.fill(0);
+  for (let i = 0; i < n; i++) active[i] = 0;
   trace.conflict = false;
+  const role = roleBit(ctx.role);
   const proposalMs = trace.valueMs;
   let v = Number.isFinite(proposalMs) ? proposalMs : cr.ceilingMs;
-  // Each phase computes a target `nv` for rule i and records the change inline (a helper taking and
-  // returning doubles would box them on every call).
-  for (let phase = 0; phase < 4; phase++) {
-    for (let i = 0; i < n; i++) {
-      const r = rules[i]!;
-      let nv = v;
-      if (phase === 0) {
-        // 0. caps on the proposal itself (the floors below may lift the value above them again)
-        if (r.kind !== 'proposal_cap' || !(v > r.max_ms) || !conditionHolds(r, ctx)) continue;
-        nv = r.max_ms;
-      } else if (phase === 1) {
-        // 1. rate limit relative to the previous armed value
-        if (r.kind !== 'max_change_per_tick' || !Number.isFinite(ctx.previousMs)) continue;
-        const lo = ctx.previousMs - r.max_decrease_ms;
-        const hi = ctx.previousMs + r.max_increase_ms;
-        nv = v < lo ? lo : v > hi ? hi : v;
-      } else if (phase === 2) {
-        // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
-        let f = -Infinity;
-        if (r.kind === 'timing_floor') f = Math.max(r.absolute_floor_ms, r.k * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
-        else if (r.kind === 'conditional_floor' && conditionHolds(r, ctx)) f = r.min_ms;
-        else if (r.kind === 'survived_silence_floor' && ctx.role === 'follower') f = cr.survivedMargin[i]! * ctx.survivedSilenceMs;
-        else continue;
-        if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;
+  // The rules in plan order (GuardPlan: caps, rate limit, floors, ceilings). Each computes a target `nv` and
+  // records the change inline (a helper taking and returning doubles would box them on every call).
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j]!;
+    const k = kind[i];
+    let nv = v;
+    if (k === K_CAP) {
+      // 0. caps on the proposal itself (the floors below may lift the value above them again)
+      if (!(v > a[i]!) || !conditionHolds(plan, i, role, ctx)) continue;
+      nv = a[i]!;
+    } else if (k === K_CHANGE) {
+      // 1. rate limit relative to the previous armed value
+      if (!Number.isFinite(ctx.previousMs)) continue;
+      const lo = ctx.previousMs - a[i]!;
+      const hi = ctx.previousMs + plan.b[i]!;
+      nv = v < lo ? lo : v > hi ? hi : v;
+    } else if (k === K_CEILING) {
+      // 4. ceilings
+      if (!(v > a[i]!)) continue;
+      // A conflict is a floor the ceiling overrides; a cap or the rate limit above it is not one.
+      for (let m = 0; m < n; m++) if (active[m] === 1 && plan.conflicts[m] === 1) trace.conflict = true;
+      nv = a[i]!;
+    } else {
+      // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
+      let f: number;
+      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+      else if (k === K_CONDITIONAL) {
+        if (!conditionHolds(plan, i, role, ctx)) continue;
+        f = a[i]!;
       } else {
-        // 4. ceilings
-        if (r.kind !== 'ceiling' || !(v > r.max_ms)) continue;
-        // A conflict is a floor the ceiling overrides; a cap or the rate limit above it is not one.
-        for (let j = 0; j < n; j++) if (active[j] === 1 && rules[j]!.kind !== 'max_change_per_tick' && rules[j]!.kind !== 'proposal_cap') trace.conflict = true;
-        nv = r.max_ms;
+        if (role !== 1) continue; // survived_silence_floor, followers only
+        f = a[i]! * ctx.survivedSilenceMs;
       }
-      if (nv !== v) {
-        if (active[i] === 0) {
-          active[i] = 1;
-          trace.beforeMs[i] = v;
-          trace.counts[i]! += 1;
-        }
-        trace.afterMs[i] = nv;
-        v = nv;
+      if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;
+    }
+    if (nv !== v) {
+      if (active[i] === 0) {
+        active[i] = 1;
+        trace.beforeMs[i] = v;
+        trace.counts[i]! += 1;
       }
+      trace.afterMs[i] = nv;
+      v = nv;
     }
   }
   // Belt and braces: the contract of this function is the interval, whatever the context held.

@@ -417,7 +417,14 @@ export class NeuroSymbolicTimeout {
   /** Queues this node's step in the batch: x into its slot. Only after beginTick returned true (x is this tick's). */
   private queueStep(): void {
     const batch = this.batch!;
-    batch.x.set(this.x, this.slot * NUM_FEATURES);
+    const x = this.x;
+    const bx = batch.x;
+    const at = this.slot * NUM_FEATURES;
+    // Element by element: set() is a builtin call costlier than 4 copies of float32 (same bits either way).
+    bx[at] = x[0]!;
+    bx[at + 1] = x[1]!;
+    bx[at + 2] = x[2]!;
+    bx[at + 3] = x[3]!;
     batch.enqueue(this.slot);
   }
 

@@ -9,7 +9,7 @@ import {
 } from '../../sim/index.js';
 import {
   compileRules, FeatureState, LstmBatch, LstmState, makeSharedModel, NeuroSymbolicTimeout, normalizeInPlace, NUM_FEATURES,
-  DEFAULT_RULES, survivedSilenceFloorOf, type LoadedArtifact, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
+  DEFAULT_RULES, survivedSilenceFloorOf, type LoadedArtifact, type Normalization, type SafetyRules, type SharedModel, type SurvivedSilenceFloorRule,
 } from '../../runtime/index.js';
 
 
@@ -195,9 +195,26 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
   private readonly slot: number;
   private pendingObs: TimeoutObservation | null = null;
 
+  /** The model's normalization, looked up once (read every tick). */
+  private readonly norm: Normalization;
+
   constructor(private readonly model: SharedModel, batch: LstmBatch | null = null) {
     this.slot = batch ? batch.allocSlot() : -1;
     this.batch = this.slot >= 0 ? batch : null;
+    this.norm = model.artifact.normalization;
+  }
+
+  /** x into this node's batch slot, element by element (cheaper than TypedArray.set for 4 floats), and enqueues it. */
+  private queueStep(): void {
+    const batch = this.batch!;
+    const x = this.x;
+    const bx = batch.x;
+    const at = this.slot * NUM_FEATURES;
+    bx[at] = x[0]!;
+    bx[at + 1] = x[1]!;
+    bx[at + 2] = x[2]!;
+    bx[at + 3] = x[3]!;
+    batch.enqueue(this.slot);
   }
 
   /** Queues this tick's model step in the batch (the simulator calls it for every node before any observes). */
@@ -205,9 +222,8 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
     if (this.batch === null) return;
     if (this.pendingObs !== null) this.observe(this.pendingObs);
     this.features.rawInto(o, this.x, 0);
-    normalizeInPlace(this.x, 0, this.model.artifact.normalization);
-    this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-    this.batch.enqueue(this.slot);
+    normalizeInPlace(this.x, 0, this.norm);
+    this.queueStep();
     this.pendingObs = o;
   }
 
@@ -215,11 +231,8 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
     if (this.pendingObs !== o) {
       if (this.pendingObs !== null) this.observe(this.pendingObs);
       this.features.rawInto(o, this.x, 0);
-      normalizeInPlace(this.x, 0, this.model.artifact.normalization);
-      if (this.batch !== null) {
-        this.batch.x.set(this.x, this.slot * NUM_FEATURES);
-        this.batch.enqueue(this.slot);
-      }
+      normalizeInPlace(this.x, 0, this.norm);
+      if (this.batch !== null) this.queueStep();
     }
     this.pendingObs = null;
     if (this.batch !== null) {

@@ -46,11 +46,24 @@ int *rt_ok(void) { return OK; }
 int *rt_idx(void) { return IDX; }
 int rt_max_slots(void) { return MAX_SLOTS; }
 
-/* Gates → (c, h) of one block of one slot, from its pre-activations (step.c's last three lines). */
-static inline void finish_block(int b, v128_t ai, v128_t af, v128_t ag, v128_t ao, float *c, float *hn) {
-  v128_t cn = wasm_f32x4_add(wasm_f32x4_mul(vsigmoid(af), wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(vsigmoid(ai), vtanh(ag)));
-  wasm_v128_store(c + 4 * b, cn);
-  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(vsigmoid(ao), vtanh(cn)));
+/*
+ * Gates → (c, h) of two (block, slot) pairs, block b of (c, hn) and block b2 of (c2, hn2), from their
+ * pre-activations: step.c's last three lines for each, in its order, the two side by side so that their
+ * independent chains of activations overlap (one alone waits on each step's latency).
+ */
+static inline void finish_block2(int b, v128_t ai, v128_t af, v128_t ag, v128_t ao, float *c, float *hn,
+                                 int b2, v128_t bi, v128_t bf, v128_t bg, v128_t bo, float *c2, float *hn2) {
+  v128_t sfa = vsigmoid(af), sfb = vsigmoid(bf);
+  v128_t sia = vsigmoid(ai), sib = vsigmoid(bi);
+  v128_t tga = vtanh(ag), tgb = vtanh(bg);
+  v128_t cna = wasm_f32x4_add(wasm_f32x4_mul(sfa, wasm_v128_load(c + 4 * b)), wasm_f32x4_mul(sia, tga));
+  v128_t cnb = wasm_f32x4_add(wasm_f32x4_mul(sfb, wasm_v128_load(c2 + 4 * b2)), wasm_f32x4_mul(sib, tgb));
+  wasm_v128_store(c + 4 * b, cna);
+  wasm_v128_store(c2 + 4 * b2, cnb);
+  v128_t soa = vsigmoid(ao), sob = vsigmoid(bo);
+  v128_t tca = vtanh(cna), tcb = vtanh(cnb);
+  wasm_v128_store(hn + 4 * b, wasm_f32x4_mul(soa, tca));
+  wasm_v128_store(hn2 + 4 * b2, wasm_f32x4_mul(sob, tcb));
 }
 
 /* acc += s · row for one row of 16 weights (4 gates × 4 units) */
@@ -61,48 +74,6 @@ static inline void finish_block(int b, v128_t ai, v128_t af, v128_t ag, v128_t a
     acc_g = wasm_f32x4_add(acc_g, wasm_f32x4_mul(s, w2));  \
     acc_o = wasm_f32x4_add(acc_o, wasm_f32x4_mul(s, w3));  \
   } while (0)
-
-/* One block (4 units × 4 gates) of one slot: step.c's loop body with the slot's x, h and c. */
-static inline void step_block(int b, const float *x, const float *h, float *c, float *hn) {
-#ifdef INT8
-  const float *w = WQ + b * R * 16;
-  const v128_t zero = wasm_f32x4_splat(0.0f);
-  v128_t xi = zero, xf = zero, xg = zero, xo = zero, hi_ = zero, hf = zero, hg = zero, ho = zero;
-  for (int r = 0; r < F; r++) {
-    v128_t s = wasm_f32x4_splat(x[r]);
-    const float *row = w + r * 16;
-    xi = wasm_f32x4_add(xi, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    xf = wasm_f32x4_add(xf, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    xg = wasm_f32x4_add(xg, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    xo = wasm_f32x4_add(xo, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
-  }
-  for (int r = F; r < R; r++) {
-    v128_t s = wasm_f32x4_splat(h[r - F]);
-    const float *row = w + r * 16;
-    hi_ = wasm_f32x4_add(hi_, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    hf = wasm_f32x4_add(hf, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    hg = wasm_f32x4_add(hg, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    ho = wasm_f32x4_add(ho, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
-  }
-  const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
-#define Z(k, xa, ha) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xa), wasm_f32x4_mul(wasm_v128_load(sh + k), ha)))
-  v128_t ai = Z(0, xi, hi_), af = Z(4, xf, hf), ag = Z(8, xg, hg), ao = Z(12, xo, ho);
-#undef Z
-#else
-  const float *w = W + b * BLOCK;
-  const float *bias = w + R * 16;
-  v128_t ai = wasm_v128_load(bias), af = wasm_v128_load(bias + 4), ag = wasm_v128_load(bias + 8), ao = wasm_v128_load(bias + 12);
-  for (int r = 0; r < R; r++) { /* step.c's IN[r] is x[r], then h[r − F] */
-    v128_t s = wasm_f32x4_splat(r < F ? x[r] : h[r - F]);
-    const float *row = w + r * 16;
-    ai = wasm_f32x4_add(ai, wasm_f32x4_mul(s, wasm_v128_load(row)));
-    af = wasm_f32x4_add(af, wasm_f32x4_mul(s, wasm_v128_load(row + 4)));
-    ag = wasm_f32x4_add(ag, wasm_f32x4_mul(s, wasm_v128_load(row + 8)));
-    ao = wasm_f32x4_add(ao, wasm_f32x4_mul(s, wasm_v128_load(row + 12)));
-  }
-#endif
-  finish_block(b, ai, af, ag, ao, c, hn);
-}
 
 /*
  * One block (4 units × 4 gates) of two slots a and b. Each slot's sums are step.c's, in its order; two slots share each weight
@@ -133,8 +104,8 @@ static inline void step_block2(int b, int sa, int sb) {
   }
   const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
 #define Z(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh + k), hsum)))
-  finish_block(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), CS + sa * H, HN + sa * H);
-  finish_block(b, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), CS + sb * H, HN + sb * H);
+  finish_block2(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), CS + sa * H, HN + sa * H,
+                b, Z(0, xs[4], q0), Z(4, xs[5], q1), Z(8, xs[6], q2), Z(12, xs[7], q3), CS + sb * H, HN + sb * H);
 #undef Z
 #else
   const float *w = W + b * BLOCK;
@@ -148,8 +119,57 @@ static inline void step_block2(int b, int sa, int sb) {
     ROW(p0, p1, p2, p3, s, w0, w1, w2, w3);
     ROW(q0, q1, q2, q3, t, w0, w1, w2, w3);
   }
-  finish_block(b, p0, p1, p2, p3, CS + sa * H, HN + sa * H);
-  finish_block(b, q0, q1, q2, q3, CS + sb * H, HN + sb * H);
+  finish_block2(b, p0, p1, p2, p3, CS + sa * H, HN + sa * H, b, q0, q1, q2, q3, CS + sb * H, HN + sb * H);
+#endif
+}
+
+/*
+ * Blocks b and b + 1 of one slot sl: the odd slot of a batch. Alone, one block's 4 sums are 4 chains of
+ * dependent adds, each waiting on the latency of the last; two blocks of the slot are independent (both read
+ * the slot's old h, each writes its own units of c and HN), so their 8 chains run side by side. Each sum is
+ * step.c's, in its order.
+ */
+static inline void step_blocks_x2(int b, int sl) {
+  const float *x = XS + sl * F, *h = HS + sl * H;
+  float *c = CS + sl * H, *hn = HN + sl * H;
+#ifdef INT8
+  const float *wa = WQ + b * R * 16, *wb = wa + R * 16;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  v128_t p0 = zero, p1 = zero, p2 = zero, p3 = zero, q0 = zero, q1 = zero, q2 = zero, q3 = zero;
+  for (int r = 0; r < F; r++) {
+    v128_t s = wasm_f32x4_splat(x[r]);
+    const float *ra = wa + r * 16, *rb = wb + r * 16;
+    ROW(p0, p1, p2, p3, s, wasm_v128_load(ra), wasm_v128_load(ra + 4), wasm_v128_load(ra + 8), wasm_v128_load(ra + 12));
+    ROW(q0, q1, q2, q3, s, wasm_v128_load(rb), wasm_v128_load(rb + 4), wasm_v128_load(rb + 8), wasm_v128_load(rb + 12));
+  }
+  v128_t xs[8] = {p0, p1, p2, p3, q0, q1, q2, q3};
+  p0 = p1 = p2 = p3 = q0 = q1 = q2 = q3 = zero;
+  for (int r = F; r < R; r++) {
+    v128_t s = wasm_f32x4_splat(h[r - F]);
+    const float *ra = wa + r * 16, *rb = wb + r * 16;
+    ROW(p0, p1, p2, p3, s, wasm_v128_load(ra), wasm_v128_load(ra + 4), wasm_v128_load(ra + 8), wasm_v128_load(ra + 12));
+    ROW(q0, q1, q2, q3, s, wasm_v128_load(rb), wasm_v128_load(rb + 4), wasm_v128_load(rb + 8), wasm_v128_load(rb + 12));
+  }
+  const float *sx = SX + b * 16, *sh = SH + b * 16, *bb = B + b * 16;
+#define Z(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh + k), hsum)))
+  const float *sx2 = sx + 16, *sh2 = sh + 16, *bb2 = bb + 16;
+#define Z2(k, xsum, hsum) wasm_f32x4_add(wasm_v128_load(bb2 + k), wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(sx2 + k), xsum), wasm_f32x4_mul(wasm_v128_load(sh2 + k), hsum)))
+  finish_block2(b, Z(0, xs[0], p0), Z(4, xs[1], p1), Z(8, xs[2], p2), Z(12, xs[3], p3), c, hn,
+                b + 1, Z2(0, xs[4], q0), Z2(4, xs[5], q1), Z2(8, xs[6], q2), Z2(12, xs[7], q3), c, hn);
+#undef Z2
+#undef Z
+#else
+  const float *wa = W + b * BLOCK, *wb = wa + BLOCK;
+  const float *ba = wa + R * 16, *bb = wb + R * 16;
+  v128_t p0 = wasm_v128_load(ba), p1 = wasm_v128_load(ba + 4), p2 = wasm_v128_load(ba + 8), p3 = wasm_v128_load(ba + 12);
+  v128_t q0 = wasm_v128_load(bb), q1 = wasm_v128_load(bb + 4), q2 = wasm_v128_load(bb + 8), q3 = wasm_v128_load(bb + 12);
+  for (int r = 0; r < R; r++) { /* step.c's IN[r] is x[r], then h[r − F] */
+    v128_t s = wasm_f32x4_splat(r < F ? x[r] : h[r - F]);
+    const float *ra = wa + r * 16, *rb = wb + r * 16;
+    ROW(p0, p1, p2, p3, s, wasm_v128_load(ra), wasm_v128_load(ra + 4), wasm_v128_load(ra + 8), wasm_v128_load(ra + 12));
+    ROW(q0, q1, q2, q3, s, wasm_v128_load(rb), wasm_v128_load(rb + 4), wasm_v128_load(rb + 8), wasm_v128_load(rb + 12));
+  }
+  finish_block2(b, p0, p1, p2, p3, c, hn, b + 1, q0, q1, q2, q3, c, hn);
 #endif
 }
 
@@ -160,10 +180,7 @@ void rt_step_batch(int n) {
   for (int b = 0; b < NB; b++) {
     int j = 0;
     for (; j + 1 < n; j += 2) step_block2(b, IDX[j], IDX[j + 1]);
-    if (j < n) {
-      const int s = IDX[j];
-      step_block(b, XS + s * F, HS + s * H, CS + s * H, HN + s * H);
-    }
+    if (j < n && (b & 1) == 0) step_blocks_x2(b, IDX[j]); /* NB is even: blocks b and b + 1 */
   }
   for (int j = 0; j < n; j++) {
     const int s = IDX[j];
