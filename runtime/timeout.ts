@@ -416,17 +416,9 @@ export class NeuroSymbolicTimeout {
 
   /** Queues this node's step in the batch: x into its slot. Only after beginTick returned true (x is this tick's). */
   private queueStep(): void {
-    const batch = this.batch!;
-    const x = this.x;
-    const bx = batch.x;
-    const at = this.slot * NUM_FEATURES;
-    // Element by element: set() is a builtin call costlier than 4 copies of float32 (same bits either way).
-    bx[at] = x[0]!;
-    bx[at + 1] = x[1]!;
-    bx[at + 2] = x[2]!;
-    bx[at + 3] = x[3]!;
-    batch.enqueue(this.slot);
+    this.batch!.enqueueFeatures(this.slot, this.x);
   }
+
 
   /** The batched step's outputs for this node into y and stepFinite, running the batch if it has not run yet. */
   private readBatched(): void {

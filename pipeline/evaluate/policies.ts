@@ -204,17 +204,9 @@ export class UnguardedNeuralTimeout implements TimeoutPolicy {
     this.norm = model.artifact.normalization;
   }
 
-  /** x into this node's batch slot, element by element (cheaper than TypedArray.set for 4 floats), and enqueues it. */
+  /** x into this node's batch slot, and enqueues it. */
   private queueStep(): void {
-    const batch = this.batch!;
-    const x = this.x;
-    const bx = batch.x;
-    const at = this.slot * NUM_FEATURES;
-    bx[at] = x[0]!;
-    bx[at + 1] = x[1]!;
-    bx[at + 2] = x[2]!;
-    bx[at + 3] = x[3]!;
-    batch.enqueue(this.slot);
+    this.batch!.enqueueFeatures(this.slot, this.x);
   }
 
   /** Queues this tick's model step in the batch (the simulator calls it for every node before any observes). */
