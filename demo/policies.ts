@@ -37,7 +37,7 @@ export function isPolicyKind(s: string): s is PolicyKind {
  * the evaluation's Pareto sweep serves the model with (pipeline/evaluate/policies.ts sweepPolicies, which the
  * page may not import; test/demo-world.test.ts checks the two lists agree).
  */
-export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.5, 2];
+export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.25, 1.5, 2];
 
 function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloorRule {
   const floor = survivedSilenceFloorOf(rules);
@@ -45,7 +45,7 @@ function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloo
   return floor;
 }
 
-/** The default rules' margin (1.5): the page's default, at which it serves exactly the default rules. */
+/** The default rules' margin (1.25): the page's default, at which it serves exactly the default rules. */
 export const DEFAULT_SURVIVED_MARGIN = survivedFloorOf(DEFAULT_RULES).margin;
 
 /**
@@ -62,7 +62,7 @@ export function rulesWithSurvivedMargin(margin: number): CompiledRules {
 /** One line for the page: the serving knob and the cap in force on the neuro-symbolic lane. */
 export function rulesInForce(rules: CompiledRules): string {
   const floor = survivedFloorOf(rules);
-  const caps = rules.rules.flatMap((r) => (r.kind === 'proposal_cap' ? [`${r.id} ${r.max_ms} ms${r.when.roles ? ` (${r.when.roles.join(', ')})` : ''}`] : []));
+  const caps = rules.rules.flatMap((r) => (r.kind === 'proposal_cap' ? [`${r.id} ${r.max_ms} ms${r.when.roles ? ` (${r.when.roles.join(', ')})` : ''}${r.when.stepped_down_this_term ? ' (deposed in its term)' : ''}`] : []));
   return [
     `Rules in force: ${floor.id} margin ${floor.margin} × the longest silence a leader survived in ${floor.window_ms / 1000} s`,
     ...caps,

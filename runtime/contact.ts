@@ -40,6 +40,8 @@ export class ContactTracker {
   private readonly survivedBucketMs: number;
   private contactLeaderId: string | null = null;
   private contactTerm = Number.NaN;
+  /** The last term in which this node was leader (NaN: none seen since the last reset). */
+  private ledTerm = Number.NaN;
   /** This tick's leader id, by value, as the provider validated it (a primitive string or null). */
   private tickLeaderId: string | null = null;
   /** The gap that ended at this tick's contact (a field, not an argument: see recordSurvived and smoothGap). */
@@ -68,6 +70,7 @@ export class ContactTracker {
     this.survivedBucket.fill(Number.NaN);
     this.contactLeaderId = null;
     this.contactTerm = Number.NaN;
+    this.ledTerm = Number.NaN;
     this.isolatedSinceContact = false;
     this.lastHeartbeatMs = Number.NaN;
     this.gapMeanMs = Number.NaN;
@@ -101,6 +104,9 @@ export class ContactTracker {
     this.survivedSilence(o);
     ctx.clusterSize = o.clusterSize;
     ctx.peersReachable = o.peersReachable;
+    // Raft has one leader per term: a node that led in this term and no longer leads knows none serves it.
+    if (o.role === 'leader') this.ledTerm = o.term;
+    ctx.steppedDownThisTerm = o.role !== 'leader' && o.term === this.ledTerm;
   }
 
   /**

@@ -42,7 +42,7 @@ export const DEFAULT_RULES: SafetyRules = {
       "id": "survived-silence-floor",
       "kind": "survived_silence_floor",
       "window_ms": 30000,
-      "margin": 1.5,
+      "margin": 1.25,
       "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms."
     },
     {
@@ -55,6 +55,15 @@ export const DEFAULT_RULES: SafetyRules = {
         ]
       },
       "why": "The provider replaces a static election timeout (etcd's 1000 ms base before its randomization): a follower's proposal is at most that base, so the model can shorten the wait where it is confident and never lengthen it on its own; only the floors (Raft's timing, a survived stall) lift the deadline above it."
+    },
+    {
+      "id": "stepped-down-retry-cap",
+      "kind": "proposal_cap",
+      "max_ms": 150,
+      "when": {
+        "stepped_down_this_term": true
+      },
+      "why": "A leader that check-quorum deposed knows no leader serves its term (Raft has one per term), so it need not wait out a live leader's silence: its proposal is at most the Raft paper's 150 ms lower bound, and the floors (Raft's timing, an unreachable majority) and the randomization still apply. Its pre-votes are refused while the followers still hold its lease and bump no term, so retrying early costs no election; it wins as soon as their leases run out."
     },
     {
       "id": "max-change-per-tick",

@@ -58,11 +58,20 @@ export interface CeilingRule extends RuleBase {
   kind: 'ceiling';
   max_ms: number;
 }
+/**
+ * A rule's condition: every present one must hold. stepped_down_this_term: the node led earlier in its current
+ * term and no longer does (check-quorum deposed it; Raft has one leader per term, so no leader serves this term).
+ */
+export interface RuleCondition {
+  roles?: Role[];
+  unreachable_peers_more_than_fraction?: number;
+  stepped_down_this_term?: boolean;
+}
 export interface ConditionalFloorRule extends RuleBase {
   kind: 'conditional_floor';
   min_ms: number;
   /** All present conditions must hold. */
-  when: { roles?: Role[]; unreachable_peers_more_than_fraction?: number };
+  when: RuleCondition;
 }
 export interface SurvivedSilenceFloorRule extends RuleBase {
   kind: 'survived_silence_floor';
@@ -75,7 +84,7 @@ export interface ProposalCapRule extends RuleBase {
   kind: 'proposal_cap';
   max_ms: number;
   /** All present conditions must hold (as conditional_floor's). */
-  when: { roles?: Role[]; unreachable_peers_more_than_fraction?: number };
+  when: RuleCondition;
 }
 export interface MaxChangeRule extends RuleBase {
   kind: 'max_change_per_tick';
@@ -209,12 +218,13 @@ export function validateRules(value: unknown): RulesValidation {
           bad(`${p}/when`, 'expected an object');
           break;
         }
-        keys(w, `${p}/when`, ['roles', 'unreachable_peers_more_than_fraction']);
-        if (w.roles === undefined && w.unreachable_peers_more_than_fraction === undefined) bad(`${p}/when`, 'expected at least one condition');
+        keys(w, `${p}/when`, ['roles', 'unreachable_peers_more_than_fraction', 'stepped_down_this_term']);
+        if (w.roles === undefined && w.unreachable_peers_more_than_fraction === undefined && w.stepped_down_this_term === undefined) bad(`${p}/when`, 'expected at least one condition');
         if (w.roles !== undefined && (!Array.isArray(w.roles) || w.roles.length === 0 || w.roles.some((x) => !ROLES.includes(x as Role)))) {
           bad(`${p}/when/roles`, `expected a non-empty list of ${ROLES.join(' | ')}`);
         }
         if (w.unreachable_peers_more_than_fraction !== undefined) num(w.unreachable_peers_more_than_fraction, `${p}/when/unreachable_peers_more_than_fraction`, 0, false, 1);
+        if (w.stepped_down_this_term !== undefined && typeof w.stepped_down_this_term !== 'boolean') bad(`${p}/when/stepped_down_this_term`, 'expected true or false');
         break;
       }
       case 'survived_silence_floor':
@@ -346,6 +356,8 @@ export interface GuardPlan {
   /** Per rule index: 1 when `when.unreachable_peers_more_than_fraction` is present, and its value. */
   readonly hasFraction: Uint8Array;
   readonly fraction: Float64Array;
+  /** Per rule index: `when.stepped_down_this_term` as −1 (absent), 0 (must be false) or 1 (must be true). */
+  readonly steppedDown: Int8Array;
   /** Per rule index: 1 for a rule whose activation under a ceiling is a conflict (not a cap nor the rate limit). */
   readonly conflicts: Uint8Array;
 }
@@ -369,6 +381,7 @@ function planOf(rules: readonly Rule[]): GuardPlan {
   const roleMask = new Uint8Array(n);
   const hasFraction = new Uint8Array(n);
   const fraction = new Float64Array(n);
+  const steppedDown = new Int8Array(n).fill(-1);
   const conflicts = new Uint8Array(n);
   rules.forEach((r, i) => {
     conflicts[i] = r.kind !== 'max_change_per_tick' && r.kind !== 'proposal_cap' ? 1 : 0;
@@ -379,6 +392,8 @@ function planOf(rules: readonly Rule[]): GuardPlan {
         hasFraction[i] = 1;
         fraction[i] = f;
       }
+      const d = r.when.stepped_down_this_term;
+      if (d !== undefined) steppedDown[i] = d ? 1 : 0;
     }
     if (r.kind === 'proposal_cap') [kind[i], a[i]] = [K_CAP, r.max_ms];
     else if (r.kind === 'max_change_per_tick') [kind[i], a[i], b[i]] = [K_CHANGE, r.max_decrease_ms, r.max_increase_ms];
@@ -391,7 +406,7 @@ function planOf(rules: readonly Rule[]): GuardPlan {
   const isFloor = (k: number): boolean => k === K_TIMING || k === K_CONDITIONAL || k === K_SURVIVED;
   const floors = idx(isFloor);
   const order = [...idx((k) => k === K_CAP), ...idx((k) => k === K_CHANGE), ...floors, ...idx((k) => k === K_CEILING)];
-  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, roleMask, hasFraction, fraction, conflicts };
+  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, roleMask, hasFraction, fraction, steppedDown, conflicts };
 }
 
 /** Validates and compiles; throws RuntimeError (`runtime.rules.invalid`) naming the first problems. */
@@ -443,6 +458,8 @@ export interface GuardrailContext {
    * survived_silence_floor window (0 if none). The runtime keeps it; NaN sends the value to the ceiling.
    */
   survivedSilenceMs: number;
+  /** Whether the node led earlier in its current term and no longer does (RuleCondition.stepped_down_this_term). */
+  steppedDownThisTerm: boolean;
   /** The timeout armed at the previous tick; NaN at the first tick (no rate limit then). */
   previousMs: number;
 }
@@ -515,6 +532,8 @@ function conditionHolds(plan: GuardPlan, i: number, role: number, ctx: Guardrail
     const unreachable = Math.max(0, peers - ctx.peersReachable);
     if (!(unreachable > plan.fraction[i]! * peers)) return false;
   }
+  const d = plan.steppedDown[i]!;
+  if (d !== -1 && ctx.steppedDownThisTerm !== (d === 1)) return false;
   return true;
 }
 

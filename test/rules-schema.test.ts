@@ -59,6 +59,7 @@ function leafProbes(node: Node): Json[] {
     return [[], [item], [item, item], [item, item, item, item], [item, item, item, item, item], 'x', null];
   }
   if (n.type === 'object') return [{}, { unknown: 1 }, 'x', null, []];
+  if (n.type === 'boolean') return [true, false, 'true', 1, 0, null, {}, []];
   throw new Error(`no probes for ${JSON.stringify(n)}`);
 }
 
@@ -154,9 +155,10 @@ describe('the types in runtime/rules.ts follow schemas/safety-rules.schema.json'
   const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);
   const declared = (name: string): ts.Type => checker.getDeclaredTypeOfSymbol(exported.find((s) => s.name === name)!);
 
-  /** A canonical text for a TS type: literals, number, string, T[] (tuples as arrays), objects with sorted keys. */
+  /** A canonical text for a TS type: literals, number, string, boolean, T[] (tuples as arrays), objects with sorted keys. */
   function fromType(t: ts.Type, stop: ReadonlySet<ts.Type> = new Set()): string {
     if (stop.has(t)) return 'Rule';
+    if (t.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) return 'boolean';
     if (t.isUnion()) {
       const parts = t.types.filter((m) => !(m.flags & ts.TypeFlags.Undefined)).map((m) => fromType(m, stop));
       return [...new Set(parts)].sort().join(' | ');
@@ -180,6 +182,7 @@ describe('the types in runtime/rules.ts follow schemas/safety-rules.schema.json'
     if (Array.isArray(n.enum)) return [...new Set(n.enum.map((v) => JSON.stringify(v)))].sort().join(' | ');
     if (n.type === 'number' || n.type === 'integer') return 'number';
     if (n.type === 'string') return 'string';
+    if (n.type === 'boolean') return 'boolean';
     if (n.type === 'array') return `${fromSchema(n.items as Node, stopAtRule)}[]`;
     if (n.type === 'object') {
       const required = new Set((n.required as string[] | undefined) ?? []);

@@ -10,7 +10,7 @@ import {
 const fileRules = JSON.parse(readFileSync(new URL('../rules/default.rules.json', import.meta.url), 'utf8')) as SafetyRules & { $schema?: string };
 const cr = compileRules(DEFAULT_RULES);
 const ctx = (over: Partial<GuardrailContext> = {}): GuardrailContext => ({
-  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, previousMs: Number.NaN, ...over,
+  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN, ...over,
 });
 const run = (proposal: number, c: GuardrailContext): { ms: number; active: string[]; trace: GuardrailTrace } => {
   const trace = new GuardrailTrace(cr.rules.length);
@@ -104,8 +104,8 @@ describe('guardrails (applyGuardrails)', () => {
     expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // only followers
     // Applied before the rate limit: 5000 → 1000, then at most 400 below the previous 2000.
     expect(run(5000, ctx({ previousMs: 2000 })).ms).toBe(1600);
-    // The floors come after it: a 1.5 × 2000 ms survived silence and Raft's timing floor lift the value again.
-    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(3000);
+    // The floors come after it: a 1.25 × 2000 ms survived silence and Raft's timing floor lift the value again.
+    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(2500);
     expect(run(5000, ctx({ worstRttMs: 3000 })).ms).toBe(3100);
     const lifted = run(5000, ctx({ worstRttMs: 3000 }));
     expect(lifted.active).toEqual(['raft-timing-floor', 'static-timeout-cap']);
@@ -118,6 +118,35 @@ describe('guardrails (applyGuardrails)', () => {
       expect(validateAgainst('safety-rules', b).ok).toBe(false);
       expect(validateRules(b).ok).toBe(false);
     }
+  });
+
+  it('stepped-down retry cap: a leader that check-quorum deposed proposes at most 150 ms, still under the floors', () => {
+    // Any role but leader, as long as the node led in this term.
+    for (const role of ['follower', 'pre-candidate', 'candidate'] as const) {
+      expect(run(5000, ctx({ role, steppedDownThisTerm: true })).ms).toBe(150);
+    }
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true })).active).toEqual(['stepped-down-retry-cap']);
+    expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // never led this term: not capped
+    // Raft's timing floor and the unreachable-majority floor still lift it; the rate limit still slows the drop.
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, worstRttMs: 3000 })).ms).toBe(3100);
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, peersReachable: 1 })).ms).toBe(150);
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, previousMs: 2000 })).ms).toBe(1600);
+    // false is a condition too: the cap then applies only to nodes that did not step down.
+    const b = copy();
+    b.rules.push({ id: 'not-deposed', kind: 'proposal_cap', max_ms: 700, when: { stepped_down_this_term: false }, why: 'test' } as never);
+    const c = compileRules(b);
+    const t = new GuardrailTrace(c.rules.length);
+    expect(applyGuardrails(c, 5000, ctx({ role: 'candidate' }), t)).toBe(700);
+    expect(applyGuardrails(c, 5000, ctx({ role: 'candidate', steppedDownThisTerm: true }), t)).toBe(150);
+    // Schema and engine refuse a value that is not a boolean, the engine naming the path.
+    const bad = copy();
+    const i = bad.rules.findIndex((r) => r.id === 'stepped-down-retry-cap');
+    bad.rules[i] = { ...bad.rules[i]!, when: { stepped_down_this_term: 1 } } as never;
+    expect(validateAgainst('safety-rules', bad).ok).toBe(false);
+    const v = validateRules(bad);
+    expect(v.ok).toBe(false);
+    expect(JSON.stringify(v)).toContain(`/rules/${i}/when/stepped_down_this_term`);
+    expect(JSON.stringify(v)).toContain('expected true or false');
   });
 
   it('the floors win over the rate limit; the ceiling wins over everything and a conflict is flagged', () => {
@@ -138,7 +167,7 @@ describe('guardrails (applyGuardrails)', () => {
     expect(validateAgainst('safety-rules', rules)).toMatchObject({ ok: true });
     const c = compileRules(rules);
     expect(c.survivedWindowMs).toBe(30_000);
-    expect(cr.survivedWindowMs).toBe(30_000); // the default rules carry one (30 s, margin 1)
+    expect(cr.survivedWindowMs).toBe(30_000); // the default rules carry one (30 s, margin 1.25)
     const trace = new GuardrailTrace(c.rules.length);
     expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 400 }), trace)).toBe(600);
     expect(c.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id)).toEqual(['survived']);

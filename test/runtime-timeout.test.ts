@@ -80,7 +80,7 @@ describe('NeuroSymbolicTimeout', () => {
 
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
-    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 = 150 ms.
+    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 = 125 ms.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
     const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
     timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor');
@@ -91,7 +91,7 @@ describe('NeuroSymbolicTimeout', () => {
     expect(p.electionTimeoutMs()).toBe(102);
     const withDefaults = new NeuroSymbolicTimeout({ model, precision: 'float32', randomization: { spread: 0 } });
     steady(withDefaults, 5);
-    expect(withDefaults.electionTimeoutMs()).toBe(150);
+    expect(withDefaults.electionTimeoutMs()).toBe(125);
     expect(e.rules.map((r) => r.id)).toContain('raft-timing-floor');
     expect(e.rules.find((r) => r.id === 'raft-timing-floor')!.why).toMatch(/broadcastTime/);
     expect(e.ruleActivationCounts['raft-timing-floor']).toBe(5);
@@ -116,6 +116,37 @@ describe('NeuroSymbolicTimeout', () => {
     expect(e.composedMs).toBeLessThan(e.rawProposalMs);
     expect(p.electionTimeoutMs()).toBeLessThan(before);
     expect(p.electionTimeoutMs()).toBeGreaterThanOrEqual(e.hardFloorMs);
+  });
+
+  it('a leader deposed in its own term campaigns again soon: capped at the stepped-down rule until the term moves on', () => {
+    const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
+    const other = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
+    let t = 0;
+    for (let i = 0; i < 30; i++) {
+      t += 100;
+      p.observe(obs({ nowMs: t, role: 'leader', leaderId: 'n1', heartbeatReceived: false, heartbeatLatencyMs: 1 }));
+      other.observe(obs({ nowMs: t }));
+    }
+    const capped = (x: NeuroSymbolicTimeout): boolean => x.explain().rules.some((r) => r.id === 'stepped-down-retry-cap');
+    // Check-quorum deposes it: same term, no leader; then it pre-votes, still in that term.
+    const deposed: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      t += 100;
+      const o = obs({ nowMs: t, role: i < 2 ? 'follower' : 'pre-candidate', leaderId: null, heartbeatReceived: false, heartbeatLatencyMs: null });
+      p.observe(o);
+      other.observe({ ...o });
+      deposed.push(p.electionTimeoutMs());
+      if (p.explain().rawProposalMs > 150 && p.explain().hardFloorMs <= 150) expect(capped(p)).toBe(true);
+      expect(capped(other)).toBe(false); // a follower that never led this term waits as before
+    }
+    // The rate limit walks it down (400 ms a tick at most) to the cap or the floor above it, whichever is higher.
+    expect(deposed[deposed.length - 1]).toBe(Math.max(150, Math.ceil(p.explain().hardFloorMs)));
+    expect(p.explain().rawProposalMs).toBeGreaterThan(150); // the cap had something to cut
+    expect(capped(p)).toBe(true);
+    // A new term (a new leader heard, or its own candidacy) ends it.
+    t += 100;
+    p.observe(obs({ nowMs: t, term: 4, leaderId: 'n2' }));
+    expect(capped(p)).toBe(false);
   });
 
   it('falls back to the static timeout on invalid input, counted by reason, never throwing', () => {

@@ -316,6 +316,11 @@ function edgeRows(): ObservationRow[] {
   // A pre-candidate cut off from 3 of 4 peers, a new term every tick (no silence builds up), 1 ms heartbeats
   // (a timing floor of ~1 ms): the model proposes ~60 ms and the conditional floor lifts it to 150.
   for (let i = 0; i < 30; i++) push({ role: 'pre-candidate', term: 6 + i, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: 0.1, peers_reachable: 1, heartbeat_interval_ms: 1 });
+  // A leader that check-quorum deposes in its own term 50: as follower, then pre-candidate, still in term 50, the
+  // stepped-down cap (150 ms) holds its proposal, walked down by the rate limit; its candidacy's new term ends it.
+  for (let i = 0; i < 30; i++) push({ role: 'leader', term: 50, leader_id: 'n1', heartbeat_received: false, heartbeat_latency_ms: 0.4 });
+  for (let i = 0; i < 40; i++) push({ role: i < 3 ? 'follower' : 'pre-candidate', term: 50, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: null });
+  for (let i = 0; i < 10; i++) push({ role: 'candidate', term: 51, leader_id: null, heartbeat_received: false, heartbeat_latency_ms: null });
   // 20 s heartbeat delays (inside the raw domain): the timing floor exceeds the ceiling, the ceiling wins.
   for (let i = 0; i < 30; i++) push({ role: 'follower', term: 40, leader_id: 'n2', heartbeat_received: i % 10 === 0, heartbeat_latency_ms: i % 10 === 0 ? 20000 : null });
   return rows;

@@ -69,7 +69,7 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
   }
   // The model's serving knob: the survived-silence margin of the rules (0 = no such floor). A larger margin
   // waits longer after a leader was seen to stall: fewer spurious campaigns, slower failover.
-  for (const margin of [0, 0.5, 1, 1.5, 2]) {
+  for (const margin of [0, 0.5, 1, 1.25, 1.5, 2]) {
     out.push({
       id: `sweep-neuro-symbolic-${margin}`, label: `neuro-symbolic, survived × ${margin}`, family: 'neuro-symbolic', param: 'survived_margin', value: margin,
       spec: { kind: 'model', guardrails: true, rules: withSurvivedMargin(DEFAULT_RULES, margin) },

@@ -65,10 +65,11 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   scenarios: ['lan', 'wan'].flatMap((p) => ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy'].map((k) => `${p}-5-${k}`)),
   sim_seeds: [1, 2, 3],
   eval_suite: 'short', // the closed-loop check at the end; `raft-ns evaluate --suite heldout` for the claims
-  // 2.3.0: 2.2.0's weights (τ 0.995) served with the default rules' static-timeout cap (a follower's proposal ≤ 1000 ms
-  // before the floors), chosen by `raft-ns evaluate tune` on the default suite's tuning seeds (docs/EVALUATION.md
-  // "Choosing knobs out of sample"); 1.0.0, 2.0.0, 2.1.0 and 2.2.0 stay published and immutable.
-  model: { name: 'raft-ns-default', version: '2.3.0' },
+  // 2.4.0: 2.2.0's weights (τ 0.995) served with the default rules' stepped-down retry cap (a leader deposed by
+  // check-quorum proposes ≤ 150 ms before the floors) and the survived-silence margin 1.25, chosen by `raft-ns evaluate
+  // tune` on the default suite's tuning seeds (docs/EVALUATION.md "The deposed leader knows"); 2.3.0 added the
+  // static-timeout cap. 1.0.0 and 2.0.0–2.3.0 stay published and immutable.
+  model: { name: 'raft-ns-default', version: '2.4.0' },
   window_len: 32, // T from docs/CONTRACTS.md §3
   // Time-weighted (per-tick) gap labels on raw gaps: the τ-quantile then bounds the fraction of time a live
   // leader's silence outlasts the deadline; the guardrails' floor, not the labels, keeps Raft's timing
