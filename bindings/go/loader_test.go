@@ -3,6 +3,7 @@ package raftns
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,5 +275,68 @@ func TestRulesRefusals(t *testing.T) {
 	}
 	if _, err := ParseRules(b, "default"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// when.stepped_down_this_term takes true or false, alone or beside the other conditions; anything else is
+// refused at its path with the message of runtime/rules.ts.
+func TestRulesSteppedDownCondition(t *testing.T) {
+	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base map[string]interface{}
+	_ = json.Unmarshal(b, &base)
+	capIndex := -1
+	for i, x := range base["rules"].([]interface{}) {
+		if x.(map[string]interface{})["kind"] == "proposal_cap" {
+			capIndex = i
+			break
+		}
+	}
+	if capIndex < 0 {
+		t.Fatal("the default rules have no proposal_cap")
+	}
+	parse := func(kind string, when map[string]interface{}) (*Rules, error) {
+		c := clone(base)
+		r := c["rules"].([]interface{})[capIndex].(map[string]interface{})
+		if kind == "conditional_floor" {
+			delete(r, "max_ms")
+			r["min_ms"] = 150.0
+		}
+		r["kind"], r["when"] = kind, when
+		mb, _ := json.Marshal(c)
+		return ParseRules(mb, "rules.json")
+	}
+	for _, kind := range []string{"proposal_cap", "conditional_floor"} {
+		for _, want := range []bool{true, false} {
+			for _, when := range []map[string]interface{}{
+				{"stepped_down_this_term": want},
+				{"stepped_down_this_term": want, "roles": []interface{}{"follower"}},
+			} {
+				rs, err := parse(kind, when)
+				if err != nil {
+					t.Fatalf("%s when %v: refused: %v", kind, when, err)
+				}
+				if got := rs.List[capIndex].SteppedDown; got == nil || *got != want {
+					t.Fatalf("%s when %v: SteppedDown = %v, want %v", kind, when, got, want)
+				}
+			}
+		}
+		for _, bad := range []interface{}{"true", 1.0, 0.0, nil, []interface{}{true}, map[string]interface{}{}} {
+			_, err := parse(kind, map[string]interface{}{"stepped_down_this_term": bad})
+			want := fmt.Sprintf("/rules/%d/when/stepped_down_this_term: expected true or false", capIndex)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s stepped_down_this_term %#v: error %v, want it to contain %q", kind, bad, err, want)
+			}
+			if err != nil && strings.Contains(err.Error(), "expected at least one condition") {
+				t.Errorf("%s stepped_down_this_term %#v: a present key is a condition, yet: %v", kind, bad, err)
+			}
+		}
+	}
+	if rs, err := ParseRules(b, "default"); err != nil {
+		t.Fatal(err)
+	} else if r := rs.List[capIndex]; r.SteppedDown != nil {
+		t.Fatalf("%s has no stepped_down_this_term, yet SteppedDown = %v", r.ID, *r.SteppedDown)
 	}
 }

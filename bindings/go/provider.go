@@ -99,6 +99,10 @@ type Provider struct {
 	contactLeader               string
 	contactTerm                 uint64
 	isolatedSinceContact        bool
+	// ledTerm is the last term in which this node's role was leader; valid only when hasLed (none seen
+	// since the last Reset otherwise).
+	ledTerm uint64
+	hasLed  bool
 
 	rng      uint32
 	factor   float64
@@ -180,6 +184,7 @@ func (p *Provider) Reset() {
 		p.survivedBucket[i] = math.NaN() // empty: NaN is never the current bucket nor inside the window
 	}
 	p.contactLeader, p.contactTerm, p.isolatedSinceContact = "", 0, false
+	p.ledTerm, p.hasLed = 0, false
 	p.ctx.PreviousMs = math.NaN()
 }
 
@@ -268,7 +273,9 @@ func (p *Provider) observe(o *Observation) {
 }
 
 // trackContact updates what the guardrails read from the stream of contacts — the usual heartbeat gap
-// (Jacobson/Karels smoothing), the silence, the RTT ring, the survived silences — and fills p.ctx.
+// (Jacobson/Karels smoothing), the silence, the RTT ring, the survived silences, the last term this node
+// led — and fills p.ctx. Invariant: every p.ctx field but PreviousMs is rewritten here, before HardFloorMs
+// and Guard read it.
 func (p *Provider) trackContact(o *Observation) {
 	if o.HeartbeatReceived {
 		if !math.IsNaN(p.lastHeartbeatMs) {
@@ -317,8 +324,14 @@ func (p *Provider) trackContact(o *Observation) {
 			}
 		}
 	}
+	// Raft has one leader per term: a node that led in this term and no longer leads knows none serves it.
+	if o.Role == Leader {
+		p.ledTerm, p.hasLed = o.Term, true
+	}
+	steppedDown := o.Role != Leader && p.hasLed && o.Term == p.ledTerm
 	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst,
-		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, SurvivedSilenceMs: survived, PreviousMs: p.ctx.PreviousMs}
+		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, SurvivedSilenceMs: survived,
+		SteppedDownThisTerm: steppedDown, PreviousMs: p.ctx.PreviousMs}
 }
 
 // recordSurvived records gap as survived when the same leader, in the same term, spoke again after it and

@@ -74,3 +74,107 @@ func TestExplainNamesTheField(t *testing.T) {
 		t.Fatalf("explain after valid input: %+v", e)
 	}
 }
+
+// A leader that check-quorum deposed retries soon: while it is follower or pre-candidate in the term it led,
+// stepped-down-retry-cap caps its proposal at 150 ms before the floors and the randomization; a node that
+// did not lead in its term, a new term and a Reset clear it.
+func TestSteppedDownLeaderProposalCapped(t *testing.T) {
+	a, rules := loadDefault(t)
+	const capID, capMs = "stepped-down-retry-cap", 150.0
+	newProvider := func(spread float64) *Provider {
+		seed := int64(7)
+		p, err := NewProvider(Options{Artifact: a, Rules: rules, Spread: &spread, Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	now := 0.0
+	// No latency and every peer reachable: the only floor is the timing floor, k × heartbeat interval.
+	observe := func(p *Provider, role Role, term uint64, leader string, heartbeat bool, intervalMs float64) Explanation {
+		now += 10
+		p.Observe(Observation{NowMs: now, TickMs: 10, Role: role, Term: term, LeaderID: leader, HeartbeatReceived: heartbeat,
+			CPUIdlePct: 80, ClusterSize: 5, PeersReachable: 4, HeartbeatIntervalMs: intervalMs})
+		e := p.Explain()
+		if e.Source != "model" {
+			t.Fatalf("%s term %d: fell back (%s %s); the stream must reach the guardrails", role, term, e.FallbackReason, e.FallbackDetail)
+		}
+		return e
+	}
+	capOf := func(e Explanation) *RuleActivation {
+		for i := range e.Rules {
+			if e.Rules[i].ID == capID {
+				return &e.Rules[i]
+			}
+		}
+		return nil
+	}
+	lead := func(p *Provider, term uint64) {
+		for i := 0; i < 30; i++ {
+			if e := observe(p, Leader, term, "n1", false, 100); capOf(e) != nil {
+				t.Fatalf("leader tick %d: %s active while leading: %+v", i, capID, e.Rules)
+			}
+		}
+	}
+	notCapped := func(what string, p *Provider, role Role, term uint64) {
+		for i := 0; i < 10; i++ {
+			e := observe(p, role, term, "", false, 100)
+			if c := capOf(e); c != nil {
+				t.Fatalf("%s, %s tick %d: %s active: %+v", what, role, i, capID, *c)
+			}
+			if !(e.TimeoutMs > capMs) {
+				t.Fatalf("%s, %s tick %d: timeout %g ms, want above %g ms (the model's proposal %g ms, floor %g ms)", what, role, i, e.TimeoutMs, capMs, e.ComposedMs, e.HardFloorMs)
+			}
+		}
+	}
+
+	// Deposed in term 5: capped at 150 ms on every tick as follower and as pre-candidate.
+	p := newProvider(0)
+	lead(p, 5)
+	for _, role := range []Role{Follower, PreCandidate} {
+		for i := 0; i < 10; i++ {
+			e := observe(p, role, 5, "", false, 100)
+			c := capOf(e)
+			if !(e.ComposedMs > capMs) {
+				t.Fatalf("%s tick %d: the model proposes %g ms, not above the cap; the stream no longer exercises it", role, i, e.ComposedMs)
+			}
+			if c == nil || c.AfterMs != capMs || c.BeforeMs != e.ComposedMs {
+				t.Fatalf("%s tick %d after leading term 5: %s activation %+v, want %g → %g ms", role, i, capID, c, e.ComposedMs, capMs)
+			}
+			if e.TimeoutMs != capMs {
+				t.Fatalf("%s tick %d: timeout %g ms, want %g ms (spread 0, floor %g ms)", role, i, e.TimeoutMs, capMs, e.HardFloorMs)
+			}
+		}
+	}
+	// The floors act after the cap: a 200 ms timing floor lifts the capped value.
+	if e := observe(p, Follower, 5, "", false, 200); capOf(e) == nil || e.TimeoutMs != 200 {
+		t.Fatalf("timing floor 200 ms over the cap: timeout %g ms, rules %+v", e.TimeoutMs, e.Rules)
+	}
+	// A new term clears it (the node campaigned, or heard of a newer leader).
+	notCapped("term 6 after leading term 5", p, Follower, 6)
+	notCapped("term 6 after leading term 5", p, PreCandidate, 6)
+
+	// The randomization acts after the cap: the armed timeout is 150 ms × U[1, 2).
+	p = newProvider(1)
+	lead(p, 5)
+	for i := 0; i < 10; i++ {
+		e := observe(p, PreCandidate, 5, "", false, 100)
+		if c := capOf(e); c == nil || c.AfterMs != capMs || !(e.TimeoutMs >= capMs && e.TimeoutMs < 2*capMs) || e.TimeoutMs != math.Ceil(capMs*e.RandomFactor) {
+			t.Fatalf("spread 1, tick %d: timeout %g ms (factor %g), %s %+v; want ⌈%g × factor⌉", i, e.TimeoutMs, e.RandomFactor, capID, c, capMs)
+		}
+	}
+
+	// A node that never led in term 5 (it followed n2 there) is not capped.
+	p = newProvider(0)
+	for i := 0; i < 30; i++ {
+		observe(p, Follower, 5, "n2", i%10 == 0, 100)
+	}
+	notCapped("never leader in term 5", p, Follower, 5)
+	notCapped("never leader in term 5", p, PreCandidate, 5)
+
+	// Reset forgets the term it led.
+	p = newProvider(0)
+	lead(p, 5)
+	p.Reset()
+	notCapped("after Reset", p, Follower, 5)
+}

@@ -34,10 +34,13 @@ type Rule struct {
 	RTTWindowTicks     int
 	// ceiling, proposal_cap
 	MaxMs float64
-	// conditional_floor (and WhenRoles, UnreachableFrac: proposal_cap)
+	// conditional_floor (and WhenRoles, UnreachableFrac, SteppedDown: proposal_cap)
 	MinMs           float64
 	WhenRoles       []Role
 	UnreachableFrac float64 // NaN when the condition is absent
+	// SteppedDown is when.stepped_down_this_term: nil when absent, else the value Context.SteppedDownThisTerm
+	// must equal for the condition to hold.
+	SteppedDown *bool
 	// survived_silence_floor
 	WindowMs, Margin float64
 	// max_change_per_tick
@@ -300,7 +303,10 @@ type Context struct {
 	// SurvivedSilenceMs is the longest silence the leader was seen to survive within the
 	// survived_silence_floor window (docs/RULES.md §5); 0 if none.
 	SurvivedSilenceMs float64
-	PreviousMs        float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
+	// SteppedDownThisTerm: the node led earlier in its current term and no longer does (a check-quorum
+	// step-down; Raft has one leader per term, so none serves this term).
+	SteppedDownThisTerm bool
+	PreviousMs          float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
 }
 
 // Trace records which rules changed the value at the last Guard.
@@ -349,6 +355,9 @@ func (r *Rule) conditionHolds(ctx *Context) bool {
 		if !(unreachable > r.UnreachableFrac*peers) {
 			return false
 		}
+	}
+	if r.SteppedDown != nil && ctx.SteppedDownThisTerm != *r.SteppedDown {
+		return false
 	}
 	return true
 }
@@ -546,8 +555,9 @@ func parseWhen(r *Rule, o map[string]interface{}, v *validator) {
 		v.bad("when", "expected an object")
 		return
 	}
-	v.keys(w, "when", []string{"roles", "unreachable_peers_more_than_fraction"})
-	if w["roles"] == nil && w["unreachable_peers_more_than_fraction"] == nil {
+	v.keys(w, "when", []string{"roles", "unreachable_peers_more_than_fraction", "stepped_down_this_term"})
+	sd, hasSD := w["stepped_down_this_term"] // present, even as null, counts as a condition (as in runtime/rules.ts)
+	if w["roles"] == nil && w["unreachable_peers_more_than_fraction"] == nil && !hasSD {
 		v.bad("when", "expected at least one condition")
 	}
 	if rs, present := w["roles"]; present {
@@ -564,5 +574,12 @@ func parseWhen(r *Rule, o map[string]interface{}, v *validator) {
 	}
 	if f, present := w["unreachable_peers_more_than_fraction"]; present {
 		r.UnreachableFrac = v.num(f, "when/unreachable_peers_more_than_fraction", 0, false, 1)
+	}
+	if hasSD {
+		if b, ok := sd.(bool); ok {
+			r.SteppedDown = &b
+		} else {
+			v.bad("when/stepped_down_this_term", "expected true or false")
+		}
 	}
 }
