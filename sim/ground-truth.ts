@@ -7,7 +7,7 @@
  */
 import type { Network } from './network.js';
 import type { Machine } from './machine.js';
-import { LEADER, type RawNode } from './node.js';
+import { LEADER, type RawNode } from './node-host.js';
 import type { GroundTruthView } from './types.js';
 
 export type { GroundTruthView } from './types.js';

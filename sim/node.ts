@@ -1,7 +1,7 @@
 /**
  * One Raft server (Ongaro & Ousterhout 2014, with etcd's pre-vote and check-quorum). Sans-IO in etcd's
  * style: the node owns Raft state only, no clock, no timers and no machine. The host drives it through
- * `RawNode` (below): `step(msg)` on delivery, `tick(observation)` at the end of each telemetry tick,
+ * `RawNode` (sim/node-host.ts): `step(msg)` on delivery, `tick(observation)` at the end of each telemetry tick,
  * `onTimer`, `crash`/`restart`, and `drainTickReport()` for what the node saw during the tick (etcd's
  * Ready/Advance). The node asks its host (`NodeHost`) for the time, to send, to arm a timer and when a
  * disk write is durable; the host's CPU, pauses and disk queue live in sim/machine.ts. Role behaviour is one function per
@@ -13,102 +13,10 @@ import {
 } from './messages.js';
 import type { TimeoutObservation, TimeoutPolicy } from './policy.js';
 
-export const FOLLOWER = 0;
-export const PRE_CANDIDATE = 1;
-export const CANDIDATE = 2;
-export const LEADER = 3;
-export const ROLE_NAMES = ['follower', 'pre-candidate', 'candidate', 'leader'] as const;
-export type RoleName = (typeof ROLE_NAMES)[number];
-
-/** Telemetry events, in the schema's enum order; a tick reports the one with the highest priority. */
-export const EV_NONE = 0;
-export const EV_NAMES = [null, 'term_changed', 'pre_vote_started', 'election_started', 'stepped_down', 'became_leader', 'restarted', 'crashed'] as const;
-export const EV_TERM_CHANGED = 1;
-export const EV_PRE_VOTE = 2;
-export const EV_ELECTION = 3;
-export const EV_STEPPED_DOWN = 4;
-export const EV_BECAME_LEADER = 5;
-export const EV_RESTARTED = 6;
-export const EV_CRASHED = 7;
-
-export interface NodeConfig {
-  size: number;
-  preVote: boolean;
-  checkQuorum: boolean;
-  /** Base election timeout (µs): check-quorum period and the vote lease. */
-  electionTimeoutUs: number;
-  heartbeatIntervalUs: number;
-  tickUs: number;
-  maxEntriesPerAppend: number;
-  /** Planted bug for the safety checker's own test: grant every vote, ignoring votedFor. */
-  doubleVote: boolean;
-}
-
-/** What a node needs from the cluster around it; the `on*` calls are what it reports as they happen. */
-export interface NodeHost {
-  readonly nowUs: number;
-  /** Sends now, or at `atUs` (after a local delay such as fsync). */
-  send(m: Msg, atUs?: number): void;
-  /** Arms a one-shot election check at `atUs` for `node` (ignored if the generation moved on). */
-  armTimer(node: RawNode, atUs: number, gen: number): void;
-  /** Queues one write (fsync) on `node`'s disk behind those already queued; returns when it is durable (µs). */
-  persist(node: RawNode): number;
-  onBecameLeader(node: RawNode): void;
-  onElectionStarted(node: RawNode): void;
-  onCommit(node: RawNode, index: number): void;
-  /** The leader advanced its commit index from `previousCommit` to `node.commit` (after the `onCommit` calls). */
-  onLeaderCommitted(node: RawNode, previousCommit: number): void;
-  onTruncate(node: RawNode, fromIndex: number): void;
-}
-
-/** What a node saw during one telemetry tick; the host drains it once per tick. */
-export interface TickReport {
-  /** An AppendEntries (or heartbeat) from a leader arrived. */
-  heartbeatReceived: boolean;
-  /** Resent appends (leader) or appends marked as resends (follower). */
-  retries: number;
-  /** The highest-priority telemetry event (EV_*), EV_NONE for none. */
-  event: number;
-}
-
-/**
- * The node as its host sees it, in the manner of etcd's RawNode: read-only Raft state for telemetry,
- * ground truth and snapshots, and the calls that drive it. The host never writes a node's state.
- */
-export interface RawNode {
-  readonly index: number;
-  readonly id: string;
-  readonly n: number;
-  readonly quorum: number;
-  readonly up: boolean;
-  readonly term: number;
-  readonly votedFor: number;
-  readonly role: number;
-  readonly leader: number;
-  readonly commit: number;
-  readonly logTerms: readonly number[];
-  readonly lastIndex: number;
-  readonly lastTerm: number;
-  readonly policy: TimeoutPolicy;
-  /** Last leader contact, granted vote, campaign start or restart (µs): the election timer's origin. */
-  readonly timerBaseUs: number;
-  /** Pre-vote rounds started (a metric; pre-votes do not change terms). */
-  readonly preVoteRounds: number;
-  /** The heartbeat latency last observed (ms; -1 none), as the policy's observation reports it. */
-  readonly lastHeartbeatLatencyMs: number;
-  /** The report being accumulated for the current tick (what a telemetry row records before draining). */
-  readonly tickReport: Readonly<TickReport>;
-  step(m: Msg): void;
-  tick(obs: TimeoutObservation): void;
-  onTimer(gen: number): void;
-  crash(): void;
-  restart(policy: TimeoutPolicy): void;
-  bootstrap(term: number, leader: number, logLength: number, commit: number): void;
-  drainTickReport(): Readonly<TickReport>;
-  peersHeardWithin(windowUs: number): number;
-  replicationGap(): number;
-  heartbeatLatency(): number;
-}
+import {
+  CANDIDATE, EV_BECAME_LEADER, EV_CRASHED, EV_ELECTION, EV_NONE, EV_PRE_VOTE, EV_RESTARTED, EV_STEPPED_DOWN, EV_TERM_CHANGED,
+  FOLLOWER, LEADER, PRE_CANDIDATE, type NodeConfig, type NodeHost, type RawNode, type TickReport,
+} from './node-host.js';
 
 export class RaftNode implements RawNode {
   readonly n: number;

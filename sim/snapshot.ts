@@ -3,7 +3,7 @@
  * the leader, messages in flight with their send and delivery times, active faults, running metrics);
  * and the election events `SimulationOptions.onElection` receives.
  */
-import type { RoleName } from './node.js';
+import type { RoleName } from './node-host.js';
 
 export interface NodeSnapshot {
   id: string;

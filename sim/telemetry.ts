@@ -4,7 +4,7 @@
  * schema (schemas/telemetry.schema.json, docs/CONTRACTS.md §1) as objects, NDJSON or CSV text; ground
  * truth (docs/CONTRACTS.md §1, keyed by cluster_id and ts_ms) is kept apart so no model sees it as input.
  */
-import { EV_NAMES, ROLE_NAMES, type RoleName } from './node.js';
+import { EV_NAMES, ROLE_NAMES, type RoleName } from './node-host.js';
 
 /** One telemetry row, exactly the schema's fields (mirrors pipeline/ingest/telemetry.ts's TelemetryRow). */
 export interface SimTelemetryRow {
