@@ -12,7 +12,6 @@ import {
   APP, APP_RESP, CLIENT_REQ, CLIENT_RESP, PRE_VOTE, PRE_VOTE_RESP, VOTE, VOTE_RESP, makeMsg, type Msg,
 } from './messages.js';
 import type { TimeoutObservation, TimeoutPolicy } from './policy.js';
-
 import {
   CANDIDATE, EV_BECAME_LEADER, EV_CRASHED, EV_ELECTION, EV_NONE, EV_PRE_VOTE, EV_RESTARTED, EV_STEPPED_DOWN, EV_TERM_CHANGED,
   FOLLOWER, LEADER, PRE_CANDIDATE, type NodeConfig, type NodeHost, type RawNode, type TickReport,
