@@ -53,7 +53,15 @@ export class RaftNode implements RawNode {
   /** Leader: latest measured RTT to each follower (ms; -1 none). */
   readonly rttMs: Float64Array;
   private lastHeartbeatUs = 0;
+  /** Leader: when the last check-quorum ran; the next one counts the peers heard from since then. */
   private lastCheckQuorumUs = 0;
+  /**
+   * Leader: the time of the ticks this node processed since that check (µs). etcd counts check-quorum in
+   * ticks (`electionElapsed`), and a paused process misses its ticks, so a leader that resumes from a GC
+   * pause checks a whole period after its last check in ticks, not at once: it keeps leading when its
+   * followers answered it in between, as etcd's leader does.
+   */
+  private checkQuorumElapsedUs = 0;
   /**
    * Leader: the first index it appended in this term. Invariant: the client requests it still owes an
    * answer are logReqs[i] for i in [max(pendingFrom, commit + 1), lastIndex] where logReqs[i] !== 0 (a
@@ -178,6 +186,7 @@ export class RaftNode implements RawNode {
       }
       this.lastHeartbeatUs = Number.NEGATIVE_INFINITY;
       this.lastCheckQuorumUs = this.host.nowUs;
+      this.checkQuorumElapsedUs = 0;
     }
   }
 
@@ -188,10 +197,14 @@ export class RaftNode implements RawNode {
     const now = this.host.nowUs;
     if (this.role === LEADER) {
       if (now - this.lastHeartbeatUs >= this.cfg.heartbeatIntervalUs) this.bcastHeartbeat();
-      if (this.cfg.checkQuorum && now - this.lastCheckQuorumUs >= this.cfg.electionTimeoutUs) {
+      this.checkQuorumElapsedUs += this.cfg.tickUs;
+      if (this.cfg.checkQuorum && this.checkQuorumElapsedUs >= this.cfg.electionTimeoutUs) {
+        // Check-quorum (etcd's MsgCheckQuorum): a leader that heard from no quorum since its last check steps
+        // down; "since" is etcd's RecentActive, reset at every check.
+        const sinceUs = this.lastCheckQuorumUs;
         this.lastCheckQuorumUs = now;
-        // Check-quorum: a leader that has not heard from a quorum within an election timeout steps down.
-        if (this.peersHeardWithin(this.cfg.electionTimeoutUs) + 1 < this.quorum) this.becomeFollower(this.term, -1);
+        this.checkQuorumElapsedUs = 0;
+        if (this.peersHeardWithin(now - sinceUs) + 1 < this.quorum) this.becomeFollower(this.term, -1);
       }
     }
     this.policy.observe(obs);
@@ -318,6 +331,7 @@ export class RaftNode implements RawNode {
     this.rttMs.fill(-1);
     this.lastHeartbeatUs = now;
     this.lastCheckQuorumUs = now;
+    this.checkQuorumElapsedUs = 0;
     this.noteEvent(EV_BECAME_LEADER);
     this.host.onBecameLeader(this);
     this.pendingFrom = last + 1;
