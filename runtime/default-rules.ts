@@ -42,7 +42,7 @@ export const DEFAULT_RULES: SafetyRules = {
       "id": "survived-silence-floor",
       "kind": "survived_silence_floor",
       "window_ms": 30000,
-      "margin": 1.25,
+      "margin": 1,
       "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms."
     },
     {

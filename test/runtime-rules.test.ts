@@ -104,8 +104,8 @@ describe('guardrails (applyGuardrails)', () => {
     expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // only followers
     // Applied before the rate limit: 5000 → 1000, then at most 400 below the previous 2000.
     expect(run(5000, ctx({ previousMs: 2000 })).ms).toBe(1600);
-    // The floors come after it: a 1.25 × 2000 ms survived silence and Raft's timing floor lift the value again.
-    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(2500);
+    // The floors come after it: a 1.0 × 2000 ms survived silence and Raft's timing floor lift the value again.
+    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(2000);
     expect(run(5000, ctx({ worstRttMs: 3000 })).ms).toBe(3100);
     const lifted = run(5000, ctx({ worstRttMs: 3000 }));
     expect(lifted.active).toEqual(['raft-timing-floor', 'static-timeout-cap']);
