@@ -167,7 +167,7 @@ describe('guardrails (applyGuardrails)', () => {
     expect(validateAgainst('safety-rules', rules)).toMatchObject({ ok: true });
     const c = compileRules(rules);
     expect(c.survivedWindowMs).toBe(30_000);
-    expect(cr.survivedWindowMs).toBe(30_000); // the default rules carry one (30 s, margin 1.25)
+    expect(cr.survivedWindowMs).toBe(30_000); // the default rules carry one (30 s, margin 1.0)
     const trace = new GuardrailTrace(c.rules.length);
     expect(applyGuardrails(c, 300, ctx({ survivedSilenceMs: 400 }), trace)).toBe(600);
     expect(c.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id)).toEqual(['survived']);
