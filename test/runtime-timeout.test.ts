@@ -80,7 +80,8 @@ describe('NeuroSymbolicTimeout', () => {
 
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
-    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 = 125 ms.
+    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 ms, which the
+    // default margin (1.0) leaves under the timing floor and a larger one puts above it.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
     const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
     timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor');
@@ -91,7 +92,12 @@ describe('NeuroSymbolicTimeout', () => {
     expect(p.electionTimeoutMs()).toBe(102);
     const withDefaults = new NeuroSymbolicTimeout({ model, precision: 'float32', randomization: { spread: 0 } });
     steady(withDefaults, 5);
-    expect(withDefaults.electionTimeoutMs()).toBe(125);
+    expect(withDefaults.electionTimeoutMs()).toBe(102);
+    const wider = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+    for (const r of wider.rules) if (r.kind === 'survived_silence_floor') r.margin = 1.25;
+    const withWider = new NeuroSymbolicTimeout({ model, rules: wider, precision: 'float32', randomization: { spread: 0 } });
+    steady(withWider, 5);
+    expect(withWider.electionTimeoutMs()).toBe(125);
     expect(e.rules.map((r) => r.id)).toContain('raft-timing-floor');
     expect(e.rules.find((r) => r.id === 'raft-timing-floor')!.why).toMatch(/broadcastTime/);
     expect(e.ruleActivationCounts['raft-timing-floor']).toBe(5);
