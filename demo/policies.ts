@@ -45,7 +45,7 @@ function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloo
   return floor;
 }
 
-/** The default rules' margin (1.0): the page's default, at which it serves exactly the default rules. */
+/** The default rules' margin (read from them): the page's default, at which it serves exactly the default rules. */
 export const DEFAULT_SURVIVED_MARGIN = survivedFloorOf(DEFAULT_RULES).margin;
 
 /**

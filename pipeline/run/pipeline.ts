@@ -66,9 +66,9 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   sim_seeds: [1, 2, 3],
   eval_suite: 'short', // the closed-loop check at the end; `raft-ns evaluate --suite heldout` for the claims
   // 2.5.0: retrained on the simulator whose leaders count check-quorum in ticks, as etcd's do (a GC pause alone
-  // deposes no leader), at lr 0.002, served with the survived-silence margin 1.0 (docs/EVALUATION.md "Check-quorum in ticks"). 2.4.0 added the default rules'
-  // stepped-down retry cap and the survived-silence margin 1.25; 2.3.0 the static-timeout cap. 1.0.0 and
-  // 2.0.0–2.4.0 stay published and immutable.
+  // deposes no leader), at lr 0.002, served with the survived-silence margin 1.0 (docs/EVALUATION.md
+  // "Check-quorum in ticks"). 2.4.0 added the default rules' stepped-down retry cap and the survived-silence
+  // margin 1.25; 2.3.0 the static-timeout cap. 1.0.0 and 2.0.0–2.4.0 stay published and immutable.
   model: { name: 'raft-ns-default', version: '2.5.0' },
   window_len: 32, // T from docs/CONTRACTS.md §3
   // Time-weighted (per-tick) gap labels on raw gaps: the τ-quantile then bounds the fraction of time a live
