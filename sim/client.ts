@@ -42,6 +42,16 @@ export interface ClientConfig {
   quorum: number;
 }
 
+/** Request slots the client starts with (its per-request arrays double when full). */
+const REQUESTS_INITIAL_CAPACITY = 1024;
+
+/** A copy of `a` with room for `n` values. */
+function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
 /** Wait entries pack a request id below this (sim/client.ts Client.ready). */
 const ENTRY_ID_RANGE = 2 ** 26;
 
@@ -49,16 +59,23 @@ export class Client {
   /** Request i's submission and completion times (µs; completion -1 while pending). Index 0 unused. */
   submitUs: number[] = [0];
   doneUs: number[] = [0];
+  // The per-request state below is indexed by request id, in typed arrays doubled when full (a JS array's
+  // push costs several times more once it is tens of thousands long). Invariant: each has a slot for
+  // every id below submitUs.length.
   /** Time of the send now outstanding (µs), -1 while the request waits to be (re)sent. */
-  private lastSendUs: number[] = [0];
-  private sentTo: number[] = [0];
+  private lastSendUs = new Float64Array(REQUESTS_INITIAL_CAPACITY);
+  private sentTo = new Int32Array(REQUESTS_INITIAL_CAPACITY);
   /** Failed attempts so far (the retry interceptor's `attempt`). */
-  private attempts: number[] = [0];
+  private attempts = new Int32Array(REQUESTS_INITIAL_CAPACITY);
   /** Earliest resend time of a waiting request (µs). */
-  private retryAtUs: number[] = [0];
-  /** Sends in time order, lazily invalidated, for timeout scans and connection resets: [reqId, sendUs] pairs. */
-  private sendLog: number[] = [];
+  private retryAtUs = new Float64Array(REQUESTS_INITIAL_CAPACITY);
+  /**
+   * Sends in time order, lazily invalidated, for timeout scans and connection resets: [reqId, sendUs] pairs
+   * in sendLog[sendLogHead, sendLogEnd); doubled when full.
+   */
+  private sendLog = new Float64Array(2 * REQUESTS_INITIAL_CAPACITY);
   private sendLogHead = 0;
+  private sendLogEnd = 0;
   /**
    * The requests waiting to be (re)sent, as entries `join · 2^26 + id` (join counts the entries ever made,
    * so entries sort in the order they joined). One queue scanned whole on every flush is the behaviour; it
@@ -115,10 +132,11 @@ export class Client {
     const id = this.submitUs.length;
     this.submitUs.push(this.host.nowUs);
     this.doneUs.push(-1);
-    this.lastSendUs.push(-1);
-    this.sentTo.push(-1);
-    this.attempts.push(0);
-    this.retryAtUs.push(0);
+    if (id === this.lastSendUs.length) this.growRequests();
+    this.lastSendUs[id] = -1;
+    this.sentTo[id] = -1;
+    this.attempts[id] = 0;
+    this.retryAtUs[id] = 0;
     if (this.leaderGuess >= 0) this.sendTo([id], this.leaderGuess);
     else this.ready.push(this.entryOf(id));
   }
@@ -163,7 +181,7 @@ export class Client {
       for (const id of ids) if (this.outstandingTo(id, node)) failed.push(id);
     } else {
       const log = this.sendLog;
-      for (let k = this.sendLogHead; k < log.length; k += 2) {
+      for (let k = this.sendLogHead; k < this.sendLogEnd; k += 2) {
         const id = log[k]!;
         if (this.lastSendUs[id] === log[k + 1] && this.outstandingTo(id, node)) failed.push(id);
       }
@@ -180,7 +198,7 @@ export class Client {
     const now = this.host.nowUs;
     const log = this.sendLog;
     let timedOut: number[] | null = null;
-    while (this.sendLogHead < log.length && log[this.sendLogHead + 1]! + this.cfg.requestTimeoutUs <= now) {
+    while (this.sendLogHead < this.sendLogEnd && log[this.sendLogHead + 1]! + this.cfg.requestTimeoutUs <= now) {
       const id = log[this.sendLogHead]!;
       const sentUs = log[this.sendLogHead + 1]!;
       this.sendLogHead += 2;
@@ -193,8 +211,9 @@ export class Client {
       this.timeouts++;
       (timedOut ??= []).push(id);
     }
-    if (this.sendLogHead > 4096 && this.sendLogHead * 2 > log.length) {
-      this.sendLog = log.slice(this.sendLogHead);
+    if (this.sendLogHead > 4096 && this.sendLogHead * 2 > this.sendLogEnd) {
+      log.copyWithin(0, this.sendLogHead, this.sendLogEnd);
+      this.sendLogEnd -= this.sendLogHead;
       this.sendLogHead = 0;
     }
     if (timedOut !== null) this.fail(timedOut, -1);
@@ -302,11 +321,27 @@ export class Client {
       const id = ids[k]!;
       this.lastSendUs[id] = now;
       this.sentTo[id] = node;
-      this.sendLog.push(id, now);
+      const end = this.sendLogEnd;
+      if (end === this.sendLog.length) this.sendLog = grownF64(this.sendLog, 2 * end);
+      this.sendLog[end] = id;
+      this.sendLog[end + 1] = now;
+      this.sendLogEnd = end + 2;
     }
     const m = makeMsg(CLIENT_REQ, this.endpoint, node, 0);
     m.reqIds = ids;
     this.host.send(m);
+  }
+
+  private growRequests(): void {
+    const n = 2 * this.lastSendUs.length;
+    this.lastSendUs = grownF64(this.lastSendUs, n);
+    this.retryAtUs = grownF64(this.retryAtUs, n);
+    const sentTo = new Int32Array(n);
+    sentTo.set(this.sentTo);
+    this.sentTo = sentTo;
+    const attempts = new Int32Array(n);
+    attempts.set(this.attempts);
+    this.attempts = attempts;
   }
 
   /** Commit latencies (ms) of completed requests, in request order. */

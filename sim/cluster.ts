@@ -233,7 +233,7 @@ export class Simulation {
     const commit = sorted[this.cfg.size - this.nodes[0]!.quorum]!;
     for (const node of this.nodes) node.bootstrap(1, l, logLengths[node.index]!, commit);
     for (let i = 1; i <= commit; i++) for (const node of this.nodes) if (node.commit >= i) this.safety.onCommit(node.index, i, 1);
-    this.safety.onBecameLeader(this.nowUs, l, 1, this.nodes[l]!.logTerms);
+    this.safety.onBecameLeader(this.nowUs, l, 1, this.nodes[l]!.logTerms, this.nodes[l]!.lastIndex + 1);
     this.lastLeader = l;
   }
 
@@ -253,7 +253,7 @@ export class Simulation {
       armTimer: (node, atUs, gen) => this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen),
       persist: (node) => this.machines[node.index]!.diskWriteDoneUs(this.nowUs),
       onBecameLeader: (node) => {
-        this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms);
+        this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms, node.lastIndex + 1);
         if (node.index !== this.lastLeader) this.leaderChanges++;
         this.lastLeader = node.index;
       },
@@ -266,7 +266,7 @@ export class Simulation {
           this.outage = null;
         }
       },
-      onTruncate: (node, fromIndex) => this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term),
+      onTruncate: (node, fromIndex) => this.safety.onTruncate(node.index, fromIndex, node.commit, node.logTerms, node.term, node.lastIndex + 1),
     };
   }
 

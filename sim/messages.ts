@@ -26,8 +26,8 @@ export interface Msg {
    * App: the entries' terms and client request ids (0 = leader no-op) are entryTerms[entryFrom + k] and
    * entryReqs[entryFrom + k] for k < entryCount: the sender's log, shared read-only; null when none.
    */
-  entryTerms: readonly number[] | null;
-  entryReqs: readonly number[] | null;
+  entryTerms: Int32Array | null;
+  entryReqs: Int32Array | null;
   entryFrom: number;
   entryCount: number;
   /** App: leader's commit index. */

@@ -80,7 +80,8 @@ export interface RawNode {
   readonly role: number;
   readonly leader: number;
   readonly commit: number;
-  readonly logTerms: readonly number[];
+  /** Entry i's term for i <= lastIndex (index 0: the sentinel, term 0); slots beyond are spare capacity. */
+  readonly logTerms: Int32Array;
   readonly lastIndex: number;
   readonly lastTerm: number;
   readonly policy: TimeoutPolicy;

@@ -17,6 +17,9 @@ import {
   FOLLOWER, LEADER, PRE_CANDIDATE, type NodeConfig, type NodeHost, type RawNode, type TickReport,
 } from './node-host.js';
 
+/** Log slots a node starts with (the arrays double when full). */
+const LOG_INITIAL_CAPACITY = 1024;
+
 export class RaftNode implements RawNode {
   readonly n: number;
   readonly quorum: number;
@@ -26,12 +29,17 @@ export class RaftNode implements RawNode {
   term = 0;
   votedFor = -1;
   /**
-   * Index 0 is a sentinel (term 0). Invariants: logTerms.length === logReqs.length; an entry below the
-   * length is never overwritten in place (appends in flight read their entries from these arrays), so a
-   * truncation or a bootstrap replaces the arrays.
+   * The log: entry i's term and client request id (0 = leader no-op) are logTerms[i] and logReqs[i] for
+   * i <= lastIndex; index 0 is a sentinel (term 0), slots beyond lastIndex are spare capacity (typed arrays
+   * grown by doubling: a JS array's push costs several times more once it is tens of thousands long).
+   * Invariants: both arrays have the same length; an entry at or below lastIndex is never overwritten in
+   * place (appends in flight read their entries from these arrays), so growing, a truncation or a
+   * bootstrap replaces the arrays.
    */
-  logTerms: number[] = [0];
-  logReqs: number[] = [0];
+  logTerms = new Int32Array(LOG_INITIAL_CAPACITY);
+  logReqs = new Int32Array(LOG_INITIAL_CAPACITY);
+  /** Entries held, the sentinel included: lastIndex + 1. */
+  private logLength = 1;
   /** Term or vote changed since they were last written: the next message that depends on them waits for a write. */
   private hardStateDirty = false;
   /** When the latest term and vote are on disk (µs). */
@@ -96,10 +104,10 @@ export class RaftNode implements RawNode {
   }
 
   get lastIndex(): number {
-    return this.logTerms.length - 1;
+    return this.logLength - 1;
   }
   get lastTerm(): number {
-    return this.logTerms[this.logTerms.length - 1]!;
+    return this.logTerms[this.logLength - 1]!;
   }
 
   get preVoteRounds(): number {
@@ -170,8 +178,10 @@ export class RaftNode implements RawNode {
     this.term = term;
     this.votedFor = leader;
     this.leader = leader;
-    this.logTerms = [0, ...new Array<number>(logLength).fill(term)];
-    this.logReqs = new Array<number>(logLength + 1).fill(0);
+    const capacity = Math.max(LOG_INITIAL_CAPACITY, logLength + 1);
+    this.logTerms = new Int32Array(capacity).fill(term, 1, logLength + 1);
+    this.logReqs = new Int32Array(capacity);
+    this.logLength = logLength + 1;
     this.commit = Math.min(commit, logLength);
     this.timerBaseUs = this.host.nowUs;
     this.role = leader === this.index ? LEADER : FOLLOWER;
@@ -461,17 +471,11 @@ export class RaftNode implements RawNode {
         this.host.onTruncate(this, idx);
         // New arrays, not a cut in place: appends this node sent while it led may still be in flight, and
         // they read their entries from these arrays (sendAppend).
-        this.logTerms = this.logTerms.slice(0, idx);
-        this.logReqs = this.logReqs.slice(0, idx);
+        this.resizeLog(idx, this.logTerms.length);
         break;
       }
     }
-    const logTerms = this.logTerms;
-    const logReqs = this.logReqs;
-    for (; k < len; k++) {
-      logTerms.push(terms![from + k]!);
-      logReqs.push(reqs![from + k]!);
-    }
+    for (; k < len; k++) this.appendEntry(terms![from + k]!, reqs![from + k]!);
     const newLast = m.index + len;
     if (m.commit > this.commit) this.setCommit(Math.min(m.commit, newLast));
     const r = makeMsg(APP_RESP, this.index, m.from, this.term);
@@ -546,11 +550,31 @@ export class RaftNode implements RawNode {
     for (let p = 0; p < this.n; p++) if (p !== this.index) this.sendAppend(p, false);
   }
 
+  // ---- the log ---------------------------------------------------------------------------------------
+
+  private appendEntry(term: number, req: number): void {
+    const i = this.logLength;
+    if (i === this.logTerms.length) this.resizeLog(i, 2 * i);
+    this.logTerms[i] = term;
+    this.logReqs[i] = req;
+    this.logLength = i + 1;
+  }
+
+  /** Replaces the log's arrays with new ones of `capacity` slots holding its first `length` entries. */
+  private resizeLog(length: number, capacity: number): void {
+    const terms = new Int32Array(capacity);
+    const reqs = new Int32Array(capacity);
+    terms.set(this.logTerms.subarray(0, length));
+    reqs.set(this.logReqs.subarray(0, length));
+    this.logTerms = terms;
+    this.logReqs = reqs;
+    this.logLength = length;
+  }
+
   // ---- leader replication ----------------------------------------------------------------------------
 
   private appendLocal(req: number): void {
-    this.logTerms.push(this.term);
-    this.logReqs.push(req);
+    this.appendEntry(this.term, req);
     // The leader's own write runs in parallel with replication (etcd does the same), so it counts at once.
     this.match[this.index] = this.lastIndex;
     if (this.quorum === 1) this.maybeCommit();
@@ -575,9 +599,9 @@ export class RaftNode implements RawNode {
     m.index = prev;
     m.logTerm = this.logTerms[prev]!;
     if (last > prev) {
-      // The entries are read from this node's own log, not copied: an index below the log's length never
-      // changes in place (the log only grows, and a truncation replaces the arrays, in handleAppend), so
-      // the range stays what it was when sent. Receivers never write to it.
+      // The entries are read from this node's own log, not copied: an index at or below lastIndex never
+      // changes in place (the log only grows, into spare slots, and growing or a truncation replaces the
+      // arrays), so the range stays what it was when sent. Receivers never write to it.
       m.entryTerms = this.logTerms;
       m.entryReqs = this.logReqs;
       m.entryFrom = prev + 1;

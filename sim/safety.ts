@@ -27,8 +27,12 @@ export const H_COMMIT = 105;
 
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
-  /** The committed log as every node must see it: committedTerms[i] is the term of entry i (index 0 = sentinel). */
-  private readonly committedTerms: number[] = [0];
+  /**
+   * The committed log as every node must see it: committedTerms[i] is the term of entry i for
+   * i < committedCount (index 0 = sentinel); slots beyond are spare capacity, doubled when full.
+   */
+  private committedTerms = new Int32Array(1024);
+  private committedCount = 1;
   /**
    * In which term each committed entry was first committed, as runs: commitRuns[k] covers the indices
    * up to commitRunEnd[k] after the previous run. Leader Completeness is about these terms, not the
@@ -58,7 +62,7 @@ export class SafetyChecker {
   }
 
   get committedLength(): number {
-    return this.committedTerms.length - 1;
+    return this.committedCount - 1;
   }
 
   record(timeUs: number, kind: number, from: number, to: number, term: number, index: number): void {
@@ -73,8 +77,9 @@ export class SafetyChecker {
     if (this.hCount < this.cap) this.hCount++;
   }
 
-  onBecameLeader(timeUs: number, node: number, term: number, logTerms: readonly number[]): void {
-    this.record(timeUs, H_BECAME_LEADER, node, -1, term, logTerms.length - 1);
+  /** `logTerms[i]` is the term of the leader's entry i for i < `logLength`. */
+  onBecameLeader(timeUs: number, node: number, term: number, logTerms: ArrayLike<number>, logLength = logTerms.length): void {
+    this.record(timeUs, H_BECAME_LEADER, node, -1, term, logLength - 1);
     const other = this.leaderOfTerm.get(term);
     if (other !== undefined && other !== node) {
       this.fail(`two leaders in term ${term}: ${this.name(other)} and ${this.name(node)}`);
@@ -83,7 +88,7 @@ export class SafetyChecker {
     // Raft §5.4.3: an entry committed in an earlier term is in this leader's log; Log Matching then covers
     // everything before it, so the last such entry is the one to check.
     const k = this.lastCommittedBefore(term);
-    if (k > 0 && (logTerms.length - 1 < k || logTerms[k] !== this.committedTerms[k])) {
+    if (k > 0 && (logLength - 1 < k || logTerms[k] !== this.committedTerms[k])) {
       this.fail(`leader ${this.name(node)} of term ${term} lacks entry ${k} (term ${this.committedTerms[k]}), committed in term ${this.commitTermOf(k)}`);
     }
   }
@@ -93,13 +98,19 @@ export class SafetyChecker {
    * is the leader that committed it, so `nodeTerm` then is the term the entry was committed in.
    */
   onCommit(node: number, index: number, term: number, nodeTerm: number = term): void {
-    const known = this.committedTerms.length;
+    const known = this.committedCount;
     if (index < known) {
       if (this.committedTerms[index] !== term) {
         this.fail(`${this.name(node)} committed entry ${index} of term ${term}, but entry ${index} of term ${this.committedTerms[index]} was committed before`);
       }
     } else if (index === known) {
-      this.committedTerms.push(term);
+      if (known === this.committedTerms.length) {
+        const grown = new Int32Array(2 * known);
+        grown.set(this.committedTerms);
+        this.committedTerms = grown;
+      }
+      this.committedTerms[known] = term;
+      this.committedCount = known + 1;
       const runs = this.commitRunTerm.length;
       if (runs > 0 && this.commitRunTerm[runs - 1] === nodeTerm) this.commitRunEnd[runs - 1] = index;
       else {
@@ -113,13 +124,14 @@ export class SafetyChecker {
 
   /**
    * A node is about to drop its log from `fromIndex` on at the word of the leader of `term`; `logTerms` is
-   * its log before the cut. That leader holds every entry committed in a term up to its own (§5.4.3), so it
+   * its log before the cut (entries below `logLength`). That leader holds every entry committed in a term up to its own (§5.4.3), so it
    * never removes one; a node still in an older term may lose its copy of an entry committed later (the
    * entry lives on in the quorum that committed it, and the node gets it back from that term's leader).
    */
-  onTruncate(node: number, fromIndex: number, commit: number, logTerms: readonly number[], term: number = Number.POSITIVE_INFINITY): void {
+  onTruncate(node: number, fromIndex: number, commit: number, logTerms: ArrayLike<number>, term: number = Number.POSITIVE_INFINITY,
+    logLength = logTerms.length): void {
     if (fromIndex <= commit) this.fail(`${this.name(node)} truncated its log at ${fromIndex}, at or below its commit index ${commit}`);
-    const end = Math.min(logTerms.length, this.committedTerms.length);
+    const end = Math.min(logLength, this.committedCount);
     let run = 0;
     for (let i = fromIndex; i < end; i++) {
       while (this.commitRunEnd[run]! < i) run++;
