@@ -86,8 +86,13 @@ export class Simulation {
   private readonly tickUs: number;
   /** The nodes' view of the simulation (nodeHost()). */
   private readonly host: NodeHost & { nowUs: number };
-  /** onTick's observations between its two passes, per node (null: the node does not tick). */
-  private readonly ticking: Array<TimeoutObservation | null>;
+  /**
+   * Each node's observation, one object per node refilled at each of its ticks (TimeoutObservation says
+   * how long a policy may read it): a fresh one per node per tick was half of a run's allocation.
+   */
+  private readonly observations: TimeoutObservation[];
+  /** Which nodes tick, between onTick's two passes (1: it does). */
+  private readonly ticking: Uint8Array;
   private readonly policyFactory: PolicyFactory;
   private readonly rootRng: Prng;
   /** Separate streams so that what one policy does (arming timers) never shifts another concern's draws:
@@ -126,7 +131,11 @@ export class Simulation {
     this.cfg = 'schema_version' in scenario ? resolveScenario(scenario, opts.seed) : { ...scenario, seed: opts.seed ?? scenario.seed };
     const cfg = this.cfg;
     this.tickUs = Math.round(cfg.tickMs * 1000);
-    this.ticking = new Array<TimeoutObservation | null>(cfg.size).fill(null);
+    this.observations = Array.from({ length: cfg.size }, (): TimeoutObservation => ({
+      nowMs: 0, tickMs: 0, role: 'follower', term: 0, leaderId: null, heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0,
+      cpuIdlePct: 0, heartbeatReceived: false, clusterSize: 0, peersReachable: 0, heartbeatIntervalMs: 0,
+    }));
+    this.ticking = new Uint8Array(cfg.size);
     this.rootRng = makePrng(cfg.seed);
     this.slackRng = this.rootRng.fork('timer-slack');
     this.nodeRngs = Array.from({ length: cfg.size }, (_, i) => ({
@@ -403,26 +412,31 @@ export class Simulation {
           report.heartbeatReceived, report.event);
       }
       const latencyMs = node.lastHeartbeatLatencyMs;
-      const obs: TimeoutObservation = {
-        nowMs, tickMs,
-        role: ROLE_NAMES[node.role]!, term: node.term, leaderId: node.leader < 0 ? null : this.nodeIds[node.leader]!,
-        heartbeatLatencyMs: latencyMs < 0 ? null : latencyMs,
-        logReplicationGap: gap, rpcRetries: report.retries, cpuIdlePct: cpuIdle,
-        heartbeatReceived: report.heartbeatReceived,
-        clusterSize: size, peersReachable: node.peersHeardWithin(peersWindowUs),
-        heartbeatIntervalMs,
-      };
+      // Every field, constants included: a policy that wrote to last tick's object must not see its own writes.
+      const obs = this.observations[i]!;
+      obs.nowMs = nowMs;
+      obs.tickMs = tickMs;
+      obs.role = ROLE_NAMES[node.role]!;
+      obs.term = node.term;
+      obs.leaderId = node.leader < 0 ? null : this.nodeIds[node.leader]!;
+      obs.heartbeatLatencyMs = latencyMs < 0 ? null : latencyMs;
+      obs.logReplicationGap = gap;
+      obs.rpcRetries = report.retries;
+      obs.cpuIdlePct = cpuIdle;
+      obs.heartbeatReceived = report.heartbeatReceived;
+      obs.clusterSize = size;
+      obs.peersReachable = node.peersHeardWithin(peersWindowUs);
+      obs.heartbeatIntervalMs = heartbeatIntervalMs;
       node.policy.willObserve?.(obs);
-      ticking[i] = obs;
+      ticking[i] = 1;
     }
     // Then the nodes tick, in order. Splitting the loop changes nothing a node sees: a node's tick reaches
     // other nodes only through messages (delivered by later events), and the first pass reads only each
     // node's own state and random streams. It lets the policies' models step together (willObserve).
     for (let i = 0; i < nodes.length; i++) {
-      const obs = ticking[i]!;
-      if (obs === null) continue;
-      ticking[i] = null;
-      nodes[i]!.tick(obs);
+      if (ticking[i] === 0) continue;
+      ticking[i] = 0;
+      nodes[i]!.tick(this.observations[i]!);
     }
     this.groundTruthTick(tsMs);
     this.tickStartUs = now;

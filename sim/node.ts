@@ -653,7 +653,11 @@ export class RaftNode implements RawNode {
       this.host.onCommit(this, i);
       if (i >= owesFrom) {
         const req = reqs[i]!;
-        if (req !== 0) (acked ??= []).push(req);
+        // A one-element literal first: an empty array's first push allocates room for 17.
+        if (req !== 0) {
+          if (acked === null) acked = [req];
+          else acked.push(req);
+        }
       }
     }
     this.commit = c;

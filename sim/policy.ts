@@ -7,7 +7,11 @@
 import type { GroundTruthView } from './types.js';
 import type { Prng } from './prng.js';
 
-export interface TimeoutObservation {           // what a real node sees at the end of each tick
+/**
+ * What a real node sees at the end of each tick. The simulator reuses one object per node and refills it
+ * at the node's next tick: a policy reads it during willObserve/observe, and copies what it keeps longer.
+ */
+export interface TimeoutObservation {
   nowMs: number; tickMs: number;
   role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
   term: number; leaderId: string | null;
