@@ -17,6 +17,7 @@
  */
 import { CLIENT_REQ, makeMsg, type Msg } from './messages.js';
 import type { Prng } from './prng.js';
+import { roundUs } from './round.js';
 
 export interface ClientHost {
   readonly nowUs: number;
@@ -125,7 +126,7 @@ export class Client {
   /** Time of the next arrival after `nowUs`. */
   nextArrivalUs(nowUs: number): number {
     const gap = this.cfg.poisson ? this.rng.exp(this.cfg.meanGapUs) : this.cfg.meanGapUs;
-    return nowUs + Math.max(1, Math.round(gap));
+    return nowUs + Math.max(1, roundUs(gap));
   }
 
   submit(): void {

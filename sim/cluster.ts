@@ -259,7 +259,7 @@ export class Simulation {
       send: (m, atUs) => this.send(m, atUs),
       // Timers never fire exactly on time (scheduling, timer wheels); without this slack, nodes with equal
       // fixed timeouts would stay in lockstep forever, which no real cluster does.
-      armTimer: (node, atUs, gen) => this.queue.push(atUs + Math.round(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen),
+      armTimer: (node, atUs, gen) => this.queue.push(atUs + roundUs(this.slackRng.exp(this.timerSlackUs)), EV_TIMER, node, gen),
       persist: (node) => this.machines[node.index]!.diskWriteDoneUs(this.nowUs),
       onBecameLeader: (node) => {
         this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms, node.lastIndex + 1);
@@ -372,7 +372,7 @@ export class Simulation {
     const now = this.nowUs;
     const cfg = this.cfg;
     const tickMs = cfg.tickMs;
-    const tsMs = Math.round(now / 1000);
+    const tsMs = roundUs(now / 1000);
     // Per-tick invariants of the observations (the same values each node's literal computed before).
     const nowMs = now / 1000;
     const peersWindowUs = cfg.electionTimeoutMs * 1000;

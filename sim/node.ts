@@ -16,6 +16,7 @@ import {
   CANDIDATE, EV_BECAME_LEADER, EV_CRASHED, EV_ELECTION, EV_NONE, EV_PRE_VOTE, EV_RESTARTED, EV_STEPPED_DOWN, EV_TERM_CHANGED,
   FOLLOWER, LEADER, PRE_CANDIDATE, type NodeConfig, type NodeHost, type RawNode, type TickReport,
 } from './node-host.js';
+import { roundUs } from './round.js';
 
 /** Log slots a node starts with (the arrays double when full). */
 const LOG_INITIAL_CAPACITY = 1024;
@@ -230,7 +231,7 @@ export class RaftNode implements RawNode {
   private checkElectionTimer(horizonUs: number): void {
     if (this.timerArmed) return;
     const now = this.host.nowUs;
-    const deadlineUs = this.timerBaseUs + Math.round(this.policy.electionTimeoutMs() * 1000);
+    const deadlineUs = this.timerBaseUs + roundUs(this.policy.electionTimeoutMs() * 1000);
     if (deadlineUs <= now) this.campaign();
     else if (deadlineUs < horizonUs) {
       this.timerArmed = true;
