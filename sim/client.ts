@@ -41,10 +41,9 @@ export interface ClientConfig {
   avoidUs: number;
   /** Attempts per backoff round: the cluster's quorum. */
   quorum: number;
+  /** Request slots to start with (the per-request arrays double when full). */
+  requestCapacity: number;
 }
-
-/** Request slots the client starts with (its per-request arrays double when full). */
-const REQUESTS_INITIAL_CAPACITY = 1024;
 
 /** A copy of `a` with room for `n` values. */
 function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
@@ -64,17 +63,17 @@ export class Client {
   // push costs several times more once it is tens of thousands long). Invariant: each has a slot for
   // every id below submitUs.length.
   /** Time of the send now outstanding (µs), -1 while the request waits to be (re)sent. */
-  private lastSendUs = new Float64Array(REQUESTS_INITIAL_CAPACITY);
-  private sentTo = new Int32Array(REQUESTS_INITIAL_CAPACITY);
+  private lastSendUs: Float64Array<ArrayBuffer>;
+  private sentTo: Int32Array;
   /** Failed attempts so far (the retry interceptor's `attempt`). */
-  private attempts = new Int32Array(REQUESTS_INITIAL_CAPACITY);
+  private attempts: Int32Array;
   /** Earliest resend time of a waiting request (µs). */
-  private retryAtUs = new Float64Array(REQUESTS_INITIAL_CAPACITY);
+  private retryAtUs: Float64Array<ArrayBuffer>;
   /**
    * Sends in time order, lazily invalidated, for timeout scans and connection resets: [reqId, sendUs] pairs
    * in sendLog[sendLogHead, sendLogEnd); doubled when full.
    */
-  private sendLog = new Float64Array(2 * REQUESTS_INITIAL_CAPACITY);
+  private sendLog = new Float64Array(2048);
   private sendLogHead = 0;
   private sendLogEnd = 0;
   /**
@@ -113,6 +112,11 @@ export class Client {
   ) {
     this.avoidUntilUs = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
     this.retryRng = rng.fork('retry');
+    const capacity = Math.max(1, cfg.requestCapacity);
+    this.lastSendUs = new Float64Array(capacity);
+    this.sentTo = new Int32Array(capacity);
+    this.attempts = new Int32Array(capacity);
+    this.retryAtUs = new Float64Array(capacity);
   }
 
   get submitted(): number {

@@ -59,6 +59,11 @@ export interface SimulationOptions {
   onElection?: (event: ElectionEvent) => void;
 }
 
+/** Array slots for about `n` items: 10% and 1024 more, at most 2^18; 1024 when `n` is not a positive number. */
+function capacityHint(n: number): number {
+  return n > 0 && n < Number.POSITIVE_INFINITY ? Math.min(Math.ceil(n * 1.1) + 1024, 1 << 18) : 1024;
+}
+
 interface ActiveFault {
   id: number;
   spec: FaultSpec;
@@ -145,7 +150,10 @@ export class Simulation {
     this.nodeIds = Array.from({ length: cfg.size }, (_, i) => nodeIdOf(i));
     this.clusterId = opts.clusterId ?? `sim-${cfg.name}-s${cfg.seed}`;
     this.telemetry = opts.telemetry === false ? null : new TelemetryStore(this.clusterId, this.nodeIds, cfg.durationMs / cfg.tickMs + 1);
-    this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200);
+    // Room for the requests and log entries the run will likely make: a slot never written costs no memory,
+    // while growing an array copies it into fresh pages.
+    const expectedEntries = capacityHint(cfg.ratePerS * (cfg.durationMs / 1000));
+    this.safety = new SafetyChecker(this.nodeIds, opts.historySize ?? 200, expectedEntries);
     this.network = new Network(cfg, this.rootRng.fork('network'), Math.floor(this.rootRng.fork('network-weather').next() * 4294967296));
     this.policyFactory = opts.policyFactory ?? policyFactoryFromSpec(cfg.policy);
     this.groundTruth = opts.groundTruth === false ? null : makeGroundTruthView(this);
@@ -165,6 +173,7 @@ export class Simulation {
         heartbeatIntervalUs: cfg.heartbeatIntervalMs * 1000,
         tickUs: this.tickUs,
         maxEntriesPerAppend: cfg.maxEntriesPerAppend,
+        logCapacity: expectedEntries,
         doubleVote: doubleVote.has(id),
       }, host, this.makePolicy(i)));
     const cc = cfg.client;
@@ -172,6 +181,7 @@ export class Simulation {
       meanGapUs: cfg.ratePerS > 0 ? 1e6 / cfg.ratePerS : 0, poisson: cfg.arrival === 'poisson',
       requestTimeoutUs: cc.requestTimeoutMs * 1000, retryBackoffUs: cc.retryBackoffMs * 1000,
       retryJitterFraction: cc.retryJitterFraction, avoidUs: cc.avoidMs * 1000, quorum: Math.floor(cfg.size / 2) + 1,
+      requestCapacity: expectedEntries,
     });
     this.queue.push(this.tickUs, EV_TICK, null);
     if (cfg.ratePerS > 0) this.queue.push(this.client.nextArrivalUs(0), EV_ARRIVAL, null);

@@ -34,6 +34,8 @@ export interface NodeConfig {
   heartbeatIntervalUs: number;
   tickUs: number;
   maxEntriesPerAppend: number;
+  /** Log slots to start with (the log's arrays double when full). */
+  logCapacity: number;
   /** Planted bug for the safety checker's own test: grant every vote, ignoring votedFor. */
   doubleVote: boolean;
 }

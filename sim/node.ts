@@ -18,9 +18,6 @@ import {
 } from './node-host.js';
 import { roundUs } from './round.js';
 
-/** Log slots a node starts with (the arrays double when full). */
-const LOG_INITIAL_CAPACITY = 1024;
-
 export class RaftNode implements RawNode {
   readonly n: number;
   readonly quorum: number;
@@ -37,8 +34,8 @@ export class RaftNode implements RawNode {
    * place (appends in flight read their entries from these arrays), so growing, a truncation or a
    * bootstrap replaces the arrays.
    */
-  logTerms = new Int32Array(LOG_INITIAL_CAPACITY);
-  logReqs = new Int32Array(LOG_INITIAL_CAPACITY);
+  logTerms: Int32Array;
+  logReqs: Int32Array;
   /** Entries held, the sentinel included: lastIndex + 1. */
   private logLength = 1;
   /** Term or vote changed since they were last written: the next message that depends on them waits for a write. */
@@ -102,6 +99,8 @@ export class RaftNode implements RawNode {
     this.lastHeardUs = new Float64Array(this.n).fill(Number.NEGATIVE_INFINITY);
     this.rttMs = new Float64Array(this.n).fill(-1);
     this.scratch = new Int32Array(this.n);
+    this.logTerms = new Int32Array(Math.max(1, cfg.logCapacity));
+    this.logReqs = new Int32Array(Math.max(1, cfg.logCapacity));
   }
 
   get lastIndex(): number {
@@ -179,7 +178,7 @@ export class RaftNode implements RawNode {
     this.term = term;
     this.votedFor = leader;
     this.leader = leader;
-    const capacity = Math.max(LOG_INITIAL_CAPACITY, logLength + 1);
+    const capacity = Math.max(this.cfg.logCapacity, logLength + 1);
     this.logTerms = new Int32Array(capacity).fill(term, 1, logLength + 1);
     this.logReqs = new Int32Array(capacity);
     this.logLength = logLength + 1;

@@ -31,7 +31,7 @@ export class SafetyChecker {
    * The committed log as every node must see it: committedTerms[i] is the term of entry i for
    * i < committedCount (index 0 = sentinel); slots beyond are spare capacity, doubled when full.
    */
-  private committedTerms = new Int32Array(1024);
+  private committedTerms: Int32Array;
   private committedCount = 1;
   /**
    * In which term each committed entry was first committed, as runs: commitRuns[k] covers the indices
@@ -51,7 +51,9 @@ export class SafetyChecker {
   private hNext = 0;
   private hCount = 0;
 
-  constructor(private readonly nodeIds: string[], historySize = 200) {
+  /** `committedCapacity`: committed entries to make room for at first (the log doubles when full). */
+  constructor(private readonly nodeIds: string[], historySize = 200, committedCapacity = 1024) {
+    this.committedTerms = new Int32Array(Math.max(1, committedCapacity));
     this.cap = historySize;
     this.hTime = new Float64Array(historySize);
     this.hKind = new Int16Array(historySize);
