@@ -187,7 +187,7 @@ export class Client {
     } else {
       const log = this.sendLog;
       for (let k = this.sendLogHead; k < this.sendLogEnd; k += 2) {
-        const id = log[k]!;
+        const id = log[k]! | 0; // an int32 like every request id (see flush)
         if (this.lastSendUs[id] === log[k + 1] && this.outstandingTo(id, node)) failed.push(id);
       }
     }
@@ -204,7 +204,7 @@ export class Client {
     const log = this.sendLog;
     let timedOut: number[] | null = null;
     while (this.sendLogHead < this.sendLogEnd && log[this.sendLogHead + 1]! + this.cfg.requestTimeoutUs <= now) {
-      const id = log[this.sendLogHead]!;
+      const id = log[this.sendLogHead]! | 0; // an int32 like every request id (see flush)
       const sentUs = log[this.sendLogHead + 1]!;
       this.sendLogHead += 2;
       if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== sentUs) continue;
@@ -287,7 +287,9 @@ export class Client {
     // Answered meanwhile: not due, and never again (a request waits only while unsent and unanswered).
     const due: number[] = [];
     for (let k = 0; k < waited.length; k++) {
-      const id = waited[k]! % ENTRY_ID_RANGE;
+      // An int32 (`| 0`, exact below 2^26), so that `due`, like every request-id array, holds small integers:
+      // one array of doubles reaching sendTo made its element accesses generic for the rest of the run.
+      const id = (waited[k]! % ENTRY_ID_RANGE) | 0;
       if (this.doneUs[id] === -1 && this.lastSendUs[id] === -1) due.push(id);
     }
     if (due.length === 0) return;
