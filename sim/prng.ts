@@ -53,25 +53,28 @@ export function makePrng(seed: number): Prng {
  * hot call sites (a draw per message) stay monomorphic and inlinable across simulations.
  */
 class Sfc32 implements Prng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /**
+   * The state words a, b, c, d as int32s: in an Int32Array they load and store as machine integers, while
+   * object fields holding values beyond the small-integer range are doubles, converted at every load and
+   * store. The arithmetic is modulo 2^32 either way, so the draws are the same.
+   */
+  private readonly s = new Int32Array(4);
   constructor(private readonly word: number) {
     const st = { s: word | 0 };
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
+    for (let i = 0; i < 4; i++) this.s[i] = splitmix32(st);
     for (let i = 0; i < 12; i++) this.next();
   }
   next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    const c = (this.c << 21) | (this.c >>> 11);
-    this.c = (c + t) | 0;
+    const s = this.s;
+    const a = s[0]!;
+    const b = s[1]!;
+    const c = s[2]!;
+    const d = s[3]!;
+    const t = (((a + b) | 0) + d) | 0;
+    s[3] = (d + 1) | 0;
+    s[0] = b ^ (b >>> 9);
+    s[1] = (c + (c << 3)) | 0;
+    s[2] = (((c << 21) | (c >>> 11)) + t) | 0;
     return (t >>> 0) / 4294967296;
   }
   int(n: number): number {
