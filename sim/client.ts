@@ -59,9 +59,9 @@ export class Client {
   /** Request i's submission and completion times (µs; completion -1 while pending). Index 0 unused. */
   submitUs: number[] = [0];
   doneUs: number[] = [0];
-  // The per-request state below is indexed by request id, in typed arrays doubled when full (a JS array's
-  // push costs several times more once it is tens of thousands long). Invariant: each has a slot for
-  // every id below submitUs.length.
+  // The per-request state below is indexed by request id, in typed arrays of cfg.requestCapacity slots,
+  // doubled when full (a JS array's push costs several times more once it is tens of thousands long).
+  // Invariant: each has a slot for every id below submitUs.length.
   /** Time of the send now outstanding (µs), -1 while the request waits to be (re)sent. */
   private lastSendUs: Float64Array<ArrayBuffer>;
   private sentTo: Int32Array;

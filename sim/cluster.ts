@@ -424,18 +424,12 @@ export class Simulation {
       const latencyMs = node.lastHeartbeatLatencyMs;
       // Every field, constants included: a policy that wrote to last tick's object must not see its own writes.
       const obs = this.observations[i]!;
-      obs.nowMs = nowMs;
-      obs.tickMs = tickMs;
-      obs.role = ROLE_NAMES[node.role]!;
-      obs.term = node.term;
-      obs.leaderId = node.leader < 0 ? null : this.nodeIds[node.leader]!;
+      obs.nowMs = nowMs; obs.tickMs = tickMs;
+      obs.role = ROLE_NAMES[node.role]!; obs.term = node.term; obs.leaderId = node.leader < 0 ? null : this.nodeIds[node.leader]!;
       obs.heartbeatLatencyMs = latencyMs < 0 ? null : latencyMs;
-      obs.logReplicationGap = gap;
-      obs.rpcRetries = report.retries;
-      obs.cpuIdlePct = cpuIdle;
+      obs.logReplicationGap = gap; obs.rpcRetries = report.retries; obs.cpuIdlePct = cpuIdle;
       obs.heartbeatReceived = report.heartbeatReceived;
-      obs.clusterSize = size;
-      obs.peersReachable = node.peersHeardWithin(peersWindowUs);
+      obs.clusterSize = size; obs.peersReachable = node.peersHeardWithin(peersWindowUs);
       obs.heartbeatIntervalMs = heartbeatIntervalMs;
       node.policy.willObserve?.(obs);
       ticking[i] = 1;

@@ -29,7 +29,8 @@ export class RaftNode implements RawNode {
   /**
    * The log: entry i's term and client request id (0 = leader no-op) are logTerms[i] and logReqs[i] for
    * i <= lastIndex; index 0 is a sentinel (term 0), slots beyond lastIndex are spare capacity (typed arrays
-   * grown by doubling: a JS array's push costs several times more once it is tens of thousands long).
+   * of NodeConfig.logCapacity slots, doubled when full: a JS array's push costs several times more once it
+   * is tens of thousands long).
    * Invariants: both arrays have the same length; an entry at or below lastIndex is never overwritten in
    * place (appends in flight read their entries from these arrays), so growing, a truncation or a
    * bootstrap replaces the arrays.
