@@ -7,7 +7,7 @@
  *    an older build's harness (e.g. a copy of dist/ from before a change): today's path as a whole;
  * 2. the mix on the warm worker pool, 2 threads against 1;
  * 3. unless --no-suite, the default suite's main grid on its first seed (24 scenarios × 6 policies + the
- *    oracle), 1 thread against 2: what `raft-ns evaluate` pays.
+ *    oracle), 1 thread against 2, `--reps` times each: what `raft-ns evaluate` pays.
  * Runs/s are per wall second, and per CPU second of this process for the single-thread cases (the shared
  * two-core machine disturbs CPU time less). Every case is measured `--reps` times (default 3): the median, and
  * in brackets the lowest and highest rep's wall figure (the spread the machine's other jobs cause).
@@ -106,9 +106,9 @@ export async function run(args: string[]): Promise<void> {
     const policies = MAIN_POLICIES;
     const jobs: Job[] = [];
     for (const s of suite.scenarios) for (const p of policies) jobs.push({ index: jobs.length, scenario: s.scenario, seed: suite.seeds[0]!, policyId: p.id, spec: p.spec });
-    out(`\n3. the default suite's main grid on seed ${suite.seeds[0]} (${jobs.length} runs), once each (wall time)`);
-    const s1 = await measure(runJobs, jobs, { ...base, workers: 0 }, 1);
-    const s2 = await measure(runJobs, jobs, { ...base, workers: 2 }, 1);
+    out(`\n3. the default suite's main grid on seed ${suite.seeds[0]} (${jobs.length} runs), median of ${reps} (wall time)`);
+    const s1 = await measure(runJobs, jobs, { ...base, workers: 0 });
+    const s2 = await measure(runJobs, jobs, { ...base, workers: 2 });
     // What `raft-ns evaluate --suite default` runs: every seed of the main grid, and the sweep on its own seeds.
     const suiteRuns = suite.scenarios.length * suite.seeds.length * policies.length + suite.sweep.scenarios.length * suite.sweep.seeds.length * sweepPolicies().length;
     out(`1 thread ${fmt(s1)}; 2 worker threads ${fmt(s2)}: ${(s2.wall / s1.wall).toFixed(2)}×; projected default suite (${suiteRuns} runs) on 2 threads: ${(suiteRuns / s2.wall).toFixed(0)} s`);
