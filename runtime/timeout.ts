@@ -154,6 +154,8 @@ export class NeuroSymbolicTimeout {
    * argument boxed a double per tick.
    */
   private heldQ = Number.NaN;
+  /** exp(heldQ) ms, computed when heldQ is set: the proposal is held between contacts, and so is its exp. */
+  private heldProposalMs = Number.NaN;
   private heldTerm = Number.NaN;
   private heldLeaderId: string | null = null;
   private readonly state = new LstmState();
@@ -288,6 +290,7 @@ export class NeuroSymbolicTimeout {
     this.resetState();
     this.features.reset();
     this.heldQ = Number.NaN;
+    this.heldProposalMs = Number.NaN;
     this.heldTerm = Number.NaN;
     this.heldLeaderId = null;
     this.contact.reset();
@@ -464,6 +467,8 @@ export class NeuroSymbolicTimeout {
   private holdDeadline(o: TimeoutObservation): void {
     if (o.heartbeatReceived || Number.isNaN(this.heldQ) || o.term !== this.heldTerm || this.tickLeaderId !== this.heldLeaderId) {
       this.heldQ = this.q;
+      // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
+      this.heldProposalMs = Math.exp(this.q);
       this.heldTerm = o.term;
       this.heldLeaderId = this.tickLeaderId;
     }
@@ -481,14 +486,16 @@ export class NeuroSymbolicTimeout {
    * drop, docs/RULES.md §4 step 9). Invariant: composedMs = exp(heldQ) unless both hold and exp(heldQ) > floorMs.
    */
   private leaderLostDrop(): void {
-    // exp(q) overflows to Infinity for absurd q; the ceiling then bounds it (a finite, intended outcome).
-    let proposal = Math.exp(this.heldQ);
+    let proposal = this.heldProposalMs;
     const floor = this.floorMs;
-    const p = 1 / (1 + Math.exp(-this.logit));
     const contact = this.contact;
-    if (p > this.lostThreshold && !Number.isNaN(contact.gapMeanMs) && contact.silenceMs > contact.gapMeanMs + 4 * contact.gapDevMs && proposal > floor) {
-      const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
-      proposal = proposal - (proposal - floor) * s;
+    // P(leader lost) only when the silence and the floor leave room for a drop: most ticks hear the leader.
+    if (!Number.isNaN(contact.gapMeanMs) && contact.silenceMs > contact.gapMeanMs + 4 * contact.gapDevMs && proposal > floor) {
+      const p = 1 / (1 + Math.exp(-this.logit));
+      if (p > this.lostThreshold) {
+        const s = (p - this.lostThreshold) / (1 - this.lostThreshold);
+        proposal = proposal - (proposal - floor) * s;
+      }
     }
     this.composedMs = proposal;
   }
