@@ -371,11 +371,8 @@ export class Simulation {
   private onTimer(node: RawNode, gen: number): void {
     if (!node.up) return;
     const machine = this.machines[node.index]!;
-    if (machine.paused(this.nowUs)) {
-      this.queue.push(machine.pausedUntilUs, EV_TIMER, node, gen);
-      return;
-    }
-    node.onTimer(gen);
+    if (machine.paused(this.nowUs)) this.queue.push(machine.pausedUntilUs, EV_TIMER, node, gen);
+    else node.onTimer(gen);
   }
 
   private onTick(): void {
@@ -486,26 +483,29 @@ export class Simulation {
     return k >= nodes[0]!.quorum;
   }
 
-  /** A leader can commit: it runs, and a quorum in its term can exchange messages with it. */
-  private canCommit(l: number): boolean {
+  /** Bit 1: quorumConnected(l); bit 2: l can commit (it runs, and a quorum in its term can exchange messages
+   * with it). One pass that tests each link once; l is the true leader, so it is up. */
+  private leaderReach(l: number): number {
     const nodes = this.nodes;
-    const leader = nodes[l]!;
-    if (this.machines[l]!.paused(this.nowUs)) return false;
-    let k = 0;
+    const term = nodes[l]!.term;
+    let connected = 1;
+    let inTerm = 1;
     for (let j = 0; j < nodes.length; j++) {
-      const node = nodes[j]!;
-      if (j === l) k++;
-      else if (node.up && node.term === leader.term && this.network.linked(l, j)) k++;
+      if (j === l || !nodes[j]!.up || !this.network.linked(l, j)) continue;
+      connected++;
+      if (nodes[j]!.term === term) inTerm++;
     }
-    return k >= leader.quorum;
+    const commits = inTerm >= nodes[l]!.quorum && !this.machines[l]!.paused(this.nowUs);
+    return (connected >= nodes[0]!.quorum ? 1 : 0) | (commits ? 2 : 0);
   }
 
   private groundTruthTick(tsMs: number): void {
     const l = this.trueLeader();
     const alive = l >= 0;
-    const qc = alive && this.quorumConnected(l);
+    const reach = alive ? this.leaderReach(l) : 0;
+    const qc = (reach & 1) !== 0;
+    const committable = (reach & 2) !== 0;
     this.totalTicks++;
-    const committable = alive && this.canCommit(l);
     if (committable) this.availableTicks++;
     // The sample holds until the next one: a transition is placed at the tick that saw it (≤ 1 tick late).
     const down = this.downStartsUs.length > this.downEndsUs.length;
