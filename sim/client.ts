@@ -56,12 +56,13 @@ function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
 const ENTRY_ID_RANGE = 2 ** 26;
 
 export class Client {
-  /** Request i's submission and completion times (µs; completion -1 while pending). Index 0 unused. */
-  submitUs: number[] = [0];
-  doneUs: number[] = [0];
   // The per-request state below is indexed by request id, in typed arrays of cfg.requestCapacity slots,
   // doubled when full (a JS array's push costs several times more once it is tens of thousands long).
-  // Invariant: each has a slot for every id below submitUs.length.
+  // Invariant: ids below nextId are allocated (0 is unused), and each array has a slot for every one of them.
+  private nextId = 1;
+  /** Submission and completion times (µs; completion -1 while pending); submitUs and doneUs show them. */
+  private submitAtUs: Float64Array<ArrayBuffer>;
+  private doneAtUs: Float64Array<ArrayBuffer>;
   /** Time of the send now outstanding (µs), -1 while the request waits to be (re)sent. */
   private lastSendUs: Float64Array<ArrayBuffer>;
   private sentTo: Int32Array;
@@ -113,14 +114,28 @@ export class Client {
     this.avoidUntilUs = new Float64Array(size).fill(Number.NEGATIVE_INFINITY);
     this.retryRng = rng.fork('retry');
     const capacity = Math.max(1, cfg.requestCapacity);
+    this.submitAtUs = new Float64Array(capacity);
+    this.doneAtUs = new Float64Array(capacity);
     this.lastSendUs = new Float64Array(capacity);
     this.sentTo = new Int32Array(capacity);
     this.attempts = new Int32Array(capacity);
     this.retryAtUs = new Float64Array(capacity);
   }
 
+  /**
+   * Request i's submission and completion times (µs; completion -1 while pending), for every id so far.
+   * Index 0 unused. Views of the live arrays: read them before the next submission, which may move them.
+   */
+  get submitUs(): Float64Array<ArrayBuffer> {
+    return this.submitAtUs.subarray(0, this.nextId);
+  }
+
+  get doneUs(): Float64Array<ArrayBuffer> {
+    return this.doneAtUs.subarray(0, this.nextId);
+  }
+
   get submitted(): number {
-    return this.submitUs.length - 1;
+    return this.nextId - 1;
   }
 
   get meanLatencyMs(): number {
@@ -134,10 +149,10 @@ export class Client {
   }
 
   submit(): void {
-    const id = this.submitUs.length;
-    this.submitUs.push(this.host.nowUs);
-    this.doneUs.push(-1);
+    const id = this.nextId++;
     if (id === this.lastSendUs.length) this.growRequests();
+    this.submitAtUs[id] = this.host.nowUs;
+    this.doneAtUs[id] = -1;
     this.lastSendUs[id] = -1;
     this.sentTo[id] = -1;
     this.attempts[id] = 0;
@@ -157,10 +172,10 @@ export class Client {
       this.leaderGuess = node;
       for (let k = 0; k < ids.length; k++) {
         const id = ids[k]!;
-        if (this.doneUs[id] !== -1) continue;
-        this.doneUs[id] = now;
+        if (this.doneAtUs[id] !== -1) continue;
+        this.doneAtUs[id] = now;
         this.committed++;
-        this.latencySumUs += now - this.submitUs[id]!;
+        this.latencySumUs += now - this.submitAtUs[id]!;
       }
       return;
     }
@@ -195,7 +210,7 @@ export class Client {
   }
 
   private outstandingTo(id: number, node: number): boolean {
-    return this.doneUs[id] === -1 && this.lastSendUs[id] !== -1 && this.sentTo[id] === node;
+    return this.doneAtUs[id] === -1 && this.lastSendUs[id] !== -1 && this.sentTo[id] === node;
   }
 
   /** Per tick: fail timed-out requests; send the waiting ones that are due. */
@@ -207,7 +222,7 @@ export class Client {
       const id = log[this.sendLogHead]! | 0; // an int32 like every request id (see flush)
       const sentUs = log[this.sendLogHead + 1]!;
       this.sendLogHead += 2;
-      if (this.doneUs[id] !== -1 || this.lastSendUs[id] !== sentUs) continue;
+      if (this.doneAtUs[id] !== -1 || this.lastSendUs[id] !== sentUs) continue;
       const node = this.sentTo[id]!;
       if (node === this.leaderGuess) this.leaderGuess = -1;
       // Probe from the node after the silent one. It is not avoided: silence is also what a lost
@@ -290,7 +305,7 @@ export class Client {
       // An int32 (`| 0`, exact below 2^26), so that `due`, like every request-id array, holds small integers:
       // one array of doubles reaching sendTo made its element accesses generic for the rest of the run.
       const id = (waited[k]! % ENTRY_ID_RANGE) | 0;
-      if (this.doneUs[id] === -1 && this.lastSendUs[id] === -1) due.push(id);
+      if (this.doneAtUs[id] === -1 && this.lastSendUs[id] === -1) due.push(id);
     }
     if (due.length === 0) return;
     let target = this.leaderGuess;
@@ -341,6 +356,8 @@ export class Client {
 
   private growRequests(): void {
     const n = 2 * this.lastSendUs.length;
+    this.submitAtUs = grownF64(this.submitAtUs, n);
+    this.doneAtUs = grownF64(this.doneAtUs, n);
     this.lastSendUs = grownF64(this.lastSendUs, n);
     this.retryAtUs = grownF64(this.retryAtUs, n);
     const sentTo = new Int32Array(n);
@@ -354,7 +371,9 @@ export class Client {
   /** Commit latencies (ms) of completed requests, in request order. */
   latenciesMs(): number[] {
     const out: number[] = [];
-    for (let i = 1; i < this.submitUs.length; i++) if (this.doneUs[i]! >= 0) out.push((this.doneUs[i]! - this.submitUs[i]!) / 1000);
+    const submit = this.submitAtUs;
+    const done = this.doneAtUs;
+    for (let i = 1; i < this.nextId; i++) if (done[i]! >= 0) out.push((done[i]! - submit[i]!) / 1000);
     return out;
   }
 }

@@ -727,7 +727,7 @@ export class Simulation {
       openOutage: this.outage === null ? null : { cause: this.outage.cause, start_ms: this.outage.startUs / 1000 },
       availability: this.totalTicks > 0 ? this.availableTicks / this.totalTicks : Number.NaN,
       latenciesMs: this.client.latenciesMs(),
-      latencySplitMs: splitLatencies(this.client.submitUs.slice(1), this.client.doneUs.slice(1), this.downStartsUs, this.downEndsUs, this.nowUs), // index 0 is unused
+      latencySplitMs: splitLatencies(this.client.submitUs.subarray(1), this.client.doneUs.subarray(1), this.downStartsUs, this.downEndsUs, this.nowUs), // index 0 is unused
       submitted: this.client.submitted,
       messagesSent: this.messagesSent,
       messagesDropped: this.messagesDropped,

@@ -125,7 +125,7 @@ export function summarize(cfg: ResolvedScenario, m: RawMetrics): RunSummary {
  * binary search give the downtime before any instant, so the split costs O((n + m) log m).
  */
 export function splitLatencies(
-  submitUs: readonly number[], doneUs: readonly number[], starts: readonly number[], ends: readonly number[], nowUs: number,
+  submitUs: ArrayLike<number>, doneUs: ArrayLike<number>, starts: readonly number[], ends: readonly number[], nowUs: number,
 ): { withLeader: number[]; downtime: number[] } {
   const m = starts.length;
   const endOf = (k: number): number => (k < ends.length ? ends[k]! : nowUs);

@@ -149,11 +149,11 @@ export function summaryDocument(run: { summary: RunSummary; files: WrittenRun['f
 }
 
 function requestsCsv(sim: Simulation): string {
-  const c = sim.client;
+  const { submitUs, doneUs } = sim.client;
   const parts = ['req_id,submit_ms,commit_ms,latency_ms'];
-  for (let i = 1; i < c.submitUs.length; i++) {
-    const s = c.submitUs[i]!;
-    const d = c.doneUs[i]!;
+  for (let i = 1; i < submitUs.length; i++) {
+    const s = submitUs[i]!;
+    const d = doneUs[i]!;
     parts.push(d >= 0 ? `${i},${s / 1000},${d / 1000},${(d - s) / 1000}` : `${i},${s / 1000},,`);
   }
   return `${parts.join('\n')}\n`;
