@@ -251,13 +251,16 @@ function minOf(a: Float64Array): number {
   return m;
 }
 
-/** murmur3's 32-bit finalizer. */
+/**
+ * murmur3's 32-bit finalizer, as an int32 (the hash's bits; `unit` reads them unsigned). An unsigned result
+ * above 2^31 is no small integer, and V8 allocated a heap number for it on every message.
+ */
 function mix32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
-  return (x ^ (x >>> 16)) >>> 0;
+  return x ^ (x >>> 16);
 }
 
 /**
@@ -282,7 +285,7 @@ function hashIndex(hb: number, c: number): number {
   return mix32(hb ^ Math.imul(c + 1, 0x27d4eb2d));
 }
 
-/** A 32-bit hash as a uniform in [0, 1). */
+/** A 32-bit hash (int32 bits) as a uniform in [0, 1). */
 function unit(h: number): number {
-  return h / 4294967296;
+  return (h >>> 0) / 4294967296;
 }
