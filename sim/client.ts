@@ -15,6 +15,7 @@
  * The refusal itself travels back over the network, so it costs about one round trip on that link; the
  * cluster decides what a crashed or partitioned node does to a connection and delivers the refusal.
  */
+import { grown } from './grown.js';
 import { CLIENT_REQ, makeMsg, type Msg } from './messages.js';
 import type { Prng } from './prng.js';
 import { roundUs } from './round.js';
@@ -43,13 +44,6 @@ export interface ClientConfig {
   quorum: number;
   /** Request slots to start with (the per-request arrays double when full). */
   requestCapacity: number;
-}
-
-/** A copy of `a` with room for `n` values. */
-function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(n);
-  b.set(a);
-  return b;
 }
 
 /** Wait entries pack a request id below this (sim/client.ts Client.ready). */
@@ -344,7 +338,7 @@ export class Client {
       this.lastSendUs[id] = now;
       this.sentTo[id] = node;
       const end = this.sendLogEnd;
-      if (end === this.sendLog.length) this.sendLog = grownF64(this.sendLog, 2 * end);
+      if (end === this.sendLog.length) this.sendLog = grown(this.sendLog, 2 * end);
       this.sendLog[end] = id;
       this.sendLog[end + 1] = now;
       this.sendLogEnd = end + 2;
@@ -356,16 +350,12 @@ export class Client {
 
   private growRequests(): void {
     const n = 2 * this.lastSendUs.length;
-    this.submitAtUs = grownF64(this.submitAtUs, n);
-    this.doneAtUs = grownF64(this.doneAtUs, n);
-    this.lastSendUs = grownF64(this.lastSendUs, n);
-    this.retryAtUs = grownF64(this.retryAtUs, n);
-    const sentTo = new Int32Array(n);
-    sentTo.set(this.sentTo);
-    this.sentTo = sentTo;
-    const attempts = new Int32Array(n);
-    attempts.set(this.attempts);
-    this.attempts = attempts;
+    this.submitAtUs = grown(this.submitAtUs, n);
+    this.doneAtUs = grown(this.doneAtUs, n);
+    this.lastSendUs = grown(this.lastSendUs, n);
+    this.retryAtUs = grown(this.retryAtUs, n);
+    this.sentTo = grown(this.sentTo, n);
+    this.attempts = grown(this.attempts, n);
   }
 
   /** Commit latencies (ms) of completed requests, in request order. */

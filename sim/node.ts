@@ -16,6 +16,7 @@ import {
   CANDIDATE, EV_BECAME_LEADER, EV_CRASHED, EV_ELECTION, EV_NONE, EV_PRE_VOTE, EV_RESTARTED, EV_STEPPED_DOWN, EV_TERM_CHANGED,
   FOLLOWER, LEADER, PRE_CANDIDATE, type NodeConfig, type NodeHost, type RawNode, type TickReport,
 } from './node-host.js';
+import { grown } from './grown.js';
 import { roundUs } from './round.js';
 
 export class RaftNode implements RawNode {
@@ -563,12 +564,8 @@ export class RaftNode implements RawNode {
 
   /** Replaces the log's arrays with new ones of `capacity` slots holding its first `length` entries. */
   private resizeLog(length: number, capacity: number): void {
-    const terms = new Int32Array(capacity);
-    const reqs = new Int32Array(capacity);
-    terms.set(this.logTerms.subarray(0, length));
-    reqs.set(this.logReqs.subarray(0, length));
-    this.logTerms = terms;
-    this.logReqs = reqs;
+    this.logTerms = grown(this.logTerms.subarray(0, length), capacity);
+    this.logReqs = grown(this.logReqs.subarray(0, length), capacity);
     this.logLength = length;
   }
 

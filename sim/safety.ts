@@ -4,6 +4,7 @@
  * (State Machine Safety), and no committed entry is ever truncated. A violation throws SafetyViolation
  * carrying the recent event history that led to it, kept in a fixed ring so checking costs O(1) per event.
  */
+import { grown } from './grown.js';
 import { MSG_NAMES } from './messages.js';
 
 export class SafetyViolation extends Error {
@@ -107,9 +108,7 @@ export class SafetyChecker {
       }
     } else if (index === known) {
       if (known === this.committedTerms.length) {
-        const grown = new Int32Array(2 * known);
-        grown.set(this.committedTerms);
-        this.committedTerms = grown;
+        this.committedTerms = grown(this.committedTerms, 2 * known);
       }
       this.committedTerms[known] = term;
       this.committedCount = known + 1;

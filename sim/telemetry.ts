@@ -4,6 +4,7 @@
  * schema (schemas/telemetry.schema.json, docs/CONTRACTS.md §1) as objects, NDJSON or CSV text; ground
  * truth (docs/CONTRACTS.md §1, keyed by cluster_id and ts_ms) is kept apart so no model sees it as input.
  */
+import { grown } from './grown.js';
 import { EV_NAMES, ROLE_NAMES, type RoleName } from './node-host.js';
 
 /** One telemetry row, exactly the schema's fields (mirrors pipeline/ingest/telemetry.ts's TelemetryRow). */
@@ -40,13 +41,6 @@ export const TELEMETRY_COLUMNS = [
   'ts_ms', 'cluster_id', 'node_id', 'term', 'role', 'leader_id', 'heartbeat_latency_ms', 'log_replication_gap',
   'rpc_retries', 'cpu_idle_pct', 'heartbeat_received', 'event',
 ] as const;
-
-/** Copies `a` into a new array of the same kind with room for `n` values. */
-function grown<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a as never);
-  return b;
-}
 
 export class TelemetryStore {
   numRows = 0;
