@@ -125,9 +125,10 @@ export class SafetyChecker {
 
   /**
    * A node is about to drop its log from `fromIndex` on at the word of the leader of `term`; `logTerms` is
-   * its log before the cut (entries below `logLength`). That leader holds every entry committed in a term up to its own (§5.4.3), so it
-   * never removes one; a node still in an older term may lose its copy of an entry committed later (the
-   * entry lives on in the quorum that committed it, and the node gets it back from that term's leader).
+   * its log before the cut (entries below `logLength`). That leader holds every entry committed in a term up
+   * to its own (§5.4.3), so it never removes one; a node still in an older term may lose its copy of an entry
+   * committed later (the entry lives on in the quorum that committed it, and the node gets it back from that
+   * term's leader).
    */
   onTruncate(node: number, fromIndex: number, commit: number, logTerms: ArrayLike<number>, term: number = Number.POSITIVE_INFINITY,
     logLength = logTerms.length): void {
