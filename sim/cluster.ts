@@ -122,6 +122,9 @@ export class Simulation {
   messagesSent = 0;
   messagesDropped = 0;
   private lastLeader = -1;
+  /** The term lastLeader was elected in. Not that node's current term: a deposed leader may already have
+   * moved on to its successor's term, and an outage keyed to that would wait for a third leader. */
+  private lastLeaderTerm = 0;
   private availableTicks = 0;
   private totalTicks = 0;
   private readonly failovers: Failover[] = [];
@@ -254,6 +257,7 @@ export class Simulation {
     for (let i = 1; i <= commit; i++) for (const node of this.nodes) if (node.commit >= i) this.safety.onCommit(node.index, i, 1);
     this.safety.onBecameLeader(this.nowUs, l, 1, this.nodes[l]!.logTerms, this.nodes[l]!.lastIndex + 1);
     this.lastLeader = l;
+    this.lastLeaderTerm = 1;
   }
 
   // ---- the nodes' host -------------------------------------------------------------------------------
@@ -275,6 +279,7 @@ export class Simulation {
         this.safety.onBecameLeader(this.nowUs, node.index, node.term, node.logTerms, node.lastIndex + 1);
         if (node.index !== this.lastLeader) this.leaderChanges++;
         this.lastLeader = node.index;
+        this.lastLeaderTerm = node.term;
       },
       onElectionStarted: (node) => this.onElectionStarted(node),
       onCommit: (node, index) => this.safety.onCommit(node.index, index, node.logTerms[index]!, node.term),
@@ -517,9 +522,16 @@ export class Simulation {
     if (this.telemetry !== null) this.telemetry.pushGroundTruth(tsMs, alive, qc, l, this.faultLabels);
   }
 
+  /**
+   * An outage of `leader`'s leadership; it ends at the first commit of a leader of a later term. Keyed to the
+   * term the leader was elected in: when a live leader loses its quorum because a successor's vote reached it
+   * first, it is already a follower in the successor's term, and keying to that term made the successor's
+   * commits not count (an outage open to the end of the run).
+   */
   private beginOutage(leader: number, cause: string): void {
     if (this.outage !== null || leader < 0) return;
-    this.outage = { startUs: this.nowUs, leaderTerm: this.nodes[leader]!.term, cause };
+    const leaderTerm = leader === this.lastLeader ? this.lastLeaderTerm : this.nodes[leader]!.term;
+    this.outage = { startUs: this.nowUs, leaderTerm, cause };
   }
 
   // ---- faults ----------------------------------------------------------------------------------------
