@@ -104,9 +104,10 @@ export class ContactTracker {
     this.survivedSilence(o);
     ctx.clusterSize = o.clusterSize;
     ctx.peersReachable = o.peersReachable;
-    // Raft has one leader per term: a node that led in this term and no longer leads knows none serves it.
+    // Raft has one leader per term: a node that led in this term and no longer leads knows none serves it,
+    // and so does one whose leader of this term asked it for votes in a later term.
     if (o.role === 'leader') this.ledTerm = o.term;
-    ctx.steppedDownThisTerm = o.role !== 'leader' && o.term === this.ledTerm;
+    ctx.steppedDownThisTerm = (o.role !== 'leader' && o.term === this.ledTerm) || o.leaderResigned === true;
   }
 
   /**

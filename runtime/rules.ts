@@ -6,7 +6,8 @@
  *
  * Rule kinds:
  * - `timing_floor`   timeout ≥ max(absolute_floor_ms, k × (heartbeat interval + worst observed RTT)) —
- *                    Raft's broadcastTime ≪ electionTimeout, made concrete.
+ *                    Raft's broadcastTime ≪ electionTimeout, made concrete. The RTT term is dropped while the
+ *                    node knows no leader serves its term (GuardrailContext.steppedDownThisTerm).
  * - `ceiling`        timeout ≤ max_ms (bounds failover downtime).
  * - `conditional_floor` timeout ≥ min_ms while a condition holds (e.g. pre-vote with > N/2 peers unreachable).
  * - `survived_silence_floor` a follower's timeout ≥ margin × the longest silence a leader was seen to survive
@@ -14,7 +15,8 @@
  *                    itself) that ended within the last window_ms: a live leader that just went quiet that
  *                    long (a GC or CPU stall, a jitter burst) may do it again, and every follower fed the same
  *                    silence would campaign at once. Followers only: a (pre-)candidate's timeout is its
- *                    election retry, which a leader's past silences say nothing about.
+ *                    election retry, which a leader's past silences say nothing about; and not while the
+ *                    node knows no leader serves its term (its leader asked for votes in a later term).
  * - `max_change_per_tick` |timeout − previous| bounded, asymmetric (shrinking is the risky direction).
  * - `proposal_cap`   while a condition holds (e.g. role follower), the model's proposal is at most max_ms
  *                    before the rate limit and the floors: the provider may shorten the static timeout it
@@ -59,8 +61,9 @@ export interface CeilingRule extends RuleBase {
   max_ms: number;
 }
 /**
- * A rule's condition: every present one must hold. stepped_down_this_term: the node led earlier in its current
- * term and no longer does (check-quorum deposed it; Raft has one leader per term, so no leader serves this term).
+ * A rule's condition: every present one must hold. stepped_down_this_term: the node knows no leader serves its
+ * current term — it led the term and no longer does (check-quorum deposed it; Raft has one leader per term), or
+ * the term's leader asked it for (pre-)votes in a later term (TimeoutObservation.leaderResigned).
  */
 export interface RuleCondition {
   roles?: Role[];
@@ -458,7 +461,12 @@ export interface GuardrailContext {
    * survived_silence_floor window (0 if none). The runtime keeps it; NaN sends the value to the ceiling.
    */
   survivedSilenceMs: number;
-  /** Whether the node led earlier in its current term and no longer does (RuleCondition.stepped_down_this_term). */
+  /**
+   * Whether the node knows no leader serves its current term (RuleCondition.stepped_down_this_term): it led
+   * the term and no longer does, or the term's leader asked it for (pre-)votes in a later term
+   * (TimeoutObservation.leaderResigned). Then the timing floor drops its RTT term and the survived-silence
+   * floor does not apply: both guard against missing a live leader's next heartbeat, and there is none.
+   */
   steppedDownThisTerm: boolean;
   /** The timeout armed at the previous tick; NaN at the first tick (no rate limit then). */
   previousMs: number;
@@ -509,12 +517,13 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
     const i = floors[j]!;
     const k = kind[i];
     if (k === K_TIMING) {
-      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+      // No leader serves the term (steppedDownThisTerm): no heartbeat to wait for, only the interval's spacing.
+      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + (ctx.steppedDownThisTerm ? 0 : ctx.worstRttMs)));
       if (f > floor) floor = f;
     } else if (k === K_CONDITIONAL) {
       if (conditionHolds(plan, i, role, ctx) && a[i]! > floor) floor = a[i]!;
-    } else if (role === 1) {
-      // survived_silence_floor, followers only
+    } else if (role === 1 && !ctx.steppedDownThisTerm) {
+      // survived_silence_floor, followers of a leader that may still serve the term
       const f = a[i]! * ctx.survivedSilenceMs;
       if (f > floor) floor = f;
     }
@@ -587,12 +596,12 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
     } else {
       // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
       let f: number;
-      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + ctx.worstRttMs));
+      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + (ctx.steppedDownThisTerm ? 0 : ctx.worstRttMs)));
       else if (k === K_CONDITIONAL) {
         if (!conditionHolds(plan, i, role, ctx)) continue;
         f = a[i]!;
       } else {
-        if (role !== 1) continue; // survived_silence_floor, followers only
+        if (role !== 1 || ctx.steppedDownThisTerm) continue; // survived_silence_floor: as in hardFloorInto
         f = a[i]! * ctx.survivedSilenceMs;
       }
       if (!(f <= v)) nv = Number.isFinite(f) ? f : cr.ceilingMs;

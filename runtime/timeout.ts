@@ -354,6 +354,7 @@ export class NeuroSymbolicTimeout {
       && Number.isInteger(o.peersReachable) && o.peersReachable >= 0 && o.peersReachable < o.clusterSize
       && (o.role === 'follower' || o.role === 'pre-candidate' || o.role === 'candidate' || o.role === 'leader')
       && typeof o.heartbeatReceived === 'boolean'
+      && (o.leaderResigned === undefined || typeof o.leaderResigned === 'boolean')
       // term and leader id decide when the held deadline is re-armed: a NaN term (NaN !== NaN) or a leader
       // id compared by object identity would re-arm it every tick.
       && Number.isSafeInteger(o.term) && o.term >= 0;

@@ -30,4 +30,11 @@ export interface TimeoutObservation {
   clusterSize: number;
   peersReachable: number;
   heartbeatIntervalMs: number;
+  /**
+   * Optional, false when absent: the leader of this node's current term asked it for a pre-vote or vote in a
+   * later term (etcd: a MsgPreVote or MsgVote from `r.lead` with a higher term, which the node ignores while
+   * in its lease but does see). That leader no longer leads this term; on a FIFO link the request arrives
+   * behind every heartbeat it sent before it.
+   */
+  leaderResigned?: boolean;
 }

@@ -141,7 +141,7 @@ export class Simulation {
     this.tickUs = Math.round(cfg.tickMs * 1000);
     this.observations = Array.from({ length: cfg.size }, (): TimeoutObservation => ({
       nowMs: 0, tickMs: 0, role: 'follower', term: 0, leaderId: null, heartbeatLatencyMs: null, logReplicationGap: 0, rpcRetries: 0,
-      cpuIdlePct: 0, heartbeatReceived: false, clusterSize: 0, peersReachable: 0, heartbeatIntervalMs: 0,
+      cpuIdlePct: 0, heartbeatReceived: false, clusterSize: 0, peersReachable: 0, heartbeatIntervalMs: 0, leaderResigned: false,
     }));
     this.ticking = new Uint8Array(cfg.size);
     this.rootRng = makePrng(cfg.seed);
@@ -433,6 +433,7 @@ export class Simulation {
       obs.heartbeatReceived = report.heartbeatReceived;
       obs.clusterSize = size; obs.peersReachable = node.peersHeardWithin(peersWindowUs);
       obs.heartbeatIntervalMs = heartbeatIntervalMs;
+      obs.leaderResigned = node.leaderResigned;
       node.policy.willObserve?.(obs);
       ticking[i] = 1;
     }

@@ -91,6 +91,8 @@ export interface RawNode {
   readonly timerBaseUs: number;
   /** Pre-vote rounds started (a metric; pre-votes do not change terms). */
   readonly preVoteRounds: number;
+  /** The leader of the current term asked this node for a (pre-)vote in a later term (it gave the term up). */
+  readonly leaderResigned: boolean;
   /** The heartbeat latency last observed (ms; -1 none), as the policy's observation reports it. */
   readonly lastHeartbeatLatencyMs: number;
   /** The report being accumulated for the current tick (what a telemetry row records before draining). */

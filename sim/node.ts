@@ -85,6 +85,8 @@ export class RaftNode implements RawNode {
   private hbLatencyMs = -1;
   private leaderLastIndex = 0;
   private preVoteCount = 0;
+  /** The term whose leader asked this node for a (pre-)vote in a later term (−1: none since the restart). */
+  private resignedTerm = -1;
 
   constructor(
     readonly index: number,
@@ -112,6 +114,10 @@ export class RaftNode implements RawNode {
     return this.logTerms[this.logLength - 1]!;
   }
 
+  /** The leader of the current term asked this node for a (pre-)vote in a later term (it gave the term up). */
+  get leaderResigned(): boolean {
+    return this.resignedTerm === this.term;
+  }
   get preVoteRounds(): number {
     return this.preVoteCount;
   }
@@ -169,6 +175,7 @@ export class RaftNode implements RawNode {
     this.lastHeardUs.fill(Number.NEGATIVE_INFINITY);
     this.rttMs.fill(-1);
     this.hbLatencyMs = -1;
+    this.resignedTerm = -1;
     this.noteEvent(EV_RESTARTED);
   }
 
@@ -358,6 +365,8 @@ export class RaftNode implements RawNode {
     const now = this.host.nowUs;
     if (m.from < this.n) this.lastHeardUs[m.from] = now;
     if (m.type === CLIENT_REQ) return this.handleClientReq(m);
+    // Seen before the lease test drops it: the leader of this term asking for votes in a later one.
+    if ((m.type === PRE_VOTE || m.type === VOTE) && m.from === this.leader && m.term > this.term) this.resignedTerm = this.term;
     if (m.term > this.term) {
       if ((m.type === PRE_VOTE || m.type === VOTE) && this.inLease(now)) return; // check-quorum lease: ignore disruptors
       if (m.type === PRE_VOTE || (m.type === PRE_VOTE_RESP && !m.reject)) {

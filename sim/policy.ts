@@ -19,6 +19,11 @@ export interface TimeoutObservation {
   heartbeatReceived: boolean;
   clusterSize: number; peersReachable: number;   // peers this node heard from within the last election timeout
   heartbeatIntervalMs: number;
+  /**
+   * The leader of this node's current term asked it for a (pre-)vote in a later term: it gave the term up.
+   * Optional as in runtime/types.ts (false when absent); the simulator always sets it.
+   */
+  leaderResigned?: boolean;
 }
 
 export interface TimeoutPolicy {

@@ -120,6 +120,19 @@ describe('guardrails (applyGuardrails)', () => {
     }
   });
 
+  it('a follower whose leader resigned the term: capped at 150 ms, no survived-silence floor, no RTT in the timing floor', () => {
+    // steppedDownThisTerm is also set for a follower whose leader asked it for votes in a later term.
+    const resigned = ctx({ steppedDownThisTerm: true, survivedSilenceMs: 1500, worstRttMs: 300 });
+    expect(run(800, resigned).ms).toBe(150);
+    expect(run(800, resigned).active).toEqual(['stepped-down-retry-cap']);
+    expect(hardFloorMs(cr, resigned)).toBe(100);
+    // The same follower while its leader may still serve the term: both floors hold.
+    const live = ctx({ survivedSilenceMs: 1500, worstRttMs: 300 });
+    expect(run(800, live).ms).toBe(1500);
+    expect(hardFloorMs(cr, live)).toBe(1500);
+    expect(hardFloorMs(cr, ctx({ worstRttMs: 300 }))).toBe(400);
+  });
+
   it('stepped-down retry cap: a leader that check-quorum deposed proposes at most 150 ms, still under the floors', () => {
     // Any role but leader, as long as the node led in this term.
     for (const role of ['follower', 'pre-candidate', 'candidate'] as const) {
@@ -127,8 +140,11 @@ describe('guardrails (applyGuardrails)', () => {
     }
     expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true })).active).toEqual(['stepped-down-retry-cap']);
     expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // never led this term: not capped
-    // Raft's timing floor and the unreachable-majority floor still lift it; the rate limit still slows the drop.
-    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, worstRttMs: 3000 })).ms).toBe(3100);
+    // Raft's timing floor (its heartbeat interval; no live leader's round trip to wait for) and the
+    // unreachable-majority floor still lift it; the rate limit still slows the drop.
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, worstRttMs: 3000 })).ms).toBe(150);
+    expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, heartbeatIntervalMs: 400, worstRttMs: 3000 })).ms).toBe(400);
+    expect(hardFloorMs(cr, ctx({ role: 'pre-candidate', worstRttMs: 3000 }))).toBe(3100);
     expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, peersReachable: 1 })).ms).toBe(150);
     expect(run(5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true, previousMs: 2000 })).ms).toBe(1600);
     // false is a condition too: the cap then applies only to nodes that did not step down.

@@ -155,6 +155,29 @@ describe('NeuroSymbolicTimeout', () => {
     expect(capped(p)).toBe(false);
   });
 
+  it('a follower whose leader asked for votes in a later term is capped like a deposed leader, until the term moves on', () => {
+    const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
+    let t = 0;
+    for (let i = 0; i < 30; i++) p.observe(obs({ nowMs: (t += 100) }));
+    const capped = (): boolean => p.explain().rules.some((r) => r.id === 'stepped-down-retry-cap');
+    // The leader goes quiet; 300 ms in, its pre-vote request for term 4 arrives (this node stays in term 3).
+    for (let i = 0; i < 3; i++) p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null }));
+    expect(capped()).toBe(false);
+    const served: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      p.observe(obs({ nowMs: (t += 100), heartbeatReceived: false, heartbeatLatencyMs: null, leaderResigned: true }));
+      served.push(p.electionTimeoutMs());
+    }
+    expect(capped() || p.explain().rawProposalMs <= 150).toBe(true);
+    expect(served[served.length - 1]).toBe(Math.max(150, Math.ceil(p.explain().hardFloorMs)));
+    expect(p.explain().hardFloorMs).toBe(100); // the heartbeat interval, no round trip: no leader to hear from
+    // A new term ends it; a value that is not a boolean is invalid input.
+    p.observe(obs({ nowMs: (t += 100), term: 4, leaderId: 'n2' }));
+    expect(capped()).toBe(false);
+    p.observe(obs({ nowMs: (t += 100), leaderResigned: 1 as never }));
+    expect(p.explain()).toMatchObject({ source: 'fallback', fallbackReason: 'invalid-input' });
+  });
+
   it('falls back to the static timeout on invalid input, counted by reason, never throwing', () => {
     const p = new NeuroSymbolicTimeout({ model: shared, fallbackTimeoutMs: 1500, randomization: { spread: 0 } });
     steady(p, 3);

@@ -160,6 +160,40 @@ describe('replication and client workload', () => {
   });
 });
 
+describe('a leader that asks for votes in a later term has resigned its own (the observation\'s leaderResigned)', () => {
+  it('its followers see it from its first pre-vote, in the old term, until the term moves on', () => {
+    // n1 leads, then hears nothing (inbound cut): check-quorum deposes it, and it asks for pre-votes in the
+    // next term over its outbound links. The followers still hold its lease, so they ignore the request, but
+    // they see it: no leader serves their term any more.
+    const sc: Scenario = {
+      ...lan(3, 8_000, { pre_vote: true, check_quorum: true }),
+      faults: [{ kind: 'partition', at_ms: 3_000, duration_ms: 4_000, node: 'leader', direction: 'inbound' }],
+    };
+    const seen: Array<{ id: string; nowMs: number; role: string; term: number; resigned: boolean }> = [];
+    const sim = new Simulation(sc, {
+      seed: 2, telemetry: false,
+      policyFactory: (id, rng) => {
+        const inner = staticRandomizedTimeout(1000, rng);
+        return {
+          observe(o) { seen.push({ id, nowMs: o.nowMs, role: o.role, term: o.term, resigned: o.leaderResigned === true }); inner.observe(o); },
+          electionTimeoutMs: () => inner.electionTimeoutMs(),
+        };
+      },
+    });
+    sim.run();
+    const leader = seen.find((o) => o.nowMs === 2_500 && o.role === 'leader')!;
+    const resigned = seen.filter((o) => o.resigned);
+    expect(resigned.length).toBeGreaterThan(0);
+    expect(seen.filter((o) => o.resigned && o.nowMs < 3_000)).toEqual([]);
+    // Only the followers, and only in the deposed leader's term.
+    expect(leader.term).toBe(1);
+    expect(new Set(resigned.map((o) => o.id))).toEqual(new Set(['n1', 'n2', 'n3'].filter((id) => id !== leader.id)));
+    expect(new Set(resigned.map((o) => o.term))).toEqual(new Set([1]));
+    // Once the term moves on it no longer holds.
+    expect(seen.some((o) => o.term > 1 && o.resigned)).toBe(false);
+  });
+});
+
 describe('closed loop: a policy per node, identical seeds across policies', () => {
   const sc: Scenario = { ...lan(5, 20_000), faults: [{ kind: 'crash', at_ms: 8_000, node: 'leader' }] };
 

@@ -24,9 +24,9 @@ import { TOOL_VERSION } from '../version.js';
 /** Column order of every row (both files): one observation of docs/CONTRACTS.md §7 per row. */
 export const OBSERVATION_COLUMNS = [
   'now_ms', 'tick_ms', 'role', 'term', 'leader_id', 'heartbeat_latency_ms', 'log_replication_gap', 'rpc_retries',
-  'cpu_idle_pct', 'heartbeat_received', 'cluster_size', 'peers_reachable', 'heartbeat_interval_ms',
+  'cpu_idle_pct', 'heartbeat_received', 'cluster_size', 'peers_reachable', 'heartbeat_interval_ms', 'leader_resigned',
 ] as const;
-export type ObservationRow = [number, number, string, number, string | null, number | null, number, number, number, boolean, number, number, number];
+export type ObservationRow = [number, number, string, number, string | null, number | null, number, number, number, boolean, number, number, number, boolean];
 
 /** Output tolerance: a float64 implementation of ARTIFACT.md §5 agrees to ~1e-13 over 6,500 carried ticks. */
 export const OUTPUT_TOLERANCE = 1e-9;
@@ -134,6 +134,7 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
   // leader-lost drop never acts; a stream at threshold 0.3 pins the drop's formula.
   guardrailVectors.push(guardrailVector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, { seed: 5, spread: 1, lost_threshold: 0.3, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('survived-silence-edges', survivedSilenceRows(), { seed: 9, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  guardrailVectors.push(guardrailVector('leader-resigned', leaderResignedRows(), { seed: 11, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   // Every enforcing rule kind of the rules must change the armed value somewhere, or an implementation that
   // ignores it would pass (the survived-silence floor fires only after a leader survived a long silence).
@@ -189,7 +190,7 @@ function recordStreams(segments: readonly Segment[]): Map<string, ObservationRow
 
 function rowOf(o: TimeoutObservation): ObservationRow {
   return [o.nowMs, o.tickMs, o.role, o.term, o.leaderId, o.heartbeatLatencyMs, o.logReplicationGap, o.rpcRetries, o.cpuIdlePct,
-    o.heartbeatReceived, o.clusterSize, o.peersReachable, o.heartbeatIntervalMs];
+    o.heartbeatReceived, o.clusterSize, o.peersReachable, o.heartbeatIntervalMs, o.leaderResigned === true];
 }
 
 /** The row as the runtime's observation (values outside the types are kept: the provider must refuse them). */
@@ -197,6 +198,8 @@ export function observationOf(r: ObservationRow): TimeoutObservation {
   return {
     nowMs: r[0], tickMs: r[1], role: r[2] as TimeoutObservation['role'], term: r[3], leaderId: r[4], heartbeatLatencyMs: r[5],
     logReplicationGap: r[6], rpcRetries: r[7], cpuIdlePct: r[8], heartbeatReceived: r[9], clusterSize: r[10], peersReachable: r[11], heartbeatIntervalMs: r[12],
+    // A row of 13 (the files before leader_resigned) reads as false, as an absent field does.
+    leaderResigned: r[13] === true,
   };
 }
 
@@ -296,7 +299,7 @@ function edgeRows(): ObservationRow[] {
   const rows: ObservationRow[] = [];
   let now = 10;
   const push = (over: Partial<Record<(typeof OBSERVATION_COLUMNS)[number], unknown>>): void => {
-    const base: ObservationRow = [now, 10, 'follower', 3, 'n1', 0.4, 0, 0, 90, true, 5, 4, 100];
+    const base: ObservationRow = [now, 10, 'follower', 3, 'n1', 0.4, 0, 0, 90, true, 5, 4, 100, false];
     OBSERVATION_COLUMNS.forEach((k, i) => { if (k in over) (base as unknown[])[i] = over[k]; });
     rows.push(base);
     now += 10;
@@ -338,7 +341,7 @@ function survivedSilenceRows(): ObservationRow[] {
   const rows: ObservationRow[] = [];
   let now = -20000;
   const tick = (role: string, term: number, leader: string | null, heartbeat: boolean, peers = 4): void => {
-    rows.push([now, 10, role, term, leader, heartbeat ? 0.3 : null, 0, 0, 85, heartbeat, 5, peers, 100]);
+    rows.push([now, 10, role, term, leader, heartbeat ? 0.3 : null, 0, 0, 85, heartbeat, 5, peers, 100, false]);
     now += 10;
   };
   const steady = (ms: number, term: number, leader: string): void => {
@@ -357,6 +360,33 @@ function survivedSilenceRows(): ObservationRow[] {
   steady(2000, 4, 'n2');
   quiet(600, 'pre-candidate', 4, null);
   steady(40000, 5, 'n3');
+  return rows;
+}
+
+/**
+ * A hand-made follower stream for leader_resigned: leader n1 (term 7) survives a 1.2 s silence, so the
+ * survived-silence floor holds the timeout above 1.2 s, on 300 ms heartbeat round trips; then n1 goes quiet
+ * again and, 400 ms in, asks this node for a pre-vote in term 8 (leader_resigned from then on, still term 7):
+ * the stepped-down cap (150 ms) applies, the survived-silence floor does not, and the timing floor drops the
+ * RTT. The node's own pre-candidacy keeps the term; a vote in term 8 for another node ends it.
+ */
+function leaderResignedRows(): ObservationRow[] {
+  const rows: ObservationRow[] = [];
+  let now = 10;
+  const tick = (role: string, term: number, leader: string | null, heartbeat: boolean, resigned: boolean): void => {
+    rows.push([now, 10, role, term, leader, heartbeat ? 300 : null, 0, 0, 80, heartbeat, 3, 2, 100, resigned]);
+    now += 10;
+  };
+  const steady = (ms: number, term: number, leader: string): void => {
+    for (let t = 0; t < ms; t += 10) tick('follower', term, leader, t % 100 === 0, false);
+  };
+  steady(3000, 7, 'n1');
+  for (let t = 0; t < 1200; t += 10) tick('follower', 7, 'n1', false, false);
+  steady(2000, 7, 'n1');
+  for (let t = 0; t < 400; t += 10) tick('follower', 7, 'n1', false, false);
+  for (let t = 0; t < 300; t += 10) tick('follower', 7, 'n1', false, true);
+  for (let t = 0; t < 300; t += 10) tick('pre-candidate', 7, null, false, true);
+  steady(1000, 8, 'n3');
   return rows;
 }
 
