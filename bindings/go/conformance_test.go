@@ -79,6 +79,10 @@ func observationFromRow(r []interface{}) Observation {
 		o.HeartbeatLatencyMs, o.HasLatency = f, true
 	}
 	o.HeartbeatReceived, _ = r[9].(bool)
+	// leader_resigned came later: a row of 13 (a file written before it) reads as false.
+	if len(r) > 13 {
+		o.LeaderResigned, _ = r[13].(bool)
+	}
 	return o
 }
 

@@ -26,6 +26,10 @@ type Observation struct {
 	ClusterSize         int     // voters, this node included
 	PeersReachable      int     // peers heard from within the last election timeout
 	HeartbeatIntervalMs float64 // the leader's heartbeat interval
+	// LeaderResigned: the leader of this node's current term asked it for a pre-vote or vote in a later term
+	// (etcd: a MsgPreVote or MsgVote from Lead with a higher term, ignored while in the lease but seen). That
+	// leader gave the term up; false when the host cannot tell.
+	LeaderResigned bool
 }
 
 // Options configure a Provider. The zero value of a field means its default.
@@ -324,11 +328,12 @@ func (p *Provider) trackContact(o *Observation) {
 			}
 		}
 	}
-	// Raft has one leader per term: a node that led in this term and no longer leads knows none serves it.
+	// Raft has one leader per term: a node that led in this term and no longer leads knows none serves it,
+	// and so does one whose leader of this term asked it for votes in a later term.
 	if o.Role == Leader {
 		p.ledTerm, p.hasLed = o.Term, true
 	}
-	steppedDown := o.Role != Leader && p.hasLed && o.Term == p.ledTerm
+	steppedDown := (o.Role != Leader && p.hasLed && o.Term == p.ledTerm) || o.LeaderResigned
 	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst,
 		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, SurvivedSilenceMs: survived,
 		SteppedDownThisTerm: steppedDown, PreviousMs: p.ctx.PreviousMs}

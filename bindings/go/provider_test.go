@@ -178,3 +178,63 @@ func TestSteppedDownLeaderProposalCapped(t *testing.T) {
 	p.Reset()
 	notCapped("after Reset", p, Follower, 5)
 }
+
+// A follower whose leader of this term asked it for a (pre-)vote in a later term (LeaderResigned) is treated
+// like a leader that stepped down: capped at 150 ms, no survived-silence floor, and a timing floor without the
+// round trip. Without the flag both floors hold.
+func TestLeaderResignedFollower(t *testing.T) {
+	_, rules := loadDefault(t)
+	resigned := Context{Role: Follower, HeartbeatIntervalMs: 100, WorstRTTMs: 300, ClusterSize: 3, PeersReachable: 2,
+		SurvivedSilenceMs: 1500, SteppedDownThisTerm: true, PreviousMs: math.NaN()}
+	live := resigned
+	live.SteppedDownThisTerm = false
+	if got := rules.HardFloorMs(&resigned); got != 100 {
+		t.Fatalf("resigned: hard floor %g ms, want 100 (the heartbeat interval alone)", got)
+	}
+	if got := rules.HardFloorMs(&live); got != 1500 {
+		t.Fatalf("live leader: hard floor %g ms, want 1500 (the survived silence)", got)
+	}
+	tr := newTrace(len(rules.List))
+	if got := rules.Guard(800, &resigned, &tr); got != 150 {
+		t.Fatalf("resigned: guarded %g ms, want 150 (stepped-down-retry-cap)", got)
+	}
+	if got := rules.Guard(800, &live, &tr); got != 1500 {
+		t.Fatalf("live leader: guarded %g ms, want 1500", got)
+	}
+	noSurvived := live
+	noSurvived.SurvivedSilenceMs = 0
+	if got := rules.HardFloorMs(&noSurvived); got != 400 {
+		t.Fatalf("live leader, nothing survived: hard floor %g ms, want 400 (interval + worst RTT)", got)
+	}
+
+	// Through the provider: the observation's flag sets the context.
+	a, _ := loadDefault(t)
+	spread, seed := 0.0, int64(3)
+	p, err := NewProvider(Options{Artifact: a, Rules: rules, Spread: &spread, Seed: &seed, LostThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := 0.0
+	obs := func(heartbeat, resigned bool) Explanation {
+		now += 100
+		p.Observe(Observation{NowMs: now, TickMs: 100, Role: Follower, Term: 3, LeaderID: "n1", HeartbeatReceived: heartbeat,
+			HeartbeatLatencyMs: 1, HasLatency: heartbeat, CPUIdlePct: 80, ClusterSize: 5, PeersReachable: 4,
+			HeartbeatIntervalMs: 100, LeaderResigned: resigned})
+		return p.Explain()
+	}
+	for i := 0; i < 30; i++ {
+		obs(true, false)
+	}
+	// The leader goes quiet: the timing floor is the interval plus its 1 ms round trip.
+	if e := obs(false, false); e.Source != "model" || e.HardFloorMs != 101 {
+		t.Fatalf("live leader's silence: %+v, want the model's value over a 101 ms floor", e)
+	}
+	// Its pre-vote request for a later term arrives: the round trip leaves the floor, the 150 ms cap applies.
+	var e Explanation
+	for i := 0; i < 10; i++ {
+		e = obs(false, true)
+	}
+	if e.Source != "model" || e.HardFloorMs != 100 || e.TimeoutMs > 150 || e.TimeoutMs != math.Max(100, math.Min(150, math.Ceil(e.ComposedMs))) {
+		t.Fatalf("resigned follower: %+v, want the model's value capped at 150 ms over a 100 ms floor", e)
+	}
+}

@@ -303,8 +303,10 @@ type Context struct {
 	// SurvivedSilenceMs is the longest silence the leader was seen to survive within the
 	// survived_silence_floor window (docs/RULES.md §5); 0 if none.
 	SurvivedSilenceMs float64
-	// SteppedDownThisTerm: the node led earlier in its current term and no longer does (a check-quorum
-	// step-down; Raft has one leader per term, so none serves this term).
+	// SteppedDownThisTerm: the node knows no leader serves its current term: it led the term and no longer
+	// does (a check-quorum step-down; Raft has one leader per term), or the term's leader asked it for a
+	// (pre-)vote in a later term (Observation.LeaderResigned). Then the timing floor drops its RTT term and the
+	// survived-silence floor does not apply (docs/RULES.md §2).
 	SteppedDownThisTerm bool
 	PreviousMs          float64 // the guarded (pre-randomization) value of the previous tick; NaN = none
 }
@@ -324,15 +326,20 @@ func newTrace(n int) Trace {
 func (r *Rule) floorMs(ctx *Context) float64 {
 	switch r.Kind {
 	case "timing_floor":
-		return math.Max(r.AbsoluteFloorMs, r.K*(ctx.HeartbeatIntervalMs+ctx.WorstRTTMs))
+		// No leader serves the term (SteppedDownThisTerm): no heartbeat to wait for, only the interval's spacing.
+		rtt := ctx.WorstRTTMs
+		if ctx.SteppedDownThisTerm {
+			rtt = 0
+		}
+		return math.Max(r.AbsoluteFloorMs, r.K*(ctx.HeartbeatIntervalMs+rtt))
 	case "conditional_floor":
 		if r.conditionHolds(ctx) {
 			return r.MinMs
 		}
 	case "survived_silence_floor":
 		// Followers only: a (pre-)candidate's timeout is its election retry, which a leader's past
-		// silences say nothing about.
-		if ctx.Role == Follower {
+		// silences say nothing about; and not once no leader serves the term.
+		if ctx.Role == Follower && !ctx.SteppedDownThisTerm {
 			return r.Margin * ctx.SurvivedSilenceMs
 		}
 	}

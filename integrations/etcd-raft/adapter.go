@@ -58,6 +58,9 @@ type Driver struct {
 	leaderLastIx uint64
 	retries      int
 	heardMs      map[uint64]float64
+	// The term whose leader asked this node for a (pre-)vote in a later term (Observation.LeaderResigned).
+	resignedTerm uint64
+	resigned     bool
 	Campaigns    int
 }
 
@@ -87,6 +90,12 @@ func (d *Driver) Receive(m pb.Message, nowMs, rttEchoMs float64, resend bool) {
 			if last > d.leaderLastIx {
 				d.leaderLastIx = last
 			}
+		}
+	}
+	if m.Type == pb.MsgPreVote || m.Type == pb.MsgVote {
+		// Seen before etcd's lease check drops it: the leader of this term asking for votes in a later one.
+		if st := d.Node.BasicStatus(); st.Lead != raft.None && m.From == st.Lead && m.Term > st.Term {
+			d.resignedTerm, d.resigned = st.Term, true
 		}
 	}
 	_ = d.Node.Step(m)
@@ -153,7 +162,8 @@ func (d *Driver) observation(nowMs float64, st *raft.BasicStatus) raftns.Observa
 	}
 	o := raftns.Observation{NowMs: nowMs, TickMs: d.TickMs, Role: role, Term: st.Term, LogReplicationGap: gap,
 		RPCRetries: float64(d.retries), CPUIdlePct: 95, HeartbeatReceived: d.heartbeat && st.Lead != raft.None,
-		ClusterSize: d.ClusterSize, PeersReachable: reachable, HeartbeatIntervalMs: d.HeartbeatMs}
+		ClusterSize: d.ClusterSize, PeersReachable: reachable, HeartbeatIntervalMs: d.HeartbeatMs,
+		LeaderResigned: d.resigned && d.resignedTerm == st.Term}
 	if st.Lead != raft.None {
 		o.LeaderID = idString(st.Lead)
 	}
