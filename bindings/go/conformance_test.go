@@ -25,6 +25,7 @@ type conformanceFile struct {
 	Rules struct {
 		Name, SHA256 string
 	} `json:"rules"`
+	Columns   []string `json:"columns"`
 	Tolerance struct {
 		X       float64 `json:"x"`
 		Outputs float64 `json:"outputs"`
@@ -60,30 +61,112 @@ func readConformance(t testing.TB, name string) *conformanceFile {
 	return &f
 }
 
-// ObservationFromRow reads one row in the column order of the vectors. Fields of the wrong type become
-// values the provider must refuse (a role it does not know, a NaN).
-func observationFromRow(r []interface{}) Observation {
-	num := func(i int) float64 {
-		if f, ok := r[i].(float64); ok {
+// observationColumns are the row columns the vectors may name (docs/ARTIFACT.md §9), in the generator's order.
+// leader_resigned came last: a file written before it has the first 13 only, and its absence reads as false.
+var observationColumns = [...]string{"now_ms", "tick_ms", "role", "term", "leader_id", "heartbeat_latency_ms",
+	"log_replication_gap", "rpc_retries", "cpu_idle_pct", "heartbeat_received", "cluster_size", "peers_reachable",
+	"heartbeat_interval_ms", "leader_resigned"}
+
+const (
+	colNowMs = iota
+	colTickMs
+	colRole
+	colTerm
+	colLeaderID
+	colHeartbeatLatencyMs
+	colLogReplicationGap
+	colRPCRetries
+	colCPUIdlePct
+	colHeartbeatReceived
+	colClusterSize
+	colPeersReachable
+	colHeartbeatIntervalMs
+	colLeaderResigned
+	requiredColumns = colLeaderResigned // every column before leader_resigned must be present
+)
+
+// rowLayout is where each of observationColumns sits in a file's rows: at[c] is the row index of column c,
+// −1 when the file lacks it (leader_resigned only); width is the length of every row.
+type rowLayout struct {
+	at    [len(observationColumns)]int
+	width int
+}
+
+// layoutOf maps a file's "columns" by name: each known column at most once, the first 13 all present,
+// leader_resigned optional, nothing else (a column this reader does not know could change what a row means).
+func layoutOf(columns []string) (rowLayout, error) {
+	l := rowLayout{width: len(columns)}
+	for c := range l.at {
+		l.at[c] = -1
+	}
+	for i, name := range columns {
+		c := -1
+		for k, known := range observationColumns {
+			if name == known {
+				c = k
+			}
+		}
+		switch {
+		case c < 0:
+			return l, fmt.Errorf("column %d %q is not one of %v", i, name, observationColumns)
+		case l.at[c] >= 0:
+			return l, fmt.Errorf("column %q appears twice (at %d and %d)", name, l.at[c], i)
+		}
+		l.at[c] = i
+	}
+	for c := 0; c < requiredColumns; c++ {
+		if l.at[c] < 0 {
+			return l, fmt.Errorf("column %q is missing (columns %v)", observationColumns[c], columns)
+		}
+	}
+	return l, nil
+}
+
+// observation reads one row by the file's columns. Fields of the wrong type become values the provider must
+// refuse (a role it does not know, a NaN); a leader_resigned that is absent or not true reads as false, as
+// the TypeScript reader takes it (r[13] === true).
+func (l *rowLayout) observation(r []interface{}) (Observation, error) {
+	if len(r) != l.width {
+		return Observation{}, fmt.Errorf("a row of %d values, the file has %d columns", len(r), l.width)
+	}
+	val := func(c int) interface{} { return r[l.at[c]] }
+	num := func(c int) float64 {
+		if f, ok := val(c).(float64); ok {
 			return f
 		}
 		return math.NaN()
 	}
-	o := Observation{NowMs: num(0), TickMs: num(1), LogReplicationGap: num(6), RPCRetries: num(7), CPUIdlePct: num(8),
-		HeartbeatIntervalMs: num(12), ClusterSize: int(num(10)), PeersReachable: int(num(11)), Term: uint64(num(3))}
-	o.Role = Role(fmt.Sprint(r[2]))
-	if s, ok := r[4].(string); ok {
+	o := Observation{NowMs: num(colNowMs), TickMs: num(colTickMs), LogReplicationGap: num(colLogReplicationGap),
+		RPCRetries: num(colRPCRetries), CPUIdlePct: num(colCPUIdlePct), HeartbeatIntervalMs: num(colHeartbeatIntervalMs),
+		ClusterSize: int(num(colClusterSize)), PeersReachable: int(num(colPeersReachable)), Term: uint64(num(colTerm))}
+	o.Role = Role(fmt.Sprint(val(colRole)))
+	if s, ok := val(colLeaderID).(string); ok {
 		o.LeaderID = s
 	}
-	if f, ok := r[5].(float64); ok {
+	if f, ok := val(colHeartbeatLatencyMs).(float64); ok {
 		o.HeartbeatLatencyMs, o.HasLatency = f, true
 	}
-	o.HeartbeatReceived, _ = r[9].(bool)
-	// leader_resigned came later: a row of 13 (a file written before it) reads as false.
-	if len(r) > 13 {
-		o.LeaderResigned, _ = r[13].(bool)
+	o.HeartbeatReceived, _ = val(colHeartbeatReceived).(bool)
+	if l.at[colLeaderResigned] >= 0 {
+		o.LeaderResigned, _ = val(colLeaderResigned).(bool)
 	}
-	return o
+	return o, nil
+}
+
+// observations reads every row of a vector, failing the test on a row that does not fit the columns.
+func (f *conformanceFile) observations(t testing.TB, vector string, rows [][]interface{}) []Observation {
+	t.Helper()
+	l, err := layoutOf(f.Columns)
+	if err != nil {
+		t.Fatalf("%s: %v", vector, err)
+	}
+	out := make([]Observation, len(rows))
+	for i, r := range rows {
+		if out[i], err = l.observation(r); err != nil {
+			t.Fatalf("%s row %d: %v", vector, i, err)
+		}
+	}
+	return out
 }
 
 func sampleOf(o Observation) Sample {
@@ -108,8 +191,7 @@ func TestConformanceSequences(t *testing.T) {
 			}
 			var fs FeatureState
 			var st State
-			for i, r := range v.Rows {
-				o := observationFromRow(r)
+			for i, o := range f.observations(t, v.Name, v.Rows) {
 				s := sampleOf(o)
 				z := a.Normalization.Normalize(fs.Raw(&s))
 				for k := range z {
@@ -140,8 +222,8 @@ func TestConformanceGuardrails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, r := range v.Rows {
-			p.Observe(observationFromRow(r))
+		for i, o := range f.observations(t, v.Name, v.Rows) {
+			p.Observe(o)
 			got, reason := p.ElectionTimeout(), p.Explain().FallbackReason
 			wantReason := ""
 			if v.Expected.Fallback[i] != nil {
@@ -154,4 +236,60 @@ func TestConformanceGuardrails(t *testing.T) {
 		}
 	}
 	t.Logf("%d guardrail streams, %d ticks: every armed timeout equal", len(f.Vectors), ticks)
+}
+
+// Rows are read by the file's columns: a file written before leader_resigned (13 columns) reads it as false,
+// a 14th column is read when true (and only when true, as the TypeScript reader does), the order is the
+// file's, and an unknown, repeated or missing column or a row of another width is refused.
+func TestConformanceColumns(t *testing.T) {
+	old := observationColumns[:requiredColumns]
+	row := []interface{}{100.0, 10.0, "follower", 7.0, "n1", 0.4, 0.0, 0.0, 90.0, true, 5.0, 4.0, 100.0}
+	want := Observation{NowMs: 100, TickMs: 10, Role: Follower, Term: 7, LeaderID: "n1", HeartbeatLatencyMs: 0.4,
+		HasLatency: true, CPUIdlePct: 90, HeartbeatReceived: true, ClusterSize: 5, PeersReachable: 4, HeartbeatIntervalMs: 100}
+	read := func(columns []string, r []interface{}) Observation {
+		t.Helper()
+		l, err := layoutOf(columns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := l.observation(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if got := read(old, row); got != want {
+		t.Fatalf("13 columns: %+v, want %+v", got, want)
+	}
+	all := observationColumns[:]
+	for _, c := range []struct {
+		v    interface{}
+		want bool
+	}{{true, true}, {false, false}, {nil, false}, {1.0, false}, {"true", false}} {
+		w := want
+		w.LeaderResigned = c.want
+		if got := read(all, append(append([]interface{}{}, row...), c.v)); got != w {
+			t.Fatalf("14 columns, leader_resigned %v: %+v, want %+v", c.v, got, w)
+		}
+	}
+	// The file's order, not the generator's: leader_resigned first, now_ms and tick_ms swapped.
+	reordered := append([]string{"leader_resigned", "tick_ms", "now_ms"}, old[2:]...)
+	w := want
+	w.LeaderResigned = true
+	if got := read(reordered, append([]interface{}{true, 10.0, 100.0}, row[2:]...)); got != w {
+		t.Fatalf("reordered columns: %+v, want %+v", got, w)
+	}
+	for _, bad := range [][]string{
+		append(append([]string{}, all...), "leader_term"),
+		append(append([]string{}, old...), "now_ms"),
+		old[1:],
+	} {
+		if _, err := layoutOf(bad); err == nil {
+			t.Fatalf("columns %v: accepted", bad)
+		}
+	}
+	l, _ := layoutOf(all)
+	if _, err := l.observation(row); err == nil {
+		t.Fatal("a row of 13 values under 14 columns: accepted")
+	}
 }

@@ -237,4 +237,67 @@ func TestLeaderResignedFollower(t *testing.T) {
 	if e.Source != "model" || e.HardFloorMs != 100 || e.TimeoutMs > 150 || e.TimeoutMs != math.Max(100, math.Min(150, math.Ceil(e.ComposedMs))) {
 		t.Fatalf("resigned follower: %+v, want the model's value capped at 150 ms over a 100 ms floor", e)
 	}
+
+	// Two providers fed the same follower stream (conformance's leader-resigned stream): leader n1 of term 7
+	// survives a 1.2 s silence on 300 ms round trips, then goes quiet again; 400 ms in, one of them is told
+	// n1 asked for a pre-vote in term 8. Until then they agree tick for tick; then the told one drops to the
+	// 150 ms cap over a 100 ms floor (no survived-silence floor, no round trip), the other keeps both floors.
+	newTwin := func() *Provider {
+		spread, seed := 0.0, int64(11)
+		p, err := NewProvider(Options{Artifact: a, Precision: Int8, Rules: rules, Spread: &spread, Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	told, untold := newTwin(), newTwin()
+	now = 0
+	activeRule := func(e Explanation, id string) bool {
+		for _, r := range e.Rules {
+			if r.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	twinTick := func(heartbeat, resigned bool) (Explanation, Explanation) {
+		now += 10
+		o := Observation{NowMs: now, TickMs: 10, Role: Follower, Term: 7, LeaderID: "n1", HeartbeatReceived: heartbeat,
+			HeartbeatLatencyMs: 300, HasLatency: heartbeat, CPUIdlePct: 80, ClusterSize: 3, PeersReachable: 2,
+			HeartbeatIntervalMs: 100}
+		untold.Observe(o)
+		o.LeaderResigned = resigned
+		told.Observe(o)
+		et, eu := told.Explain(), untold.Explain()
+		if et.Source != "model" || eu.Source != "model" {
+			t.Fatalf("t=%g: fell back (%q, %q); the stream must reach the guardrails", now, et.FallbackReason, eu.FallbackReason)
+		}
+		return et, eu
+	}
+	same := func(phase string, ms float64, heartbeats bool) {
+		for t0 := 0.0; t0 < ms; t0 += 10 {
+			if et, eu := twinTick(heartbeats && math.Mod(t0, 100) == 0, false); et.TimeoutMs != eu.TimeoutMs || et.HardFloorMs != eu.HardFloorMs {
+				t.Fatalf("%s, t=%g, LeaderResigned false on both: %g / %g ms (floors %g / %g); want equal", phase, now, et.TimeoutMs, eu.TimeoutMs, et.HardFloorMs, eu.HardFloorMs)
+			}
+		}
+	}
+	same("steady", 3000, true)
+	same("1.2 s silence", 1200, false)
+	same("steady after it", 2000, true)
+	same("quiet again", 400, false)
+	if _, eu := twinTick(false, false); !(eu.HardFloorMs >= 1200) || !(eu.TimeoutMs >= eu.HardFloorMs) {
+		t.Fatalf("before the pre-vote: %+v, want the survived-silence floor (≥ 1200 ms) in force", eu)
+	}
+	for i := 0; i < 30; i++ {
+		et, eu := twinTick(false, true)
+		if !activeRule(et, "stepped-down-retry-cap") || activeRule(et, "survived-silence-floor") || et.HardFloorMs != 100 {
+			t.Fatalf("told, tick %d: floor %g ms, rules %+v; want the 150 ms cap active over a 100 ms floor, no survived-silence floor", i, et.HardFloorMs, et.Rules)
+		}
+		if activeRule(eu, "stepped-down-retry-cap") || !(eu.HardFloorMs >= 1200) || !(eu.TimeoutMs >= eu.HardFloorMs) {
+			t.Fatalf("untold, tick %d: %+v; want no cap and the survived-silence floor in force", i, eu)
+		}
+		if i >= 10 && et.TimeoutMs != 150 { // the rate limit (400 ms a tick) brings it down first
+			t.Fatalf("told, tick %d: timeout %g ms, want 150 (composed %g ms, rules %+v)", i, et.TimeoutMs, et.ComposedMs, et.Rules)
+		}
+	}
 }
