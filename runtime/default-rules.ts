@@ -18,7 +18,7 @@ export const DEFAULT_RULES: SafetyRules = {
       "k": 1,
       "absolute_floor_ms": 50,
       "rtt_window_ticks": 64,
-      "why": "Raft needs broadcastTime << electionTimeout: never time out before a heartbeat interval plus a high quantile of recent round trips (the worst of the last rtt_window_ticks ticks, i.e. of the last few heartbeat RTTs). Lower than this, a live leader's next heartbeat can arrive after the timeout even when nothing is wrong."
+      "why": "Raft needs broadcastTime << electionTimeout: never time out before a heartbeat interval plus a high quantile of recent round trips (the worst of the last rtt_window_ticks ticks, i.e. of the last few heartbeat RTTs). Lower than this, a live leader's next heartbeat can arrive after the timeout even when nothing is wrong. While the node knows no leader serves its term (stepped_down_this_term), only the heartbeat interval counts: there is no live leader's round trip to wait for."
     },
     {
       "id": "ceiling",
@@ -43,7 +43,7 @@ export const DEFAULT_RULES: SafetyRules = {
       "kind": "survived_silence_floor",
       "window_ms": 30000,
       "margin": 1,
-      "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms."
+      "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms. Not while the node knows no leader serves its term (stepped_down_this_term): there is no live leader to stall again."
     },
     {
       "id": "static-timeout-cap",
@@ -63,7 +63,7 @@ export const DEFAULT_RULES: SafetyRules = {
       "when": {
         "stepped_down_this_term": true
       },
-      "why": "A leader that check-quorum deposed knows no leader serves its term (Raft has one per term), so it need not wait out a live leader's silence: its proposal is at most the Raft paper's 150 ms lower bound, and the floors (Raft's timing, an unreachable majority) and the randomization still apply. Its pre-votes are refused while the followers still hold its lease and bump no term, so retrying early costs no election; it wins as soon as their leases run out."
+      "why": "A leader that check-quorum deposed knows no leader serves its term (Raft has one per term), and so does a follower whose leader of this term asked it for a (pre-)vote in a later term, so it need not wait out a live leader's silence: its proposal is at most the Raft paper's 150 ms lower bound, and the floors (Raft's timing, an unreachable majority) and the randomization still apply. Its pre-votes are refused while the followers still hold its lease and bump no term, so retrying early costs no election; it wins as soon as their leases run out."
     },
     {
       "id": "max-change-per-tick",
