@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RUN_CONFIG } from '../pipeline/run/pipeline.js';
 
 const doc = readFileSync(new URL('../docs/ARTIFACT.md', import.meta.url), 'utf8');
 
@@ -23,4 +24,14 @@ describe('docs/ARTIFACT.md: tfjs without tfjs-node', () => {
     await run(tf, readFile, { log: (...a) => logged.push(...a) });
     expect(logged).toEqual([[1, 5, 2]]);
   }, 60_000);
+});
+
+describe('docs/ARTIFACT.md and the committed default model', () => {
+  it('is the file the default model embeds, so npm start can publish that version again', () => {
+    // The quantize stage copies docs/ARTIFACT.md into every artifact; a published version is immutable, so an
+    // edited doc makes the main job's publish refuse the committed version (same weights, other bytes).
+    const { name, version } = DEFAULT_RUN_CONFIG.model;
+    const embedded = readFileSync(new URL(`../artifacts/${name}/${version}/ARTIFACT.md`, import.meta.url), 'utf8');
+    expect(doc === embedded, `docs/ARTIFACT.md differs from artifacts/${name}/${version}/ARTIFACT.md: a changed format is a new model version`).toBe(true);
+  });
 });
