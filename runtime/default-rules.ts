@@ -66,6 +66,17 @@ export const DEFAULT_RULES: SafetyRules = {
       "why": "A leader that check-quorum deposed knows no leader serves its term (Raft has one per term), and so does a follower whose leader of this term asked it for a (pre-)vote in a later term, so it need not wait out a live leader's silence: its proposal is at most the Raft paper's 150 ms lower bound, and the floors (Raft's timing, an unreachable majority) and the randomization still apply. Its pre-votes are refused while the followers still hold its lease and bump no term, so retrying early costs no election; it wins as soon as their leases run out."
     },
     {
+      "id": "candidate-retry-cap",
+      "kind": "proposal_cap",
+      "max_ms": 150,
+      "when": {
+        "roles": [
+          "candidate"
+        ]
+      },
+      "why": "A candidate's timeout is its split-vote retry: the Raft paper draws it from the same 150-300 ms range as a follower's, and the model's proposal, a follower's heartbeat-gap quantile that grows with the silence, means nothing for it (measured: a split vote waited 2.5-3.3 s for its retry). So its proposal is at most 150 ms; the timing floor keeps a heartbeat interval plus the worst round trip, the time its vote requests need, and the randomization still spreads the candidates apart. Chosen by raft-ns evaluate tune on the default suite's tuning seeds (docs/EVALUATION.md)."
+    },
+    {
       "id": "max-change-per-tick",
       "kind": "max_change_per_tick",
       "max_increase_ms": 1000,

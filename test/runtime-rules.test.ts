@@ -89,12 +89,27 @@ describe('guardrails (applyGuardrails)', () => {
   });
 
   it('maximum change per tick, asymmetric, relative to the previous armed timeout', () => {
-    // A candidate's retry: the follower-only cap below does not apply.
-    const candidate = (over: Partial<GuardrailContext>): GuardrailContext => ctx({ role: 'candidate', ...over });
-    expect(run(5000, candidate({ previousMs: 1000 })).ms).toBe(2000);
-    expect(run(300, candidate({ previousMs: 1000 })).ms).toBe(600);
-    expect(run(300, candidate({ previousMs: 1000 })).active).toEqual(['max-change-per-tick']);
-    expect(run(300, candidate({})).ms).toBe(300); // first tick: nothing to compare with
+    // A pre-candidate reaching a majority: none of the default caps applies to it.
+    const pre = (over: Partial<GuardrailContext>): GuardrailContext => ctx({ role: 'pre-candidate', ...over });
+    expect(run(5000, pre({ previousMs: 1000 })).ms).toBe(2000);
+    expect(run(300, pre({ previousMs: 1000 })).ms).toBe(600);
+    expect(run(300, pre({ previousMs: 1000 })).active).toEqual(['max-change-per-tick']);
+    expect(run(300, pre({})).ms).toBe(300); // first tick: nothing to compare with
+  });
+
+  it("candidate retry cap: a candidate's proposal is at most 150 ms, and the timing floor keeps its vote round trip", () => {
+    const candidate = (over: Partial<GuardrailContext> = {}): GuardrailContext => ctx({ role: 'candidate', ...over });
+    expect(run(3000, candidate()).ms).toBe(150);
+    expect(run(3000, candidate()).active).toEqual(['candidate-retry-cap']);
+    expect(run(120, candidate()).active).toEqual([]); // below the cap: untouched
+    // Raft's timing floor still holds it above a heartbeat interval plus the worst round trip (the votes' way back).
+    expect(run(3000, candidate({ worstRttMs: 300 })).ms).toBe(400);
+    expect(run(3000, candidate({ worstRttMs: 300 })).active).toEqual(['raft-timing-floor', 'candidate-retry-cap']);
+    // The rate limit still slows the drop from a long previous timeout.
+    expect(run(3000, candidate({ previousMs: 2500 })).ms).toBe(2100);
+    // Only candidates: a follower keeps the static-timeout cap, a pre-candidate no cap.
+    expect(run(3000, ctx()).ms).toBe(1000);
+    expect(run(3000, ctx({ role: 'pre-candidate' })).ms).toBe(3000);
   });
 
   it("proposal cap: a follower's proposal is at most the static base, and the floors may still lift it", () => {
@@ -152,8 +167,8 @@ describe('guardrails (applyGuardrails)', () => {
     b.rules.push({ id: 'not-deposed', kind: 'proposal_cap', max_ms: 700, when: { stepped_down_this_term: false }, why: 'test' } as never);
     const c = compileRules(b);
     const t = new GuardrailTrace(c.rules.length);
-    expect(applyGuardrails(c, 5000, ctx({ role: 'candidate' }), t)).toBe(700);
-    expect(applyGuardrails(c, 5000, ctx({ role: 'candidate', steppedDownThisTerm: true }), t)).toBe(150);
+    expect(applyGuardrails(c, 5000, ctx({ role: 'pre-candidate' }), t)).toBe(700);
+    expect(applyGuardrails(c, 5000, ctx({ role: 'pre-candidate', steppedDownThisTerm: true }), t)).toBe(150);
     // Schema and engine refuse a value that is not a boolean, the engine naming the path.
     const bad = copy();
     const i = bad.rules.findIndex((r) => r.id === 'stepped-down-retry-cap');
@@ -167,7 +182,7 @@ describe('guardrails (applyGuardrails)', () => {
 
   it('the floors win over the rate limit; the ceiling wins over everything and a conflict is flagged', () => {
     expect(run(100, ctx({ previousMs: 150, heartbeatIntervalMs: 100, worstRttMs: 50 })).ms).toBe(150);
-    const high = run(50_000, ctx({ role: 'candidate', previousMs: 9900 }));
+    const high = run(50_000, ctx({ role: 'pre-candidate', previousMs: 9900 }));
     expect(high.ms).toBe(10_000);
     expect(high.trace.conflict).toBe(false);
     const conflict = run(500, ctx({ heartbeatIntervalMs: 8000, worstRttMs: 4000 }));

@@ -65,11 +65,12 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   scenarios: ['lan', 'wan'].flatMap((p) => ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy'].map((k) => `${p}-5-${k}`)),
   sim_seeds: [1, 2, 3],
   eval_suite: 'short', // the closed-loop check at the end; `raft-ns evaluate --suite heldout` for the claims
-  // 2.5.0: retrained on the simulator whose leaders count check-quorum in ticks, as etcd's do (a GC pause alone
-  // deposes no leader), at lr 0.002, served with the survived-silence margin 1.0 (docs/EVALUATION.md
-  // "Check-quorum in ticks"). 2.4.0 added the default rules' stepped-down retry cap and the survived-silence
-  // margin 1.25; 2.3.0 the static-timeout cap. 1.0.0 and 2.0.0–2.4.0 stay published and immutable.
-  model: { name: 'raft-ns-default', version: '2.5.0' },
+  // 2.6.0: 2.5.0's weights served with the default rules' candidate retry cap (a candidate's proposal ≤ 150 ms
+  // before the floors), chosen by `raft-ns evaluate tune` on the default suite's tuning seeds (docs/EVALUATION.md
+  // "A candidate's timeout is its split-vote retry"). 2.5.0 retrained on the simulator whose leaders count
+  // check-quorum in ticks, as etcd's do, at lr 0.002, with the survived-silence margin 1.0; 2.4.0 added the
+  // stepped-down retry cap; 2.3.0 the static-timeout cap. 1.0.0 and 2.0.0–2.5.0 stay published and immutable.
+  model: { name: 'raft-ns-default', version: '2.6.0' },
   window_len: 32, // T from docs/CONTRACTS.md §3
   // Time-weighted (per-tick) gap labels on raw gaps: the τ-quantile then bounds the fraction of time a live
   // leader's silence outlasts the deadline; the guardrails' floor, not the labels, keeps Raft's timing
@@ -209,7 +210,10 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
     {
       name: 'quantize',
       deps: ['train'],
+      // Every artifact embeds docs/ARTIFACT.md (its manifest pins the copy's sha256): editing it re-quantizes, as
+      // a fresh clone would, instead of leaving a cached artifact with the old copy for publish to accept.
       config: { model: cfg.model, heartbeat_interval_ms: trainingHeartbeatIntervalMs(kind, cfg) },
+      inputHashes: async () => ({ 'docs/ARTIFACT.md': await sha256File(join(PACKAGE_ROOT, 'docs', 'ARTIFACT.md')) }),
       async run(ctx) {
         const { manifest: m } = await quantize(ctx.inputs.train!.dir, {
           outDir: ctx.outDir, name: cfg.model.name, version: cfg.model.version, createdAt: createdAt(), heartbeatIntervalMs: trainingHeartbeatIntervalMs(kind, cfg),
