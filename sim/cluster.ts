@@ -410,6 +410,9 @@ export class Simulation {
         continue;
       }
       const cpuIdle = this.cpuIdle(i);
+      // A leader's latency is its worst recent follower RTT (docs/ARTIFACT.md §3.2), brought up to date on
+      // every tick it is up, recorded or not: the observation must not depend on whether telemetry is on.
+      const latencyMs = node.heartbeatLatency();
       if (machine.paused(now)) {
         // A paused node does nothing this tick: its report keeps accumulating into the next row.
         if (tel !== null) this.recordRow(node, node.tickReport, tsMs, cpuIdle);
@@ -420,10 +423,9 @@ export class Simulation {
       // One gap for the row and the observation: nothing between the two reads changes it.
       const gap = node.replicationGap();
       if (tel !== null) {
-        tel.push(tsMs, i, node.term, node.role, node.leader, node.heartbeatLatency(), gap, report.retries, cpuIdle,
+        tel.push(tsMs, i, node.term, node.role, node.leader, latencyMs, gap, report.retries, cpuIdle,
           report.heartbeatReceived, report.event);
       }
-      const latencyMs = node.lastHeartbeatLatencyMs;
       // Every field, constants included: a policy that wrote to last tick's object must not see its own writes.
       const obs = this.observations[i]!;
       obs.nowMs = nowMs; obs.tickMs = tickMs;

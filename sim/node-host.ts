@@ -93,8 +93,6 @@ export interface RawNode {
   readonly preVoteRounds: number;
   /** The leader of the current term asked this node for a (pre-)vote in a later term (it gave the term up). */
   readonly leaderResigned: boolean;
-  /** The heartbeat latency last observed (ms; -1 none), as the policy's observation reports it. */
-  readonly lastHeartbeatLatencyMs: number;
   /** The report being accumulated for the current tick (what a telemetry row records before draining). */
   readonly tickReport: Readonly<TickReport>;
   step(m: Msg): void;

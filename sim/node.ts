@@ -121,9 +121,6 @@ export class RaftNode implements RawNode {
   get preVoteRounds(): number {
     return this.preVoteCount;
   }
-  get lastHeartbeatLatencyMs(): number {
-    return this.hbLatencyMs;
-  }
   get tickReport(): Readonly<TickReport> {
     return this.report;
   }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Simulation, builtinScenario, builtinScenarioNames, type Scenario } from '../sim/index.js';
+import { Simulation, builtinScenario, builtinScenarioNames, staticRandomizedTimeout, type Scenario } from '../sim/index.js';
 import { validateAgainst } from '../pipeline/schemas.js';
 import { loadScenario } from '../pipeline/simulate/scenario-file.js';
 import { writeSimulatedTraceSet, writeSimulationRun } from '../pipeline/simulate/write.js';
@@ -44,6 +44,33 @@ describe('deterministic replay', () => {
     for (let t = 0; t <= 15_000; t += 16.7) stepped.advanceTo(t);
     stepped.advanceTo(15_000);
     expect(stepped.telemetry!.toNdjson()).toBe(straight.telemetry!.toNdjson());
+  });
+
+  it('recording telemetry changes nothing a policy sees: the same observations and summary with it off', () => {
+    // The closed loop runs with telemetry off, training data with it on: a leader's heartbeat latency (its
+    // worst recent follower RTT, docs/ARTIFACT.md §3.2) must be the same in both, and in the leader's rows.
+    const sc = short('wan-3-jitter', 30_000);
+    const run = (telemetry: boolean): { seen: string[]; summary: string; sim: Simulation } => {
+      const seen: string[] = [];
+      const sim = new Simulation(sc, {
+        seed: 5, telemetry,
+        policyFactory: (id, rng) => {
+          const p = staticRandomizedTimeout(1000, rng);
+          return { observe: (o) => { seen.push(`${id} ${o.nowMs} ${o.role} ${o.heartbeatLatencyMs}`); p.observe(o); }, electionTimeoutMs: () => p.electionTimeoutMs() };
+        },
+      });
+      const summary = sim.run();
+      return { seen, summary: JSON.stringify({ ...summary, telemetry_rows: 0 }), sim };
+    };
+    const on = run(true);
+    const off = run(false);
+    expect(off.summary).toBe(on.summary);
+    expect(off.seen.length).toBe(on.seen.length);
+    expect(off.seen.filter((s, i) => s !== on.seen[i]).slice(0, 3)).toEqual([]);
+    const leaderRows = [...on.sim.telemetry!.rows()].filter((r) => r.role === 'leader' && r.heartbeat_latency_ms !== null);
+    expect(leaderRows.length).toBeGreaterThan(1000);
+    const leaderSeen = new Set(on.seen.filter((s) => s.includes(' leader ')));
+    for (const r of leaderRows.slice(0, 200)) expect(leaderSeen.has(`${r.node_id} ${r.ts_ms} leader ${r.heartbeat_latency_ms}`)).toBe(true);
   });
 });
 
