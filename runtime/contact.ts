@@ -28,6 +28,9 @@ export class ContactTracker {
   private rttPos = 0;
   /** max(0, every non-NaN value in rtt): pushRtt's running maximum (0 for an empty ring). */
   private worstRttMs = 0;
+  /** RFC 6298's SRTT over the RTT samples (NaN before the first) and the last sample, for ctx.smoothedRttMs. */
+  private srttMs = Number.NaN;
+  private lastRttSampleMs = Number.NaN;
   private lastHeartbeatMs = Number.NaN;
   /**
    * Survived silences (rules' survived_silence_floor): the longest gap between two contacts of one leader in
@@ -67,6 +70,8 @@ export class ContactTracker {
   reset(): void {
     this.rtt.fill(Number.NaN);
     this.worstRttMs = 0;
+    this.srttMs = Number.NaN;
+    this.lastRttSampleMs = Number.NaN;
     this.survivedBucket.fill(Number.NaN);
     this.contactLeaderId = null;
     this.contactTerm = Number.NaN;
@@ -163,7 +168,9 @@ export class ContactTracker {
   }
 
   /**
-   * This tick's heartbeat RTT into the ring (NaN when none), and the worst RTT in it into ctx.worstRttMs.
+   * This tick's heartbeat RTT into the ring (NaN when none), the worst RTT in it into ctx.worstRttMs, and the
+   * smoothed RTT into ctx.smoothedRttMs. A latency that differs from the last one seen is a new sample (hosts
+   * that repeat a value every tick and hosts that send null between heartbeats give the same samples).
    * Invariant: the ring holds the last rttWindowTicks ticks that reached trackContact; worstRttMs ≥ 0.
    */
   private pushRtt(o: TimeoutObservation): void {
@@ -182,6 +189,11 @@ export class ContactTracker {
     } else if (v > worst) worst = v;
     this.worstRttMs = worst;
     this.ctx.worstRttMs = worst;
+    if (v >= 0 && v !== this.lastRttSampleMs) {
+      this.lastRttSampleMs = v;
+      this.srttMs = Number.isNaN(this.srttMs) ? v : 0.875 * this.srttMs + 0.125 * v;
+    }
+    this.ctx.smoothedRttMs = Number.isNaN(this.srttMs) ? 0 : this.srttMs;
   }
 
   /**

@@ -18,7 +18,8 @@ export const DEFAULT_RULES: SafetyRules = {
       "k": 1,
       "absolute_floor_ms": 50,
       "rtt_window_ticks": 64,
-      "why": "Raft needs broadcastTime << electionTimeout: never time out before a heartbeat interval plus a high quantile of recent round trips (the worst of the last rtt_window_ticks ticks, i.e. of the last few heartbeat RTTs). Lower than this, a live leader's next heartbeat can arrive after the timeout even when nothing is wrong. While the node knows no leader serves its term (stepped_down_this_term), only the heartbeat interval counts: there is no live leader's round trip to wait for."
+      "candidate_rtt": "smoothed",
+      "why": "Raft needs broadcastTime << electionTimeout: never time out before a heartbeat interval plus a high quantile of recent round trips (the worst of the last rtt_window_ticks ticks, i.e. of the last few heartbeat RTTs). Lower than this, a live leader's next heartbeat can arrive after the timeout even when nothing is wrong. While the node knows no leader serves its term (stepped_down_this_term), only the heartbeat interval counts: there is no live leader's round trip to wait for. A candidate waits for its vote replies, not for a leader's heartbeat: its round trip is the smoothed one (RFC 6298's SRTT, when lower than the worst), since a candidate hears no heartbeat and its window soon holds the last round trip it saw, often the spike that lost the leader. Chosen by raft-ns evaluate tune on the default suite's tuning seeds (docs/EVALUATION.md)."
     },
     {
       "id": "ceiling",
@@ -74,7 +75,7 @@ export const DEFAULT_RULES: SafetyRules = {
           "candidate"
         ]
       },
-      "why": "A candidate's timeout is its split-vote retry: the Raft paper draws it from the same 150-300 ms range as a follower's, and the model's proposal, a follower's heartbeat-gap quantile that grows with the silence, means nothing for it (measured: a split vote waited 2.5-3.3 s for its retry). So its proposal is at most 150 ms; the timing floor keeps a heartbeat interval plus the worst round trip, the time its vote requests need, and the randomization still spreads the candidates apart. Chosen by raft-ns evaluate tune on the default suite's tuning seeds (docs/EVALUATION.md)."
+      "why": "A candidate's timeout is its split-vote retry: the Raft paper draws it from the same 150-300 ms range as a follower's, and the model's proposal, a follower's heartbeat-gap quantile that grows with the silence, means nothing for it (measured: a split vote waited 2.5-3.3 s for its retry). So its proposal is at most 150 ms; the timing floor keeps a heartbeat interval plus a round trip, the time its vote requests need, and the randomization still spreads the candidates apart. Chosen by raft-ns evaluate tune on the default suite's tuning seeds (docs/EVALUATION.md)."
     },
     {
       "id": "max-change-per-tick",

@@ -55,6 +55,12 @@ export interface TimingFloorRule extends RuleBase {
   absolute_floor_ms: number;
   /** The worst RTT is the max heartbeat latency over this many recent ticks. */
   rtt_window_ticks: number;
+  /**
+   * The RTT term of a candidate: 'worst' (default) as for every role, or 'smoothed' = min(worst, the smoothed
+   * RTT of GuardrailContext.smoothedRttMs). A candidate hears no heartbeat, so its ring soon holds the last
+   * round trip it saw 64 times over, often the spike that lost the leader; its vote requests need a usual one.
+   */
+  candidate_rtt?: 'worst' | 'smoothed';
 }
 export interface CeilingRule extends RuleBase {
   kind: 'ceiling';
@@ -200,7 +206,8 @@ export function validateRules(value: unknown): RulesValidation {
     const common = ['id', 'why', 'kind'];
     switch (r.kind) {
       case 'timing_floor':
-        keys(r, p, [...common, 'k', 'absolute_floor_ms', 'rtt_window_ticks']);
+        keys(r, p, [...common, 'k', 'absolute_floor_ms', 'rtt_window_ticks', 'candidate_rtt']);
+        if (r.candidate_rtt !== undefined && r.candidate_rtt !== 'worst' && r.candidate_rtt !== 'smoothed') bad(`${p}/candidate_rtt`, 'expected "worst" or "smoothed"');
         num(r.k, `${p}/k`, 0);
         num(r.absolute_floor_ms, `${p}/absolute_floor_ms`, 0, true);
         if (!Number.isInteger(r.rtt_window_ticks) || (r.rtt_window_ticks as number) < 1 || (r.rtt_window_ticks as number) > 4096) {
@@ -354,6 +361,8 @@ export interface GuardPlan {
   readonly a: Float64Array;
   /** Per rule index: k (timing floor), max_increase_ms (max change). */
   readonly b: Float64Array;
+  /** Per rule index: 1 for a timing floor whose candidate_rtt is 'smoothed'. */
+  readonly smoothedForCandidate: Uint8Array;
   /** Per rule index: the `when.roles` condition as a bit set over ROLES; 0 = no role condition. */
   readonly roleMask: Uint8Array;
   /** Per rule index: 1 when `when.unreachable_peers_more_than_fraction` is present, and its value. */
@@ -386,6 +395,7 @@ function planOf(rules: readonly Rule[]): GuardPlan {
   const fraction = new Float64Array(n);
   const steppedDown = new Int8Array(n).fill(-1);
   const conflicts = new Uint8Array(n);
+  const smoothedForCandidate = new Uint8Array(n);
   rules.forEach((r, i) => {
     conflicts[i] = r.kind !== 'max_change_per_tick' && r.kind !== 'proposal_cap' ? 1 : 0;
     if (r.kind === 'proposal_cap' || r.kind === 'conditional_floor') {
@@ -400,7 +410,10 @@ function planOf(rules: readonly Rule[]): GuardPlan {
     }
     if (r.kind === 'proposal_cap') [kind[i], a[i]] = [K_CAP, r.max_ms];
     else if (r.kind === 'max_change_per_tick') [kind[i], a[i], b[i]] = [K_CHANGE, r.max_decrease_ms, r.max_increase_ms];
-    else if (r.kind === 'timing_floor') [kind[i], a[i], b[i]] = [K_TIMING, r.absolute_floor_ms, r.k];
+    else if (r.kind === 'timing_floor') {
+      [kind[i], a[i], b[i]] = [K_TIMING, r.absolute_floor_ms, r.k];
+      smoothedForCandidate[i] = r.candidate_rtt === 'smoothed' ? 1 : 0;
+    }
     else if (r.kind === 'conditional_floor') [kind[i], a[i]] = [K_CONDITIONAL, r.min_ms];
     else if (r.kind === 'survived_silence_floor') [kind[i], a[i]] = [K_SURVIVED, r.margin];
     else if (r.kind === 'ceiling') [kind[i], a[i]] = [K_CEILING, r.max_ms];
@@ -409,7 +422,7 @@ function planOf(rules: readonly Rule[]): GuardPlan {
   const isFloor = (k: number): boolean => k === K_TIMING || k === K_CONDITIONAL || k === K_SURVIVED;
   const floors = idx(isFloor);
   const order = [...idx((k) => k === K_CAP), ...idx((k) => k === K_CHANGE), ...floors, ...idx((k) => k === K_CEILING)];
-  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, roleMask, hasFraction, fraction, steppedDown, conflicts };
+  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, smoothedForCandidate, roleMask, hasFraction, fraction, steppedDown, conflicts };
 }
 
 /** Validates and compiles; throws RuntimeError (`runtime.rules.invalid`) naming the first problems. */
@@ -454,6 +467,12 @@ export interface GuardrailContext {
   heartbeatIntervalMs: number;
   /** Worst heartbeat round trip over the rule's window (0 if none seen). */
   worstRttMs: number;
+  /**
+   * RFC 6298's smoothed round trip over the node's RTT samples (the first sample, then 7/8 of the last value
+   * plus 1/8 of each new one; a sample is a heartbeat latency that differs from the last one seen); 0 if none.
+   * Read only by a timing floor whose candidate_rtt is 'smoothed', for a candidate.
+   */
+  smoothedRttMs: number;
   clusterSize: number;
   peersReachable: number;
   /**
@@ -505,6 +524,16 @@ export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
   return trace.floorMs;
 }
 
+/**
+ * The RTT term of timing floor i: 0 while no leader serves the term (no heartbeat to wait for, only the
+ * interval's spacing); for a candidate under candidate_rtt 'smoothed', min(worst, smoothed); else the worst.
+ */
+function timingRttMs(plan: GuardPlan, i: number, role: number, ctx: GuardrailContext): number {
+  if (ctx.steppedDownThisTerm) return 0;
+  if (role === 4 && plan.smoothedForCandidate[i] === 1 && ctx.smoothedRttMs < ctx.worstRttMs) return ctx.smoothedRttMs;
+  return ctx.worstRttMs;
+}
+
 /** hardFloorMs into `trace.floorMs` (allocation-free form). */
 export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: GuardrailTrace): void {
   const plan = cr.plan;
@@ -517,8 +546,7 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
     const i = floors[j]!;
     const k = kind[i];
     if (k === K_TIMING) {
-      // No leader serves the term (steppedDownThisTerm): no heartbeat to wait for, only the interval's spacing.
-      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + (ctx.steppedDownThisTerm ? 0 : ctx.worstRttMs)));
+      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + timingRttMs(plan, i, role, ctx)));
       if (f > floor) floor = f;
     } else if (k === K_CONDITIONAL) {
       if (conditionHolds(plan, i, role, ctx) && a[i]! > floor) floor = a[i]!;
@@ -596,7 +624,7 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
     } else {
       // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
       let f: number;
-      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + (ctx.steppedDownThisTerm ? 0 : ctx.worstRttMs)));
+      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + timingRttMs(plan, i, role, ctx)));
       else if (k === K_CONDITIONAL) {
         if (!conditionHolds(plan, i, role, ctx)) continue;
         f = a[i]!;

@@ -129,7 +129,7 @@ export interface Explanation {
 
 /**
  * @example
- * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.6.0');   // node-loader.ts
+ * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.7.0');   // node-loader.ts
  * const shared = makeSharedModel(art, 'int8');
  * const policy = new NeuroSymbolicTimeout({ model: shared });
  * // every tick: policy.observe(obs); if (now - lastLeaderContact >= policy.electionTimeoutMs()) campaign();
@@ -174,7 +174,7 @@ export class NeuroSymbolicTimeout {
   private tickLeaderId: string | null = null;
   private readonly trace: GuardrailTrace;
   private readonly ctx: GuardrailContext = {
-    role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN,
+    role: 'follower', heartbeatIntervalMs: 0, worstRttMs: 0, smoothedRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN,
   };
   /** The contact steps (runtime/contact.ts): they fill ctx and the silence and usual-gap fields read here. */
   private readonly contact: ContactTracker;

@@ -30,13 +30,14 @@ describe('fuzz: no timeout outside [floor, ceiling]', () => {
   it('rules engine: 4M random and adversarial proposals and contexts', () => {
     const r = prng(2024);
     const trace = new GuardrailTrace(cr.rules.length);
-    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 0, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
+    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 0, smoothedRttMs: 0, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
     let outside = 0;
     let firstBad = '';
     for (let i = 0; i < 4_000_000; i++) {
       ctx.role = ROLES[i & 3]!;
       ctx.heartbeatIntervalMs = wild(r, 500);
       ctx.worstRttMs = wild(r, 200);
+      ctx.smoothedRttMs = wild(r, 200);
       ctx.clusterSize = 1 + Math.floor(r() * 9);
       ctx.peersReachable = Math.floor(r() * ctx.clusterSize);
       ctx.previousMs = i % 5 === 0 ? Number.NaN : wild(r, 12_000);

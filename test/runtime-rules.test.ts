@@ -10,7 +10,7 @@ import {
 const fileRules = JSON.parse(readFileSync(new URL('../rules/default.rules.json', import.meta.url), 'utf8')) as SafetyRules & { $schema?: string };
 const cr = compileRules(DEFAULT_RULES);
 const ctx = (over: Partial<GuardrailContext> = {}): GuardrailContext => ({
-  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN, ...over,
+  role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 10, smoothedRttMs: 10, clusterSize: 5, peersReachable: 4, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN, ...over,
 });
 const run = (proposal: number, c: GuardrailContext): { ms: number; active: string[]; trace: GuardrailTrace } => {
   const trace = new GuardrailTrace(cr.rules.length);
@@ -102,9 +102,14 @@ describe('guardrails (applyGuardrails)', () => {
     expect(run(3000, candidate()).ms).toBe(150);
     expect(run(3000, candidate()).active).toEqual(['candidate-retry-cap']);
     expect(run(120, candidate()).active).toEqual([]); // below the cap: untouched
-    // Raft's timing floor still holds it above a heartbeat interval plus the worst round trip (the votes' way back).
-    expect(run(3000, candidate({ worstRttMs: 300 })).ms).toBe(400);
-    expect(run(3000, candidate({ worstRttMs: 300 })).active).toEqual(['raft-timing-floor', 'candidate-retry-cap']);
+    // Raft's timing floor still holds it above a heartbeat interval plus a round trip (the votes' way back):
+    // the smoothed one when lower than the worst (candidate_rtt: smoothed), the worst for every other role.
+    expect(run(3000, candidate({ worstRttMs: 300, smoothedRttMs: 300 })).ms).toBe(400);
+    expect(run(3000, candidate({ worstRttMs: 300, smoothedRttMs: 300 })).active).toEqual(['raft-timing-floor', 'candidate-retry-cap']);
+    expect(run(3000, candidate({ worstRttMs: 3500, smoothedRttMs: 200 })).ms).toBe(300);
+    expect(run(3000, candidate({ worstRttMs: 200, smoothedRttMs: 3500 })).ms).toBe(300); // never above the worst
+    expect(run(900, ctx({ worstRttMs: 3500, smoothedRttMs: 200 })).ms).toBe(3600); // a follower waits for the worst
+    expect(run(3000, candidate({ worstRttMs: 3500, smoothedRttMs: 200, steppedDownThisTerm: true })).ms).toBe(150); // no leader: no round trip
     // The rate limit still slows the drop from a long previous timeout.
     expect(run(3000, candidate({ previousMs: 2500 })).ms).toBe(2100);
     // Only candidates: a follower keeps the static-timeout cap, a pre-candidate no cap.

@@ -155,6 +155,25 @@ describe('NeuroSymbolicTimeout', () => {
     expect(capped(p)).toBe(false);
   });
 
+  it("a candidate's timing floor waits for a usual round trip (RFC 6298's smoothed RTT), not the spike that lost the leader", () => {
+    const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
+    let t = 0;
+    // Samples 100 (repeated every tick: one sample), 200, then a 3 s spike: srtt 100 → 112.5 → 473.4375.
+    for (const rtt of [100, 100, 100, 200, 200, 3000]) p.observe(obs({ nowMs: (t += 100), heartbeatLatencyMs: rtt }));
+    expect(p.explain().hardFloorMs).toBe(3100); // a follower: heartbeat interval + the worst round trip
+    // The leader is gone; this node campaigns in term 4. Its latency stays at the spike, which is no new sample.
+    for (let i = 0; i < 70; i++) p.observe(obs({ nowMs: (t += 100), role: 'candidate', term: 4, leaderId: null, heartbeatReceived: false, heartbeatLatencyMs: 3000 }));
+    expect(p.explain().hardFloorMs).toBe(100 + 473.4375);
+    expect(p.electionTimeoutMs()).toBe(Math.ceil(100 + 473.4375)); // the 150 ms cap, lifted by the floor
+    // Under rules without candidate_rtt (the worst, as for every role) the same candidate waits the spike out.
+    const worst: SafetyRules = { ...DEFAULT_RULES, rules: DEFAULT_RULES.rules.map((r) => (r.kind === 'timing_floor' ? { ...r, candidate_rtt: 'worst' as const } : r)) };
+    const q = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1, rules: worst });
+    t = 0;
+    for (const rtt of [100, 200, 3000]) q.observe(obs({ nowMs: (t += 100), heartbeatLatencyMs: rtt }));
+    q.observe(obs({ nowMs: (t += 100), role: 'candidate', term: 4, leaderId: null, heartbeatReceived: false, heartbeatLatencyMs: 3000 }));
+    expect(q.explain().hardFloorMs).toBe(3100);
+  });
+
   it('a follower whose leader asked for votes in a later term is capped like a deposed leader, until the term moves on', () => {
     const p = new NeuroSymbolicTimeout({ model: shared, randomization: { spread: 0 }, lostThreshold: 1 });
     let t = 0;

@@ -126,7 +126,7 @@ describe('labels floored at the Raft timing floor', () => {
   it('raises each supervised label to max(raw, ln F_t), leaves everything else alone, and counts the raised ticks', () => {
     let raised = 0;
     let kept = 0;
-    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
+    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: 100, worstRttMs: 0, smoothedRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
     for (const name of SPLIT_NAMES) {
       const r = rawS[name];
       const f = flS[name];

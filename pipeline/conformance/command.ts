@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('conformance')
     .description('write conformance vectors (features, both precision paths, guarded timeouts) for an artifact, from simulated traces')
-    .argument('<artifact>', 'artifact folder, e.g. artifacts/raft-ns-default/2.6.0', parseExisting('dir'))
+    .argument('<artifact>', 'artifact folder, e.g. artifacts/raft-ns-default/2.7.0', parseExisting('dir'))
     .requiredOption('--out <dir>', 'output folder: conformance/<model>/<version> (never inside the artifact)')
     .option('--rules <file>', 'safety rules (default: the embedded default rules)', parseExisting('file'));
   addOutputOptions(cmd, '{out_dir, files: [{file, vectors, ticks}]}').action(async (artifact: string, o: OutputFlags & { out: string; rules?: string }) => {

@@ -168,7 +168,7 @@ export function checkGuardrailsOnWindows(art: LoadedArtifact, rules: CompiledRul
   const norm = art.normalization;
   const T = split.T;
   const trace = new GuardrailTrace(rules.rules.length);
-  const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs, worstRttMs: 0, clusterSize: 3, peersReachable: 2, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
+  const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs, worstRttMs: 0, smoothedRttMs: 0, clusterSize: 3, peersReachable: 2, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
   const clampCounts = new Float64Array(rules.rules.length);
   const rtt = new Float64Array(rules.rttWindowTicks);
   const out = new Float64Array(2);

@@ -280,7 +280,7 @@ function encodeSegment(
   let floored = 0;
   if (config.labelFloor) {
     const lf = config.labelFloor;
-    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: lf.heartbeatIntervalMs, worstRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
+    const ctx: GuardrailContext = { role: 'follower', heartbeatIntervalMs: lf.heartbeatIntervalMs, worstRttMs: 0, smoothedRttMs: 0, clusterSize: 1, peersReachable: 0, survivedSilenceMs: 0, steppedDownThisTerm: false, previousMs: Number.NaN };
     for (let i = 0; i < n; i++) {
       if (labels.wGap[i]! === 0) continue;
       ctx.worstRttMs = worstRtt[i]!;
