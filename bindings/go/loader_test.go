@@ -249,6 +249,8 @@ func TestRulesRefusals(t *testing.T) {
 		"unknown key":        func(c map[string]interface{}) { rule(c, "ceiling")["max"] = 3.0 },
 		"negative k":         func(c map[string]interface{}) { rule(c, "timing_floor")["k"] = -1.0 },
 		"fractional window":  func(c map[string]interface{}) { rule(c, "timing_floor")["rtt_window_ticks"] = 2.5 },
+		"candidate rtt":      func(c map[string]interface{}) { rule(c, "timing_floor")["candidate_rtt"] = "median" },
+		"candidate rtt type": func(c map[string]interface{}) { rule(c, "timing_floor")["candidate_rtt"] = 1.0 },
 		"floor over ceiling": func(c map[string]interface{}) { rule(c, "ceiling")["max_ms"] = 40.0 },
 		"fallback outside":   func(c map[string]interface{}) { c["static_fallback_ms"] = 20000.0 },
 		"bad role": func(c map[string]interface{}) {

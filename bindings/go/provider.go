@@ -79,8 +79,10 @@ type Provider struct {
 	heldLdr  string
 	rtt      []float64 // ring of heartbeat latencies, NaN = none that tick
 	rttPos   int
-	ctx      Context
-	trace    Trace
+	// RFC 6298's SRTT over the RTT samples (NaN before the first) and the last sample (Context.SmoothedRTTMs).
+	srttMs, lastRTTSampleMs float64
+	ctx                     Context
+	trace                   Trace
 
 	timeoutMs      float64
 	fromModel      bool
@@ -183,6 +185,7 @@ func (p *Provider) Reset() {
 	for i := range p.rtt {
 		p.rtt[i] = math.NaN()
 	}
+	p.srttMs, p.lastRTTSampleMs = math.NaN(), math.NaN()
 	p.lastHeartbeatMs, p.gapMeanMs, p.gapDevMs = math.NaN(), math.NaN(), 0
 	for i := range p.survivedBucket {
 		p.survivedBucket[i] = math.NaN() // empty: NaN is never the current bucket nor inside the window
@@ -307,17 +310,31 @@ func (p *Provider) trackContact(o *Observation) {
 	if !math.IsNaN(p.lastHeartbeatMs) {
 		p.silenceMs = o.NowMs - p.lastHeartbeatMs
 	}
+	v := math.NaN()
 	if o.HasLatency {
-		p.rtt[p.rttPos] = o.HeartbeatLatencyMs
-	} else {
-		p.rtt[p.rttPos] = math.NaN()
+		v = o.HeartbeatLatencyMs
 	}
+	p.rtt[p.rttPos] = v
 	p.rttPos = (p.rttPos + 1) % len(p.rtt)
 	worst := 0.0
 	for _, r := range p.rtt {
 		if r > worst { // NaN compares false: skipped
 			worst = r
 		}
+	}
+	// A latency that differs from the last one seen is a new round-trip sample: hosts that repeat the value
+	// every tick and hosts that send none between heartbeats give the same samples (docs/RULES.md §2).
+	if v >= 0 && v != p.lastRTTSampleMs {
+		p.lastRTTSampleMs = v
+		if math.IsNaN(p.srttMs) {
+			p.srttMs = v
+		} else {
+			p.srttMs = 0.875*p.srttMs + 0.125*v
+		}
+	}
+	smoothed := 0.0
+	if !math.IsNaN(p.srttMs) {
+		smoothed = p.srttMs
 	}
 	survived := 0.0
 	if p.survivedMax != nil {
@@ -334,7 +351,7 @@ func (p *Provider) trackContact(o *Observation) {
 		p.ledTerm, p.hasLed = o.Term, true
 	}
 	steppedDown := (o.Role != Leader && p.hasLed && o.Term == p.ledTerm) || o.LeaderResigned
-	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst,
+	p.ctx = Context{Role: o.Role, HeartbeatIntervalMs: o.HeartbeatIntervalMs, WorstRTTMs: worst, SmoothedRTTMs: smoothed,
 		ClusterSize: o.ClusterSize, PeersReachable: o.PeersReachable, SurvivedSilenceMs: survived,
 		SteppedDownThisTerm: steppedDown, PreviousMs: p.ctx.PreviousMs}
 }

@@ -32,6 +32,8 @@ type Rule struct {
 	// timing_floor
 	K, AbsoluteFloorMs float64
 	RTTWindowTicks     int
+	// CandidateSmoothed is candidate_rtt "smoothed": a candidate's RTT term is min(worst, SmoothedRTTMs).
+	CandidateSmoothed bool
 	// ceiling, proposal_cap
 	MaxMs float64
 	// conditional_floor (and WhenRoles, UnreachableFrac, SteppedDown: proposal_cap)
@@ -68,7 +70,7 @@ type kindSpec struct {
 }
 
 var kinds = map[string]kindSpec{
-	"timing_floor": {[]string{"k", "absolute_floor_ms", "rtt_window_ticks"}, phaseFloor, func(r *Rule, o map[string]interface{}, v *validator) {
+	"timing_floor": {[]string{"k", "absolute_floor_ms", "rtt_window_ticks", "candidate_rtt"}, phaseFloor, func(r *Rule, o map[string]interface{}, v *validator) {
 		r.K = v.num(o["k"], "k", 0, false, math.Inf(1))
 		r.AbsoluteFloorMs = v.num(o["absolute_floor_ms"], "absolute_floor_ms", 0, true, math.Inf(1))
 		w := v.num(o["rtt_window_ticks"], "rtt_window_ticks", 1, false, 4096)
@@ -76,6 +78,15 @@ var kinds = map[string]kindSpec{
 			v.bad("rtt_window_ticks", "expected an integer in [1, 4096]")
 		}
 		r.RTTWindowTicks = int(w)
+		if c, ok := o["candidate_rtt"]; ok {
+			switch c {
+			case "worst":
+			case "smoothed":
+				r.CandidateSmoothed = true
+			default:
+				v.bad("candidate_rtt", `expected "worst" or "smoothed"`)
+			}
+		}
 	}},
 	"ceiling": {[]string{"max_ms"}, phaseCeiling, func(r *Rule, o map[string]interface{}, v *validator) {
 		r.MaxMs = v.num(o["max_ms"], "max_ms", 0, true, math.Inf(1))
@@ -298,8 +309,11 @@ type Context struct {
 	Role                Role
 	HeartbeatIntervalMs float64
 	WorstRTTMs          float64 // max heartbeat latency over the RTT window; 0 if none
-	ClusterSize         int
-	PeersReachable      int
+	// SmoothedRTTMs is RFC 6298's smoothed round trip over the node's RTT samples (docs/RULES.md §2); 0 if
+	// none. Read only by a timing floor with candidate_rtt "smoothed", for a candidate.
+	SmoothedRTTMs  float64
+	ClusterSize    int
+	PeersReachable int
 	// SurvivedSilenceMs is the longest silence the leader was seen to survive within the
 	// survived_silence_floor window (docs/RULES.md §5); 0 if none.
 	SurvivedSilenceMs float64
@@ -327,9 +341,13 @@ func (r *Rule) floorMs(ctx *Context) float64 {
 	switch r.Kind {
 	case "timing_floor":
 		// No leader serves the term (SteppedDownThisTerm): no heartbeat to wait for, only the interval's spacing.
+		// A candidate under candidate_rtt "smoothed" waits for a usual round trip: it hears no heartbeat, so its
+		// window soon holds only the last one it saw, often the spike that lost the leader.
 		rtt := ctx.WorstRTTMs
 		if ctx.SteppedDownThisTerm {
 			rtt = 0
+		} else if r.CandidateSmoothed && ctx.Role == Candidate && ctx.SmoothedRTTMs < ctx.WorstRTTMs {
+			rtt = ctx.SmoothedRTTMs
 		}
 		return math.Max(r.AbsoluteFloorMs, r.K*(ctx.HeartbeatIntervalMs+rtt))
 	case "conditional_floor":

@@ -135,6 +135,7 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
   guardrailVectors.push(guardrailVector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, { seed: 5, spread: 1, lost_threshold: 0.3, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('survived-silence-edges', survivedSilenceRows(), { seed: 9, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('leader-resigned', leaderResignedRows(), { seed: 11, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  guardrailVectors.push(guardrailVector('candidate-smoothed-rtt', candidateRttRows(), { seed: 13, spread: 1, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
   // Every enforcing rule kind of the rules must change the armed value somewhere, or an implementation that
   // ignores it would pass (the survived-silence floor fires only after a leader survived a long silence).
@@ -387,6 +388,31 @@ function leaderResignedRows(): ObservationRow[] {
   for (let t = 0; t < 300; t += 10) tick('follower', 7, 'n1', false, true);
   for (let t = 0; t < 300; t += 10) tick('pre-candidate', 7, null, false, true);
   steady(1000, 8, 'n3');
+  return rows;
+}
+
+/**
+ * A hand-made stream for the timing floor's candidate_rtt (docs/RULES.md §2): a follower of n1 on round trips
+ * of 200-320 ms — repeated every tick at first, then only on heartbeat ticks (null between), with the same
+ * value twice in a row (one sample) — then a 3 s spike, the leader's silence, and 1.5 s as a candidate of term
+ * 9 whose latency stays at the spike: its floor is a heartbeat interval plus the smoothed round trip (the
+ * worst under candidate_rtt "worst"); then a pre-candidate (the worst again) and a new leader.
+ */
+function candidateRttRows(): ObservationRow[] {
+  const rows: ObservationRow[] = [];
+  let now = 10;
+  const tick = (role: string, term: number, leader: string | null, latency: number | null, heartbeat: boolean): void => {
+    rows.push([now, 10, role, term, leader, latency, 0, 0, 80, heartbeat, 3, 2, 100, false]);
+    now += 10;
+  };
+  const rtts = [200, 240, 240, 320, 260, 200, 280];
+  for (let t = 0; t < 3500; t += 10) tick('follower', 8, 'n1', rtts[Math.floor(t / 500)]!, t % 100 === 0);
+  for (let t = 0; t < 2000; t += 10) tick('follower', 8, 'n1', t % 100 === 0 ? rtts[Math.floor(t / 300)]! : null, t % 100 === 0);
+  tick('follower', 8, 'n1', 3000, true);
+  for (let t = 0; t < 1200; t += 10) tick('follower', 8, 'n1', 3000, false);
+  for (let t = 0; t < 1500; t += 10) tick('candidate', 9, null, 3000, false);
+  for (let t = 0; t < 400; t += 10) tick('pre-candidate', 9, null, 3000, false);
+  for (let t = 0; t < 1000; t += 10) tick('follower', 10, 'n2', t % 100 === 0 ? 250 : null, t % 100 === 0);
   return rows;
 }
 
