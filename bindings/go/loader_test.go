@@ -342,3 +342,55 @@ func TestRulesSteppedDownCondition(t *testing.T) {
 		t.Fatalf("%s has no stepped_down_this_term, yet SteppedDown = %v", r.ID, *r.SteppedDown)
 	}
 }
+
+// timing_floor.candidate_rtt is optional, "worst" (the default) or "smoothed"; any other value is refused at
+// its path with the message of runtime/rules.ts, and only "smoothed" sets CandidateSmoothed.
+func TestRulesCandidateRTT(t *testing.T) {
+	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base map[string]interface{}
+	_ = json.Unmarshal(b, &base)
+	floorIndex := -1
+	for i, x := range base["rules"].([]interface{}) {
+		if x.(map[string]interface{})["kind"] == "timing_floor" {
+			floorIndex = i
+			break
+		}
+	}
+	if floorIndex < 0 {
+		t.Fatal("the default rules have no timing_floor")
+	}
+	parse := func(value interface{}, present bool) (*Rules, error) {
+		c := clone(base)
+		r := c["rules"].([]interface{})[floorIndex].(map[string]interface{})
+		delete(r, "candidate_rtt")
+		if present {
+			r["candidate_rtt"] = value
+		}
+		mb, _ := json.Marshal(c)
+		return ParseRules(mb, "rules.json")
+	}
+	for _, c := range []struct {
+		value    interface{}
+		present  bool
+		smoothed bool
+	}{{nil, false, false}, {"worst", true, false}, {"smoothed", true, true}} {
+		rs, err := parse(c.value, c.present)
+		if err != nil {
+			t.Fatalf("candidate_rtt %#v (present %v): refused: %v", c.value, c.present, err)
+		}
+		if got := rs.List[floorIndex].CandidateSmoothed; got != c.smoothed {
+			t.Fatalf("candidate_rtt %#v (present %v): CandidateSmoothed = %v, want %v", c.value, c.present, got, c.smoothed)
+		}
+	}
+	// null is a present value, not an absent key (runtime/rules.ts tests !== undefined).
+	for _, bad := range []interface{}{"median", "Smoothed", "", nil, 1.0, true, []interface{}{"smoothed"}} {
+		_, err := parse(bad, true)
+		want := fmt.Sprintf(`/rules/%d/candidate_rtt: expected "worst" or "smoothed"`, floorIndex)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("candidate_rtt %#v: error %v, want it to contain %q", bad, err, want)
+		}
+	}
+}

@@ -223,7 +223,7 @@ func (p *Provider) observe(o *Observation) {
 	}
 	if !p.drawn || o.Term != p.drawTerm || o.Role != p.drawRole {
 		p.drawn, p.drawTerm, p.drawRole = true, o.Term, o.Role
-		p.factor = 1 + p.spread*p.nextUniform()
+		p.factor = 1 + float64(p.spread*p.nextUniform()) // float64(): no fused multiply-add (arm64, ppc64le, s390x), as in TS
 	}
 	values := [4]float64{o.LogReplicationGap, o.RPCRetries, o.CPUIdlePct, o.HeartbeatIntervalMs}
 	if field := p.rules.rawViolation(o.HeartbeatLatencyMs, o.HasLatency, values); field != 0 {
@@ -270,7 +270,7 @@ func (p *Provider) observe(o *Observation) {
 	pl := sigmoid(l)
 	if pl > p.lostThreshold && !math.IsNaN(p.gapMeanMs) && p.silenceMs > p.gapMeanMs+4*p.gapDevMs && proposal > floor {
 		sc := (pl - p.lostThreshold) / (1 - p.lostThreshold)
-		proposal = proposal - (proposal-floor)*sc
+		proposal = proposal - float64((proposal-floor)*sc) // float64(): no fused multiply-add, as in TS
 	}
 	p.composedMs = proposal
 	t := math.Min(math.Ceil(p.rules.Guard(proposal, &p.ctx, &p.trace)), p.ceilingIntMs)
@@ -329,7 +329,10 @@ func (p *Provider) trackContact(o *Observation) {
 		if math.IsNaN(p.srttMs) {
 			p.srttMs = v
 		} else {
-			p.srttMs = 0.875*p.srttMs + 0.125*v
+			// Each product rounded on its own, as in runtime/contact.ts: without the float64(...) the compiler
+			// may fuse 0.875 × srtt into the add (ppc64le and s390x do), a different float64 in about half the
+			// samples.
+			p.srttMs = float64(0.875*p.srttMs) + float64(0.125*v)
 		}
 	}
 	smoothed := 0.0

@@ -1,8 +1,10 @@
 package raftns
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand"
+	"os"
 	"testing"
 )
 
@@ -299,5 +301,163 @@ func TestLeaderResignedFollower(t *testing.T) {
 		if i >= 10 && et.TimeoutMs != 150 { // the rate limit (400 ms a tick) brings it down first
 			t.Fatalf("told, tick %d: timeout %g ms, want 150 (composed %g ms, rules %+v)", i, et.TimeoutMs, et.ComposedMs, et.Rules)
 		}
+	}
+}
+
+// timing_floor candidate_rtt "smoothed" (on in the default rules): a candidate's RTT term is the smoothed
+// round trip when lower than the worst, since a candidate hears no heartbeat and its window soon holds only
+// the spike that lost the leader; every other role, and a candidate under "worst" or no candidate_rtt, keeps
+// the worst; a node that knows no leader serves its term drops the term whatever the role.
+func TestCandidateSmoothedRTT(t *testing.T) {
+	a, smoothed := loadDefault(t)
+	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var base map[string]interface{}
+	_ = json.Unmarshal(b, &base)
+	withCandidateRTT := func(value string) *Rules {
+		c := clone(base)
+		for _, x := range c["rules"].([]interface{}) {
+			if r := x.(map[string]interface{}); r["kind"] == "timing_floor" {
+				delete(r, "candidate_rtt")
+				if value != "" {
+					r["candidate_rtt"] = value
+				}
+			}
+		}
+		mb, _ := json.Marshal(c)
+		rs, err := ParseRules(mb, "rules.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	worst, absent := withCandidateRTT("worst"), withCandidateRTT("")
+
+	// The guardrails alone: a 100 ms interval, a 3 s worst round trip, a 262.5 ms smoothed one.
+	ctx := Context{Role: Candidate, HeartbeatIntervalMs: 100, WorstRTTMs: 3000, SmoothedRTTMs: 262.5, ClusterSize: 3,
+		PeersReachable: 2, PreviousMs: math.NaN()}
+	floor := func(rs *Rules, role Role, edit func(c *Context)) float64 {
+		c := ctx
+		c.Role = role
+		if edit != nil {
+			edit(&c)
+		}
+		return rs.HardFloorMs(&c)
+	}
+	for _, c := range []struct {
+		what string
+		rs   *Rules
+		role Role
+		edit func(c *Context)
+		want float64
+	}{
+		{"smoothed, candidate", smoothed, Candidate, nil, 362.5},
+		{"smoothed, follower", smoothed, Follower, nil, 3100},
+		{"smoothed, pre-candidate", smoothed, PreCandidate, nil, 3100},
+		{"smoothed, leader", smoothed, Leader, nil, 3100},
+		{"smoothed, candidate, smoothed above the worst", smoothed, Candidate, func(c *Context) { c.SmoothedRTTMs = 3500 }, 3100},
+		{"smoothed, candidate, stepped down", smoothed, Candidate, func(c *Context) { c.SteppedDownThisTerm = true }, 100},
+		{"worst, candidate", worst, Candidate, nil, 3100},
+		{"absent, candidate", absent, Candidate, nil, 3100},
+		{"absent, follower", absent, Follower, nil, 3100},
+	} {
+		if got := floor(c.rs, c.role, c.edit); got != c.want {
+			t.Errorf("%s: hard floor %g ms, want %g", c.what, got, c.want)
+		}
+	}
+	// Guard applies the same floor: candidate-retry-cap takes the 800 ms proposal to 150 ms, the timing
+	// floor lifts it to the interval plus the smoothed round trip.
+	tr := newTrace(len(smoothed.List))
+	if got := smoothed.Guard(800, &ctx, &tr); got != 362.5 {
+		t.Fatalf("smoothed, candidate: guarded %g ms, want 362.5", got)
+	}
+	tr = newTrace(len(worst.List))
+	if got := worst.Guard(800, &ctx, &tr); got != 3100 {
+		t.Fatalf("worst, candidate: guarded %g ms, want 3100", got)
+	}
+
+	// Through the provider. Three nodes follow n1 in term 4 (heartbeats every 100 ms, 200-320 ms round
+	// trips, then a 3 s one), then hear nothing: one becomes a candidate of term 5, one stays a follower, and
+	// a third, a follower whose host gives the latency at heartbeats only (the others repeat the last value
+	// every tick), must smooth the same samples. srtt is the reference's arithmetic, each product rounded.
+	newNode := func() *Provider {
+		spread, seed := 0.0, int64(5)
+		p, err := NewProvider(Options{Artifact: a, Precision: Int8, Rules: smoothed, Spread: &spread, Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cand, foll, sparse := newNode(), newNode(), newNode()
+	now, latency, srtt := 0.0, 0.0, math.NaN()
+	rng := rand.New(rand.NewSource(9))
+	tick := func(p *Provider, role Role, term uint64, leader string, heartbeat, repeat bool) {
+		p.Observe(Observation{NowMs: now, TickMs: 10, Role: role, Term: term, LeaderID: leader, HeartbeatReceived: heartbeat,
+			HeartbeatLatencyMs: latency, HasLatency: heartbeat || repeat, CPUIdlePct: 80, ClusterSize: 3, PeersReachable: 2,
+			HeartbeatIntervalMs: 100})
+	}
+	for i := 0; i < 400; i++ {
+		now += 10
+		heartbeat := i%10 == 0
+		if heartbeat {
+			latency = 200 + 120*rng.Float64()
+			if i == 390 {
+				latency = 3000 // the spike that loses the leader
+			}
+			if math.IsNaN(srtt) {
+				srtt = latency
+			} else {
+				srtt = float64(0.875*srtt) + float64(0.125*latency)
+			}
+		}
+		for _, p := range []*Provider{cand, foll} {
+			tick(p, Follower, 4, "n1", heartbeat, true)
+		}
+		tick(sparse, Follower, 4, "n1", heartbeat, false)
+		for _, p := range []*Provider{cand, foll, sparse} {
+			if p.ctx.SmoothedRTTMs != srtt {
+				t.Fatalf("follower tick %d: smoothed RTT %v ms, want %v", i, p.ctx.SmoothedRTTMs, srtt)
+			}
+		}
+	}
+	if !(srtt < 1000) {
+		t.Fatalf("smoothed RTT %g ms after the spike; the stream no longer separates it from the worst", srtt)
+	}
+	for i := 0; i < 40; i++ {
+		now += 10
+		tick(cand, Candidate, 5, "", false, true)
+		tick(foll, Follower, 4, "n1", false, true)
+		ec, ef := cand.Explain(), foll.Explain()
+		if ec.Source != "model" || ef.Source != "model" {
+			t.Fatalf("silent tick %d: fell back (%q, %q); the stream must reach the guardrails", i, ec.FallbackReason, ef.FallbackReason)
+		}
+		if cand.ctx.SmoothedRTTMs != srtt || cand.ctx.WorstRTTMs != 3000 {
+			t.Fatalf("candidate tick %d: smoothed %v ms, worst %v ms; want %v and 3000 (a repeated latency is no new sample)", i, cand.ctx.SmoothedRTTMs, cand.ctx.WorstRTTMs, srtt)
+		}
+		if want := 100 + srtt; ec.HardFloorMs != want || !(ec.TimeoutMs >= want) {
+			t.Fatalf("candidate tick %d: floor %g ms, timeout %g ms; want the floor %g ms (interval + smoothed RTT)", i, ec.HardFloorMs, ec.TimeoutMs, want)
+		}
+		if i >= 10 && ec.TimeoutMs != math.Ceil(100+srtt) { // the rate limit (400 ms a tick) brings it down first
+			t.Fatalf("candidate tick %d: timeout %g ms, want ⌈%g⌉ (capped at 150 ms, then the floor)", i, ec.TimeoutMs, 100+srtt)
+		}
+		if ef.HardFloorMs != 3100 || !(ef.TimeoutMs >= 3100) {
+			t.Fatalf("follower tick %d: floor %g ms, timeout %g ms; want the worst round trip's 3100 ms floor", i, ef.HardFloorMs, ef.TimeoutMs)
+		}
+	}
+
+	// Reset forgets the samples and the last one: with no latency the smoothed RTT reads 0, and the next
+	// latency, even one equal to the last sample before Reset, starts it afresh.
+	cand.Reset()
+	now += 10
+	tick(cand, Candidate, 5, "", false, false)
+	if cand.ctx.SmoothedRTTMs != 0 || cand.ctx.WorstRTTMs != 0 {
+		t.Fatalf("after Reset: smoothed %v ms, worst %v ms; want 0 and 0", cand.ctx.SmoothedRTTMs, cand.ctx.WorstRTTMs)
+	}
+	now += 10
+	tick(cand, Candidate, 5, "", false, true)
+	if cand.ctx.SmoothedRTTMs != 3000 {
+		t.Fatalf("after Reset, latency 3000 ms: smoothed %v ms, want 3000 (the first sample)", cand.ctx.SmoothedRTTMs)
 	}
 }
