@@ -34,6 +34,32 @@ func clone(m map[string]interface{}) map[string]interface{} {
 	return c
 }
 
+// defaultRulesDoc is rules/default.rules.json as a generic JSON document, for tests that edit a clone of it.
+func defaultRulesDoc(t *testing.T) map[string]interface{} {
+	t.Helper()
+	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]interface{}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// ruleIndex is the index of the first rule of the kind in doc; the test fails when there is none.
+func ruleIndex(t *testing.T, doc map[string]interface{}, kind string) int {
+	t.Helper()
+	for i, x := range doc["rules"].([]interface{}) {
+		if x.(map[string]interface{})["kind"] == kind {
+			return i
+		}
+	}
+	t.Fatalf("the default rules have no %s", kind)
+	return -1
+}
+
 // Every malformed case the TypeScript loader refuses (runtime/artifact.ts) is refused, with an error
 // naming the file and the field.
 func TestLoaderRefusals(t *testing.T) {
@@ -230,12 +256,7 @@ func TestLoadDirChecksListedFiles(t *testing.T) {
 // The rules parser refuses what runtime/rules.ts refuses: unknown kinds and keys, bad numbers, a floor
 // above the ceiling, a fallback outside the bounds, no input_domain.
 func TestRulesRefusals(t *testing.T) {
-	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var base map[string]interface{}
-	_ = json.Unmarshal(b, &base)
+	base := defaultRulesDoc(t)
 	rule := func(c map[string]interface{}, kind string) map[string]interface{} {
 		for _, x := range c["rules"].([]interface{}) {
 			if r := x.(map[string]interface{}); r["kind"] == kind {
@@ -275,7 +296,7 @@ func TestRulesRefusals(t *testing.T) {
 			t.Errorf("%s: error does not name the file: %v", name, err)
 		}
 	}
-	if _, err := ParseRules(b, "default"); err != nil {
+	if _, err := LoadRules(repoPath(t, "rules/default.rules.json")); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -283,22 +304,8 @@ func TestRulesRefusals(t *testing.T) {
 // when.stepped_down_this_term takes true or false, alone or beside the other conditions; anything else is
 // refused at its path with the message of runtime/rules.ts.
 func TestRulesSteppedDownCondition(t *testing.T) {
-	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var base map[string]interface{}
-	_ = json.Unmarshal(b, &base)
-	capIndex := -1
-	for i, x := range base["rules"].([]interface{}) {
-		if x.(map[string]interface{})["kind"] == "proposal_cap" {
-			capIndex = i
-			break
-		}
-	}
-	if capIndex < 0 {
-		t.Fatal("the default rules have no proposal_cap")
-	}
+	base := defaultRulesDoc(t)
+	capIndex := ruleIndex(t, base, "proposal_cap")
 	parse := func(kind string, when map[string]interface{}) (*Rules, error) {
 		c := clone(base)
 		r := c["rules"].([]interface{})[capIndex].(map[string]interface{})
@@ -336,7 +343,7 @@ func TestRulesSteppedDownCondition(t *testing.T) {
 			}
 		}
 	}
-	if rs, err := ParseRules(b, "default"); err != nil {
+	if rs, err := LoadRules(repoPath(t, "rules/default.rules.json")); err != nil {
 		t.Fatal(err)
 	} else if r := rs.List[capIndex]; r.SteppedDown != nil {
 		t.Fatalf("%s has no stepped_down_this_term, yet SteppedDown = %v", r.ID, *r.SteppedDown)
@@ -346,22 +353,8 @@ func TestRulesSteppedDownCondition(t *testing.T) {
 // timing_floor.candidate_rtt is optional, "worst" (the default) or "smoothed"; any other value is refused at
 // its path with the message of runtime/rules.ts, and only "smoothed" sets CandidateSmoothed.
 func TestRulesCandidateRTT(t *testing.T) {
-	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var base map[string]interface{}
-	_ = json.Unmarshal(b, &base)
-	floorIndex := -1
-	for i, x := range base["rules"].([]interface{}) {
-		if x.(map[string]interface{})["kind"] == "timing_floor" {
-			floorIndex = i
-			break
-		}
-	}
-	if floorIndex < 0 {
-		t.Fatal("the default rules have no timing_floor")
-	}
+	base := defaultRulesDoc(t)
+	floorIndex := ruleIndex(t, base, "timing_floor")
 	parse := func(value interface{}, present bool) (*Rules, error) {
 		c := clone(base)
 		r := c["rules"].([]interface{})[floorIndex].(map[string]interface{})

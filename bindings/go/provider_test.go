@@ -4,9 +4,20 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand"
-	"os"
 	"testing"
 )
+
+// unrandomized is an int8 provider of the artifact under the rules with no randomization (spread 0), so its
+// timeouts are the guarded values themselves.
+func unrandomized(t *testing.T, a *Artifact, rules *Rules, seed int64) *Provider {
+	t.Helper()
+	spread := 0.0
+	p, err := NewProvider(Options{Artifact: a, Precision: Int8, Rules: rules, Spread: &spread, Seed: &seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // Under adversarial observations — NaN, ±Inf, negative, huge, unknown roles, time going backwards,
 // impossible peer counts — Observe never panics and ElectionTimeout stays a whole number of ms inside
@@ -244,15 +255,7 @@ func TestLeaderResignedFollower(t *testing.T) {
 	// survives a 1.2 s silence on 300 ms round trips, then goes quiet again; 400 ms in, one of them is told
 	// n1 asked for a pre-vote in term 8. Until then they agree tick for tick; then the told one drops to the
 	// 150 ms cap over a 100 ms floor (no survived-silence floor, no round trip), the other keeps both floors.
-	newTwin := func() *Provider {
-		spread, seed := 0.0, int64(11)
-		p, err := NewProvider(Options{Artifact: a, Precision: Int8, Rules: rules, Spread: &spread, Seed: &seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	told, untold := newTwin(), newTwin()
+	told, untold := unrandomized(t, a, rules, 11), unrandomized(t, a, rules, 11)
 	now = 0
 	activeRule := func(e Explanation, id string) bool {
 		for _, r := range e.Rules {
@@ -310,12 +313,7 @@ func TestLeaderResignedFollower(t *testing.T) {
 // the worst; a node that knows no leader serves its term drops the term whatever the role.
 func TestCandidateSmoothedRTT(t *testing.T) {
 	a, smoothed := loadDefault(t)
-	b, err := os.ReadFile(repoPath(t, "rules/default.rules.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var base map[string]interface{}
-	_ = json.Unmarshal(b, &base)
+	base := defaultRulesDoc(t)
 	withCandidateRTT := func(value string) *Rules {
 		c := clone(base)
 		for _, x := range c["rules"].([]interface{}) {
@@ -382,15 +380,7 @@ func TestCandidateSmoothedRTT(t *testing.T) {
 	// trips, then a 3 s one), then hear nothing: one becomes a candidate of term 5, one stays a follower, and
 	// a third, a follower whose host gives the latency at heartbeats only (the others repeat the last value
 	// every tick), must smooth the same samples. srtt is the reference's arithmetic, each product rounded.
-	newNode := func() *Provider {
-		spread, seed := 0.0, int64(5)
-		p, err := NewProvider(Options{Artifact: a, Precision: Int8, Rules: smoothed, Spread: &spread, Seed: &seed})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	cand, foll, sparse := newNode(), newNode(), newNode()
+	cand, foll, sparse := unrandomized(t, a, smoothed, 5), unrandomized(t, a, smoothed, 5), unrandomized(t, a, smoothed, 5)
 	now, latency, srtt := 0.0, 0.0, math.NaN()
 	rng := rand.New(rand.NewSource(9))
 	tick := func(p *Provider, role Role, term uint64, leader string, heartbeat, repeat bool) {
