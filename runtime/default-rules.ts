@@ -11,6 +11,7 @@ export const DEFAULT_RULES: SafetyRules = {
   "name": "default",
   "description": "Default guardrails for etcd/hashicorp-style clusters (100 ms heartbeats, 1-2 s static timeouts).",
   "static_fallback_ms": 1000,
+  "randomization_spread": 0.6,
   "rules": [
     {
       "id": "raft-timing-floor",
@@ -43,8 +44,8 @@ export const DEFAULT_RULES: SafetyRules = {
       "id": "survived-silence-floor",
       "kind": "survived_silence_floor",
       "window_ms": 30000,
-      "margin": 1,
-      "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms. Not while the node knows no leader serves its term (stepped_down_this_term): there is no live leader to stall again."
+      "margin": 1.5,
+      "why": "A live leader that was just seen to go silent this long (a GC or CPU stall, a jitter burst) and come back may do it again, and every follower fed the same silence would campaign at once: a follower's timeout is at least margin x the longest silence a leader survived (two of its contacts, one term, heard while this node could still hear a peer) that ended in the last window_ms. Not while the node knows no leader serves its term (stepped_down_this_term): there is no live leader to stall again. Margin 1.5 with randomization_spread 0.6: the narrower randomization makes the third of four followers time out sooner after a real failure, and the wider margin keeps a stalled leader's followers from timing out inside its next stall; chosen together by raft-ns evaluate tune on the default suite's tuning seeds (docs/EVALUATION.md)."
     },
     {
       "id": "static-timeout-cap",

@@ -36,6 +36,8 @@ import { FEATURE_NAMES, NUM_FEATURES } from './features.js';
 
 export const RULES_FORMAT = 'raft-ns-safety-rules';
 export const RULES_FORMAT_VERSION = 1;
+/** The largest randomization spread a rules file or a provider may ask for: factors up to 5× the guarded value. */
+export const MAX_RANDOMIZATION_SPREAD = 4;
 
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -144,6 +146,11 @@ export interface SafetyRules {
   description?: string;
   /** The static timeout used whenever the model cannot be trusted (invalid input, no artifact, fault). */
   static_fallback_ms: number;
+  /**
+   * Raft's randomization of the guarded timeout: the factor U[1, 1 + spread) (docs/RULES.md §1). Optional,
+   * default 1 (etcd's U[1, 2)); a provider's own randomization option overrides it.
+   */
+  randomization_spread?: number;
   rules: Rule[];
 }
 
@@ -183,13 +190,14 @@ export function validateRules(value: unknown): RulesValidation {
     }
   };
   if (!isObj(value)) return { ok: false, issues: [{ path: '/', message: 'expected a JSON object' }] };
-  keys(value, '/', ['$schema', 'format', 'format_version', 'name', 'description', 'static_fallback_ms', 'rules']);
+  keys(value, '/', ['$schema', 'format', 'format_version', 'name', 'description', 'static_fallback_ms', 'randomization_spread', 'rules']);
   if (value.format !== RULES_FORMAT) bad('/format', `expected "${RULES_FORMAT}"`);
   if (value.format_version !== RULES_FORMAT_VERSION) bad('/format_version', `expected ${RULES_FORMAT_VERSION}`);
   if (typeof value.name !== 'string' || value.name.length === 0) bad('/name', 'expected a non-empty string');
   if (value.$schema !== undefined && typeof value.$schema !== 'string') bad('/$schema', 'expected a string');
   if (value.description !== undefined && typeof value.description !== 'string') bad('/description', 'expected a string');
   num(value.static_fallback_ms, '/static_fallback_ms', 0, true);
+  if (value.randomization_spread !== undefined) num(value.randomization_spread, '/randomization_spread', 0, false, MAX_RANDOMIZATION_SPREAD);
   if (!Array.isArray(value.rules)) {
     bad('/rules', 'expected an array');
     return { ok: false, issues };
@@ -315,6 +323,8 @@ export interface CompiledRules {
   /** min over ceilings: no timeout is ever above this. */
   readonly ceilingMs: number;
   readonly staticFallbackMs: number;
+  /** The factor U[1, 1 + randomizationSpread) of every armed timeout (randomization_spread, default 1). */
+  readonly randomizationSpread: number;
   /** Longest RTT window any timing floor asks for (the runtime keeps a ring buffer this long). */
   readonly rttWindowTicks: number;
   /** Longest window any survived_silence_floor asks for; 0 = no such rule (the runtime then tracks nothing). */
@@ -451,6 +461,7 @@ export function compileRules(value: unknown, sourceName = 'rules'): CompiledRule
     absoluteFloorMs: Math.max(...floors.map((r) => r.absolute_floor_ms)),
     ceilingMs: Math.min(...s.rules.filter((r): r is CeilingRule => r.kind === 'ceiling').map((r) => r.max_ms)),
     staticFallbackMs: s.static_fallback_ms,
+    randomizationSpread: s.randomization_spread ?? 1,
     rttWindowTicks: Math.max(...floors.map((r) => r.rtt_window_ticks)),
     survivedWindowMs: Math.max(0, ...s.rules.filter((r): r is SurvivedSilenceFloorRule => r.kind === 'survived_silence_floor').map((r) => r.window_ms)),
     survivedMargin: Float64Array.from(s.rules, (r) => (r.kind === 'survived_silence_floor' ? r.margin : 0)),

@@ -32,7 +32,7 @@ import { DEFAULT_RULES } from './default-rules.js';
 import { LstmModel, LstmState, type KernelChoice } from './engine.js';
 import { FeatureState, NUM_FEATURES, normalizeInPlace, type Normalization } from './features.js';
 import {
-  compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolationOf, RAW_FIELDS,
+  compileRules, guardInPlace, GuardrailTrace, hardFloorInto, normalizedDomainViolation, rawDomainViolationOf, RAW_FIELDS, MAX_RANDOMIZATION_SPREAD,
   type CompiledRules, type GuardrailContext, type SafetyRules,
 } from './rules.js';
 
@@ -71,7 +71,7 @@ export interface NeuroSymbolicTimeoutOptions {
    * Raft's randomization, which its liveness argument needs: the armed timeout is the guarded value × a factor
    * drawn from U[1, 1 + spread) whenever the node's term or role changes (held in between, as etcd holds its
    * draw). Without it, followers fed the same heartbeats arm the same timeout, campaign together and split the
-   * vote again and again. `spread` default 1, etcd's own U[1, 2) (chosen in closed loop: `raft-ns evaluate tune`, docs/EVALUATION.md); 0 turns it off. `seed` makes the draws reproducible (give each
+   * vote again and again. `spread` default the rules' randomization_spread (1, etcd's own U[1, 2), when the rules say nothing; chosen in closed loop: `raft-ns evaluate tune`, docs/EVALUATION.md); 0 turns it off. `seed` makes the draws reproducible (give each
    * node its own); without one the runtime seeds from crypto.getRandomValues where available.
    */
   randomization?: { spread?: number; seed?: number };
@@ -129,7 +129,7 @@ export interface Explanation {
 
 /**
  * @example
- * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.7.0');   // node-loader.ts
+ * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.8.0');   // node-loader.ts
  * const shared = makeSharedModel(art, 'int8');
  * const policy = new NeuroSymbolicTimeout({ model: shared });
  * // every tick: policy.observe(obs); if (now - lastLeaderContact >= policy.electionTimeoutMs()) campaign();
@@ -205,8 +205,8 @@ export class NeuroSymbolicTimeout {
     this.fallbackMs = Math.min(Math.ceil(fb), Math.floor(this.rules.ceilingMs));
     this.ceilingIntMs = Math.floor(this.rules.ceilingMs);
     this.lostThreshold = options.lostThreshold ?? 0.8;
-    const spread = options.randomization?.spread ?? 1;
-    if (!(spread >= 0 && spread <= 4)) throw new RangeError(`runtime: randomization.spread ${spread} is outside [0, 4]`);
+    const spread = options.randomization?.spread ?? this.rules.randomizationSpread;
+    if (!(spread >= 0 && spread <= MAX_RANDOMIZATION_SPREAD)) throw new RangeError(`runtime: randomization.spread ${spread} is outside [0, ${MAX_RANDOMIZATION_SPREAD}]`);
     this.spread = spread;
     this.rngState = seedState(options.randomization?.seed);
     let model: SharedModel | null = null;

@@ -3,7 +3,7 @@ import { artifactFromBytes } from '../runtime/artifact.js';
 import { makeSharedModel, NeuroSymbolicTimeout, type TimeoutObservation } from '../runtime/timeout.js';
 import { buildFixtureArtifact } from './runtime-fixtures/artifact-writer.js';
 import { DEFAULT_RULES } from '../runtime/default-rules.js';
-import type { SafetyRules } from '../runtime/rules.js';
+import { validateRules, type SafetyRules } from '../runtime/rules.js';
 
 const fx = buildFixtureArtifact(7);
 const artifact = artifactFromBytes(JSON.stringify(fx.manifest), fx.weights);
@@ -78,10 +78,27 @@ describe('NeuroSymbolicTimeout', () => {
     expect(again.explain().randomFactor).not.toBe(f);
   });
 
+  it("draws its factor from the rules' randomization_spread unless the provider is given a spread, and refuses one outside [0, 4]", () => {
+    const narrow: SafetyRules = { ...DEFAULT_RULES, randomization_spread: 0.25 };
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const fromRules = new NeuroSymbolicTimeout({ model: shared, rules: narrow, randomization: { seed } });
+      const overridden = new NeuroSymbolicTimeout({ model: shared, rules: narrow, randomization: { seed, spread: 1 } });
+      steady(fromRules, 20);
+      steady(overridden, 20);
+      const f = fromRules.explain().randomFactor;
+      expect(f).toBeGreaterThanOrEqual(1);
+      expect(f).toBeLessThan(1.25);
+      // the same uniform draw, scaled by the spread in force
+      expect(f - 1).toBeCloseTo((overridden.explain().randomFactor - 1) * 0.25, 12);
+    }
+    expect(validateRules({ ...DEFAULT_RULES, randomization_spread: 4.5 })).toMatchObject({ ok: false, issues: [{ path: '/randomization_spread' }] });
+    expect(() => new NeuroSymbolicTimeout({ model: shared, randomization: { spread: -1 } })).toThrow(/randomization.spread -1 is outside \[0, 4\]/);
+  });
+
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
-    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 ms, which the
-    // default margin (1.0) leaves under the timing floor and a larger one puts above it.
+    // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 ms, which a
+    // margin of 1.0 leaves under the timing floor and a larger one (the default 1.5, or 1.25) puts above it.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
     const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
     timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor');
@@ -92,12 +109,16 @@ describe('NeuroSymbolicTimeout', () => {
     expect(p.electionTimeoutMs()).toBe(102);
     const withDefaults = new NeuroSymbolicTimeout({ model, precision: 'float32', randomization: { spread: 0 } });
     steady(withDefaults, 5);
-    expect(withDefaults.electionTimeoutMs()).toBe(102);
-    const wider = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
-    for (const r of wider.rules) if (r.kind === 'survived_silence_floor') r.margin = 1.25;
-    const withWider = new NeuroSymbolicTimeout({ model, rules: wider, precision: 'float32', randomization: { spread: 0 } });
-    steady(withWider, 5);
-    expect(withWider.electionTimeoutMs()).toBe(125);
+    expect(withDefaults.electionTimeoutMs()).toBe(150);
+    const withMargin = (margin: number): number => {
+      const rules = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+      for (const r of rules.rules) if (r.kind === 'survived_silence_floor') r.margin = margin;
+      const q = new NeuroSymbolicTimeout({ model, rules, precision: 'float32', randomization: { spread: 0 } });
+      steady(q, 5);
+      return q.electionTimeoutMs();
+    };
+    expect(withMargin(1)).toBe(102);
+    expect(withMargin(1.25)).toBe(125);
     expect(e.rules.map((r) => r.id)).toContain('raft-timing-floor');
     expect(e.rules.find((r) => r.id === 'raft-timing-floor')!.why).toMatch(/broadcastTime/);
     expect(e.ruleActivationCounts['raft-timing-floor']).toBe(5);

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -384,6 +385,50 @@ func TestRulesCandidateRTT(t *testing.T) {
 		want := fmt.Sprintf(`/rules/%d/candidate_rtt: expected "worst" or "smoothed"`, floorIndex)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("candidate_rtt %#v: error %v, want it to contain %q", bad, err, want)
+		}
+	}
+}
+
+// randomization_spread: absent means 1 (etcd's U[1, 2)); a value in [0, 4] becomes the provider's spread unless
+// Options.Spread overrides it; anything else is refused at its path, as runtime/rules.ts refuses it.
+func TestRulesRandomizationSpread(t *testing.T) {
+	a, _ := loadDefault(t)
+	base := defaultRulesDoc(t)
+	parse := func(value interface{}, present bool) (*Rules, error) {
+		c := clone(base)
+		delete(c, "randomization_spread")
+		if present {
+			c["randomization_spread"] = value
+		}
+		mb, _ := json.Marshal(c)
+		return ParseRules(mb, "rules.json")
+	}
+	if rs, err := parse(nil, false); err != nil || rs.RandomizationSpread != 1 {
+		t.Fatalf("absent randomization_spread: %v, %v; want 1", rs, err)
+	}
+	narrow, err := parse(0.25, true)
+	if err != nil || narrow.RandomizationSpread != 0.25 {
+		t.Fatalf("randomization_spread 0.25: %v, %v", narrow, err)
+	}
+	factor := func(spread *float64, seed int64) float64 {
+		p, err := NewProvider(Options{Artifact: a, Rules: narrow, Spread: spread, Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Observe(Observation{NowMs: 10, TickMs: 10, Role: Follower, Term: 1, LeaderID: "n1", HeartbeatReceived: true,
+			CPUIdlePct: 80, ClusterSize: 5, PeersReachable: 4, HeartbeatIntervalMs: 100})
+		return p.Explain().RandomFactor
+	}
+	one := 1.0
+	for seed := int64(1); seed <= 8; seed++ {
+		f, wide := factor(nil, seed), factor(&one, seed)
+		if !(f >= 1 && f < 1.25) || math.Abs((f-1)-0.25*(wide-1)) > 1e-12 {
+			t.Fatalf("seed %d: factor %g from the rules' 0.25 (with Spread 1: %g); want 1 + 0.25·u of the same draw", seed, f, wide)
+		}
+	}
+	for _, bad := range []interface{}{-0.5, 4.5, "1", nil, true} {
+		if _, err := parse(bad, true); err == nil || !strings.Contains(err.Error(), "/randomization_spread: expected a number") {
+			t.Errorf("randomization_spread %#v: error %v, want one naming /randomization_spread", bad, err)
 		}
 	}
 }

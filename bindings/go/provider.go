@@ -41,7 +41,7 @@ type Options struct {
 	// LostThreshold is the P(leader lost) above which the timeout drops toward the floor (default 0.8).
 	LostThreshold float64
 	// Spread: the armed timeout is the guarded value × U[1, 1+Spread), redrawn when term or role changes.
-	// nil = 1 (etcd's U[1, 2)); 0 turns randomization off.
+	// nil = the rules' RandomizationSpread (1, etcd's U[1, 2), when the file has none); 0 turns it off.
 	Spread *float64
 	// Seed makes the draws reproducible (give each node its own); nil seeds from crypto/rand.
 	Seed *int64
@@ -137,12 +137,12 @@ func NewProvider(o Options) (*Provider, error) {
 	if o.LostThreshold != 0 {
 		p.lostThreshold = o.LostThreshold
 	}
-	p.spread = 1
+	p.spread = o.Rules.RandomizationSpread
 	if o.Spread != nil {
 		p.spread = *o.Spread
 	}
-	if !(p.spread >= 0 && p.spread <= 4) {
-		return nil, fail("provider.spread", "Spread %g is outside [0, 4]", p.spread)
+	if !(p.spread >= 0 && p.spread <= MaxRandomizationSpread) {
+		return nil, fail("provider.spread", "Spread %g is outside [0, %g]", p.spread, float64(MaxRandomizationSpread))
 	}
 	p.rng = seedState(o.Seed)
 	if o.Artifact != nil {

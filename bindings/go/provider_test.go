@@ -204,15 +204,16 @@ func TestLeaderResignedFollower(t *testing.T) {
 	if got := rules.HardFloorMs(&resigned); got != 100 {
 		t.Fatalf("resigned: hard floor %g ms, want 100 (the heartbeat interval alone)", got)
 	}
-	if got := rules.HardFloorMs(&live); got != 1500 {
-		t.Fatalf("live leader: hard floor %g ms, want 1500 (the survived silence)", got)
+	margin := rules.List[ruleIndex(t, defaultRulesDoc(t), "survived_silence_floor")].Margin
+	if got := rules.HardFloorMs(&live); got != margin*1500 {
+		t.Fatalf("live leader: hard floor %g ms, want %g (margin %g × the survived silence)", got, margin*1500, margin)
 	}
 	tr := newTrace(len(rules.List))
 	if got := rules.Guard(800, &resigned, &tr); got != 150 {
 		t.Fatalf("resigned: guarded %g ms, want 150 (stepped-down-retry-cap)", got)
 	}
-	if got := rules.Guard(800, &live, &tr); got != 1500 {
-		t.Fatalf("live leader: guarded %g ms, want 1500", got)
+	if got := rules.Guard(800, &live, &tr); got != margin*1500 {
+		t.Fatalf("live leader: guarded %g ms, want %g", got, margin*1500)
 	}
 	noSurvived := live
 	noSurvived.SurvivedSilenceMs = 0
@@ -238,9 +239,10 @@ func TestLeaderResignedFollower(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		obs(true, false)
 	}
-	// The leader goes quiet: the timing floor is the interval plus its 1 ms round trip.
-	if e := obs(false, false); e.Source != "model" || e.HardFloorMs != 101 {
-		t.Fatalf("live leader's silence: %+v, want the model's value over a 101 ms floor", e)
+	// The leader goes quiet: the floor is the interval plus its 1 ms round trip, or margin × the 100 ms gaps it
+	// survived, whichever is higher.
+	if e, want := obs(false, false), math.Max(101, margin*100); e.Source != "model" || e.HardFloorMs != want {
+		t.Fatalf("live leader's silence: %+v, want the model's value over a %g ms floor", e, want)
 	}
 	// Its pre-vote request for a later term arrives: the round trip leaves the floor, the 150 ms cap applies.
 	var e Explanation

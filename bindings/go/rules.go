@@ -23,6 +23,9 @@ func validRole(r Role) bool {
 	return r == Follower || r == PreCandidate || r == Candidate || r == Leader
 }
 
+// MaxRandomizationSpread bounds randomization_spread and Options.Spread: factors up to 5× the guarded value.
+const MaxRandomizationSpread = 4
+
 // RawFields is the order of Rule.RawBox (input_domain "raw").
 var RawFields = [5]string{"heartbeat_latency_ms", "log_replication_gap", "rpc_retries", "cpu_idle_pct", "heartbeat_interval_ms"}
 
@@ -161,10 +164,13 @@ var kinds = map[string]kindSpec{
 type Rules struct {
 	Name             string
 	StaticFallbackMs float64
-	List             []Rule
-	AbsoluteFloorMs  float64 // max over timing floors of absolute_floor_ms
-	CeilingMs        float64 // min over ceilings of max_ms
-	RTTWindowTicks   int     // longest rtt_window_ticks of any timing floor
+	// RandomizationSpread is randomization_spread (default 1): the provider's factor is U[1, 1+spread)
+	// unless Options.Spread overrides it.
+	RandomizationSpread float64
+	List                []Rule
+	AbsoluteFloorMs     float64 // max over timing floors of absolute_floor_ms
+	CeilingMs           float64 // min over ceilings of max_ms
+	RTTWindowTicks      int     // longest rtt_window_ticks of any timing floor
 	// SurvivedWindowMs is the longest window_ms of any survived_silence_floor; 0 = no such rule (the
 	// provider then tracks no survived silences).
 	SurvivedWindowMs float64
@@ -195,7 +201,7 @@ func ParseRules(data []byte, sourceName string) (*Rules, error) {
 	if !ok {
 		return nil, fail("rules.invalid", "%s: invalid safety rules (/: expected a JSON object)", sourceName)
 	}
-	v.keys(o, "", []string{"$schema", "format", "format_version", "name", "description", "static_fallback_ms", "rules"})
+	v.keys(o, "", []string{"$schema", "format", "format_version", "name", "description", "static_fallback_ms", "randomization_spread", "rules"})
 	if o["format"] != "raft-ns-safety-rules" {
 		v.bad("format", `expected "raft-ns-safety-rules"`)
 	}
@@ -217,6 +223,10 @@ func ParseRules(data []byte, sourceName string) (*Rules, error) {
 		}
 	}
 	rs.StaticFallbackMs = v.num(o["static_fallback_ms"], "static_fallback_ms", 0, true, math.Inf(1))
+	rs.RandomizationSpread = 1
+	if sp, present := o["randomization_spread"]; present {
+		rs.RandomizationSpread = v.num(sp, "randomization_spread", 0, false, MaxRandomizationSpread)
+	}
 	list, ok := o["rules"].([]interface{})
 	if !ok {
 		v.bad("rules", "expected an array")
