@@ -59,7 +59,7 @@ export function rulesWithSurvivedMargin(margin: number): CompiledRules {
   return compileRules(rules, `default rules with survived-silence margin ${margin}`);
 }
 
-/** One line for the page: the serving knob and the cap in force on the neuro-symbolic lane. */
+/** One line for the page: the serving knob, the caps and the randomization in force on the neuro-symbolic lane. */
 export function rulesInForce(rules: CompiledRules): string {
   const floor = survivedFloorOf(rules);
   const caps = rules.rules.flatMap((r) => (r.kind === 'proposal_cap' ? [`${r.id} ${r.max_ms} ms${r.when.roles ? ` (${r.when.roles.join(', ')})` : ''}${r.when.stepped_down_this_term ? ' (deposed in its term)' : ''}`] : []));
@@ -67,6 +67,7 @@ export function rulesInForce(rules: CompiledRules): string {
     `Rules in force: ${floor.id} margin ${floor.margin} × the longest silence a leader survived in ${floor.window_ms / 1000} s`,
     ...caps,
     `ceiling ${rules.ceilingMs} ms`,
+    `randomized × U[1, ${1 + rules.randomizationSpread})`,
   ].join(' · ');
 }
 

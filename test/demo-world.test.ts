@@ -89,14 +89,15 @@ describe('demo world', () => {
 
   it('the margin control offers the values the Pareto sweep serves the model with; the default serves the default rules unchanged', () => {
     expect(SURVIVED_MARGINS).toEqual(sweepPolicies().filter((p) => p.param === 'survived_margin').map((p) => p.value));
-    expect(DEFAULT_SURVIVED_MARGIN).toBe(1);
+    expect(DEFAULT_SURVIVED_MARGIN).toBe(1.5);
     const w = new DemoWorld({ size: 5, seed: 1, policies: ['etcd', 'neuro'] }, null);
     expect(w.rules.source).toEqual(DEFAULT_RULES); // same rules in the same order: the page behaves as before
-    expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1 });
-    expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1 × .* static-timeout-cap 1000 ms \(follower\) · stepped-down-retry-cap 150 ms \(deposed in its term\)/);
+    expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1.5 });
+    expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1.5 × .* static-timeout-cap 1000 ms \(follower\) · stepped-down-retry-cap 150 ms \(deposed in its term\)/);
     const z = new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 0 }, null);
     expect(z.rules.source.rules.map((r) => r.id)).toEqual(DEFAULT_RULES.rules.map((r) => r.id));
     expect(rulesInForce(z.rules)).toContain('margin 0 ×');
+    expect(rulesInForce(w.rules)).toMatch(/ · randomized × U\[1, 1\.6\)$/); // the rules' randomization_spread 0.6
     expect(() => new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 11 }, null)).toThrow(/margin/);
   });
 

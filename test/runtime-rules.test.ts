@@ -18,6 +18,8 @@ const run = (proposal: number, c: GuardrailContext): { ms: number; active: strin
   return { ms, active: cr.rules.filter((_, i) => trace.active[i] === 1).map((r) => r.id), trace };
 };
 const copy = (): SafetyRules => JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+/** The default rules' survived-silence margin (1.5 since 2.8.0). */
+const MARGIN = DEFAULT_RULES.rules.find((r) => r.kind === 'survived_silence_floor')!.margin as number;
 
 describe('safety rules file', () => {
   it('the embedded default equals rules/default.rules.json', () => {
@@ -124,8 +126,8 @@ describe('guardrails (applyGuardrails)', () => {
     expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // only followers
     // Applied before the rate limit: 5000 → 1000, then at most 400 below the previous 2000.
     expect(run(5000, ctx({ previousMs: 2000 })).ms).toBe(1600);
-    // The floors come after it: a 1.0 × 2000 ms survived silence and Raft's timing floor lift the value again.
-    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(2000);
+    // The floors come after it: margin × a 2000 ms survived silence and Raft's timing floor lift the value again.
+    expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(MARGIN * 2000);
     expect(run(5000, ctx({ worstRttMs: 3000 })).ms).toBe(3100);
     const lifted = run(5000, ctx({ worstRttMs: 3000 }));
     expect(lifted.active).toEqual(['raft-timing-floor', 'static-timeout-cap']);
@@ -148,8 +150,8 @@ describe('guardrails (applyGuardrails)', () => {
     expect(hardFloorMs(cr, resigned)).toBe(100);
     // The same follower while its leader may still serve the term: both floors hold.
     const live = ctx({ survivedSilenceMs: 1500, worstRttMs: 300 });
-    expect(run(800, live).ms).toBe(1500);
-    expect(hardFloorMs(cr, live)).toBe(1500);
+    expect(run(800, live).ms).toBe(MARGIN * 1500);
+    expect(hardFloorMs(cr, live)).toBe(MARGIN * 1500);
     expect(hardFloorMs(cr, ctx({ worstRttMs: 300 }))).toBe(400);
   });
 
