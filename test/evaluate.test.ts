@@ -62,6 +62,32 @@ describe('suites and the held-out registry', () => {
     expect(() => suiteFromValue({ ...file, tuning_seeds: [HELDOUT_SEED_MIN + 1] }, 'my-suite.json')).toThrow(/at \/tuning_seeds\/0: .*held-out range/);
   });
 
+  it('tune runs on a suite file of your own: its tuning seeds by default, its scenarios only, and refuses what the suite lacks', async () => {
+    const { tune } = await import('../pipeline/evaluate/tune.js');
+    const { writeFileSync } = await import('node:fs');
+    const calm = { ...builtinScenario('lan-3-calm')!, name: 'my-calm', duration_ms: 10_000 };
+    const crash = { ...builtinScenario('lan-3-leader-crash')!, name: 'my-crash', duration_ms: 10_000, faults: [{ kind: 'crash' as const, at_ms: 5_000, node: 'leader', restart_after_ms: 3_000 }] };
+    const suite = { format: 'raft-ns-eval-suite', format_version: 1, name: 'mine', seeds: [31], tuning_seeds: [41, 42], scenarios: [{ scenario: calm }, { scenario: crash }] };
+    const file = join(tmp, 'mine.suite.json');
+    writeFileSync(file, JSON.stringify(suite));
+    const { DEFAULT_RUN_CONFIG } = await import('../pipeline/run/pipeline.js');
+    const artifact = join('artifacts', DEFAULT_RUN_CONFIG.model.name, DEFAULT_RUN_CONFIG.model.version); // the committed default
+    const opts = { windowsDir: tmp, outDir: join(tmp, 'tune-mine'), taus: [], artifacts: [artifact], spreads: [1], workers: 1 };
+    const r = await tune({ ...opts, suite: file, scenarios: ['my-crash'] });
+    expect(r.suite).toBe('mine');
+    expect(r.seeds).toEqual([41, 42]);
+    expect(r.seed_role).toBe('tuning');
+    expect(r.scenarios).toEqual(['my-crash']);
+    const etcd = r.rows.find((x) => x.policy === 'static-etcd')!;
+    expect(etcd.per_scenario.map((x) => x.scenario)).toEqual(['my-crash']);
+    expect(etcd.failover_ms.mean).toBeGreaterThan(0); // the crash was simulated: a failover on each seed
+    await expect(tune({ ...opts, suite: file, scenarios: ['my-crash', 'lan-3-calm'] })).rejects.toThrow(/--scenarios item 2 is not a scenario of suite mine/);
+    const bare = join(tmp, 'bare.suite.json');
+    writeFileSync(bare, JSON.stringify({ ...suite, tuning_seeds: undefined }));
+    await expect(tune({ ...opts, suite: bare })).rejects.toThrow(/suite mine .*declares no tuning_seeds or training_seeds; expected --seeds/);
+    await expect(tune({ ...opts, suite: bare })).rejects.toMatchObject({ code: 'usage.evaluate' }); // the CLI exits 2
+  });
+
   it('refuses to make training data from held-out seeds or scenarios, renamed copies included', () => {
     const h = loadSuite('heldout');
     const scenario = builtinScenario('lan-3-calm')!;

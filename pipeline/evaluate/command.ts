@@ -108,7 +108,7 @@ function numberList(name: string): (v: string) => number[] {
 function registerTune(cmd: Command): void {
   const tn = cmd
     .command('tune')
-    .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread) in closed loop on the default suite\'s tuning seeds (no training data comes from them); writes tune.json')
+    .description('choose the model\'s knobs (τ: spurious-campaign rate per gap 1 − τ; randomization spread; rules files) in closed loop on a suite\'s tuning seeds (the default suite\'s make no training data); writes tune.json')
     .requiredOption('--windows <dir>', 'windows folder to train the candidates on (make-model\'s <out>/windows or the main job\'s)', parseExisting('dir'))
     .option('--out <dir>', 'output folder for tune.json and the candidates\' artifacts; required')
     .option('--taus <list>', 'quantile levels τ to train, one model each', numberList('--taus'), [0.9, 0.95, 0.99])
@@ -117,22 +117,23 @@ function registerTune(cmd: Command): void {
     .option('--lost-thresholds <list>', 'P(leader lost) thresholds of the runtime\'s drop toward the floor', numberList('--lost-thresholds'), [0.8])
     .option('--rules <files>', 'comma-separated safety-rules files to guard each model with, one variant each (default: the runtime\'s embedded rules)')
     .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
-    .option('--seeds <list>', 'seeds of the default suite to simulate (default: its tuning_seeds; never held-out seeds)', numberList('--seeds'))
-    .option('--scenarios <names>', 'comma-separated scenario names of the default suite (default: all)');
+    .option('--suite <name|file>', 'built-in suite or a suite JSON file (schemas/suite.schema.json) to tune on', suiteArg, 'default')
+    .option('--seeds <list>', 'seeds of the suite to simulate (default: its tuning_seeds, else its training_seeds; never held-out seeds)', numberList('--seeds'))
+    .option('--scenarios <names>', 'comma-separated scenario names of the suite (default: all)');
   addOutputOptions(tn, 'the tune report');
-  tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; seeds?: number[]; scenarios?: string }, self: Command) => {
+  tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; suite: string; seeds?: number[]; scenarios?: string }, self: Command) => {
       const output = makeOutput(o);
       const out = (self.opts() as { out?: string }).out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
       if (out === undefined) self.error("error: required option '--out <dir>' not specified");
       const r = await tune({
-        windowsDir: o.windows, outDir: out, taus: o.taus, spreads: o.spreads, lostThresholds: o.lostThresholds,
+        windowsDir: o.windows, outDir: out, suite: o.suite, taus: o.taus, spreads: o.spreads, lostThresholds: o.lostThresholds,
         ...(o.artifacts ? { artifacts: o.artifacts.split(',').map((x) => x.trim()) } : {}),
         ...(o.rules ? { rulesFiles: o.rules.split(',').map((x) => x.trim()) } : {}),
         train: o.epochs === undefined ? {} : { epochs: o.epochs },
         ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
         log: (l) => output.note(`${l}\n`),
       });
-      output.info(`tune: ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (${r.seed_role === 'tuning' ? 'tuning seeds: no training data comes from them' : r.seed_role === 'training' ? 'training seeds: in sample for a model trained on them' : 'tuning and training seeds'}); ${r.rule}\n`);
+      output.info(`tune: suite ${r.suite}, ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (${r.seed_role === 'tuning' ? 'tuning seeds: no training data comes from them' : r.seed_role === 'training' ? 'training seeds: in sample for a model trained on them' : 'not all of them the suite\'s tuning seeds'}); ${r.rule}\n`);
       for (const row of r.rows) output.info(`  ${fmtRow(row)}\n`);
       output.info(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
       output.result(r);

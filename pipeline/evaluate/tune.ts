@@ -27,6 +27,7 @@ import { perSeedMeans } from './aggregate.js';
 import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
 import { trainAndQuantize } from './make-model.js';
 import { MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
+import { RaftNsError } from '../util/errors.js';
 import { assertNotHeldOut, loadSuite } from './suites.js';
 
 export interface TuneOptions {
@@ -46,11 +47,17 @@ export interface TuneOptions {
   /** Training config overrides for every candidate (epochs, …; schemas/train-config.schema.json). */
   train?: Record<string, unknown>;
   /**
-   * Default: the default suite's tuning seeds — seeds no training data comes from, so a knob is chosen on
-   * runs the model never saw (on the training seeds the main job's model is scored on its own traces).
+   * The suite to tune on: a built-in name or a suite file (schemas/suite.schema.json), e.g. one holding your
+   * own cluster's scenarios. Default `default`.
+   */
+  suite?: string;
+  /**
+   * Default: the suite's tuning seeds — seeds no training data comes from, so a knob is chosen on runs the
+   * model never saw (on the training seeds the main job's model is scored on its own traces); a suite that
+   * declares none falls back to its training seeds, one that declares neither needs seeds here.
    */
   seeds?: number[];
-  /** Restrict to these scenarios of the default suite (default: all). */
+  /** Restrict to these scenarios of the suite (default: all); a name the suite lacks is refused. */
   scenarios?: string[];
   workers?: number;
   seed?: number;
@@ -110,8 +117,15 @@ const SELECTION_RULE = 'among candidates with unnecessary elections ≤ static e
 
 export async function tune(opts: TuneOptions): Promise<TuneReport> {
   const log = opts.log ?? (() => {});
-  const suite = loadSuite('default');
+  const suite = loadSuite(opts.suite ?? 'default');
   const seeds = opts.seeds ?? (suite.tuningSeeds.length > 0 ? suite.tuningSeeds : suite.trainingSeeds);
+  if (seeds.length === 0) {
+    throw new RaftNsError('usage.evaluate', `evaluate tune: suite ${suite.name} (${suite.source}) declares no tuning_seeds or training_seeds; expected --seeds`);
+  }
+  const unknown = (opts.scenarios ?? []).findIndex((n) => !suite.scenarios.some((s) => s.scenario.name === n));
+  if (unknown >= 0) {
+    throw new RaftNsError('usage.evaluate', `evaluate tune: --scenarios item ${unknown + 1} is not a scenario of suite ${suite.name} (${suite.source}); expected names of its scenarios`);
+  }
   const scenarios = suite.scenarios.filter((s) => !opts.scenarios || opts.scenarios.includes(s.scenario.name));
   // The leakage guard: never a held-out seed or scenario, whatever the options say.
   for (const s of scenarios) for (const seed of seeds) assertNotHeldOut(s.scenario, seed);
