@@ -1,6 +1,6 @@
 /**
  * schemas/safety-rules.schema.json is the source of the rules' shape. The runtime cannot use it directly (it has
- * no dependencies and runs in browsers), so runtime/rules.ts carries a hand validator and hand types; this file
+ * no dependencies and runs in browsers), so runtime/rules-format.ts carries a hand validator and hand types; this file
  * keeps both tied to the schema:
  * - the validator agrees with the schema on cases generated from it: every property of every rule kind (and of
  *   the file) is removed, set to values at and around its bounds, of the wrong type, or joined by an unknown key.
@@ -15,7 +15,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { loadSchema, schemaValidator } from '../pipeline/schemas.js';
 import { DEFAULT_RULES } from '../runtime/default-rules.js';
-import { validateRules } from '../runtime/rules.js';
+import { validateRules } from '../runtime/rules-format.js';
 
 type Node = Record<string, unknown>;
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -148,8 +148,8 @@ function describeChange(base: Json, doc: Json, path = ''): string {
   return `${path} = ${JSON.stringify(doc)}`;
 }
 
-describe('the types in runtime/rules.ts follow schemas/safety-rules.schema.json', () => {
-  const file = fileURLToPath(new URL('../runtime/rules.ts', import.meta.url));
+describe('the types in runtime/rules-format.ts follow schemas/safety-rules.schema.json', () => {
+  const file = fileURLToPath(new URL('../runtime/rules-format.ts', import.meta.url));
   const program = ts.createProgram([file], { strict: true, exactOptionalPropertyTypes: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true });
   const checker = program.getTypeChecker();
   const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(file)!)!);

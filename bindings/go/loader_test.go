@@ -254,7 +254,7 @@ func TestLoadDirChecksListedFiles(t *testing.T) {
 	}
 }
 
-// The rules parser refuses what runtime/rules.ts refuses: unknown kinds and keys, bad numbers, a floor
+// The rules parser refuses what runtime/rules-format.ts refuses: unknown kinds and keys, bad numbers, a floor
 // above the ceiling, a fallback outside the bounds, no input_domain.
 func TestRulesRefusals(t *testing.T) {
 	base := defaultRulesDoc(t)
@@ -303,7 +303,7 @@ func TestRulesRefusals(t *testing.T) {
 }
 
 // when.stepped_down_this_term takes true or false, alone or beside the other conditions; anything else is
-// refused at its path with the message of runtime/rules.ts.
+// refused at its path with the message of runtime/rules-format.ts.
 func TestRulesSteppedDownCondition(t *testing.T) {
 	base := defaultRulesDoc(t)
 	capIndex := ruleIndex(t, base, "proposal_cap")
@@ -352,7 +352,7 @@ func TestRulesSteppedDownCondition(t *testing.T) {
 }
 
 // timing_floor.candidate_rtt is optional, "worst" (the default) or "smoothed"; any other value is refused at
-// its path with the message of runtime/rules.ts, and only "smoothed" sets CandidateSmoothed.
+// its path with the message of runtime/rules-format.ts, and only "smoothed" sets CandidateSmoothed.
 func TestRulesCandidateRTT(t *testing.T) {
 	base := defaultRulesDoc(t)
 	floorIndex := ruleIndex(t, base, "timing_floor")
@@ -379,7 +379,7 @@ func TestRulesCandidateRTT(t *testing.T) {
 			t.Fatalf("candidate_rtt %#v (present %v): CandidateSmoothed = %v, want %v", c.value, c.present, got, c.smoothed)
 		}
 	}
-	// null is a present value, not an absent key (runtime/rules.ts tests !== undefined).
+	// null is a present value, not an absent key (runtime/rules-format.ts tests !== undefined).
 	for _, bad := range []interface{}{"median", "Smoothed", "", nil, 1.0, true, []interface{}{"smoothed"}} {
 		_, err := parse(bad, true)
 		want := fmt.Sprintf(`/rules/%d/candidate_rtt: expected "worst" or "smoothed"`, floorIndex)
@@ -390,7 +390,7 @@ func TestRulesCandidateRTT(t *testing.T) {
 }
 
 // randomization_spread: absent means 1 (etcd's U[1, 2)); a value in [0, 4] becomes the provider's spread unless
-// Options.Spread overrides it; anything else is refused at its path, as runtime/rules.ts refuses it.
+// Options.Spread overrides it; anything else is refused at its path, as runtime/rules-format.ts refuses it.
 func TestRulesRandomizationSpread(t *testing.T) {
 	a, _ := loadDefault(t)
 	base := defaultRulesDoc(t)

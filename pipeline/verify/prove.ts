@@ -1,5 +1,5 @@
 /**
- * Check e of `raft-ns verify`: each safety rule (runtime/rules.ts, the one engine and format) stated as a
+ * Check e of `raft-ns verify`: each safety rule (runtime/rules.ts, the one engine, and its format runtime/rules-format.ts) stated as a
  * claim about the network's raw proposal, then PROVED by interval bound propagation (sound), REFUTED by a
  * concrete counterexample replayed on the runtime (or its reference step), or left UNPROVED with the best
  * sound bound. Pure: no I/O, no clock; all sampling is seeded.
