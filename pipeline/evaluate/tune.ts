@@ -21,13 +21,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { artifactFromBytes, type SafetyRules } from '../../runtime/index.js';
 import { estimate, type Estimate } from '../report/stats.js';
+import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { perSeedMeans } from './aggregate.js';
 import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
 import { trainAndQuantize } from './make-model.js';
 import { MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
-import { RaftNsError } from '../util/errors.js';
 import { assertNotHeldOut, loadSuite } from './suites.js';
 
 export interface TuneOptions {
