@@ -110,6 +110,11 @@ export interface GuardPlan {
   readonly steppedDown: Int8Array;
   /** Per rule index: 1 for a rule whose activation under a ceiling is a conflict (not a cap nor the rate limit). */
   readonly conflicts: Uint8Array;
+  /**
+   * One slot timingFloorInto writes its result to. Shared by every node of the compiled rules, which is safe:
+   * JavaScript runs one call at a time, and each caller reads the slot right after the call that wrote it.
+   */
+  readonly timingMs: Float64Array;
 }
 
 function roleMaskOf(roles: readonly Role[] | undefined): number {
@@ -160,7 +165,7 @@ function planOf(rules: readonly Rule[]): GuardPlan {
   const isFloor = (k: number): boolean => k === K_TIMING || k === K_CONDITIONAL || k === K_SURVIVED;
   const floors = idx(isFloor);
   const order = [...idx((k) => k === K_CAP), ...idx((k) => k === K_CHANGE), ...floors, ...idx((k) => k === K_CEILING)];
-  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, smoothedForCandidate, roleMask, hasFraction, fraction, steppedDown, conflicts };
+  return { order: Int32Array.from(order), floors: Int32Array.from(floors), kind, a, b, smoothedForCandidate, roleMask, hasFraction, fraction, steppedDown, conflicts, timingMs: new Float64Array(1) };
 }
 
 /** Validates and compiles; throws RuntimeError (`runtime.rules.invalid`) naming the first problems. */
@@ -264,13 +269,17 @@ export function hardFloorMs(cr: CompiledRules, ctx: GuardrailContext): number {
 }
 
 /**
- * The RTT term of timing floor i: 0 while no leader serves the term (no heartbeat to wait for, only the
- * interval's spacing); for a candidate under candidate_rtt 'smoothed', min(worst, smoothed); else the worst.
+ * Timing floor i for ctx, into plan.timingMs[0]: max(absolute floor, k × (heartbeat interval + RTT term)). The
+ * RTT term is 0 while no leader serves the term (no heartbeat to wait for, only the interval's spacing); for a
+ * candidate under candidate_rtt 'smoothed', min(worst, smoothed); else the worst. Written to a typed array, not
+ * returned: V8 boxes a double returned from a call it does not inline, one allocation per tick, and whether it
+ * inlines depends on its budget (test/runtime-heap.test.ts caught a run where it did not).
  */
-function timingRttMs(plan: GuardPlan, i: number, role: number, ctx: GuardrailContext): number {
-  if (ctx.steppedDownThisTerm) return 0;
-  if (role === 4 && plan.smoothedForCandidate[i] === 1 && ctx.smoothedRttMs < ctx.worstRttMs) return ctx.smoothedRttMs;
-  return ctx.worstRttMs;
+function timingFloorInto(plan: GuardPlan, i: number, role: number, ctx: GuardrailContext): void {
+  const rtt = ctx.steppedDownThisTerm ? 0
+    : role === 4 && plan.smoothedForCandidate[i] === 1 && ctx.smoothedRttMs < ctx.worstRttMs ? ctx.smoothedRttMs
+      : ctx.worstRttMs;
+  plan.timingMs[0] = Math.max(plan.a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + rtt));
 }
 
 /** hardFloorMs into `trace.floorMs` (allocation-free form). */
@@ -285,7 +294,8 @@ export function hardFloorInto(cr: CompiledRules, ctx: GuardrailContext, trace: G
     const i = floors[j]!;
     const k = kind[i];
     if (k === K_TIMING) {
-      const f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + timingRttMs(plan, i, role, ctx)));
+      timingFloorInto(plan, i, role, ctx);
+      const f = plan.timingMs[0]!;
       if (f > floor) floor = f;
     } else if (k === K_CONDITIONAL) {
       if (conditionHolds(plan, i, role, ctx) && a[i]! > floor) floor = a[i]!;
@@ -363,8 +373,10 @@ export function guardInPlace(cr: CompiledRules, ctx: GuardrailContext, trace: Gu
     } else {
       // 2–3. floors; a NaN floor (bad context) sends the value to the ceiling
       let f: number;
-      if (k === K_TIMING) f = Math.max(a[i]!, plan.b[i]! * (ctx.heartbeatIntervalMs + timingRttMs(plan, i, role, ctx)));
-      else if (k === K_CONDITIONAL) {
+      if (k === K_TIMING) {
+        timingFloorInto(plan, i, role, ctx);
+        f = plan.timingMs[0]!;
+      } else if (k === K_CONDITIONAL) {
         if (!conditionHolds(plan, i, role, ctx)) continue;
         f = a[i]!;
       } else {
