@@ -1,5 +1,6 @@
 /**
- * The safety rules: one file format (schemas/safety-rules.schema.json) and ONE engine. The runtime's
+ * The safety rules: one file format (schemas/safety-rules.schema.json, typed and validated in
+ * runtime/rules-format.ts, re-exported here) and ONE engine. The runtime's
  * guardrails call `applyGuardrails` on every proposal; `raft-ns verify` imports the same functions to check
  * rules on data and to read the boxes and properties it proves. Pure functions, no I/O, no allocation on
  * the per-tick path.

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeSimulatedTraceSet } from '../pipeline/simulate/write.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { RaftNsError } from '../pipeline/util/errors.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationResult } from '../pipeline/evaluate/evaluate.js';
 import { runJobs, type Job } from '../pipeline/evaluate/harness.js';
 import { makeEvaluationModel } from '../pipeline/evaluate/make-model.js';
+import { DEFAULT_RUN_CONFIG } from '../pipeline/run/pipeline.js';
 import { MAIN_POLICIES } from '../pipeline/evaluate/policies.js';
 import { RandomizedTimeout } from '../sim/index.js';
 import { makePrng } from '../sim/index.js';
@@ -64,13 +65,11 @@ describe('suites and the held-out registry', () => {
 
   it('tune runs on a suite file of your own: its tuning seeds by default, its scenarios only, and refuses what the suite lacks', async () => {
     const { tune } = await import('../pipeline/evaluate/tune.js');
-    const { writeFileSync } = await import('node:fs');
     const calm = { ...builtinScenario('lan-3-calm')!, name: 'my-calm', duration_ms: 10_000 };
     const crash = { ...builtinScenario('lan-3-leader-crash')!, name: 'my-crash', duration_ms: 10_000, faults: [{ kind: 'crash' as const, at_ms: 5_000, node: 'leader', restart_after_ms: 3_000 }] };
     const suite = { format: 'raft-ns-eval-suite', format_version: 1, name: 'mine', seeds: [31], tuning_seeds: [41, 42], scenarios: [{ scenario: calm }, { scenario: crash }] };
     const file = join(tmp, 'mine.suite.json');
     writeFileSync(file, JSON.stringify(suite));
-    const { DEFAULT_RUN_CONFIG } = await import('../pipeline/run/pipeline.js');
     const artifact = join('artifacts', DEFAULT_RUN_CONFIG.model.name, DEFAULT_RUN_CONFIG.model.version); // the committed default
     const opts = { windowsDir: tmp, outDir: join(tmp, 'tune-mine'), taus: [], artifacts: [artifact], spreads: [1], workers: 1 };
     const r = await tune({ ...opts, suite: file, scenarios: ['my-crash'] });
