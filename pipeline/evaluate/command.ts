@@ -140,7 +140,7 @@ function registerTune(cmd: Command): void {
     });
 }
 
-/** The terminal summary: pooled table and the claims. */
+/** The terminal summary: pooled table, the claims and the goals. */
 export function summaryText(r: EvaluationReport): string {
   const lines = [`evaluate: suite ${r.config.suite.name}, ${r.config.scenarios.length} scenarios × seeds ${r.config.seeds.join(', ')}; pooled mean ± 95% CI over seeds`];
   const f = (e: { mean: number; ci95: number }, d = 1): string => (Number.isFinite(e.mean) ? `${e.mean.toFixed(d)}${Number.isFinite(e.ci95) ? `±${e.ci95.toFixed(d)}` : ''}` : '—');
@@ -159,5 +159,15 @@ export function summaryText(r: EvaluationReport): string {
   if (c.jitter_unnecessary_vs_static_etcd) lines.push(`  claim (b) unnecessary elections under jitter vs static etcd: ${pct(c.jitter_unnecessary_vs_static_etcd.relative_change)} (model ${f(c.jitter_unnecessary_vs_static_etcd.model, 2)}, static ${f(c.jitter_unnecessary_vs_static_etcd.baseline, 2)} per run, ${c.jitter_unnecessary_vs_static_etcd.model_sum} vs ${c.jitter_unnecessary_vs_static_etcd.baseline_sum} in total; claim −62%: ${c.jitter_unnecessary_vs_static_etcd.meets_claim ? 'met' : 'not met'})`);
   if (c.memory_per_node) lines.push(`  claim (c) memory per node: ${c.memory_per_node.total_bytes} B (${c.memory_per_node.node_state_bytes} state + ${c.memory_per_node.shared_weights_bytes} weights; claim < 128 KiB: ${c.memory_per_node.meets_claim ? 'met' : 'not met'})`);
   lines.push(`  safety violations: ${r.safety.violations} in ${r.safety.runs} runs`);
+  if (r.goals) {
+    // One line per policy: which of goals 1–5 it meets (docs/EVALUATION.md, "The goals"); the oracle's row
+    // says which goals a perfect failure detector meets on this suite.
+    const mark = (m: boolean | null): string => (m === null ? '·' : m ? '✓' : '✗');
+    lines.push('  goals (1 failover, 2 unnecessary elections, 3 latency, 4 Pareto, 5 safety; · not swept):');
+    for (const g of r.goals.policies) {
+      lines.push(`  ${g.policy.padEnd(20)} ${[g.failover.met, g.unnecessary.met, g.latency.met, g.pareto?.met ?? null, g.safety.met].map((m, i) => `${i + 1}${mark(m)}`).join(' ')}`
+        + `   failover ${f({ mean: g.failover.mean_ms, ci95: Number.NaN }, 0)} ms, capture ${cap(g.failover.capture)}; unnecessary ${g.unnecessary.total} (jitter ${g.unnecessary.jitter}) vs etcd ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})`);
+    }
+  }
   return `${lines.join('\n')}\n`;
 }

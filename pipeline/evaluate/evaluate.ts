@@ -15,6 +15,7 @@ import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex, writeDirAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { compare, perScenario, pooled, sweepPoints } from './aggregate.js';
+import { goalsOf } from './goals.js';
 import { runJobs, type Job, type JobResult } from './harness.js';
 import { MAIN_POLICIES, MODEL_POLICY_IDS, sharedModelOf, sweepPolicies, type PolicyEntry } from './policies.js';
 import { renderHtml } from './report.js';
@@ -167,6 +168,8 @@ function buildReport(
   });
   const violations = [...main, ...sweepResults].filter((r) => r.violation !== null);
   const m = loaded?.artifact.manifest;
+  const pooledRows = pooled(main, ids);
+  const sweep = sweepEntries.length ? sweepPoints(sweepResults, sweepEntries) : null;
   return {
     format: 'raft-ns-evaluation-report',
     format_version: 1,
@@ -187,7 +190,7 @@ function buildReport(
       dir: loaded.dir, name: m.name, version: m.version, manifest_sha256: sha256Hex(loaded.manifestBytes), weights_sha256: loaded.artifact.weightsSha256,
       precision: loaded.artifact.int8 ? 'int8' : 'float32', parameter_count: m.architecture.parameter_count ?? 17_794,
     } : null,
-    pooled: pooled(main, ids),
+    pooled: pooledRows,
     per_scenario: perScenario(main, scen, ids),
     claims: {
       suite: suite.name,
@@ -197,7 +200,8 @@ function buildReport(
     },
     model_diagnostics: diag,
     safety: { violations: violations.length, runs: main.length + sweepResults.length, messages: violations.map((r) => `${r.policyId} ${r.scenario} seed ${r.seed}: ${r.violation}`) },
-    sweep: sweepEntries.length ? sweepPoints(sweepResults, sweepEntries) : null,
+    goals: goalsOf(main, pooledRows, ids, jitter, sweep),
+    sweep,
     timeline,
     runs: main.length + sweepResults.length,
   };

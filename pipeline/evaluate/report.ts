@@ -5,6 +5,7 @@
 import type { Estimate } from '../report/stats.js';
 import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
 import { CAPTURE_KEYS, type Capture, type CaptureKey } from './aggregate.js';
+import { DOWNTIME_SHARE_GOAL, FAILOVER_CAPTURE_GOAL } from './goals.js';
 import type { EvaluationReport } from './types.js';
 import { METRIC_KEYS, type MetricKey } from './harness.js';
 import { ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
@@ -37,6 +38,7 @@ export async function renderHtml(r: EvaluationReport): Promise<string> {
   parts.push(`<p class="meta">tool ${esc(r.tool_version)} · created ${esc(r.created_at)} · suite sha256 <code>${esc(r.config.suite.sha256.slice(0, 16))}…</code> · seeds ${r.config.seeds.join(', ')} · ${r.config.scenarios.length} scenarios · ${r.runs} closed-loop runs · pre-vote and check-quorum on for every policy<br>`
     + (r.model ? `model ${esc(r.model.name)}@${esc(r.model.version)} (${esc(r.model.precision)}), manifest sha256 <code>${esc(r.model.manifest_sha256)}</code>` : 'no model: baselines only') + '</p>');
 
+  if (r.goals) parts.push('<h2>The goals, for every policy</h2>', goalsHtml(r, label));
   parts.push('<h2>The claims</h2>', claimsHtml(r));
   parts.push(`<h2>Metrics by policy (pooled over scenarios; mean ± 95% CI over ${r.config.seeds.length} seeds)</h2>`);
   parts.push(tableHtml(r.pooled.map((p) => ({ name: label.get(p.policy) ?? p.policy, estimates: p.estimates, capture: p.capture }))));
@@ -75,6 +77,35 @@ th{background:#f3f3f3}.meta{color:#666;font-size:12px}.ok{color:#0a7a2a}.no{colo
 ${parts.join('\n')}
 </body></html>
 `;
+}
+
+/** Goals 1–5 (pipeline/evaluate/goals.ts): one row per policy, each cell its figures and whether it is met. */
+function goalsHtml(r: EvaluationReport, label: Map<string, string>): string {
+  const g = r.goals!;
+  const cell = (met: boolean | null, text: string): string => `<td class="${met === null ? 'meta' : met ? 'ok' : 'no'}">${text}${met === null ? '' : met ? ' ✓' : ' ✗'}</td>`;
+  const worst = (ds: Array<{ other: string; difference: Estimate }>): string => {
+    const d = ds.reduce<(typeof ds)[number] | null>((a, x) => (a === null || x.difference.mean > a.difference.mean ? x : a), null);
+    return d === null ? '—' : `${d.difference.mean >= 0 ? '+' : ''}${fmtE(d.difference, 0)} ms vs ${esc(d.other)}`;
+  };
+  const rows = g.policies.map((p) => {
+    const f = p.failover;
+    const u = p.unnecessary;
+    const l = p.latency;
+    const share = l.downtime_share_of_etcd === null ? '—' : `${(l.downtime_share_of_etcd * 100).toFixed(0)}%`;
+    const pa = p.pareto;
+    return `<tr><td>${esc(label.get(p.policy) ?? p.policy)}</td>`
+      + cell(f.met, `${fmtN(f.mean_ms)} ms (best other baseline ${fmtN(f.best_other_ms)}${f.best_other ? `, ${esc(f.best_other)}` : ''}); capture ${f.capture === null ? '—' : f.capture.toFixed(2)}`)
+      + cell(u.met, `${u.total} (jitter ${u.jitter}) vs etcd ${u.etcd_total} (${u.etcd_jitter})`)
+      + cell(l.met, `worst paired mean ${worst(l.mean)}; p99 ${worst(l.p99)}; waiting for a leader ${share} of etcd's`)
+      + cell(pa === null ? null : pa.met, pa === null ? 'not swept' : `${pa.baseline_frontier_points - pa.unmatched.length} of ${pa.baseline_frontier_points} baseline frontier points matched${pa.unmatched.length ? `; not: ${esc(pa.unmatched.join(', '))}` : ''}`)
+      + cell(p.safety.met, `${p.safety.violations} violations`)
+      + `</tr>`;
+  });
+  return '<p class="meta">Checked for every policy, the oracle included: a goal the perfect failure detector misses is out of any timeout policy\'s reach on this suite.'
+    + ` 1: pooled failover below every other baseline's and capture ≥ ${FAILOVER_CAPTURE_GOAL}. 2: unnecessary elections summed over all runs and over the jitter scenarios, no more than static etcd's.`
+    + ` 3: paired per-seed differences of mean and p99 commit latency (policy − other, mean ± 95% CI) ≤ 0 against every other baseline and < 0 against static etcd, and latency waiting for a leader ≤ ${DOWNTIME_SHARE_GOAL * 100}% of static etcd's (the worst difference is shown).`
+    + ' 4: every frontier point of the other baseline families in the Pareto sweep matched or beaten on both axes by a point of the policy\'s family. 5: no safety violation (memory per node: claim (c) below).</p>'
+    + `<table><tr><th>policy</th><th>1. failover</th><th>2. unnecessary elections</th><th>3. commit latency</th><th>4. Pareto</th><th>5. safety</th></tr>${rows.join('')}</table>`;
 }
 
 function claimsHtml(r: EvaluationReport): string {
@@ -191,6 +222,9 @@ function fmtE(e: Estimate, digits = 1): string {
   return `${e.mean.toFixed(digits)}${ci}`;
 }
 
+function fmtN(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(0) : '—';
+}
 function pct(x: number): string {
   return Number.isFinite(x) ? `${x > 0 ? '+' : ''}${(x * 100).toFixed(1)}%` : '—';
 }

@@ -4,6 +4,7 @@
  * imports the other for it. Invariant: imports nothing from those two files.
  */
 import type { Comparison, PooledRow, ScenarioRow, SweepPoint } from './aggregate.js';
+import type { Goals } from './goals.js';
 import type { PolicyEntry } from './policies.js';
 import type { Timeline } from './timeline.js';
 
@@ -35,6 +36,8 @@ export interface EvaluationReport {
     jitter_unnecessary_vs_static_etcd: Comparison | null;
     memory_per_node: { node_state_bytes: number; shared_weights_bytes: number; total_bytes: number; claim_bytes: number; meets_claim: boolean } | null;
   };
+  /** Goals 1–5 for every policy (pipeline/evaluate/goals.ts); absent in reports written before the goals were (2026-12-07). */
+  goals?: Goals;
   model_diagnostics: Array<{ policy: string; ticks: number; fallbacks: number; fallback_rate: number; rule_activations: Record<string, number> }>;
   safety: { violations: number; runs: number; messages: string[] };
   sweep: SweepPoint[] | null;
