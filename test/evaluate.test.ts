@@ -219,7 +219,19 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(new Set(r.sweep!.map((p) => p.family))).toEqual(new Set(['static', 'jacobson-karels', 'phi-accrual', 'neuro-symbolic', 'oracle']));
     expect(r.sweep!.find((p) => p.family === 'oracle')!.pareto_optimal).toBe(false); // the reference, not a contender
     expect(r.sweep!.some((p) => p.pareto_optimal)).toBe(true);
+    // The goals, for every policy (pipeline/evaluate/goals.ts): the oracle meets goal 1 by definition here.
+    expect(r.goals!.policies.map((g) => g.policy)).toEqual(MAIN_POLICIES.map((p) => p.id));
+    expect(r.goals!.policies.find((g) => g.policy === 'oracle')!.failover.capture).toBe(1);
+    expect(r.goals!.policies.find((g) => g.policy === 'neuro-symbolic')!.pareto).not.toBeNull();
+    expect(r.goals!.policies.find((g) => g.policy === 'oracle')!.pareto).toBeNull();
   });
+
+  it('--sweep-seeds: the sweep runs on more seeds than the suite lists, continuing by +1', async () => {
+    const more = await evaluate({ model: join(tmp, 'artifact'), suite: tinySuite(), seeds: 1, sweepSeeds: 3, workers: 0, timeline: false, createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(more.report.config.seeds).toEqual([11]);
+    expect(more.report.config.sweep!.seeds).toEqual([11, 12, 13]);
+    expect(more.report.sweep!.find((p) => p.family === 'oracle')!.failover_ms.n).toBe(3); // one failover mean per sweep seed
+  }, 60_000);
 
   it('writes one self-contained HTML page: inline SVG charts, no http(s) references, no scripts', () => {
     const html = readFileSync(join(out, REPORT_HTML), 'utf8');
@@ -231,6 +243,7 @@ describe('evaluate on a tiny suite with a model', () => {
     for (const p of MAIN_POLICIES) expect(html).toContain(p.label.replace(/&/g, '&amp;'));
     expect(html).toContain('capture: downtime latency');
     expect(html).toContain('oracle (physical limit)'); // the reference point of the Pareto chart
+    expect(html).toContain('The goals, for every policy');
   });
 
   it('is deterministic: the same inputs and seeds give the same report', async () => {

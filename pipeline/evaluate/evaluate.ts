@@ -40,6 +40,8 @@ export interface EvaluateOptions {
   force?: boolean;
   /** Worker threads (default: one per CPU when running the built JavaScript). */
   workers?: number;
+  /** Seeds of the Pareto sweep: its first n (default: the suite's sweep seeds, capped by `seeds`). */
+  sweepSeeds?: number;
   /** Skip the Pareto sweep / the timeline (faster; the report says they were skipped). */
   sweep?: boolean;
   timeline?: boolean;
@@ -74,7 +76,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   // 2. The Pareto sweep on the sweep scenarios (their own seeds, capped by --seeds too).
   const doSweep = opts.sweep ?? true;
   const sweepEntries = doSweep ? sweepPolicies().filter((e) => loaded || e.spec.kind !== 'model') : [];
-  const sweepSeeds = pickSeeds(suite.sweep.seeds, opts.seeds === undefined ? undefined : Math.min(opts.seeds, suite.sweep.seeds.length));
+  // --sweep-seeds n: the sweep's first n seeds (continuing past the suite's list by +1, as --seeds does);
+  // else the suite's sweep seeds, capped by --seeds.
+  const sweepSeeds = opts.sweepSeeds !== undefined ? pickSeeds(suite.sweep.seeds, opts.sweepSeeds)
+    : pickSeeds(suite.sweep.seeds, opts.seeds === undefined ? undefined : Math.min(opts.seeds, suite.sweep.seeds.length));
   const sweepStart = jobs.length;
   for (const name of doSweep ? suite.sweep.scenarios : []) {
     const sc = suiteScenario(suite, name);
