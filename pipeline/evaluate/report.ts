@@ -97,7 +97,7 @@ function goalsHtml(r: EvaluationReport, label: Map<string, string>): string {
       + cell(f.met, `${fmtN(f.mean_ms)} ms (best other baseline ${fmtN(f.best_other_ms)}${f.best_other ? `, ${esc(f.best_other)}` : ''}); capture ${f.capture === null ? '—' : f.capture.toFixed(2)}`)
       + cell(u.met, `${u.total} (jitter ${u.jitter}) vs etcd ${u.etcd_total} (${u.etcd_jitter})`)
       + cell(l.met, `worst paired mean ${worst(l.mean)}; p99 ${worst(l.p99)}; waiting for a leader ${share} of etcd's`)
-      + cell(pa === null ? null : pa.met, pa === null ? 'not swept' : `${pa.baseline_frontier_points - pa.unmatched.length} of ${pa.baseline_frontier_points} baseline frontier points matched${pa.unmatched.length ? `; not: ${esc(pa.unmatched.join(', '))}` : ''}`)
+      + cell(pa === null ? null : pa.met, pa === null ? 'not swept' : `${pa.baseline_frontier_points - pa.unmatched.length} of ${pa.baseline_frontier_points} baseline frontier points matched${pa.unmatched.length ? `; not: ${esc(pa.unmatched.join(', '))}` : ''}${pa.unmatched_by_oracle_too.length ? ` (not even the oracle matches ${esc(pa.unmatched_by_oracle_too.join(', '))})` : ''}`)
       + cell(p.safety.met, `${p.safety.violations} violations`)
       + `</tr>`;
   });
