@@ -181,7 +181,7 @@ describe('the model\'s serving knob', () => {
 
   it('evaluate sweeps the model over the survived-silence margins, the default rules\' 1.5 among them', () => {
     const knob = sweepPolicies().filter((p) => p.family === 'neuro-symbolic');
-    expect(knob.map((p) => [p.param, p.value])).toEqual([0, 0.5, 1, 1.25, 1.5, 2].map((v) => ['survived_margin', v]));
+    expect(knob.map((p) => [p.param, p.value])).toEqual([0, 0.5, 1, 1.25, 1.5, 2, 3, 4, 6].map((v) => ['survived_margin', v]));
     expect(knob.every((p) => p.spec.kind === 'model')).toBe(true);
   });
 
