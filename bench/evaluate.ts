@@ -5,6 +5,8 @@
  *    mix, in this thread: the per-node model steps (the path before runtime/batch.ts, still reachable
  *    through RunJobsOptions.perNodeSteps) against the batched steps, and with `--against`, the same jobs on
  *    an older build's harness (e.g. a copy of dist/ from before a change): today's path as a whole;
+ *    then the floor under the model policy's cost: the simulator (static etcd's runs) plus the kernel steps
+ *    of a model run timed alone, as runs/s against the older build (needs `--against`);
  * 2. the mix on the warm worker pool, 2 threads against 1;
  * 3. unless --no-suite, the default suite's main grid on its first seed (24 scenarios × 6 policies + the
  *    oracle), 1 thread against 2, `--reps` times each: what `raft-ns evaluate` pays.
@@ -20,9 +22,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinScenario } from '../sim/index.js';
-import { artifactFromBytes } from '../runtime/index.js';
+import { artifactFromBytes, LstmBatch } from '../runtime/index.js';
 import { runJobs, type Job, type RunJobsOptions } from '../pipeline/evaluate/harness.js';
-import { MAIN_POLICIES, ORACLE_POLICY_ID, sweepPolicies } from '../pipeline/evaluate/policies.js';
+import { MAIN_POLICIES, ORACLE_POLICY_ID, sharedModelOf, sweepPolicies } from '../pipeline/evaluate/policies.js';
 import { loadSuite } from '../pipeline/evaluate/suites.js';
 import { buildFixtureArtifact, writeFixtureArtifact } from '../test/runtime-fixtures/artifact-writer.js';
 
@@ -92,6 +94,32 @@ export async function run(args: string[]): Promise<void> {
     const batched = await measure(runJobs, jobs, { ...base, workers: 0 });
     const old = older ? await measure(older, jobs, { ...base, workers: 0 }) : null;
     out(`${label.padEnd(20)} ${fmt(perNode).padEnd(48)} ${fmt(batched).padEnd(48)} ${ratio(batched, perNode).padEnd(12)}${old ? `   ${fmt(old).padEnd(48)} ${ratio(batched, old)}` : ''}`);
+  }
+
+  // The floor under the model policy's cost on this machine: the same runs' simulator (static etcd's runs,
+  // which step no model) plus the kernel steps those runs make, timed alone (one 5-slot batch per tick, as
+  // lan-5-jitter's nodes step). What is left above it is the provider's JavaScript.
+  const modelJobs = jobsOf(['neuro-symbolic']);
+  const nodeTicks = (await runJobs(modelJobs.slice(0, 1), { ...base, workers: 0 }))[0]!.model!.ticks;
+  const batch = LstmBatch.create(sharedModelOf(artifact));
+  if (batch && older) {
+    const nodes = scenario.cluster.size;
+    const slots = Array.from({ length: nodes }, () => batch.allocSlot());
+    const flushes = 20_000;
+    const times: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < flushes; i++) {
+        for (const s of slots) batch.enqueue(s);
+        batch.flush();
+      }
+      times.push((performance.now() - t0) / flushes);
+    }
+    const kernelMsPerRun = median(times) * (nodeTicks / nodes);
+    const etcd = await measure(runJobs, jobsOf(['static-etcd']), { ...base, workers: 0 });
+    const oldModel = await measure(older, modelJobs, { ...base, workers: 0 });
+    const ceiling = 1000 / (1000 / etcd.wall + kernelMsPerRun);
+    out(`floor under the model policy: simulator ${(1000 / etcd.wall).toFixed(1)} ms/run (static etcd's runs) + kernel ${kernelMsPerRun.toFixed(1)} ms/run (${nodeTicks} node steps, ${(median(times) * 1e6 / nodes).toFixed(0)} ns each, timed alone) = ${ceiling.toFixed(2)} runs/s with no provider JavaScript at all: ${(ceiling / oldModel.wall).toFixed(2)}× the older build's ${oldModel.wall.toFixed(2)} runs/s (goal 3×)`);
   }
 
   out('\n2. the six-policy mix on the warm worker pool (wall time)');
