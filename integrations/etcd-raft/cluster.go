@@ -130,6 +130,9 @@ func newCluster(cfg Config) *cluster {
 		var policy Policy
 		if cfg.StockElectionTick == 0 {
 			policy = cfg.NewPolicy(id, cfg.Seed*1000+int64(id))
+			if g, ok := policy.(groundTruthUser); ok {
+				g.useGroundTruth(c.leaderAlive)
+			}
 		}
 		m := &member{id: id, node: n, storage: s, up: true, hbSent: map[uint64]float64{}, rtt: map[uint64]float64{}}
 		m.driver = NewDriver(n, id, policy, cfg.TickMs, cfg.LeaseMs, cfg.HeartbeatMs, cfg.Nodes)
@@ -247,6 +250,13 @@ func (c *cluster) leader() *member {
 	return best
 }
 
+// leaderAlive is the ground truth the oracle reads: a leader serves the cluster (up, not isolated: the
+// one c.leader() finds) and self is not cut off from it (isolation cuts every link of the node). Not the
+// node's own view: a pre-candidate forgets its leader, and a follower learns a new one a message late.
+func (c *cluster) leaderAlive(self uint64) bool {
+	return c.leader() != nil && !c.member(self).isolated
+}
+
 func (c *cluster) maxTerm() uint64 {
 	var t uint64
 	for _, m := range c.members {
@@ -310,6 +320,13 @@ func RunTrial(cfg Config) Result {
 			lastTerm = t
 		}
 	}
+	campaigns := func() int {
+		n := 0
+		for _, m := range c.members {
+			n += m.driver.Campaigns
+		}
+		return n
+	}
 	for c.nowMs < steadyFrom {
 		c.step()
 	}
@@ -351,9 +368,7 @@ func RunTrial(cfg Config) Result {
 		c.step()
 		countTerms()
 	}
-	for _, m := range c.members {
-		res.Campaigns += m.driver.Campaigns
-	}
+	res.Campaigns = campaigns()
 	res.SafetyViolations = append(res.SafetyViolations, c.violations...)
 	return res
 }

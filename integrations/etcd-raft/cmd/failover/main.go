@@ -51,7 +51,7 @@ func main() {
 		}
 		base := etcdraft.Config{Nodes: *nodes, Net: n, TickMs: 10, HeartbeatMs: 100, LeaseMs: etcdraft.LeaseMsFor(n, 100, 10),
 			Fault: *fault, Seed: *seed, WarmupMs: 4000, AfterMs: 10000, GiveUpMs: 30000}
-		rows := etcdraft.Compare(etcdraft.StandardPolicies(a, rules), base, *trials)
+		rows := etcdraft.Compare(etcdraft.StandardPolicies(a, rules, n, base.LeaseMs), base, *trials)
 		etcdraft.PrintTable(os.Stdout, fmt.Sprintf("%d nodes, %s network (one-way %g–%g ms, tail %g%% +≤%g ms, loss %g%%, %g stalls/s of %g–%g ms), leader %s × %d, lease %g ms",
 			*nodes, n.Name, n.MinMs, n.MaxMs, 100*n.TailProb, n.TailMs, 100*n.Loss, n.StallsPerS, n.StallMinMs, n.StallMaxMs, *fault, *trials, base.LeaseMs), rows)
 		for _, r := range rows {
