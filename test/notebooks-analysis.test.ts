@@ -11,7 +11,7 @@ import { readDataset } from '../pipeline/ingest/read.js';
 import type { TelemetryRow } from '../pipeline/ingest/telemetry.js';
 import { renderSvg } from '../pipeline/report/charts.js';
 import {
-  boundsSpec, clampSpec, comparePolicies, comparisonFindings, exploreDataset, guardrailSummary, heartbeatGapSpec, leaderChangesSpec, leaderLosses,
+  boundsSpec, clampSpec, comparePolicies, comparisonFindings, exploreDataset, goalFindings, goalRows, guardrailSummary, heartbeatGapSpec, leaderChangesSpec, leaderLosses,
   leaderLossSpec, loadSharedModel, missingDataSpec, modelKnobFindings, modelKnobRows, notebookModel, paretoSpec, pooledRows, provedBounds, readAllRows, replayStream,
   SAMPLE_DATASET_DIR, showTable, signalDistributionSpec, signalSweep, streamsOf, sweepSpec, sweepValues, tableHtml, timelineSpec, typicalSignals,
   verifyArtifact, type NotebookModel, type ReplayTick,
@@ -164,6 +164,38 @@ describe('policy comparison', () => {
     expect(findings.some((f) => f.startsWith('Pareto frontier of the sweep'))).toBe(true);
     expect(await renderSvg(paretoSpec(report))).toMatch(/^<svg/);
     expect(await renderSvg(timelineSpec(report))).toContain('static-etcd');
+    // The goals, one row per policy; the oracle's sentence says which goals even it misses.
+    const goals = goalRows(report);
+    expect(goals.map((r) => r.policy)).toEqual(rows.map((r) => r.policy));
+    expect(goals.find((r) => r.policy === 'oracle')!['4. Pareto']).toBe('—'); // a point, not a family
+    expect(goals.find((r) => r.policy === 'static-etcd')!['2. unnecessary (jitter)']).toMatch(/^✓ /); // etcd is its own bar
+    const oracle = report.goals!.policies.find((g) => g.policy === 'oracle')!;
+    const said = goalFindings(report);
+    expect(said).toHaveLength(1); // no model in this report
+    expect(said[0]).toMatch(oracle.failover.met && oracle.unnecessary.met && oracle.latency.met && oracle.safety.met ? /^The oracle .* meets every goal/ : /^Even the oracle .* misses: /);
+  });
+});
+
+describe('the goals', () => {
+  const goal = (policy: string, met: [boolean, boolean, boolean, boolean | null, boolean]) => ({
+    policy,
+    failover: { mean_ms: 900, best_other: 'phi-accrual', best_other_ms: 1000, capture: 0.85, met: met[0] },
+    unnecessary: { total: 3, jitter: 1, etcd_total: 4, etcd_jitter: 1, met: met[1] },
+    latency: { mean: [], p99: [], downtime_share_of_etcd: 0.6, met: met[2] },
+    pareto: met[3] === null ? null : { family_points: 9, baseline_frontier_points: 11, unmatched: ['x'], unmatched_by_oracle_too: ['x'], met: met[3] },
+    safety: { violations: 0, met: met[4] },
+    all_met: false,
+  });
+  it('says which goals the model meets and which even the oracle misses', () => {
+    const report = { goals: { baselines: [], policies: [goal('neuro-symbolic', [true, true, false, false, true]), goal('oracle', [true, false, false, null, true])] } } as unknown as EvaluationReport;
+    expect(goalFindings(report)).toEqual([
+      'The model meets: failover, unnecessary elections, safety; misses: latency, Pareto.',
+      "Even the oracle (a perfect failure detector) misses: unnecessary elections, latency — out of any timeout policy's reach on this suite as written.",
+    ]);
+    expect(goalRows(report)[0]).toEqual({
+      policy: 'neuro-symbolic', '1. failover ms (capture)': '✓ 900 (0.85)', '2. unnecessary (jitter)': '✓ 3 (1) vs 4 (1)',
+      '3. latency; waiting vs etcd': '✗ 60%', '4. Pareto': '✗ 10 of 11', '5. safety': '✓',
+    });
   });
 });
 

@@ -100,6 +100,41 @@ export function comparisonFindings(report: EvaluationReport): string[] {
   return out;
 }
 
+/**
+ * Goals 1–5 (pipeline/evaluate/goals.ts) as a table: one row per policy, the oracle included, each goal's
+ * figure and ✓ / ✗ (— where not measured: Pareto for a family the sweep does not turn).
+ */
+export function goalRows(report: EvaluationReport): Array<Record<string, string>> {
+  const mark = (m: boolean | null): string => (m === null ? '—' : m ? '✓' : '✗');
+  return (report.goals?.policies ?? []).map((g) => ({
+    policy: g.policy,
+    '1. failover ms (capture)': `${mark(g.failover.met)} ${Number.isFinite(g.failover.mean_ms) ? g.failover.mean_ms.toFixed(0) : '—'} (${g.failover.capture === null ? '—' : g.failover.capture.toFixed(2)})`,
+    '2. unnecessary (jitter)': `${mark(g.unnecessary.met)} ${g.unnecessary.total} (${g.unnecessary.jitter}) vs ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})`,
+    '3. latency; waiting vs etcd': `${mark(g.latency.met)} ${g.latency.downtime_share_of_etcd === null ? '—' : `${(100 * g.latency.downtime_share_of_etcd).toFixed(0)}%`}`,
+    '4. Pareto': g.pareto === null ? '—' : `${mark(g.pareto.met)} ${g.pareto.baseline_frontier_points - g.pareto.unmatched.length} of ${g.pareto.baseline_frontier_points}`,
+    '5. safety': mark(g.safety.met),
+  }));
+}
+
+/** Which goals the model and the oracle meet on this suite, said in sentences computed from the report. */
+export function goalFindings(report: EvaluationReport): string[] {
+  const gs = report.goals?.policies ?? [];
+  const names = ['failover', 'unnecessary elections', 'latency', 'Pareto', 'safety'];
+  const met = (g: (typeof gs)[number]): Array<boolean | null> => [g.failover.met, g.unnecessary.met, g.latency.met, g.pareto?.met ?? null, g.safety.met];
+  const list = (g: (typeof gs)[number], want: boolean): string => names.filter((_, i) => met(g)[i] === want).join(', ') || 'none';
+  const out: string[] = [];
+  const model = gs.find((g) => g.policy === 'neuro-symbolic');
+  const oracle = gs.find((g) => g.policy === ORACLE_POLICY_ID);
+  if (model) out.push(`The model meets: ${list(model, true)}; misses: ${list(model, false)}.`);
+  if (oracle) {
+    const missed = list(oracle, false);
+    out.push(missed === 'none'
+      ? 'The oracle (a perfect failure detector) meets every goal it is checked on: each is within a timeout policy\'s reach on this suite.'
+      : `Even the oracle (a perfect failure detector) misses: ${missed} — out of any timeout policy's reach on this suite as written.`);
+  }
+  return out;
+}
+
 function pct(x: number): string {
   return `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}%`;
 }
