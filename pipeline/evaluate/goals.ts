@@ -55,6 +55,14 @@ export interface Goals {
   policies: PolicyGoals[];
 }
 
+/** The goals' names, in order (as the report, the summary and the notebook list them). */
+export const GOAL_NAMES = ['failover', 'unnecessary elections', 'latency', 'Pareto', 'safety'] as const;
+
+/** A policy's goals met, in GOAL_NAMES order; null for a goal with nothing to measure (Pareto unswept). */
+export function goalsMet(g: PolicyGoals): Array<boolean | null> {
+  return [g.failover.met, g.unnecessary.met, g.latency.met, g.pareto?.met ?? null, g.safety.met];
+}
+
 /** A sweep point's family for a main policy id (the sweep names families by the main policies' ids). */
 const SWEEP_FAMILY: Record<string, string> = {
   'static-etcd': 'static', 'static-raft-paper': 'static', 'jacobson-karels': 'jacobson-karels', 'phi-accrual': 'phi-accrual', 'neuro-symbolic': 'neuro-symbolic',
@@ -102,8 +110,9 @@ export function goalsOf(
 
     const violations = results.filter((r) => r.policyId === p && r.violation !== null).length;
     const pareto = sweep ? paretoOf(sweep, SWEEP_FAMILY[p] ?? null, baselines) : null;
-    const g = { policy: p, failover, unnecessary, latency, pareto, safety: { violations, met: violations === 0 } };
-    return { ...g, all_met: failover.met && unnecessary.met && latency.met && (pareto?.met ?? false) && violations === 0 };
+    const g: PolicyGoals = { policy: p, failover, unnecessary, latency, pareto, safety: { violations, met: violations === 0 }, all_met: false };
+    g.all_met = goalsMet(g).every((m) => m === true);
+    return g;
   });
   return { baselines, policies: out };
 }

@@ -6,6 +6,7 @@
 import type { VegaLiteSpec } from '../report/charts.js';
 import type { EvaluationReport } from '../evaluate/evaluate.js';
 import { ORACLE_FAMILY, ORACLE_POLICY_ID } from '../evaluate/policies.js';
+import { GOAL_NAMES, goalsMet } from '../evaluate/goals.js';
 import type { SweepPoint } from '../evaluate/aggregate.js';
 import { DEFAULT_RULES, survivedSilenceFloorOf } from '../../runtime/index.js';
 
@@ -119,9 +120,7 @@ export function goalRows(report: EvaluationReport): Array<Record<string, string>
 /** Which goals the model and the oracle meet on this suite, said in sentences computed from the report. */
 export function goalFindings(report: EvaluationReport): string[] {
   const gs = report.goals?.policies ?? [];
-  const names = ['failover', 'unnecessary elections', 'latency', 'Pareto', 'safety'];
-  const met = (g: (typeof gs)[number]): Array<boolean | null> => [g.failover.met, g.unnecessary.met, g.latency.met, g.pareto?.met ?? null, g.safety.met];
-  const list = (g: (typeof gs)[number], want: boolean): string => names.filter((_, i) => met(g)[i] === want).join(', ') || 'none';
+  const list = (g: (typeof gs)[number], want: boolean): string => GOAL_NAMES.filter((_, i) => goalsMet(g)[i] === want).join(', ') || 'none';
   const out: string[] = [];
   const model = gs.find((g) => g.policy === 'neuro-symbolic');
   const oracle = gs.find((g) => g.policy === ORACLE_POLICY_ID);

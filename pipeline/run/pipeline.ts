@@ -9,6 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { evaluate } from '../evaluate/evaluate.js';
+import { GOAL_NAMES, goalsMet } from '../evaluate/goals.js';
 import { assertNotHeldOut } from '../evaluate/suites.js';
 import { infer } from '../infer/infer.js';
 import { ingest } from '../ingest/ingest.js';
@@ -295,9 +296,10 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
         const safety = report.pooled.reduce((a, r) => a + r.safety_violations_total, 0);
         // The model's goals 1–5 (pipeline/evaluate/goals.ts); null for a goal with nothing to measure (no sweep).
         const g = report.goals?.policies.find((x) => x.policy === 'neuro-symbolic');
-        const goals = g ? { failover: g.failover.met, unnecessary_elections: g.unnecessary.met, latency: g.latency.met, pareto: g.pareto?.met ?? null, safety: g.safety.met } : null;
+        const met = g ? goalsMet(g) : null;
+        const goals = met ? Object.fromEntries(GOAL_NAMES.map((name, i) => [name.toLowerCase().replace(/ /g, '_'), met[i]!])) : null;
         // On this suite only (`short`: 2 scenarios × 2 seeds); docs/evaluation/heldout.html is the measure.
-        const goalText = goals ? `; goals on this suite (${report.config.scenarios.length} scenarios × ${report.config.seeds.length} seeds; held-out: docs/evaluation/heldout.html): ${Object.entries(goals).map(([k, v]) => `${k.replace('_', ' ')} ${v === null ? '—' : v ? 'met' : 'not met'}`).join(', ')}` : '';
+        const goalText = met ? `; goals on this suite (${report.config.scenarios.length} scenarios × ${report.config.seeds.length} seeds; held-out: docs/evaluation/heldout.html): ${GOAL_NAMES.map((name, i) => `${name} ${met[i] === null ? '—' : met[i] ? 'met' : 'not met'}`).join(', ')}` : '';
         return {
           figure: `suite ${cfg.eval_suite}: mean commit latency ${pct(c.latency_vs_static_etcd?.relative_change)} vs static etcd, unnecessary elections under jitter ${pct(c.jitter_unnecessary_vs_static_etcd?.relative_change)}${goalText}; evaluation.html in the stage folder (run-report.json lists it)`,
           summary: { latency_vs_static_etcd: c.latency_vs_static_etcd?.relative_change ?? null, safety_violations: safety, goals },
