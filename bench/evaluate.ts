@@ -88,21 +88,25 @@ export async function run(args: string[]): Promise<void> {
   out(`\n1. this thread${older ? `; "older" = ${against}` : ''}`);
   out(`${'policy'.padEnd(20)} ${'per-node steps'.padEnd(48)} ${'batched (new)'.padEnd(48)} new/per-node${older ? `   ${'older build'.padEnd(48)} new/older` : ''}`);
   const rows: Array<[string, string[]]> = [...compared.map((p): [string, string[]] => [p.id, [p.id]]), ['six-policy mix', compared.map((p) => p.id)]];
+  const measured = new Map<string, { batched: Rate; old: Rate | null }>();
   for (const [label, ids] of rows) {
     const jobs = jobsOf(ids);
     const perNode = await measure(runJobs, jobs, { ...base, workers: 0, perNodeSteps: true });
     const batched = await measure(runJobs, jobs, { ...base, workers: 0 });
     const old = older ? await measure(older, jobs, { ...base, workers: 0 }) : null;
+    measured.set(label, { batched, old });
     out(`${label.padEnd(20)} ${fmt(perNode).padEnd(48)} ${fmt(batched).padEnd(48)} ${ratio(batched, perNode).padEnd(12)}${old ? `   ${fmt(old).padEnd(48)} ${ratio(batched, old)}` : ''}`);
   }
 
-  // The floor under the model policy's cost on this machine: the same runs' simulator (static etcd's runs,
-  // which step no model) plus the kernel steps those runs make, timed alone (one 5-slot batch per tick, as
-  // lan-5-jitter's nodes step). What is left above it is the provider's JavaScript.
-  const modelJobs = jobsOf(['neuro-symbolic']);
-  const nodeTicks = (await runJobs(modelJobs.slice(0, 1), { ...base, workers: 0 }))[0]!.model!.ticks;
+  // The floor under the model policy's cost on this machine: the same runs' simulator (static etcd's runs
+  // above, which step no model) plus the kernel steps those runs make, timed alone (one 5-slot batch per
+  // tick, as lan-5-jitter's nodes step), against the older build's model runs above. What is left above the
+  // floor is the provider's JavaScript.
+  const nodeTicks = (await runJobs(jobsOf(['neuro-symbolic']).slice(0, 1), { ...base, workers: 0 }))[0]!.model!.ticks;
   const batch = LstmBatch.create(sharedModelOf(artifact));
-  if (batch && older) {
+  const etcd = measured.get('static-etcd')!.batched;
+  const oldModel = measured.get('neuro-symbolic')!.old;
+  if (batch && oldModel) {
     const nodes = scenario.cluster.size;
     const slots = Array.from({ length: nodes }, () => batch.allocSlot());
     const flushes = 20_000;
@@ -116,8 +120,6 @@ export async function run(args: string[]): Promise<void> {
       times.push((performance.now() - t0) / flushes);
     }
     const kernelMsPerRun = median(times) * (nodeTicks / nodes);
-    const etcd = await measure(runJobs, jobsOf(['static-etcd']), { ...base, workers: 0 });
-    const oldModel = await measure(older, modelJobs, { ...base, workers: 0 });
     const ceiling = 1000 / (1000 / etcd.wall + kernelMsPerRun);
     out(`floor under the model policy: simulator ${(1000 / etcd.wall).toFixed(1)} ms/run (static etcd's runs) + kernel ${kernelMsPerRun.toFixed(1)} ms/run (${nodeTicks} node steps, ${(median(times) * 1e6 / nodes).toFixed(0)} ns each, timed alone) = ${ceiling.toFixed(2)} runs/s with no provider JavaScript at all: ${(ceiling / oldModel.wall).toFixed(2)}× the older build's ${oldModel.wall.toFixed(2)} runs/s (goal 3×)`);
   }
