@@ -105,7 +105,7 @@ func fillCapture(rows []Row) {
 	}
 	for i := range rows {
 		rows[i].Capture = math.NaN()
-		if len(rows) > 0 && !math.IsNaN(oracle) && rows[0].MeanMs > oracle {
+		if !math.IsNaN(oracle) && rows[0].MeanMs > oracle {
 			rows[i].Capture = (rows[0].MeanMs - rows[i].MeanMs) / (rows[0].MeanMs - oracle)
 		}
 	}
