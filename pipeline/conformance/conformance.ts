@@ -125,20 +125,20 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
   if (missing.length > 0) throw new RaftNsError('conformance.coverage', `conformance: the simulated traces no longer cover ${missing.join(', ')}; choose other segments in pipeline/conformance/conformance.ts`);
 
   const model = makeSharedModel(artifact, 'int8', 'js');
-  // The streams are served as the rules serve them: with the rules' randomization spread (docs/RULES.md §1).
-  const spread = rules.randomizationSpread;
-  const guardrailVectors = GUARDRAIL_SEGMENTS.map((name, i): GuardrailVector => {
-    const rows = streams.get(name)!;
-    return guardrailVector(`${name}-seed-${i + 1}`, rows, { seed: i + 1, spread, lost_threshold: 0.8, precision: 'int8' }, model, rules);
-  });
-  guardrailVectors.push(guardrailVector('edge-invalid-and-out-of-domain', edgeRows(), { seed: 7, spread, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  // The streams are served as the rules serve them: with the rules' randomization spread (docs/RULES.md §1),
+  // int8, and the default P(leader lost) threshold unless a stream says otherwise.
+  const served = (seed: number, lostThreshold = 0.8, spread = rules.randomizationSpread): GuardrailVector['provider'] =>
+    ({ seed, spread, lost_threshold: lostThreshold, precision: 'int8' });
+  const vector = (name: string, rows: ObservationRow[], provider: GuardrailVector['provider']): GuardrailVector => guardrailVector(name, rows, provider, model, rules);
+  const guardrailVectors = GUARDRAIL_SEGMENTS.map((name, i) => vector(`${name}-seed-${i + 1}`, streams.get(name)!, served(i + 1)));
+  guardrailVectors.push(vector('edge-invalid-and-out-of-domain', edgeRows(), served(7)));
   // The default model's P(leader lost) stays below 0.45 on these traces, so at the default threshold 0.8 the
   // leader-lost drop never acts; a stream at threshold 0.3 pins the drop's formula.
-  guardrailVectors.push(guardrailVector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, { seed: 5, spread, lost_threshold: 0.3, precision: 'int8' }, model, rules));
-  guardrailVectors.push(guardrailVector('survived-silence-edges', survivedSilenceRows(), { seed: 9, spread, lost_threshold: 0.8, precision: 'int8' }, model, rules));
-  guardrailVectors.push(guardrailVector('leader-resigned', leaderResignedRows(), { seed: 11, spread, lost_threshold: 0.8, precision: 'int8' }, model, rules));
-  guardrailVectors.push(guardrailVector('candidate-smoothed-rtt', candidateRttRows(), { seed: 13, spread, lost_threshold: 0.8, precision: 'int8' }, model, rules));
-  guardrailVectors.push(guardrailVector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, { seed: 1, spread: 0, lost_threshold: 0.8, precision: 'int8' }, model, rules));
+  guardrailVectors.push(vector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, served(5, 0.3)));
+  guardrailVectors.push(vector('survived-silence-edges', survivedSilenceRows(), served(9)));
+  guardrailVectors.push(vector('leader-resigned', leaderResignedRows(), served(11)));
+  guardrailVectors.push(vector('candidate-smoothed-rtt', candidateRttRows(), served(13)));
+  guardrailVectors.push(vector('lan-3-partition-n1-no-randomization', streams.get('lan-3-partition-n1')!, served(1, 0.8, 0)));
   // Every enforcing rule kind of the rules must change the armed value somewhere, or an implementation that
   // ignores it would pass (the survived-silence floor fires only after a leader survived a long silence).
   const enforcing = ['timing_floor', 'ceiling', 'conditional_floor', 'survived_silence_floor', 'proposal_cap', 'max_change_per_tick'];
