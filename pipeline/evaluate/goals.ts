@@ -76,9 +76,16 @@ export function goalsOf(
   const mean = (p: string, k: MetricKey): number => row(p)?.estimates[k].mean ?? Number.NaN;
   const sum = (p: string, keep: (s: string) => boolean): number =>
     results.filter((r) => r.policyId === p && keep(r.scenario)).reduce((a, r) => a + (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0), 0);
+  // Per-seed means by (policy, metric), computed once: every policy is paired with every other baseline.
+  const seedMeans = new Map<string, number[]>();
+  const bySeed = (p: string, k: MetricKey): number[] => {
+    const key = `${p}\u0000${k}`;
+    if (!seedMeans.has(key)) seedMeans.set(key, perSeedMeans(results.filter((r) => r.policyId === p), k));
+    return seedMeans.get(key)!;
+  };
   const paired = (p: string, o: string, k: MetricKey): PairedDifference => {
-    const a = perSeedMeans(results.filter((r) => r.policyId === p), k);
-    const b = perSeedMeans(results.filter((r) => r.policyId === o), k);
+    const a = bySeed(p, k);
+    const b = bySeed(o, k);
     return { other: o, difference: estimate(a.map((x, i) => x - b[i]!)) };
   };
   const etcdTotal = sum(BASELINE_POLICY_ID, () => true);
