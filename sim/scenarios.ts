@@ -1,6 +1,6 @@
 /**
  * The built-in scenario suite: LAN and WAN × 3, 5, 7, 9 nodes × {calm, jitter, leader-crash, partition,
- * cpu-storm, lossy}, named `<profile>-<size>-<kind>` (e.g. `lan-5-leader-crash`). Generated here so the
+ * cpu-storm, lossy, burst-crash}, named `<profile>-<size>-<kind>` (e.g. `lan-5-leader-crash`). Generated here so the
  * browser demo needs no file access; `sim/scenarios/*.json` are the same scenarios written out for people
  * to copy and edit (test/sim.test.ts keeps the two identical).
  */
@@ -8,7 +8,7 @@ import type { FaultSpec, Scenario } from './scenario.js';
 
 export const SUITE_PROFILES = ['lan', 'wan'] as const;
 export const SUITE_SIZES = [3, 5, 7, 9] as const;
-export const SUITE_KINDS = ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy'] as const;
+export const SUITE_KINDS = ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy', 'burst-crash'] as const;
 export type SuiteKind = (typeof SUITE_KINDS)[number];
 
 /** Every built-in scenario name, in suite order. */
@@ -25,6 +25,7 @@ const DESCRIPTIONS: Record<SuiteKind, string> = {
   partition: 'the leader is isolated, then a follower, then the leader can receive but not send',
   'cpu-storm': 'CPU contention with scheduler stalls on the leader and a follower, a GC pause, a slow disk',
   lossy: 'lossy links throughout, with a degradation window of heavier loss and extra delay',
+  'burst-crash': 'the leader crashes inside a jitter burst twice, and a long burst (12 s) passes with the leader alive',
 };
 
 /** The built-in scenario `name`, or undefined when there is none. */
@@ -71,6 +72,19 @@ export function builtinScenario(name: string): Scenario | undefined {
         { kind: 'gc_pause', at_ms: 50_000, node: 'leader', pause_ms: 1_500 },
       );
       break;
+    case 'burst-crash': {
+      // The case jitter alone never shows: a leader that dies while its links are jittery, whose followers must
+      // tell a crash from a long jitter silence (and a long burst the leader survives, so both end in the data).
+      const mean = wan ? 450 : 400;
+      faults.push(
+        { kind: 'jitter_burst', at_ms: 10_000, duration_ms: 8_000, jittery_mean_ms: mean },
+        { kind: 'crash', at_ms: 14_000, node: 'leader', restart_after_ms: 6_000 },
+        { kind: 'jitter_burst', at_ms: 30_000, duration_ms: 12_000, jittery_mean_ms: mean * 0.875 },
+        { kind: 'jitter_burst', at_ms: 48_000, duration_ms: 4_000, jittery_mean_ms: mean * 1.25 },
+        { kind: 'crash', at_ms: 49_000, node: 'leader', restart_after_ms: 5_000 },
+      );
+      break;
+    }
     case 'lossy':
       loss = 0.02;
       faults.push({ kind: 'degrade', at_ms: 20_000, duration_ms: 15_000, loss: 0.15, extra_latency_ms: wan ? 40 : 5 });

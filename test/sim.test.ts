@@ -128,9 +128,9 @@ describe('ingest accepts simulated traces unchanged', () => {
 });
 
 describe('scenarios', () => {
-  it('the built-in suite covers LAN and WAN × 3, 5, 7, 9 nodes × 6 situations, each valid and saved as JSON', () => {
+  it('the built-in suite covers LAN and WAN × 3, 5, 7, 9 nodes × 7 situations, each valid and saved as JSON', () => {
     const names = builtinScenarioNames();
-    expect(names).toHaveLength(48);
+    expect(names).toHaveLength(56);
     const files = readdirSync(new URL('../sim/scenarios/', import.meta.url)).filter((f) => f.endsWith('.json')).sort();
     expect(files).toEqual(names.map((n) => `${n}.json`).sort());
     for (const n of names) {

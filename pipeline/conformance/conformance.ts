@@ -132,9 +132,10 @@ export async function makeConformance(artifactDir: string, options: { outDir: st
   const vector = (name: string, rows: ObservationRow[], provider: GuardrailVector['provider']): GuardrailVector => guardrailVector(name, rows, provider, model, rules);
   const guardrailVectors = GUARDRAIL_SEGMENTS.map((name, i) => vector(`${name}-seed-${i + 1}`, streams.get(name)!, served(i + 1)));
   guardrailVectors.push(vector('edge-invalid-and-out-of-domain', edgeRows(), served(7)));
-  // The default model's P(leader lost) stays below 0.45 on these traces, so at the default threshold 0.8 the
-  // leader-lost drop never acts; a stream at threshold 0.3 pins the drop's formula.
-  guardrailVectors.push(vector('wan-3-leader-crash-n3-lost-threshold-0.3', streams.get('wan-3-leader-crash-n3')!, served(5, 0.3)));
+  // At the default threshold 0.8 the default model's leader-lost drop never changes an armed value on these
+  // traces (2.9.0: P(leader lost) peaks at 0.65, and the floors and the cap decide until 0.2), so a stream at
+  // threshold 0.2, where it acts on 126 ticks of two crashes, pins the drop's formula.
+  guardrailVectors.push(vector('lan-5-leader-crash-n2-whole-lost-threshold-0.2', streams.get('lan-5-leader-crash-n2-whole')!, served(5, 0.2)));
   guardrailVectors.push(vector('survived-silence-edges', survivedSilenceRows(), served(9)));
   guardrailVectors.push(vector('leader-resigned', leaderResignedRows(), served(11)));
   guardrailVectors.push(vector('candidate-smoothed-rtt', candidateRttRows(), served(13)));
