@@ -16,7 +16,7 @@ import { ingest } from '../ingest/ingest.js';
 import { publishArtifact } from '../publish/publish.js';
 import { quantize } from '../quantize/quantize.js';
 import { TELEMETRY_NDJSON, writeSimulatedTraceSet } from '../simulate/write.js';
-import { builtinScenario } from '../../sim/scenarios.js';
+import { builtinScenario, SUITE_KINDS } from '../../sim/scenarios.js';
 import { loadTrainInput } from '../train/command.js';
 import { resolveTrainConfig } from '../train/config.js';
 import { train } from '../train/train.js';
@@ -65,7 +65,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   // kind in train, val and test alike (with one seed, test held whole kinds the model never saw), within the
   // 5-minute goal on 2 cores. burst-crash (2.9.0): a leader crash inside a jitter burst, the one case the other
   // kinds never show, where the follower must tell a crash from a long jitter silence.
-  scenarios: ['lan', 'wan'].flatMap((p) => ['calm', 'jitter', 'leader-crash', 'partition', 'cpu-storm', 'lossy', 'burst-crash'].map((k) => `${p}-5-${k}`)),
+  scenarios: ['lan', 'wan'].flatMap((p) => SUITE_KINDS.map((k) => `${p}-5-${k}`)),
   sim_seeds: [1, 2, 3, 4],
   eval_suite: 'short', // the closed-loop check at the end; `raft-ns evaluate --suite heldout` for the claims
   // 2.9.0: retrained on data with the burst-crash kind and the fourth training seed, under 2.8.0's rules
