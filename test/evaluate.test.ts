@@ -63,6 +63,27 @@ describe('suites and the held-out registry', () => {
     expect(() => suiteFromValue({ ...file, tuning_seeds: [HELDOUT_SEED_MIN + 1] }, 'my-suite.json')).toThrow(/at \/tuning_seeds\/0: .*held-out range/);
   });
 
+  it('tune takes the lowest latency, but a latency difference inside its paired CI does not overrule a faster failover', async () => {
+    const { chooseCandidate } = await import('../pipeline/evaluate/tune.js');
+    const est = (mean: number) => ({ mean, ci95: 5, n: 4 });
+    const row = (policy: string, perSeed: number[], failover: number, unnecessary: number, feasible = true) => ({
+      policy, tau: 0.99, spread: 1, artifact_dir: policy, latency_ms: est(perSeed.reduce((a, b) => a + b, 0) / perSeed.length),
+      latency_per_seed_ms: perSeed, p99_ms: est(0), failover_ms: est(failover), unnecessary_total: unnecessary, unnecessary_jitter: 0,
+      latency_vs_etcd: est(0), feasible, per_scenario: [],
+    });
+    // b is 2 ms faster on average, but seed by seed it is ahead on two seeds and behind on two: tied with a.
+    const a = row('a', [700, 690, 710, 700], 1900, 100);
+    const b = row('b', [690, 700, 692, 710], 1940, 109);
+    expect(chooseCandidate([a, b])).toMatchObject({ best: { policy: 'a' }, tied: [{ policy: 'b' }, { policy: 'a' }] });
+    // c is 2 ms faster on every seed: a real difference, so it wins on latency despite its slower failover.
+    const c = row('c', [698, 688, 708, 698], 1990, 100);
+    expect(chooseCandidate([a, c]).best?.policy).toBe('c');
+    // An infeasible row never wins, however fast; nothing feasible, nothing chosen.
+    const d = row('d', [500, 500, 500, 500], 1000, 300, false);
+    expect(chooseCandidate([a, d]).best?.policy).toBe('a');
+    expect(chooseCandidate([d]).best).toBeUndefined();
+  });
+
   it('tune runs on a suite file of your own: its tuning seeds by default, its scenarios only, and refuses what the suite lacks', async () => {
     const { tune } = await import('../pipeline/evaluate/tune.js');
     const calm = { ...builtinScenario('lan-3-calm')!, name: 'my-calm', duration_ms: 10_000 };
