@@ -101,6 +101,8 @@ describe('suites and the held-out registry', () => {
     const etcd = r.rows.find((x) => x.policy === 'static-etcd')!;
     expect(etcd.per_scenario.map((x) => x.scenario)).toEqual(['my-crash']);
     expect(etcd.failover_ms.mean).toBeGreaterThan(0); // the crash was simulated: a failover on each seed
+    // A registry folder's row is named by model and version, so two versions of one model stay two rows.
+    expect(r.rows.at(-1)!.policy).toBe(`${DEFAULT_RUN_CONFIG.model.name}-${DEFAULT_RUN_CONFIG.model.version}-spread1-lost0.8`);
     await expect(tune({ ...opts, suite: file, scenarios: ['my-crash', 'lan-3-calm'] })).rejects.toThrow(/--scenarios item 2 is not a scenario of suite mine/);
     const bare = join(tmp, 'bare.suite.json');
     writeFileSync(bare, JSON.stringify({ ...suite, tuning_seeds: undefined }));

@@ -204,7 +204,7 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
     for (const rulesFile of opts.rulesFiles ?? [null]) for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
       const rules = rulesFile === null ? undefined : (JSON.parse(readFileSync(rulesFile, 'utf8')) as SafetyRules);
-      const id = `${basename(dirname(artifactDir))}-spread${spread}-lost${lost}${rulesFile === null ? '' : `-${basename(rulesFile, '.json')}`}`;
+      const id = `${candidateName(artifactDir)}-spread${spread}-lost${lost}${rulesFile === null ? '' : `-${basename(rulesFile, '.json')}`}`;
       const spec: Job['spec'] = { kind: 'model', guardrails: true, spread, lost_threshold: lost, ...(rules ? { rules } : {}) };
       const res = await runJobs(numbered(grid(id, spec)), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
       const row = rowOf(id, res, etcd, jitter, Number.isFinite(tau) ? tau : null, spread, artifactDir);
@@ -235,6 +235,16 @@ function revive(results: JobResult[]): JobResult[] {
     for (const [k, v] of Object.entries(m)) if (typeof v === 'string') m[k] = Number(v);
   }
   return results;
+}
+
+/**
+ * A candidate's name in the table: `tau-0.99` for the tune's own `<out>/tau-0.99/artifact`, `<model>-<version>` for
+ * a registry folder `<registry>/<model>/<version>` (two versions of one model must not share a row name).
+ */
+function candidateName(artifactDir: string): string {
+  const leaf = basename(artifactDir);
+  const parent = basename(dirname(artifactDir));
+  return leaf === 'artifact' ? parent : `${parent}-${leaf}`;
 }
 
 function sameArtifact(artifactDir: string, tau: number, train: Record<string, unknown>): boolean {
