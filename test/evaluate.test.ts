@@ -68,7 +68,7 @@ describe('suites and the held-out registry', () => {
     const est = (mean: number) => ({ mean, ci95: 5, n: 4 });
     const row = (policy: string, perSeed: number[], failover: number, unnecessary: number, feasible = true) => ({
       policy, tau: 0.99, spread: 1, artifact_dir: policy, latency_ms: est(perSeed.reduce((a, b) => a + b, 0) / perSeed.length),
-      latency_per_seed_ms: perSeed, p99_ms: est(0), failover_ms: est(failover), unnecessary_total: unnecessary, unnecessary_jitter: 0,
+      latency_per_seed_ms: perSeed, p99_ms: est(0), failover_ms: est(failover), leaderless_s_per_hour: est(0), unnecessary_total: unnecessary, unnecessary_jitter: 0,
       latency_vs_etcd: est(0), feasible, per_scenario: [],
     });
     // b is 2 ms faster on average, but seed by seed it is ahead on two seeds and behind on two: tied with a.
@@ -211,7 +211,7 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(r.claims.jitter_unnecessary_vs_static_etcd!.scenarios).toEqual(['tiny-jitter']);
   });
 
-  it('splits mean latency into time with a leader and time waiting for one, and shows the oracle as the limit', () => {
+  it('splits mean latency into time with a leader and time waiting for one, and shows the oracle as the limit', async () => {
     const r = res.report;
     const row = (id: string) => r.pooled.find((p) => p.policy === id)!;
     for (const p of [...r.pooled, ...r.per_scenario]) {
@@ -223,12 +223,21 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(oracle.estimates.failover_ms.mean).toBeLessThan(etcd.estimates.failover_ms.mean / 4); // a crash costs the oracle no timeout
     expect(oracle.estimates.commit_latency_downtime_mean_ms.mean).toBeLessThan(etcd.estimates.commit_latency_downtime_mean_ms.mean);
     expect(oracle.estimates.unnecessary_elections.mean).toBe(0);
-    expect(etcd.capture).toEqual({ commit_latency_mean_ms: 0, commit_latency_downtime_mean_ms: 0, failover_ms: 0 });
-    expect(oracle.capture).toEqual({ commit_latency_mean_ms: 1, commit_latency_downtime_mean_ms: 1, failover_ms: 1 });
+    expect(etcd.capture).toEqual({ commit_latency_mean_ms: 0, commit_latency_downtime_mean_ms: 0, failover_ms: 0, leaderless_s_per_hour: 0 });
+    expect(oracle.capture).toEqual({ commit_latency_mean_ms: 1, commit_latency_downtime_mean_ms: 1, failover_ms: 1, leaderless_s_per_hour: 1 });
     const crash = r.per_scenario.filter((x) => x.scenario === 'tiny-crash');
     expect(crash.find((x) => x.policy === 'oracle')!.capture.failover_ms).toBe(1);
     expect(r.per_scenario.find((x) => x.scenario === 'tiny-jitter' && x.policy === 'oracle')!.capture.failover_ms).toBeNull(); // no failover to compare
     for (const x of crash) expect(x.capture.failover_ms).not.toBeNull();
+    // Leaderless time is every failover's length per hour of run: on the one-crash scenario, the mean failover
+    // over the run's length (8 s) whenever a run had exactly one failover.
+    const crashScenario = tinySuite().scenarios.find((x) => x.scenario.name === 'tiny-crash')!.scenario;
+    const runs = await runJobs([11, 12].map((seed, index) => ({ index, scenario: crashScenario, seed, policyId: 'static-etcd', spec: MAIN_POLICIES[0]!.spec })), { workers: 0 });
+    for (const x of runs) {
+      expect(x.metrics.failovers).toBe(1);
+      expect(x.metrics.leaderless_s_per_hour).toBeCloseTo(x.metrics.failover_ms / 1000 / (8 / 3600), 6);
+    }
+    expect(oracle.estimates.leaderless_s_per_hour.mean).toBeLessThan(etcd.estimates.leaderless_s_per_hour.mean);
   });
 
   it('writes a schema-valid JSON report that records seeds, config, the model sha256 and the tool version', () => {

@@ -17,7 +17,7 @@ import { BASELINE_POLICY_ID, ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.
 export type Estimates = Record<MetricKey, Estimate>;
 
 /** The metrics capture is reported on: what a timeout policy is meant to improve. */
-export const CAPTURE_KEYS = ['commit_latency_mean_ms', 'commit_latency_downtime_mean_ms', 'failover_ms'] as const;
+export const CAPTURE_KEYS = ['commit_latency_mean_ms', 'commit_latency_downtime_mean_ms', 'failover_ms', 'leaderless_s_per_hour'] as const;
 export type CaptureKey = (typeof CAPTURE_KEYS)[number];
 export type Capture = Record<CaptureKey, number | null>;
 
@@ -100,7 +100,7 @@ function fillCapture(rows: Array<{ policy: string; estimates: Estimates; capture
 }
 
 function noCapture(): Capture {
-  return { commit_latency_mean_ms: null, commit_latency_downtime_mean_ms: null, failover_ms: null };
+  return { commit_latency_mean_ms: null, commit_latency_downtime_mean_ms: null, failover_ms: null, leaderless_s_per_hour: null };
 }
 
 /** seed → mean over that seed's runs of metric k (non-finite runs skipped), in seed order. */

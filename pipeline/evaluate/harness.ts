@@ -30,6 +30,13 @@ export interface RunMetrics {
   /** Mean failover time of the run; an outage still open at the end counts with its length so far (a lower bound). */
   failover_ms: number;
   failovers: number;
+  /**
+   * Seconds without a leader per hour of run: every failover's length summed (the open one included), over
+   * the run's length. The failover mean is per episode, and policies do not have the same episodes: one that
+   * waits out a jitter silence the leader survives has no failover there at all, so its mean is over the
+   * harder episodes only; this sum counts what clients wait either way.
+   */
+  leaderless_s_per_hour: number;
   unnecessary_elections: number;
   elections: number;
   elections_per_hour: number;
@@ -41,7 +48,7 @@ export interface RunMetrics {
 }
 
 export const METRIC_KEYS = [
-  'commit_latency_mean_ms', 'commit_latency_with_leader_mean_ms', 'commit_latency_downtime_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'unnecessary_elections', 'elections_per_hour',
+  'commit_latency_mean_ms', 'commit_latency_with_leader_mean_ms', 'commit_latency_downtime_mean_ms', 'commit_latency_p99_ms', 'failover_ms', 'leaderless_s_per_hour', 'unnecessary_elections', 'elections_per_hour',
   'unnecessary_elections_per_hour', 'availability', 'safety_violations',
 ] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
@@ -80,7 +87,7 @@ export function runJob(job: Job, model: SharedModel | null, batched = true): Job
 export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics {
   if (!s) {
     return {
-      commit_latency_mean_ms: NaN, commit_latency_with_leader_mean_ms: NaN, commit_latency_downtime_mean_ms: NaN, commit_latency_p99_ms: NaN, failover_ms: NaN, failovers: 0, unnecessary_elections: NaN,
+      commit_latency_mean_ms: NaN, commit_latency_with_leader_mean_ms: NaN, commit_latency_downtime_mean_ms: NaN, commit_latency_p99_ms: NaN, failover_ms: NaN, failovers: 0, leaderless_s_per_hour: NaN, unnecessary_elections: NaN,
       elections: NaN, elections_per_hour: NaN, unnecessary_elections_per_hour: NaN, availability: NaN, safety_violations: 1,
       requests_submitted: 0, requests_committed: 0,
     };
@@ -95,6 +102,7 @@ export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics 
     commit_latency_p99_ms: s.commit_latency_ms.p99 ?? NaN,
     failover_ms: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : NaN,
     failovers: durations.length,
+    leaderless_s_per_hour: durations.reduce((a, b) => a + b, 0) / 1000 / hours,
     unnecessary_elections: s.unnecessary_elections,
     elections: s.elections,
     elections_per_hour: s.elections / hours,

@@ -16,6 +16,7 @@ const METRIC_LABELS: Record<MetricKey, string> = {
   commit_latency_downtime_mean_ms: '… waiting for a leader (ms)',
   commit_latency_p99_ms: 'p99 commit latency (ms)',
   failover_ms: 'failover time (ms)',
+  leaderless_s_per_hour: 'leaderless s / hour',
   unnecessary_elections: 'unnecessary elections / run',
   elections_per_hour: 'elections / hour',
   unnecessary_elections_per_hour: 'unnecessary elections / hour',
@@ -27,6 +28,7 @@ const CAPTURE_LABELS: Record<CaptureKey, string> = {
   commit_latency_mean_ms: 'capture: mean latency',
   commit_latency_downtime_mean_ms: 'capture: downtime latency',
   failover_ms: 'capture: failover',
+  leaderless_s_per_hour: 'capture: leaderless time',
 };
 
 /** Renders the page. Deterministic for the same report. */

@@ -81,6 +81,8 @@ export interface TuneRow {
   latency_per_seed_ms: number[];
   p99_ms: Estimate;
   failover_ms: Estimate;
+  /** Seconds without a leader per hour (RunMetrics.leaderless_s_per_hour): failover mean × count, not the mean alone. */
+  leaderless_s_per_hour: Estimate;
   unnecessary_total: number;
   unnecessary_jitter: number;
   /** Paired per-seed relative change of mean latency vs static etcd. */
@@ -261,6 +263,7 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
   return {
     policy, tau, spread, artifact_dir: artifactDir,
     latency_ms: key('commit_latency_mean_ms'), latency_per_seed_ms: m, p99_ms: key('commit_latency_p99_ms'), failover_ms: key('failover_ms'),
+    leaderless_s_per_hour: key('leaderless_s_per_hour'),
     unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
     latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
     feasible: null,
@@ -276,5 +279,5 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
 export function fmtRow(r: TuneRow): string {
   const e = (x: Estimate, d = 0): string => (Number.isFinite(x.mean) ? `${x.mean.toFixed(d)}±${Number.isFinite(x.ci95) ? x.ci95.toFixed(d) : '?'}` : '—');
   const pct = Number.isFinite(r.latency_vs_etcd.mean) ? `${(100 * r.latency_vs_etcd.mean).toFixed(1)}%±${(100 * r.latency_vs_etcd.ci95).toFixed(1)}` : '—';
-  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.feasible === false ? '  [infeasible]' : ''}`;
+  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.feasible === false ? '  [infeasible]' : ''}`;
 }

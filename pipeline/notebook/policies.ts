@@ -43,6 +43,7 @@ export function pooledRows(report: EvaluationReport): Array<Record<string, strin
     'latency ms': f(p.estimates.commit_latency_mean_ms, 1),
     'waiting for a leader ms': f(p.estimates.commit_latency_downtime_mean_ms, 1),
     'failover ms': f(p.estimates.failover_ms, 0),
+    'leaderless s / h': f(p.estimates.leaderless_s_per_hour, 0),
     'unnecessary elections / run': f(p.estimates.unnecessary_elections, 2),
     availability: f(p.estimates.availability, 4),
     'capture: latency': c(p.capture.commit_latency_mean_ms),
