@@ -95,14 +95,15 @@ export function metricsOf(s: RunSummary | null, scenario: Scenario): RunMetrics 
   const durations = s.failovers.map((f) => f.duration_ms);
   if (s.open_outage) durations.push(s.simulated_ms - s.open_outage.start_ms);
   const hours = (s.simulated_ms || scenario.duration_ms) / 3_600_000;
+  const leaderlessMs = durations.reduce((a, b) => a + b, 0);
   return {
     commit_latency_mean_ms: s.commit_latency_ms.mean ?? NaN,
     commit_latency_with_leader_mean_ms: s.commit_latency_with_leader_ms.mean ?? NaN,
     commit_latency_downtime_mean_ms: s.commit_latency_downtime_ms.mean ?? NaN,
     commit_latency_p99_ms: s.commit_latency_ms.p99 ?? NaN,
-    failover_ms: durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length : NaN,
+    failover_ms: durations.length ? leaderlessMs / durations.length : NaN,
     failovers: durations.length,
-    leaderless_s_per_hour: durations.reduce((a, b) => a + b, 0) / 1000 / hours,
+    leaderless_s_per_hour: leaderlessMs / 1000 / hours,
     unnecessary_elections: s.unnecessary_elections,
     elections: s.elections,
     elections_per_hour: s.elections / hours,

@@ -145,10 +145,9 @@ export function chooseCandidate(rows: readonly TuneRow[]): { best: TuneRow | und
 
 /** Whether the paired per-seed latency difference of `r` to `ref` has a 95% CI that holds 0. */
 function latencyTied(r: TuneRow, ref: TuneRow): boolean {
-  const n = Math.min(r.latency_per_seed_ms.length, ref.latency_per_seed_ms.length);
-  if (n < 2 || r.latency_per_seed_ms.length !== ref.latency_per_seed_ms.length) return false;
+  if (r.latency_per_seed_ms.length !== ref.latency_per_seed_ms.length) return false;
   const d = estimate(r.latency_per_seed_ms.map((x, i) => x - ref.latency_per_seed_ms[i]!));
-  return Number.isFinite(d.ci95) && Math.abs(d.mean) <= d.ci95;
+  return Number.isFinite(d.ci95) && Math.abs(d.mean) <= d.ci95; // ci95 is NaN under 2 seeds: never tied
 }
 
 export async function tune(opts: TuneOptions): Promise<TuneReport> {
