@@ -10,7 +10,7 @@ import type { ElectionEvent, Sample } from './world.js';
 export const NODE_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f'];
 export const ROLE_COLORS: Record<string, string> = { follower: '#8aa0b8', 'pre-candidate': '#e8b14a', candidate: '#f28e2b', leader: '#3fb950' };
 const MSG_COLORS: Record<string, string> = { App: '#8aa0b8', AppResp: '#5b6b7c', PreVote: '#e8b14a', PreVoteResp: '#e8b14a', Vote: '#f28e2b', VoteResp: '#f28e2b' };
-export const CAUSE_COLORS: Record<string, string> = { spurious: '#e15759', 'leader down': '#9aa5b1', 'leader cut off': '#b07aa1', startup: '#5b6b7c' };
+export const CAUSE_COLORS: Record<string, string> = { spurious: '#e15759', 'leader down': '#9aa5b1', 'leader cut off': '#b07aa1', startup: '#5b6b7c', 'lost race': '#c9b458' };
 
 function esc(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

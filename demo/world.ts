@@ -161,11 +161,12 @@ export class Lane {
   }
 
   /** Counts for the scoreboard. */
-  counts(): { elections: number; unnecessary: number; realFailures: number; downtimeMs: number } {
+  counts(): { elections: number; unnecessary: number; lostRaces: number; realFailures: number; downtimeMs: number } {
     return {
       elections: this.sim.elections,
       unnecessary: this.sim.unnecessaryElections,
-      realFailures: this.sim.elections - this.sim.unnecessaryElections,
+      lostRaces: this.sim.lostRaces,
+      realFailures: this.sim.elections - this.sim.unnecessaryElections - this.sim.lostRaces,
       downtimeMs: this.downtimeMs,
     };
   }

@@ -119,6 +119,8 @@ export class Simulation {
   elections = 0;
   leaderChanges = 0;
   unnecessaryElections = 0;
+  /** Candidacies in a term no higher than a live, quorum-connected leader's (ElectionCause 'lost race'). */
+  lostRaces = 0;
   messagesSent = 0;
   messagesDropped = 0;
   private lastLeader = -1;
@@ -297,12 +299,16 @@ export class Simulation {
   private onElectionStarted(node: RawNode): void {
     this.elections++;
     this.safety.record(this.nowUs, H_ELECTION, node.index, -1, node.term, node.lastIndex);
-    // Unnecessary: the term went up although a live leader could still reach a quorum.
+    // Unnecessary: the term went above a live leader's although it could still reach a quorum. A candidacy in
+    // the leader's own term (or an older one) cannot depose it, since every voter it needs gave that term's
+    // vote to the leader: it is a race the candidate lost (on WAN, at startup or just after a failover).
     const l = this.trueLeader();
-    const spurious = l >= 0 && l !== node.index && this.quorumConnected(l);
+    const live = l >= 0 && l !== node.index && this.quorumConnected(l);
+    const spurious = live && node.term > this.nodes[l]!.term;
     if (spurious) this.unnecessaryElections++;
+    else if (live) this.lostRaces++;
     if (this.onElection !== null) {
-      const cause: ElectionCause = spurious ? 'spurious' : this.leaderChanges === 0 ? 'startup' : l >= 0 ? 'leader cut off' : 'leader down';
+      const cause: ElectionCause = spurious ? 'spurious' : live ? 'lost race' : this.leaderChanges === 0 ? 'startup' : l >= 0 ? 'leader cut off' : 'leader down';
       this.onElection({ tMs: this.nowMs, node: node.id, term: node.term, cause });
     }
   }
@@ -725,6 +731,7 @@ export class Simulation {
       committedEntries: this.safety.committedLength,
       elections: this.elections,
       unnecessaryElections: this.unnecessaryElections,
+      lostRaces: this.lostRaces,
       requestsCommitted: this.client.committed,
       meanCommitLatencyMs: this.client.meanLatencyMs,
     };
@@ -738,6 +745,7 @@ export class Simulation {
       preVoteRounds: this.nodes.reduce((a, n) => a + n.preVoteRounds, 0),
       leaderChanges: this.leaderChanges,
       unnecessaryElections: this.unnecessaryElections,
+      lostRaces: this.lostRaces,
       failovers: this.failovers,
       openOutage: this.outage === null ? null : { cause: this.outage.cause, start_ms: this.outage.startUs / 1000 },
       availability: this.totalTicks > 0 ? this.availableTicks / this.totalTicks : Number.NaN,

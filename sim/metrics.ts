@@ -32,6 +32,8 @@ export interface RunSummary {
   pre_vote_rounds: number;
   leader_changes: number;
   unnecessary_elections: number;
+  /** Candidacies that could not depose the live leader: its term or an older one (ElectionCause 'lost race'). */
+  lost_races: number;
   failovers: Failover[];
   failover_ms: Distribution;
   open_outage: { cause: string; start_ms: number } | null;
@@ -57,6 +59,7 @@ export interface RawMetrics {
   preVoteRounds: number;
   leaderChanges: number;
   unnecessaryElections: number;
+  lostRaces: number;
   failovers: Failover[];
   openOutage: { cause: string; start_ms: number } | null;
   availability: number;
@@ -100,6 +103,7 @@ export function summarize(cfg: ResolvedScenario, m: RawMetrics): RunSummary {
     pre_vote_rounds: m.preVoteRounds,
     leader_changes: m.leaderChanges,
     unnecessary_elections: m.unnecessaryElections,
+    lost_races: m.lostRaces,
     failovers: m.failovers,
     failover_ms: distribution(m.failovers.map((f) => f.duration_ms)),
     open_outage: m.openOutage,

@@ -29,6 +29,22 @@ describe('SimulationOptions.onElection', () => {
     expect(events.filter((e) => e.cause === 'spurious').length).toBe(sim.unnecessaryElections);
     for (const e of events) expect(sim.nodeIds).toContain(e.node);
   });
+
+  it('a candidacy in the live leader\'s own term is a lost race, not an unnecessary election: it cannot depose it', () => {
+    // wan-9-calm, seed 13: a far node's timer fires before the term-1 leader's first heartbeat reaches it.
+    const events: ElectionEvent[] = [];
+    const sim = new Simulation(builtinScenario('wan-9-calm')!, { seed: 13, telemetry: false, onElection: (e) => events.push(e) });
+    const s = sim.run();
+    const races = events.filter((e) => e.cause === 'lost race');
+    expect(races.length).toBeGreaterThan(0);
+    for (const r of races) {
+      const winner = events.find((e) => e.term === r.term && e.node !== r.node && e.tMs <= r.tMs);
+      expect(winner, `a leader won term ${r.term} before the race`).toBeDefined();
+    }
+    expect(s.lost_races).toBe(races.length);
+    expect(s.unnecessary_elections).toBe(events.filter((e) => e.cause === 'spurious').length);
+    expect(s.elections).toBe(events.length);
+  });
 });
 
 describe('the demo', () => {

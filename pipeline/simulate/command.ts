@@ -131,7 +131,7 @@ export function register(program: Command): void {
       const fo = s.failover_ms;
       out.info([
         `simulate: ${s.scenario.name} seed ${seed}: ${(s.simulated_ms / 1000).toFixed(1)} s simulated, ${s.scenario.size} nodes (${s.scenario.profile}), tick ${s.scenario.tickMs} ms`,
-        `  elections ${s.elections} (unnecessary ${s.unnecessary_elections}), pre-vote rounds ${s.pre_vote_rounds}, leader changes ${s.leader_changes}, availability ${(s.availability * 100).toFixed(2)}%`,
+        `  elections ${s.elections} (unnecessary ${s.unnecessary_elections}, lost races ${s.lost_races}), pre-vote rounds ${s.pre_vote_rounds}, leader changes ${s.leader_changes}, availability ${(s.availability * 100).toFixed(2)}%`,
         `  failovers ${fo.count}${fo.count > 0 ? ` (ms: min ${fo.min} median ${fo.p50} max ${fo.max})` : ''}${s.open_outage ? `, outage still open since ${s.open_outage.start_ms} ms` : ''}`,
         `  requests ${s.requests.submitted} submitted, ${s.requests.committed} committed; commit latency ms: mean ${lat.mean} p50 ${lat.p50} p90 ${lat.p90} p99 ${lat.p99} max ${lat.max}`,
         `  safety violations 0; wrote ${run.files.map((f) => f.name).join(', ')}, summary.json to ${opts.out}`,
