@@ -41,6 +41,18 @@ export const DEFAULT_RULES: SafetyRules = {
       "why": "A pre-candidate that cannot reach a majority cannot win; retrying fast only adds load (Raft paper's 150 ms lower bound)."
     },
     {
+      "id": "raft-paper-follower-floor",
+      "kind": "conditional_floor",
+      "min_ms": 150,
+      "when": {
+        "roles": [
+          "follower"
+        ],
+        "stepped_down_this_term": false
+      },
+      "why": "A follower waits at least 150 ms, the Raft paper's shortest election timeout. A paused leader (a scheduler stall, a GC pause) feeds every follower the same silence; once a quorum of them has timed out they are pre-candidates, which grant each other's pre-votes (etcd drops a pre-candidate's leader lease), so any stall longer than the shortest timeout deposes a live leader. Not while the node knows no leader serves its term (stepped_down_this_term): there is no live leader to stall. In a calm LAN the model's proposal and the timing floor come to a heartbeat interval plus a sub-millisecond round trip, about 100 ms. Chosen by raft-ns evaluate tune among 150-500 ms on the default suite's tuning seeds (docs/EVALUATION.md \"A follower floor at the Raft paper's 150 ms\")."
+    },
+    {
       "id": "survived-silence-floor",
       "kind": "survived_silence_floor",
       "window_ms": 30000,

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMainJob, type RunReport } from '../pipeline/run/run.js';
 import { DEFAULT_RUN_CONFIG, mainJobStages } from '../pipeline/run/pipeline.js';
-import { runStages, type Stage, type StageRecord } from '../pipeline/run/stage.js';
+import { canonicalJson, runStages, type Stage, type StageRecord } from '../pipeline/run/stage.js';
 import { sha256Hex } from '../pipeline/util/fs.js';
+import { DEFAULT_RULES } from '../runtime/default-rules.js';
 
 let root: string;
 let cacheDir: string;
@@ -161,6 +162,12 @@ describe('raft-ns run: content-addressed stage cache', () => {
     stages.forEach((s, i) => s.deps.forEach((d) => expect(stages.findIndex((x) => x.name === d), `${s.name} needs ${d}`).toBeLessThan(i)));
     // Publishing writes outside the cache, so it must run every time (it is a no-op on the same bytes).
     expect(stages.find((s) => s.name === 'publish')!.cache).toBe(false);
+  });
+
+  it('keys verify and evaluate by the embedded rules: a rules-only change of the model re-verifies and re-runs the closed loop', () => {
+    const stages = mainJobStages(DEFAULT_RUN_CONFIG);
+    const rulesKey = sha256Hex(canonicalJson(DEFAULT_RULES));
+    for (const name of ['verify', 'evaluate']) expect(stages.find((s) => s.name === name)!.config, name).toMatchObject({ rules_sha256: rulesKey });
   });
 
   it('writes a run report and a stage-by-stage display; a missing stage makes the run incomplete', async () => {
