@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinScenario, type Scenario } from '../sim/index.js';
 import { validateAgainst } from '../pipeline/schemas.js';
 import { RaftNsError } from '../pipeline/util/errors.js';
+import { jsonText, sha256Hex } from '../pipeline/util/fs.js';
+import { DEFAULT_RULES } from '../runtime/default-rules.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationResult } from '../pipeline/evaluate/evaluate.js';
 import { runJobs, type Job } from '../pipeline/evaluate/harness.js';
 import { makeEvaluationModel } from '../pipeline/evaluate/make-model.js';
@@ -240,12 +242,13 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(oracle.estimates.leaderless_s_per_hour.mean).toBeLessThan(etcd.estimates.leaderless_s_per_hour.mean);
   });
 
-  it('writes a schema-valid JSON report that records seeds, config, the model sha256 and the tool version', () => {
+  it('writes a schema-valid JSON report that records seeds, config, the model sha256, the rules that served it and the tool version', () => {
     const j = JSON.parse(readFileSync(join(out, REPORT_JSON), 'utf8')) as Record<string, unknown>;
     expect(validateAgainst('evaluation-report', j).ok).toBe(true);
     const r = res.report;
     expect(r.config.seeds).toEqual([11, 12]);
     expect(r.model!.manifest_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.model!.rules).toEqual({ source: 'embedded default (runtime/default-rules.ts)', name: DEFAULT_RULES.name, sha256: sha256Hex(jsonText(DEFAULT_RULES)) });
     expect(r.tool_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.sweep!.some((p) => p.family === 'neuro-symbolic')).toBe(true);
     expect(new Set(r.sweep!.map((p) => p.family))).toEqual(new Set(['static', 'jacobson-karels', 'phi-accrual', 'neuro-symbolic', 'oracle']));

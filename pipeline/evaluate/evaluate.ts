@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { artifactFromBytes, NeuroSymbolicTimeout, type LoadedArtifact } from '../../runtime/index.js';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
+import { loadRulesFile } from '../util/rules-file.js';
 import { jsonText, sha256Hex, writeDirAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { compare, perScenario, pooled, sweepPoints } from './aggregate.js';
@@ -194,6 +195,8 @@ function buildReport(
     model: loaded && m ? {
       dir: loaded.dir, name: m.name, version: m.version, manifest_sha256: sha256Hex(loaded.manifestBytes), weights_sha256: loaded.artifact.weightsSha256,
       precision: loaded.artifact.int8 ? 'int8' : 'float32', parameter_count: m.architecture.parameter_count ?? 17_794,
+      // What served the model policy: a version is its weights and these rules (rules-only versions share weights).
+      rules: loadRulesFile('evaluate', undefined).rulesInfo,
     } : null,
     pooled: pooledRows,
     per_scenario: perScenario(main, scen, ids),

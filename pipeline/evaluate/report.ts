@@ -38,7 +38,7 @@ export async function renderHtml(r: EvaluationReport): Promise<string> {
   parts.push(`<h1>raft-ns evaluation — suite <code>${esc(r.config.suite.name)}</code></h1>`);
   parts.push(`<p>${esc(r.config.suite.description)}</p>`);
   parts.push(`<p class="meta">tool ${esc(r.tool_version)} · created ${esc(r.created_at)} · suite sha256 <code>${esc(r.config.suite.sha256.slice(0, 16))}…</code> · seeds ${r.config.seeds.join(', ')} · ${r.config.scenarios.length} scenarios · ${r.runs} closed-loop runs · pre-vote and check-quorum on for every policy<br>`
-    + (r.model ? `model ${esc(r.model.name)}@${esc(r.model.version)} (${esc(r.model.precision)}), manifest sha256 <code>${esc(r.model.manifest_sha256)}</code>` : 'no model: baselines only') + '</p>');
+    + (r.model ? `model ${esc(r.model.name)}@${esc(r.model.version)} (${esc(r.model.precision)}), manifest sha256 <code>${esc(r.model.manifest_sha256)}</code>, served by the rules “${esc(r.model.rules.name)}” (sha256 <code>${esc(r.model.rules.sha256.slice(0, 12))}</code>)` : 'no model: baselines only') + '</p>');
 
   if (r.goals) parts.push('<h2>The goals, for every policy</h2>', goalsHtml(r, label));
   parts.push('<h2>The claims</h2>', claimsHtml(r));

@@ -7,6 +7,7 @@ import type { Comparison, PooledRow, ScenarioRow, SweepPoint } from './aggregate
 import type { Goals } from './goals.js';
 import type { PolicyEntry } from './policies.js';
 import type { Timeline } from './timeline.js';
+import type { RulesInfo } from '../util/rules-file.js';
 
 /** The claims under test (docs/EVALUATION.md, "What was measured"): relative changes vs static etcd, and bytes per node. */
 export const CLAIMS = { latency_relative_change: -0.345, jitter_unnecessary_relative_change: -0.62, memory_bytes_per_node: 128 * 1024 };
@@ -27,7 +28,7 @@ export interface EvaluationReport {
     timeline: { scenario: string; seed: number; node: string } | null;
     claims: typeof CLAIMS;
   };
-  model: { dir: string; name: string; version: string; manifest_sha256: string; weights_sha256: string; precision: string; parameter_count: number } | null;
+  model: { dir: string; name: string; version: string; manifest_sha256: string; weights_sha256: string; precision: string; parameter_count: number; rules: RulesInfo } | null;
   pooled: PooledRow[];
   per_scenario: ScenarioRow[];
   claims: {
