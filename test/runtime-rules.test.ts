@@ -65,15 +65,25 @@ describe('safety rules file', () => {
 
 describe('guardrails (applyGuardrails)', () => {
   it('Raft timing floor: timeout ≥ k × (heartbeat interval + worst RTT)', () => {
-    // Default rules: k = 1, one heartbeat interval plus the worst recent RTT.
-    const r = run(120, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }));
-    expect(r.ms).toBe(130);
+    // Default rules: k = 1, one heartbeat interval plus the worst recent RTT (above the follower floor's 150 ms here).
+    const r = run(220, ctx({ heartbeatIntervalMs: 200, worstRttMs: 30 }));
+    expect(r.ms).toBe(230);
     expect(r.active).toEqual(['raft-timing-floor']);
-    expect(hardFloorMs(cr, ctx({ heartbeatIntervalMs: 100, worstRttMs: 30 }))).toBe(130);
+    expect(hardFloorMs(cr, ctx({ heartbeatIntervalMs: 200, worstRttMs: 30 }))).toBe(230);
+  });
+
+  it('a follower of a live leader waits at least 150 ms (the Raft paper\'s shortest timeout); not once it stepped down', () => {
+    const lan = { heartbeatIntervalMs: 100, worstRttMs: 1 }; // timing floor 101 ms
+    const r = run(120, ctx(lan));
+    expect(r.ms).toBe(150);
+    expect(r.active).toEqual(['raft-paper-follower-floor']);
+    expect(hardFloorMs(cr, ctx(lan))).toBe(150);
+    expect(run(120, ctx({ ...lan, steppedDownThisTerm: true })).ms).toBe(120); // no live leader to stall
+    expect(run(120, ctx({ ...lan, role: 'pre-candidate' })).ms).toBe(120);
   });
 
   it('absolute floor holds even with a zero heartbeat interval', () => {
-    expect(run(1, ctx({ heartbeatIntervalMs: 0, worstRttMs: 0 })).ms).toBe(50);
+    expect(run(1, ctx({ heartbeatIntervalMs: 0, worstRttMs: 0, role: 'candidate' })).ms).toBe(50);
   });
 
   it('an in-bounds proposal passes untouched', () => {
@@ -86,7 +96,7 @@ describe('guardrails (applyGuardrails)', () => {
     const base = { heartbeatIntervalMs: 10, worstRttMs: 1 }; // timing floor 22 → absolute 50
     expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 1 })).ms).toBe(150); // 3 of 4 unreachable
     expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 2 })).ms).toBe(60); // 2 of 4: not more than half
-    expect(run(60, ctx({ ...base, role: 'follower', clusterSize: 5, peersReachable: 0 })).ms).toBe(60);
+    expect(run(60, ctx({ ...base, role: 'follower', clusterSize: 5, peersReachable: 0 })).active).toEqual(['raft-paper-follower-floor']); // not the pre-vote floor
     expect(run(60, ctx({ ...base, role: 'pre-candidate', clusterSize: 5, peersReachable: 0 })).active).toEqual(['prevote-partition-floor']);
   });
 

@@ -98,10 +98,11 @@ describe('NeuroSymbolicTimeout', () => {
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
     // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 ms, which a
-    // margin of 1.0 leaves under the timing floor and a larger one (the default 1.5, or 1.25) puts above it.
+    // margin of 1.0 leaves under the timing floor and a larger one (the default 1.5, or 1.25) puts above it;
+    // and so is the follower floor (150 ms), which the defaults add on top.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
     const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
-    timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor');
+    timingOnly.rules = timingOnly.rules.filter((r) => r.kind !== 'survived_silence_floor' && r.id !== 'raft-paper-follower-floor');
     const model = artifactFromBytes(JSON.stringify(low.manifest), low.weights);
     const p = new NeuroSymbolicTimeout({ model, rules: timingOnly, precision: 'float32', randomization: { spread: 0 } });
     steady(p, 5);
@@ -112,6 +113,7 @@ describe('NeuroSymbolicTimeout', () => {
     expect(withDefaults.electionTimeoutMs()).toBe(150);
     const withMargin = (margin: number): number => {
       const rules = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
+      rules.rules = rules.rules.filter((r) => r.id !== 'raft-paper-follower-floor');
       for (const r of rules.rules) if (r.kind === 'survived_silence_floor') r.margin = margin;
       const q = new NeuroSymbolicTimeout({ model, rules, precision: 'float32', randomization: { spread: 0 } });
       steady(q, 5);

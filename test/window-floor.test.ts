@@ -144,7 +144,7 @@ describe('labels floored at the Raft timing floor', () => {
         }
         ctx.worstRttMs = worst.get(i)!;
         const floorMs = hardFloorMs(DEFAULT.rules, ctx);
-        expect(floorMs).toBe(Math.max(50, 100 + ctx.worstRttMs)); // the default rules' k = 1 floor
+        expect(floorMs).toBe(Math.max(150, 100 + ctx.worstRttMs)); // the default rules' k = 1 timing floor, over the follower floor
         const expected = Math.max(r.gapLn[i]!, Math.fround(Math.log(floorMs)));
         expect(f.gapLn[i]).toBe(expected);
         if (f.gapLn[i]! > r.gapLn[i]!) raised++;
@@ -214,7 +214,7 @@ describe('window stage options for the floor', () => {
       expect([...f.censored]).toEqual([...r.censored]);
       for (let i = 0; i < r.count * r.T; i++) {
         if (r.wGap[i] === 0) continue;
-        const floorLn = Math.fround(Math.log(Math.max(50, 100 + r.worstRttMs[i]!)));
+        const floorLn = Math.fround(Math.log(Math.max(150, 100 + r.worstRttMs[i]!))); // timing floor, follower floor
         if (r.gapLn[i]! < floorLn - 1e-6) below++;
         // The column is float32, the floor was computed from the float64 RTT: equal up to float32 rounding.
         expect(Math.abs(f.gapLn[i]! - Math.max(r.gapLn[i]!, floorLn))).toBeLessThanOrEqual(2e-6);
