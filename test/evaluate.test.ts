@@ -287,3 +287,35 @@ describe('evaluate on a tiny suite with a model', () => {
     expect(again.report.per_scenario).toEqual(res.report.per_scenario);
   }, 60_000);
 });
+
+describe('evaluate --rules: a version is its weights and the rules it was verified with', () => {
+  // 2.10.0 is 2.9.0's weights under the default rules plus the follower floor, so today's defaults without
+  // that rule are 2.9.0's rules, and 2.9.0's verification report names their hash.
+  const v290 = join(__dirname, '..', 'artifacts', 'raft-ns-default', '2.9.0');
+  const its = { ...DEFAULT_RULES, rules: DEFAULT_RULES.rules.filter((r) => r.id !== 'raft-paper-follower-floor') };
+  const rulesFile = join(tmp, 'rules-2.9.0.json');
+  const one = (): Suite => suiteFromValue({
+    format: 'raft-ns-eval-suite', format_version: 1, name: 'one', seeds: [5],
+    scenarios: [{ scenario: { ...builtinScenario('lan-5-cpu-storm')!, duration_ms: 20_000 } }],
+    sweep: { scenarios: ['lan-5-cpu-storm'], seeds: [5] }, timeline: { scenario: 'lan-5-cpu-storm', seed: 5, node: 'n2' },
+  }, 'one-scenario suite');
+
+  it('says when an older version is served by newer rules, and serves the rules it shipped with from a file', async () => {
+    writeFileSync(rulesFile, JSON.stringify({ $schema: '../schemas/safety-rules.schema.json', ...its }));
+    const notes: string[] = [];
+    const opts = { model: v290, suite: one(), workers: 0, sweep: false, timeline: false, createdAt: '2026-01-01T00:00:00.000Z' };
+    const today = await evaluate({ ...opts, log: (l) => notes.push(l) });
+    const verified = today.report.model!.verified_rules_sha256!;
+    expect(verified).toMatch(/^[0-9a-f]{64}$/);
+    expect(today.report.model!.rules.sha256).not.toBe(verified);
+    expect(notes.filter((l) => l.startsWith('evaluate: note:'))).toHaveLength(1);
+
+    notes.length = 0;
+    const shipped = await evaluate({ ...opts, rules: rulesFile, log: (l) => notes.push(l) });
+    expect(shipped.report.model!.rules).toMatchObject({ source: rulesFile, sha256: verified }); // same content, other layout
+    expect(notes.filter((l) => l.startsWith('evaluate: note:'))).toHaveLength(0);
+    const activations = (r: EvaluationResult): Record<string, number> => r.report.model_diagnostics.find((d) => d.policy === 'neuro-symbolic')!.rule_activations;
+    expect(activations(today)['raft-paper-follower-floor']).toBeGreaterThan(0);
+    expect(activations(shipped)['raft-paper-follower-floor']).toBeUndefined();
+  }, 60_000);
+});

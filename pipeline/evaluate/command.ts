@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .option('--baselines-only', 'evaluate the baselines without a model')
     .option('--suite <name|file>', 'built-in suite (default, heldout, short) or a suite JSON file (schemas/suite.schema.json)', suiteArg, 'default')
     .option('--seeds <n>', 'use the first n seeds of the suite', intArg('--seeds', 1))
+    .option('--rules <file>', "safety-rules file to serve the model with (default: the runtime's embedded rules; an older version as it shipped: the rules its verification report names)", parseExisting('file'))
     .option('--out <dir>', 'output folder for evaluation.json and evaluation.html')
     .option('--workers <n>', 'worker threads (default: one per CPU)', intArg('--workers', 0))
     .option('--sweep-seeds <n>', "use the Pareto sweep's first n seeds (continuing past the suite's by +1; default: the suite's sweep seeds)", intArg('--sweep-seeds', 1))
@@ -36,16 +37,17 @@ export function register(program: Command): void {
     .option('--no-timeline', 'skip the timeline')
     .option('--force', 'replace an existing output folder');
   addOutputOptions(cmd, 'the evaluation report');
-  cmd.action(async (o: OutputFlags & { model?: string; baselinesOnly?: boolean; suite: string; seeds?: number; sweepSeeds?: number; out?: string; workers?: number; sweep: boolean; timeline: boolean; force?: boolean }) => {
+  cmd.action(async (o: OutputFlags & { model?: string; baselinesOnly?: boolean; suite: string; seeds?: number; rules?: string; sweepSeeds?: number; out?: string; workers?: number; sweep: boolean; timeline: boolean; force?: boolean }) => {
       const out = makeOutput(o);
       if (!o.model && !o.baselinesOnly) throw new RaftNsError('usage.evaluate', 'evaluate: --model <artifact dir> is required (or --baselines-only)');
       const progress = makeProgress({ label: 'evaluate', unit: 'runs', quiet: out.quiet });
       const { report, timing } = await evaluate({
         model: o.model ?? null, suite: o.suite, sweep: o.sweep, timeline: o.timeline, createdAt: new Date().toISOString(),
-        ...(o.seeds === undefined ? {} : { seeds: o.seeds }), ...(o.sweepSeeds === undefined ? {} : { sweepSeeds: o.sweepSeeds }),
+        ...(o.seeds === undefined ? {} : { seeds: o.seeds }), ...(o.rules === undefined ? {} : { rules: o.rules }), ...(o.sweepSeeds === undefined ? {} : { sweepSeeds: o.sweepSeeds }),
         ...(o.out === undefined ? {} : { outDir: o.out }),
         ...(o.workers === undefined ? {} : { workers: o.workers }), ...(o.force ? { force: true } : {}),
         onProgress: (d, t) => progress.update(d, `${t} total`),
+        log: (l) => out.note(`${l}\n`),
       });
       progress.done();
       out.info(summaryText(report));

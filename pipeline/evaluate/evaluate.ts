@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { artifactFromBytes, NeuroSymbolicTimeout, type LoadedArtifact } from '../../runtime/index.js';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
-import { loadRulesFile } from '../util/rules-file.js';
+import { loadRulesFile, type RulesInfo } from '../util/rules-file.js';
 import { jsonText, sha256Hex, writeDirAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { compare, perScenario, pooled, sweepPoints } from './aggregate.js';
@@ -36,6 +36,12 @@ export interface EvaluateOptions {
   suite: string | Suite;
   /** Use the first N seeds of the suite (more than it lists: consecutive seeds after its last). */
   seeds?: number;
+  /**
+   * Safety-rules file to serve the model policy (and its sweep) with; default the runtime's embedded rules. A
+   * version is its weights and the rules it was verified with, and a rules-only version shares its weights with
+   * the last: to measure an older version as it shipped, pass the rules its verification report names.
+   */
+  rules?: string;
   /** Write evaluation.json + evaluation.html here (atomically). */
   outDir?: string;
   force?: boolean;
@@ -66,7 +72,18 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const suite = typeof opts.suite === 'string' ? loadSuite(opts.suite) : opts.suite;
   const seeds = pickSeeds(suite.seeds, opts.seeds);
   const loaded = opts.model === null ? null : loadModel(opts.model);
-  const policies = MAIN_POLICIES.filter((p) => loaded || !MODEL_POLICY_IDS.has(p.id));
+  const served = loadRulesFile('evaluate', opts.rules);
+  const servedRules = opts.rules === undefined ? null : served.rules.source;
+  // The rules' content hash as verify records the embedded defaults (their JSON text, no "$schema"), so a
+  // file holding the same rules compares equal to them whatever its layout.
+  const { $schema: _editorHint, ...content } = served.rules.source;
+  const rules: RulesInfo = { ...served.rulesInfo, sha256: sha256Hex(jsonText(content)) };
+  if (loaded && loaded.verifiedRulesSha256 !== null && loaded.verifiedRulesSha256 !== rules.sha256) {
+    log(`evaluate: note: ${loaded.dir} was verified with other rules (sha256 ${loaded.verifiedRulesSha256.slice(0, 12)}) than the ones serving it (${rules.name}, sha256 ${rules.sha256.slice(0, 12)}); --rules <file> serves those it shipped with`);
+  }
+  // A rules file replaces the embedded defaults of the guarded model policy; the unguarded one has none.
+  const policies = MAIN_POLICIES.filter((p) => loaded || !MODEL_POLICY_IDS.has(p.id))
+    .map((p) => (servedRules && p.spec.kind === 'model' && p.spec.guardrails ? { ...p, spec: { ...p.spec, rules: servedRules } } : p));
   const artifactBytes = loaded ? { manifest: loaded.manifestBytes, weights: loaded.weightsBytes } : null;
 
   // 1. The main grid: scenarios × seeds × policies, identical seeds for every policy.
@@ -76,7 +93,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   }
   // 2. The Pareto sweep on the sweep scenarios (their own seeds, capped by --seeds too).
   const doSweep = opts.sweep ?? true;
-  const sweepEntries = doSweep ? sweepPolicies().filter((e) => loaded || e.spec.kind !== 'model') : [];
+  const sweepEntries = doSweep ? sweepPolicies(servedRules ?? undefined).filter((e) => loaded || e.spec.kind !== 'model') : [];
   // --sweep-seeds n: the sweep's first n seeds (continuing past the suite's list by +1, as --seeds does);
   // else the suite's sweep seeds, capped by --seeds.
   const sweepSeeds = opts.sweepSeeds !== undefined ? pickSeeds(suite.sweep.seeds, opts.sweepSeeds)
@@ -96,7 +113,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const shared = loaded ? sharedModelOf(loaded.artifact) : null;
   const timeline = doTimeline ? recordTimeline(suiteScenario(suite, suite.timeline!.scenario), suite.timeline!.seed, suite.timeline!.node, policies, shared) : null;
 
-  const report = buildReport(suite, seeds, policies, main, sweepResults, sweepEntries, sweepSeeds, timeline, loaded, opts);
+  const report = buildReport(suite, seeds, policies, main, sweepResults, sweepEntries, sweepSeeds, timeline, loaded, rules, opts);
   const schema = validateAgainst('evaluation-report', JSON.parse(JSON.stringify(report)));
   if (!schema.ok) throw new Error(`evaluate: internal: the report does not match schemas/evaluation-report.schema.json: ${schema.issues[0]!.path} ${schema.issues[0]!.message}`);
   const html = await renderHtml(report);
@@ -133,6 +150,20 @@ interface LoadedModel {
   artifact: LoadedArtifact;
   manifestBytes: Uint8Array;
   weightsBytes: Uint8Array;
+  /** The rules sha256 in the folder's verification-report.json (a published version has one), else null. */
+  verifiedRulesSha256: string | null;
+}
+
+/** rules.sha256 of `<dir>/verification-report.json`, or null when the file is absent or names none. */
+function verifiedRulesSha256(dir: string): string | null {
+  const p = join(dir, 'verification-report.json');
+  if (!existsSync(p)) return null;
+  try {
+    const sha = (JSON.parse(readFileSync(p, 'utf8')) as { rules?: { sha256?: unknown } }).rules?.sha256;
+    return typeof sha === 'string' && /^[0-9a-f]{64}$/.test(sha) ? sha : null;
+  } catch {
+    return null; // the report is verify's to check (raft-ns verify, check a); evaluate only compares
+  }
 }
 
 function loadModel(dir: string): LoadedModel {
@@ -144,7 +175,7 @@ function loadModel(dir: string): LoadedModel {
   const manifestBytes = new Uint8Array(readFileSync(mPath));
   const weightsBytes = new Uint8Array(readFileSync(wPath));
   try {
-    return { dir, artifact: artifactFromBytes(manifestBytes, weightsBytes, { manifestName: mPath, weightsName: wPath }), manifestBytes, weightsBytes };
+    return { dir, artifact: artifactFromBytes(manifestBytes, weightsBytes, { manifestName: mPath, weightsName: wPath }), manifestBytes, weightsBytes, verifiedRulesSha256: verifiedRulesSha256(dir) };
   } catch (err) {
     throw new RaftNsError('evaluate.model', `evaluate: ${dir}: the runtime refuses the artifact (${(err as Error).message})`, { cause: err });
   }
@@ -152,7 +183,8 @@ function loadModel(dir: string): LoadedModel {
 
 function buildReport(
   suite: Suite, seeds: number[], policies: readonly PolicyEntry[], main: JobResult[], sweepResults: JobResult[],
-  sweepEntries: ReturnType<typeof sweepPolicies>, sweepSeeds: number[], timeline: Timeline | null, loaded: LoadedModel | null, opts: EvaluateOptions,
+  sweepEntries: ReturnType<typeof sweepPolicies>, sweepSeeds: number[], timeline: Timeline | null, loaded: LoadedModel | null, rules: RulesInfo,
+  opts: EvaluateOptions,
 ): EvaluationReport {
   const ids = policies.map((p) => p.id);
   const scen = suite.scenarios.map((s) => ({ name: s.scenario.name, tags: s.tags }));
@@ -195,8 +227,9 @@ function buildReport(
     model: loaded && m ? {
       dir: loaded.dir, name: m.name, version: m.version, manifest_sha256: sha256Hex(loaded.manifestBytes), weights_sha256: loaded.artifact.weightsSha256,
       precision: loaded.artifact.int8 ? 'int8' : 'float32', parameter_count: m.architecture.parameter_count ?? 17_794,
-      // What served the model policy: a version is its weights and these rules (rules-only versions share weights).
-      rules: loadRulesFile('evaluate', undefined).rulesInfo,
+      // What served the model policy, and what its verification report names: a version is its weights and
+      // those rules (rules-only versions share weights), so the two differ when an older version is served today.
+      rules, verified_rules_sha256: loaded.verifiedRulesSha256,
     } : null,
     pooled: pooledRows,
     per_scenario: perScenario(main, scen, ids),

@@ -56,7 +56,7 @@ export const MODEL_POLICY_IDS = new Set(['neuro-symbolic', 'neural-unguarded']);
 export const ORACLE_FAMILY = 'oracle';
 
 /** The Pareto sweep: each baseline family across its parameter, plus the model and the oracle (same scenarios and seeds). */
-export function sweepPolicies(): Array<PolicyEntry & { family: string; param: string; value: number }> {
+export function sweepPolicies(rules: SafetyRules = DEFAULT_RULES): Array<PolicyEntry & { family: string; param: string; value: number }> {
   const out: Array<PolicyEntry & { family: string; param: string; value: number }> = [];
   for (const base of [150, 250, 400, 600, 1000, 1500, 2500]) {
     out.push({ id: `sweep-static-${base}`, label: `static [${base}, ${2 * base}) ms`, family: 'static', param: 'base_ms', value: base, spec: { kind: 'static-randomized', base_ms: base } });
@@ -73,7 +73,7 @@ export function sweepPolicies(): Array<PolicyEntry & { family: string; param: st
   for (const margin of [0, 0.5, 1, 1.25, 1.5, 2, 3, 4, 6]) {
     out.push({
       id: `sweep-neuro-symbolic-${margin}`, label: `neuro-symbolic, survived × ${margin}`, family: 'neuro-symbolic', param: 'survived_margin', value: margin,
-      spec: { kind: 'model', guardrails: true, rules: withSurvivedMargin(DEFAULT_RULES, margin) },
+      spec: { kind: 'model', guardrails: true, rules: withSurvivedMargin(rules, margin) },
     });
   }
   // The reference point of the chart, on the same sweep scenarios and seeds; not part of the frontier.

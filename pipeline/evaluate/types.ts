@@ -28,7 +28,7 @@ export interface EvaluationReport {
     timeline: { scenario: string; seed: number; node: string } | null;
     claims: typeof CLAIMS;
   };
-  model: { dir: string; name: string; version: string; manifest_sha256: string; weights_sha256: string; precision: string; parameter_count: number; rules: RulesInfo } | null;
+  model: { dir: string; name: string; version: string; manifest_sha256: string; weights_sha256: string; precision: string; parameter_count: number; rules: RulesInfo; verified_rules_sha256: string | null } | null;
   pooled: PooledRow[];
   per_scenario: ScenarioRow[];
   claims: {
