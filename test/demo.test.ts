@@ -198,7 +198,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     expect(problems).toEqual([]);
   });
 
-  // The default rules cap a follower's proposal at the static base it replaces (1000 ms, rule static-timeout-cap):
+  // The default rules cap a follower's proposal below the static base it replaces (800 ms, rule static-timeout-cap):
   // modest jitter leaves the capped timeout where it was, and only jitter that lifts Raft's timing floor and the
   // survived-silence floor above the cap lengthens the wait. 250 ms of jitter does, on a 100 ms heartbeat.
   it('jitter the floors must answer makes the neuro-symbolic timeout rise while the static one stays put', async () => {
@@ -262,7 +262,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     expect(zero.nowMs).toBe(0);
     expect(new URL(page.url()).searchParams.get('margin')).toBe('0');
     expect(await page.locator('#lane-1').getAttribute('data-survived-margin')).toBe('0');
-    expect(await page.locator('#lane-1 .rules-in-force').textContent()).toMatch(/margin 0 × .*static-timeout-cap 1000 ms/);
+    expect(await page.locator('#lane-1 .rules-in-force').textContent()).toMatch(/margin 0 × .*static-timeout-cap 800 ms/);
     const off = await jitteryMean();
     expect(await page.locator('#actions').textContent()).toMatch(/^settings: 5 nodes, seed 1, policies etcd \+ neuro, survived-silence margin 0\n8\.00 s links 1 250 0$/);
 
@@ -273,7 +273,9 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     const high = await jitteryMean();
     expect(await page.locator('#actions').textContent()).toContain('survived-silence margin 2');
     console.log(`demo: neuro-symbolic mean follower timeout at 250 ms jitter: margin 0 ${off.toFixed(0)} ms, margin 2 ${high.toFixed(0)} ms`);
-    expect(high).toBeGreaterThan(off * 1.1);
+    // 250 ms of jitter lifts Raft's timing floor above the 800 ms follower cap for both; the margin adds its
+    // survived-silence floor on top (+8% on this page with 2.11.0's rules).
+    expect(high).toBeGreaterThan(off * 1.05);
     expect(problems).toEqual([]);
   });
 

@@ -20,6 +20,8 @@ const run = (proposal: number, c: GuardrailContext): { ms: number; active: strin
 const copy = (): SafetyRules => JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
 /** The default rules' survived-silence margin (1.5 since 2.8.0). */
 const MARGIN = DEFAULT_RULES.rules.find((r) => r.kind === 'survived_silence_floor')!.margin as number;
+/** The default rules' cap on a follower's proposal (static-timeout-cap; chosen in closed loop, docs/EVALUATION.md). */
+const FOLLOWER_CAP = (DEFAULT_RULES.rules.find((r) => r.id === 'static-timeout-cap') as { max_ms: number }).max_ms;
 
 describe('safety rules file', () => {
   it('the embedded default equals rules/default.rules.json', () => {
@@ -125,16 +127,17 @@ describe('guardrails (applyGuardrails)', () => {
     // The rate limit still slows the drop from a long previous timeout.
     expect(run(3000, candidate({ previousMs: 2500 })).ms).toBe(2100);
     // Only candidates: a follower keeps the static-timeout cap, a pre-candidate no cap.
-    expect(run(3000, ctx()).ms).toBe(1000);
+    expect(run(3000, ctx()).ms).toBe(FOLLOWER_CAP);
     expect(run(3000, ctx({ role: 'pre-candidate' })).ms).toBe(3000);
   });
 
   it("proposal cap: a follower's proposal is at most the static base, and the floors may still lift it", () => {
-    expect(run(5000, ctx()).ms).toBe(1000);
+    expect(FOLLOWER_CAP).toBeLessThanOrEqual(1000); // never above etcd's base, the static timeout it replaces
+    expect(run(5000, ctx()).ms).toBe(FOLLOWER_CAP);
     expect(run(5000, ctx()).active).toEqual(['static-timeout-cap']);
-    expect(run(800, ctx()).active).toEqual([]); // below the cap: untouched
+    expect(run(FOLLOWER_CAP - 50, ctx()).active).toEqual([]); // below the cap: untouched
     expect(run(5000, ctx({ role: 'pre-candidate' })).ms).toBe(5000); // only followers
-    // Applied before the rate limit: 5000 → 1000, then at most 400 below the previous 2000.
+    // Applied before the rate limit: 5000 → the cap, then at most 400 below the previous 2000.
     expect(run(5000, ctx({ previousMs: 2000 })).ms).toBe(1600);
     // The floors come after it: margin × a 2000 ms survived silence and Raft's timing floor lift the value again.
     expect(run(5000, ctx({ survivedSilenceMs: 2000 })).ms).toBe(MARGIN * 2000);
