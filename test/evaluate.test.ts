@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeSimulatedTraceSet } from '../pipeline/simulate/write.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,30 +289,35 @@ describe('evaluate on a tiny suite with a model', () => {
 });
 
 describe('evaluate --rules: a version is its weights and the rules it was verified with', () => {
-  // 2.10.0 is 2.9.0's weights under the default rules plus the follower floor, so today's defaults without
-  // that rule are 2.9.0's rules, and 2.9.0's verification report names their hash.
-  const v290 = join(__dirname, '..', 'artifacts', 'raft-ns-default', '2.9.0');
-  const its = { ...DEFAULT_RULES, rules: DEFAULT_RULES.rules.filter((r) => r.id !== 'raft-paper-follower-floor') };
-  const rulesFile = join(tmp, 'rules-2.9.0.json');
+  // An artifact folder verified with other rules than today's defaults (here: the defaults without the follower
+  // floor), as an older version served today is: the committed default model's weights, a verification report
+  // naming those rules' hash.
+  const rulesFile = join(tmp, 'older.rules.json');
+  const older = join(tmp, 'older-artifact');
+  const its = { ...DEFAULT_RULES, name: 'older', rules: DEFAULT_RULES.rules.filter((r) => r.id !== 'raft-paper-follower-floor') };
   const one = (): Suite => suiteFromValue({
     format: 'raft-ns-eval-suite', format_version: 1, name: 'one', seeds: [5],
     scenarios: [{ scenario: { ...builtinScenario('lan-5-cpu-storm')!, duration_ms: 20_000 } }],
     sweep: { scenarios: ['lan-5-cpu-storm'], seeds: [5] }, timeline: { scenario: 'lan-5-cpu-storm', seed: 5, node: 'n2' },
   }, 'one-scenario suite');
 
-  it('says when an older version is served by newer rules, and serves the rules it shipped with from a file', async () => {
-    writeFileSync(rulesFile, JSON.stringify({ $schema: '../schemas/safety-rules.schema.json', ...its }));
+  it('says when an artifact is served by other rules than it was verified with, and serves a rules file', async () => {
+    const committed = join(__dirname, '..', 'artifacts', DEFAULT_RUN_CONFIG.model.name, DEFAULT_RUN_CONFIG.model.version);
+    mkdirSync(older, { recursive: true });
+    for (const f of ['manifest.json', 'weights.bin']) copyFileSync(join(committed, f), join(older, f));
+    const verified = sha256Hex(jsonText(its));
+    writeFileSync(join(older, 'verification-report.json'), JSON.stringify({ rules: { source: 'older.rules.json', name: 'older', sha256: verified } }));
+    writeFileSync(rulesFile, JSON.stringify({ $schema: '../schemas/safety-rules.schema.json', ...its })); // another layout, same rules
     const notes: string[] = [];
-    const opts = { model: v290, suite: one(), workers: 0, sweep: false, timeline: false, createdAt: '2026-01-01T00:00:00.000Z' };
+    const opts = { model: older, suite: one(), workers: 0, sweep: false, timeline: false, createdAt: '2026-01-01T00:00:00.000Z' };
     const today = await evaluate({ ...opts, log: (l) => notes.push(l) });
-    const verified = today.report.model!.verified_rules_sha256!;
-    expect(verified).toMatch(/^[0-9a-f]{64}$/);
-    expect(today.report.model!.rules.sha256).not.toBe(verified);
+    expect(today.report.model!.verified_rules_sha256).toBe(verified);
+    expect(today.report.model!.rules.sha256).toBe(sha256Hex(jsonText(DEFAULT_RULES)));
     expect(notes.filter((l) => l.startsWith('evaluate: note:'))).toHaveLength(1);
 
     notes.length = 0;
     const shipped = await evaluate({ ...opts, rules: rulesFile, log: (l) => notes.push(l) });
-    expect(shipped.report.model!.rules).toMatchObject({ source: rulesFile, sha256: verified }); // same content, other layout
+    expect(shipped.report.model!.rules).toEqual({ source: rulesFile, name: 'older', sha256: verified });
     expect(notes.filter((l) => l.startsWith('evaluate: note:'))).toHaveLength(0);
     const activations = (r: EvaluationResult): Record<string, number> => r.report.model_diagnostics.find((d) => d.policy === 'neuro-symbolic')!.rule_activations;
     expect(activations(today)['raft-paper-follower-floor']).toBeGreaterThan(0);
