@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { artifactFromBytes, NeuroSymbolicTimeout, type LoadedArtifact } from '../../runtime/index.js';
 import { validateAgainst } from '../schemas.js';
 import { RaftNsError } from '../util/errors.js';
-import { loadRulesFile, type RulesInfo } from '../util/rules-file.js';
+import { loadRulesFile, rulesContentSha256, type RulesInfo } from '../util/rules-file.js';
 import { jsonText, sha256Hex, writeDirAtomic } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
 import { compare, perScenario, pooled, sweepPoints } from './aggregate.js';
@@ -74,10 +74,8 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const loaded = opts.model === null ? null : loadModel(opts.model);
   const served = loadRulesFile('evaluate', opts.rules);
   const servedRules = opts.rules === undefined ? null : served.rules.source;
-  // The rules' content hash as verify records the embedded defaults (their JSON text, no "$schema"), so a
-  // file holding the same rules compares equal to them whatever its layout.
-  const { $schema: _editorHint, ...content } = served.rules.source;
-  const rules: RulesInfo = { ...served.rulesInfo, sha256: sha256Hex(jsonText(content)) };
+  // The content hash, as verify records the embedded defaults: a file of the same rules compares equal to them.
+  const rules: RulesInfo = { ...served.rulesInfo, sha256: rulesContentSha256(served.rules.source) };
   if (loaded && loaded.verifiedRulesSha256 !== null && loaded.verifiedRulesSha256 !== rules.sha256) {
     log(`evaluate: note: ${loaded.dir} was verified with other rules (sha256 ${loaded.verifiedRulesSha256.slice(0, 12)}) than the ones serving it (${rules.name}, sha256 ${rules.sha256.slice(0, 12)}); --rules <file> serves those it shipped with`);
   }

@@ -1,11 +1,11 @@
 /**
  * Loads the safety rules a stage works against: a file (schemas/safety-rules.schema.json) or, without one,
  * the embedded default (runtime/default-rules.ts, tested equal to rules/default.rules.json). One loader for
- * `window` (label floors), `verify` and `run`, so every stage names the same rules the same way.
+ * `window` (label floors), `verify`, `evaluate` and `run`, so every stage names the same rules the same way.
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RULES } from '../../runtime/default-rules.js';
-import { compileRules, type CompiledRules } from '../../runtime/rules.js';
+import { compileRules, type CompiledRules, type SafetyRules } from '../../runtime/rules.js';
 import { RaftNsError } from './errors.js';
 import { jsonText, sha256Hex } from './fs.js';
 
@@ -16,10 +16,18 @@ export interface RulesInfo {
   sha256: string;
 }
 
+/**
+ * sha256 of the rules' JSON text without the editor hint "$schema": the hash RulesInfo gives the embedded
+ * default, so a file holding the same rules hashes the same whatever its layout.
+ */
+export function rulesContentSha256(rules: SafetyRules): string {
+  const { $schema: _editorHint, ...content } = rules;
+  return sha256Hex(jsonText(content));
+}
+
 export function loadRulesFile(stage: string, path: string | undefined): { rules: CompiledRules; rulesInfo: RulesInfo } {
   if (!path) {
-    const text = jsonText(DEFAULT_RULES);
-    return { rules: compileRules(DEFAULT_RULES, 'embedded default rules'), rulesInfo: { source: 'embedded default (runtime/default-rules.ts)', name: DEFAULT_RULES.name, sha256: sha256Hex(text) } };
+    return { rules: compileRules(DEFAULT_RULES, 'embedded default rules'), rulesInfo: { source: 'embedded default (runtime/default-rules.ts)', name: DEFAULT_RULES.name, sha256: rulesContentSha256(DEFAULT_RULES) } };
   }
   let bytes: Buffer;
   try {
