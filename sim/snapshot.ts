@@ -50,7 +50,7 @@ export interface ClusterSnapshot {
 
 /**
  * Why an election started, from what only the simulation knows: `spurious` — a live leader could still
- * reach a quorum; `startup` — no leader has been elected yet; `leader down` — no up node leads;
+ * reach a quorum and the candidate's term is above its (an unnecessary election); `startup` — no leader has been elected yet; `leader down` — no up node leads;
  * `leader cut off` — a node leads but cannot reach a quorum; `lost race` — a live leader reaches a quorum but
  * the candidate's term is no higher than its: every vote it needs went to the leader, so it can neither win
  * nor depose it (it has not heard the leader yet: on WAN, at startup or just after a failover).

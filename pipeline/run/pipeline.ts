@@ -168,6 +168,9 @@ export function trainingHeartbeatIntervalMs(kind: 'simulate' | 'sample', cfg: Ru
 export function mainJobStages(cfg: RunConfig): Stage[] {
   const kind = resolveSource(cfg);
   const trainConfig = resolveTrainConfig(cfg.train, 'raft-ns run config (train)', { seed: cfg.seed });
+  // The embedded rules' content, in the key of every stage that works against them (window's label floor,
+  // verify, evaluate): editing them re-runs exactly those stages.
+  const rulesSha256 = sha256Hex(canonicalJson(DEFAULT_RULES));
   return [
     sourceStage(kind, cfg),
     {
@@ -194,7 +197,7 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
       // The floor (when labels are floored) is the embedded default rules' timing floor (the rules verify checks against).
       config: {
         window_len: cfg.window_len, seed: cfg.seed, gap_votes: cfg.gap_votes,
-        label_floor: cfg.label_floor === 'none' ? null : { rules_sha256: sha256Hex(canonicalJson(DEFAULT_RULES)), heartbeat_interval_ms: DEFAULT_HEARTBEAT_INTERVAL_MS },
+        label_floor: cfg.label_floor === 'none' ? null : { rules_sha256: rulesSha256, heartbeat_interval_ms: DEFAULT_HEARTBEAT_INTERVAL_MS },
       },
       async run(ctx) {
         const { manifest } = await windowDataset({
@@ -246,7 +249,7 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
       name: 'verify',
       deps: ['quantize', 'window'],
       // The embedded rules' content is part of the key: editing the default rules re-verifies.
-      config: { rules: 'embedded default', rules_sha256: sha256Hex(canonicalJson(DEFAULT_RULES)) },
+      config: { rules: 'embedded default', rules_sha256: rulesSha256 },
       async run(ctx) {
         const report = await verifyArtifact(ctx.inputs.quantize!.dir, { windowsDir: ctx.inputs.window!.dir });
         mkdirSync(ctx.outDir, { recursive: true });
@@ -300,7 +303,7 @@ export function mainJobStages(cfg: RunConfig): Stage[] {
       // when verification refuses the model (then it says what the refused model would have done).
       deps: ['quantize'],
       // The model policy is served by the embedded rules: editing them re-runs the closed loop (as verify).
-      config: { suite: cfg.eval_suite, rules_sha256: sha256Hex(canonicalJson(DEFAULT_RULES)) },
+      config: { suite: cfg.eval_suite, rules_sha256: rulesSha256 },
       async run(ctx) {
         const { report } = await evaluate({ model: ctx.inputs.quantize!.dir, suite: cfg.eval_suite, outDir: ctx.outDir, force: true, createdAt: createdAt() });
         const c = report.claims;
