@@ -68,10 +68,10 @@ describe('suites and the held-out registry', () => {
   it('tune takes the lowest latency, but a latency difference inside its paired CI does not overrule a faster failover', async () => {
     const { chooseCandidate } = await import('../pipeline/evaluate/tune.js');
     const est = (mean: number) => ({ mean, ci95: 5, n: 4 });
-    const row = (policy: string, perSeed: number[], failover: number, unnecessary: number, feasible = true) => ({
+    const row = (policy: string, perSeed: number[], failover: number, unnecessary: number, feasible = true, failoverPerSeed = perSeed.map(() => failover)) => ({
       policy, tau: 0.99, spread: 1, artifact_dir: policy, latency_ms: est(perSeed.reduce((a, b) => a + b, 0) / perSeed.length),
-      latency_per_seed_ms: perSeed, p99_ms: est(0), failover_ms: est(failover), leaderless_s_per_hour: est(0), unnecessary_total: unnecessary, unnecessary_jitter: 0,
-      latency_vs_etcd: est(0), feasible, per_scenario: [],
+      latency_per_seed_ms: perSeed, failover_per_seed_ms: failoverPerSeed, p99_ms: est(0), failover_ms: est(failover), leaderless_s_per_hour: est(0), unnecessary_total: unnecessary, unnecessary_jitter: 0,
+      unnecessary_excess: { total: { diff: 0, se: 0, runs: 4 }, jitter: { diff: 0, se: 0, runs: 4 } }, latency_vs_etcd: est(0), feasible, per_scenario: [],
     });
     // b is 2 ms faster on average, but seed by seed it is ahead on two seeds and behind on two: tied with a.
     const a = row('a', [700, 690, 710, 700], 1900, 100);
@@ -84,6 +84,16 @@ describe('suites and the held-out registry', () => {
     const d = row('d', [500, 500, 500, 500], 1000, 300, false);
     expect(chooseCandidate([a, d]).best?.policy).toBe('a');
     expect(chooseCandidate([d]).best).toBeUndefined();
+    // An incumbent stays unless beaten beyond noise: e leads a on failover by 40 ms on average, but seed by seed
+    // the lead changes sign, so a (the incumbent) stays; f is ahead on every seed by 50–70 ms and replaces it.
+    const e = row('e', [700, 690, 710, 700], 1860, 100, true, [1700, 2000, 1800, 1940]);
+    const aa = row('a', [700, 690, 710, 700], 1900, 100, true, [1800, 1950, 1900, 1950]);
+    expect(chooseCandidate([aa, e]).winner?.policy).toBe('e');
+    expect(chooseCandidate([aa, e], 'a').best?.policy).toBe('a');
+    const f = row('f', [700, 690, 710, 700], 1840, 100, true, [1740, 1880, 1840, 1880]);
+    expect(chooseCandidate([aa, f], 'a').best?.policy).toBe('f');
+    // An infeasible incumbent is no anchor: the rule's winner is chosen.
+    expect(chooseCandidate([{ ...aa, feasible: false }, e], 'a').best?.policy).toBe('e');
   });
 
   it('tune runs on a suite file of your own: its tuning seeds by default, its scenarios only, and refuses what the suite lacks', async () => {
@@ -106,6 +116,7 @@ describe('suites and the held-out registry', () => {
     // A registry folder's row is named by model and version, so two versions of one model stay two rows.
     expect(r.rows.at(-1)!.policy).toBe(`${DEFAULT_RUN_CONFIG.model.name}-${DEFAULT_RUN_CONFIG.model.version}-spread1-lost0.8`);
     await expect(tune({ ...opts, suite: file, scenarios: ['my-crash', 'lan-3-calm'] })).rejects.toThrow(/--scenarios item 2 is not a scenario of suite mine/);
+    await expect(tune({ ...opts, suite: file, incumbent: 'raft-ns-default-0.0.0-spread1-lost0.8' })).rejects.toThrow(/--incumbent names no candidate of this tune/);
     const bare = join(tmp, 'bare.suite.json');
     writeFileSync(bare, JSON.stringify({ ...suite, tuning_seeds: undefined }));
     await expect(tune({ ...opts, suite: bare })).rejects.toThrow(/suite mine .*declares no tuning_seeds or training_seeds; expected --seeds/);

@@ -124,9 +124,10 @@ function registerTune(cmd: Command): void {
     .option('--epochs <n>', 'training epochs per candidate', intArg('--epochs', 1))
     .option('--suite <name|file>', 'built-in suite or a suite JSON file (schemas/suite.schema.json) to tune on', suiteArg, 'default')
     .option('--seeds <list>', 'seeds of the suite to simulate (default: its tuning_seeds, else its training_seeds; never held-out seeds)', numberList('--seeds'))
-    .option('--scenarios <names>', 'comma-separated scenario names of the suite (default: all)');
+    .option('--scenarios <names>', 'comma-separated scenario names of the suite (default: all)')
+    .option('--incumbent <row name>', 'the candidate that ships today (its row name in the table): it stays chosen unless another beats it beyond noise, in paired per-seed failover or latency');
   addOutputOptions(tn, 'the tune report');
-  tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; suite: string; seeds?: number[]; scenarios?: string }, self: Command) => {
+  tn.action(async (o: OutputFlags & { windows: string; artifacts?: string; taus: number[]; spreads: number[]; lostThresholds: number[]; rules?: string; epochs?: number; suite: string; seeds?: number[]; scenarios?: string; incumbent?: string }, self: Command) => {
       const output = makeOutput(o);
       const out = (self.opts() as { out?: string }).out ?? (self.parent?.opts() as { out?: string } | undefined)?.out;
       if (out === undefined) self.error("error: required option '--out <dir>' not specified");
@@ -136,10 +137,12 @@ function registerTune(cmd: Command): void {
         ...(o.rules ? { rulesFiles: o.rules.split(',').map((x) => x.trim()) } : {}),
         train: o.epochs === undefined ? {} : { epochs: o.epochs },
         ...(o.seeds ? { seeds: o.seeds } : {}), ...(o.scenarios ? { scenarios: o.scenarios.split(',').map((x) => x.trim()) } : {}),
+        ...(o.incumbent ? { incumbent: o.incumbent } : {}),
         log: (l) => output.note(`${l}\n`),
       });
       output.info(`tune: suite ${r.suite}, ${r.scenarios.length} scenarios × seeds ${r.seeds.join(', ')} (${r.seed_role === 'tuning' ? 'tuning seeds: no training data comes from them' : r.seed_role === 'training' ? 'training seeds: in sample for a model trained on them' : 'not all of them the suite\'s tuning seeds'}); ${r.rule}\n`);
       for (const row of r.rows) output.info(`  ${fmtRow(row)}\n`);
+      if (r.incumbent) output.info(r.incumbent.replaced ? `tune: ${r.incumbent.winner} beats the incumbent ${r.incumbent.name} beyond noise\n` : r.incumbent.winner === r.incumbent.name || r.incumbent.winner === null ? `tune: the incumbent ${r.incumbent.name} is the rule's own choice\n` : `tune: ${r.incumbent.winner} leads on the rule's order but does not beat the incumbent ${r.incumbent.name} beyond noise (paired per-seed failover and latency 95% CIs); the incumbent stays\n`);
       output.info(r.chosen ? `tune: chosen τ = ${r.chosen.tau}, spread = ${r.chosen.spread}, lost threshold = ${r.chosen.lost_threshold}, rules ${r.chosen.rules_file ?? 'embedded default'} (${r.chosen.artifact_dir}); wrote ${out}/${TUNE_REPORT}\n` : `tune: no candidate meets the unnecessary-election and failover bounds; wrote ${out}/${TUNE_REPORT}\n`);
       output.result(r);
     });

@@ -13,6 +13,10 @@
  * are no more than static etcd's and whose failover is no longer than etcd's, the lowest pooled mean commit
  * latency — unless the paired latency difference to another candidate is inside its 95% interval, in which
  * case the goals' order decides among the tied: the lowest failover, then the fewest unnecessary elections.
+ * With an incumbent (`incumbent`, the configuration that ships today), the winner replaces it only when it is
+ * better beyond noise: its paired per-seed failover or latency difference to the incumbent lies below 0 with
+ * its whole 95% interval (`beatsIncumbent`); otherwise the incumbent stays chosen. Every row also carries its
+ * unnecessary elections beyond etcd's on the same runs with a standard error (`unnecessary_excess`).
  * Everything measured is written to `<out>/tune.json`, the choice included; the model card and training
  * config record it.
  *
@@ -62,6 +66,12 @@ export interface TuneOptions {
   seeds?: number[];
   /** Restrict to these scenarios of the suite (default: all); a name the suite lacks is refused. */
   scenarios?: string[];
+  /**
+   * The candidate that ships today, by its row name (e.g. `raft-ns-default-2.11.0-spread0.6-lost0.8`, with
+   * `-<rules file name>` when guarded by a rules file): it stays chosen unless another candidate beats it
+   * beyond noise. A name no candidate has is refused before anything runs.
+   */
+  incumbent?: string;
   workers?: number;
   seed?: number;
   log?: (line: string) => void;
@@ -79,18 +89,30 @@ export interface TuneRow {
   latency_ms: Estimate;
   /** Mean commit latency per seed, seeds ascending: what the paired tie test reads. */
   latency_per_seed_ms: number[];
+  /** Mean failover per seed, seeds ascending: what the incumbent test reads with latency_per_seed_ms. */
+  failover_per_seed_ms: number[];
   p99_ms: Estimate;
   failover_ms: Estimate;
   /** Seconds without a leader per hour (RunMetrics.leaderless_s_per_hour): failover mean × count, not the mean alone. */
   leaderless_s_per_hour: Estimate;
   unnecessary_total: number;
   unnecessary_jitter: number;
+  /**
+   * Unnecessary elections beyond static etcd's on the same runs (paired by scenario and seed), in total and in
+   * the jitter scenarios: the summed difference and its standard error (√n × the sample SD of the per-run
+   * differences). Reported beside the sums: on the default suite's 448 tuning runs the SE is ~10 elections,
+   * the size of the differences between the model's variants (docs/EVALUATION.md "The election count's noise").
+   */
+  unnecessary_excess: { total: PairedSum; jitter: PairedSum };
   /** Paired per-seed relative change of mean latency vs static etcd. */
   latency_vs_etcd: Estimate;
   feasible: boolean | null;
   /** Per scenario: mean over seeds of latency and failover, sum of unnecessary elections. */
   per_scenario: Array<{ scenario: string; latency_ms: number; failover_ms: number; unnecessary: number }>;
 }
+
+/** A sum of paired per-run differences and its standard error. */
+export interface PairedSum { diff: number; se: number; runs: number }
 
 export interface TuneReport {
   format: 'raft-ns-tune-report';
@@ -105,6 +127,8 @@ export interface TuneReport {
   rows: TuneRow[];
   /** The feasible candidates whose paired latency difference to the lowest-latency one is inside its 95% CI (that one included). */
   latency_tied: string[];
+  /** The incumbent's row name, and whether the rule's winner beat it beyond noise (null: no incumbent named). */
+  incumbent: { name: string; replaced: boolean; winner: string | null } | null;
   chosen: { tau: number; spread: number; lost_threshold: number; rules_file: string | null; artifact_dir: string } | null;
 }
 
@@ -126,21 +150,39 @@ export function seedRole(seeds: readonly number[], suite = loadSuite('default'))
 // ±15 ms interval while failing over 28 ms slower and electing 7 more leaders needlessly (docs/EVALUATION.md "A
 // crash inside a jitter burst in the training data"); a difference the seeds cannot tell from noise must not
 // decide against the goals that come before latency.
-const SELECTION_RULE = 'among candidates with unnecessary elections ≤ static etcd in total and in the jitter scenarios (sums over the same runs) and a pooled mean failover no longer than static etcd\'s: the lowest pooled mean commit latency, except that candidates whose paired per-seed latency difference to it is inside its 95% CI are tied with it, and among the tied the lowest pooled mean failover, then the fewest unnecessary elections, then the lowest latency';
+const SELECTION_RULE = 'among candidates with unnecessary elections ≤ static etcd in total and in the jitter scenarios (sums over the same runs) and a pooled mean failover no longer than static etcd\'s: the lowest pooled mean commit latency, except that candidates whose paired per-seed latency difference to it is inside its 95% CI are tied with it, and among the tied the lowest pooled mean failover, then the fewest unnecessary elections, then the lowest latency; a feasible incumbent stays chosen unless the winner\'s paired per-seed failover or latency difference to it is below 0 with its whole 95% CI';
 
 /**
  * The selection rule on measured rows (pure: the same rows give the same choice). `feasible` must be set.
  * Returns the chosen row (undefined when none is feasible) and the latency-tied set it was chosen from.
  */
-export function chooseCandidate(rows: readonly TuneRow[]): { best: TuneRow | undefined; tied: TuneRow[] } {
+export function chooseCandidate(rows: readonly TuneRow[], incumbent?: string): { best: TuneRow | undefined; tied: TuneRow[]; winner: TuneRow | undefined } {
   const feasible = rows.filter((r) => r.feasible === true);
   const byLatency = [...feasible].sort((a, b) => a.latency_ms.mean - b.latency_ms.mean || a.failover_ms.mean - b.failover_ms.mean);
   const fastest = byLatency[0];
-  if (!fastest) return { best: undefined, tied: [] };
+  if (!fastest) return { best: undefined, tied: [], winner: undefined };
   const tied = byLatency.filter((r) => r === fastest || latencyTied(r, fastest));
-  const best = [...tied].sort((a, b) => a.failover_ms.mean - b.failover_ms.mean || a.unnecessary_total - b.unnecessary_total
-    || a.latency_ms.mean - b.latency_ms.mean)[0];
-  return { best, tied };
+  const winner = [...tied].sort((a, b) => a.failover_ms.mean - b.failover_ms.mean || a.unnecessary_total - b.unnecessary_total
+    || a.latency_ms.mean - b.latency_ms.mean)[0]!;
+  const inc = incumbent === undefined ? undefined : feasible.find((r) => r.policy === incumbent);
+  const best = inc && winner !== inc && !beatsIncumbent(winner, inc) ? inc : winner;
+  return { best, tied, winner };
+}
+
+/**
+ * Whether `r` is better than the incumbent beyond noise: its paired per-seed failover or latency difference to
+ * it has a 95% CI wholly below 0. Why a champion stays unless beaten: the candidates a tune compares differ by
+ * less than their noise on every goal (six static-timeout caps from 700 to 1,000 ms on the tuning seeds: latency
+ * within 4 ms, failover 1,871–1,968 ms at ±110, elections 89–103 at ±10), and a rule that follows point means
+ * there ships whichever the seeds favoured (docs/EVALUATION.md "The election count's noise").
+ */
+export function beatsIncumbent(r: TuneRow, incumbent: TuneRow): boolean {
+  const below = (a: number[], b: number[]): boolean => {
+    if (a.length !== b.length || a.length < 2) return false;
+    const d = estimate(a.map((x, i) => x - b[i]!));
+    return Number.isFinite(d.ci95) && d.mean + d.ci95 < 0;
+  };
+  return below(r.failover_per_seed_ms, incumbent.failover_per_seed_ms) || below(r.latency_per_seed_ms, incumbent.latency_per_seed_ms);
 }
 
 /** Whether the paired per-seed latency difference of `r` to `ref` has a 95% CI that holds 0. */
@@ -162,6 +204,13 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     throw new RaftNsError('usage.evaluate', `evaluate tune: --scenarios item ${unknown + 1} is not a scenario of suite ${suite.name} (${suite.source}); expected names of its scenarios`);
   }
   const scenarios = suite.scenarios.filter((s) => !opts.scenarios || opts.scenarios.includes(s.scenario.name));
+  if (opts.incumbent !== undefined) {
+    const planned = [...opts.taus.map((t) => join(opts.outDir, `tau-${t}`, 'artifact')), ...(opts.artifacts ?? [])]
+      .flatMap((dir) => (opts.rulesFiles ?? [null]).flatMap((rf) => opts.spreads.flatMap((sp) => (opts.lostThresholds ?? [0.8]).map((l) => rowName(dir, sp, l, rf)))));
+    if (!planned.includes(opts.incumbent)) {
+      throw new RaftNsError('usage.evaluate', `evaluate tune: --incumbent names no candidate of this tune; expected one of its ${planned.length} row names (a candidate's artifact, spread, lost threshold and rules file)`);
+    }
+  }
   // The leakage guard: never a held-out seed or scenario, whatever the options say.
   for (const s of scenarios) for (const seed of seeds) assertNotHeldOut(s.scenario, seed);
   const jitter = new Set(scenarios.filter((s) => s.tags.includes('jitter')).map((s) => s.scenario.name));
@@ -205,7 +254,7 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
     for (const rulesFile of opts.rulesFiles ?? [null]) for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
       const rules = rulesFile === null ? undefined : (JSON.parse(readFileSync(rulesFile, 'utf8')) as SafetyRules);
-      const id = `${candidateName(artifactDir)}-spread${spread}-lost${lost}${rulesFile === null ? '' : `-${basename(rulesFile, '.json')}`}`;
+      const id = rowName(artifactDir, spread, lost, rulesFile);
       const spec: Job['spec'] = { kind: 'model', guardrails: true, spread, lost_threshold: lost, ...(rules ? { rules } : {}) };
       const res = await runJobs(numbered(grid(id, spec)), { artifact, artifactBytes: { manifest: manifestBytes, weights: weightsBytes }, ...workers });
       const row = rowOf(id, res, etcd, jitter, Number.isFinite(tau) ? tau : null, spread, artifactDir);
@@ -219,10 +268,11 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
   }
 
   // 3. The choice.
-  const { best, tied } = chooseCandidate(rows);
+  const { best, tied, winner } = chooseCandidate(rows, opts.incumbent);
   const report: TuneReport = {
     format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, seed_role: seedRole(seeds, suite), scenarios: scenarios.map((s) => s.scenario.name),
     rule: SELECTION_RULE, train: trainCfg, rows, latency_tied: tied.map((r) => r.policy),
+    incumbent: opts.incumbent === undefined ? null : { name: opts.incumbent, replaced: best !== undefined && best.policy !== opts.incumbent, winner: winner?.policy ?? null },
     chosen: best ? { tau: best.tau!, spread: best.spread!, lost_threshold: best.lost_threshold!, rules_file: best.rules_file ?? null, artifact_dir: best.artifact_dir! } : null,
   };
   writeFileSync(join(opts.outDir, TUNE_REPORT), jsonText(JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)))));
@@ -248,10 +298,32 @@ function candidateName(artifactDir: string): string {
   return leaf === 'artifact' ? parent : `${parent}-${leaf}`;
 }
 
+/** A model row's name: the candidate, its spread and lost threshold, and its rules file's name when it has one. */
+function rowName(artifactDir: string, spread: number, lost: number, rulesFile: string | null): string {
+  return `${candidateName(artifactDir)}-spread${spread}-lost${lost}${rulesFile === null ? '' : `-${basename(rulesFile, '.json')}`}`;
+}
+
 function sameArtifact(artifactDir: string, tau: number, train: Record<string, unknown>): boolean {
   const cfgPath = join(artifactDir, '..', 'tune-config.json');
   if (!existsSync(join(artifactDir, 'manifest.json')) || !existsSync(cfgPath)) return false;
   return readFileSync(cfgPath, 'utf8') === jsonText({ tau, train });
+}
+
+/** Σ (mine − etcd's) over the runs both made, paired by (scenario, seed), with the sum's standard error. */
+function pairedExcess(rs: JobResult[], etcd: JobResult[]): PairedSum {
+  const count = (r: JobResult): number => (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0);
+  const theirs = new Map(etcd.map((r) => [`${r.scenario}\u0000${r.seed}`, count(r)]));
+  const d: number[] = [];
+  for (const r of rs) {
+    const e = theirs.get(`${r.scenario}\u0000${r.seed}`);
+    if (e !== undefined) d.push(count(r) - e);
+  }
+  const n = d.length;
+  const diff = d.reduce((a, x) => a + x, 0);
+  if (n < 2) return { diff, se: Number.NaN, runs: n };
+  const mean = diff / n;
+  const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  return { diff, se: Math.sqrt(n) * sd, runs: n };
 }
 
 function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<string>, tau: number | null, spread: number | null, artifactDir: string | null): TuneRow {
@@ -261,9 +333,13 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
   const b = perSeedMeans(etcd, 'commit_latency_mean_ms');
   return {
     policy, tau, spread, artifact_dir: artifactDir,
-    latency_ms: key('commit_latency_mean_ms'), latency_per_seed_ms: m, p99_ms: key('commit_latency_p99_ms'), failover_ms: key('failover_ms'),
+    latency_ms: key('commit_latency_mean_ms'), latency_per_seed_ms: m, failover_per_seed_ms: perSeedMeans(rs, 'failover_ms'), p99_ms: key('commit_latency_p99_ms'), failover_ms: key('failover_ms'),
     leaderless_s_per_hour: key('leaderless_s_per_hour'),
     unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
+    unnecessary_excess: {
+      total: pairedExcess(rs, etcd),
+      jitter: pairedExcess(rs.filter((r) => jitter.has(r.scenario)), etcd.filter((r) => jitter.has(r.scenario))),
+    },
     latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
     feasible: null,
     per_scenario: [...new Set(rs.map((r) => r.scenario))].map((scenario) => {
@@ -277,6 +353,7 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
 /** One line of the printed table. */
 export function fmtRow(r: TuneRow): string {
   const e = (x: Estimate, d = 0): string => (Number.isFinite(x.mean) ? `${x.mean.toFixed(d)}±${Number.isFinite(x.ci95) ? x.ci95.toFixed(d) : '?'}` : '—');
+  const x = (p: PairedSum): string => `${p.diff >= 0 ? '+' : ''}${p.diff}±${Number.isFinite(p.se) ? p.se.toFixed(1) : '?'}`;
   const pct = Number.isFinite(r.latency_vs_etcd.mean) ? `${(100 * r.latency_vs_etcd.mean).toFixed(1)}%±${(100 * r.latency_vs_etcd.ci95).toFixed(1)}` : '—';
-  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.feasible === false ? '  [infeasible]' : ''}`;
+  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.policy === 'static-etcd' ? '' : `  vs etcd ${x(r.unnecessary_excess.total)} (jitter ${x(r.unnecessary_excess.jitter)})`}${r.feasible === false ? '  [infeasible]' : ''}`;
 }
