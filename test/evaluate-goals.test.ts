@@ -56,7 +56,10 @@ describe('evaluation goals', () => {
     const g = goalsFor(BASE);
     expect(g.failover).toMatchObject({ best_other: 'phi-accrual', best_other_ms: 1300, met: true });
     expect(g.failover.capture).toBeCloseTo(0.9, 10);
-    expect(g.unnecessary).toEqual({ total: 6, jitter: 3, etcd_total: 6, etcd_jitter: 3, met: true });
+    expect(g.unnecessary).toEqual({
+      total: 6, jitter: 3, etcd_total: 6, etcd_jitter: 3, met: true,
+      excess_vs_etcd: { total: { diff: 0, se: 0, runs: 6 }, jitter: { diff: 0, se: 0, runs: 3 } },
+    });
     expect(g.latency.met).toBe(true);
     expect(g.latency.downtime_share_of_etcd).toBeCloseTo(0.45, 10);
     expect(g.latency.mean.find((d) => d.other === 'jacobson-karels')!.difference.mean).toBeCloseTo(-20, 10);
@@ -71,6 +74,11 @@ describe('evaluation goals', () => {
     // Goal 2: one more unnecessary election per jitter run than etcd (total and jitter both exceed).
     const more = goalsFor({ ...BASE, 'neuro-symbolic': { ...BASE['neuro-symbolic']!, unnecessary: [0, 2] } }).unnecessary;
     expect(more).toMatchObject({ total: 6, jitter: 6, met: false });
+    // The excess pairs run by run: −1 on each calm run and +1 on each jitter run sum to 0 in total, with the noise
+    // of six ±1 differences (√6 × their SD); the jitter runs' +1 each is 3 with no spread.
+    expect(more.excess_vs_etcd.jitter).toEqual({ diff: 3, se: 0, runs: 3 });
+    expect(more.excess_vs_etcd.total.diff).toBe(0);
+    expect(more.excess_vs_etcd.total.se).toBeCloseTo(Math.sqrt(6) * Math.sqrt(6 / 5), 10);
     // Goal 3: p99 above one baseline's; then the downtime part above half of etcd's.
     expect(goalsFor({ ...BASE, 'neuro-symbolic': { ...BASE['neuro-symbolic']!, p99: 3810 } }).latency.met).toBe(false);
     expect(goalsFor({ ...BASE, 'neuro-symbolic': { ...BASE['neuro-symbolic']!, down: 110 } }).latency.met).toBe(false);

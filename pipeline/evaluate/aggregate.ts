@@ -24,6 +24,35 @@ export type Capture = Record<CaptureKey, number | null>;
 /** Below this share of static etcd's value the oracle's gain is noise, and a ratio over it says nothing. */
 export const CAPTURE_MIN_GAIN = 0.01;
 
+/**
+ * A count's excess over another policy's on the same runs: Σ (mine − theirs) over the runs both made, paired
+ * by (scenario, seed), and the sum's standard error (√n × the sample SD of the per-run differences; NaN
+ * under 2 runs). A count summed over runs has no per-seed CI of its own; this is its noise.
+ */
+export interface PairedSum { diff: number; se: number; runs: number }
+
+/** The unnecessary elections of `rs` beyond those of `other` on the same runs (docs/EVALUATION.md "The election count's noise"). */
+export function unnecessaryExcess(rs: readonly JobResult[], other: readonly JobResult[]): PairedSum {
+  const count = (r: JobResult): number => (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0);
+  const theirs = new Map(other.map((r) => [`${r.scenario}\u0000${r.seed}`, count(r)]));
+  const d: number[] = [];
+  for (const r of rs) {
+    const o = theirs.get(`${r.scenario}\u0000${r.seed}`);
+    if (o !== undefined) d.push(count(r) - o);
+  }
+  const n = d.length;
+  const diff = d.reduce((a, x) => a + x, 0);
+  if (n < 2) return { diff, se: Number.NaN, runs: n };
+  const mean = diff / n;
+  const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+  return { diff, se: Math.sqrt(n) * sd, runs: n };
+}
+
+/** "−1 ± 21": a paired excess with its 95% interval (1.96 standard errors, the normal approximation over runs). */
+export function fmtExcess(p: PairedSum): string {
+  return `${p.diff > 0 ? '+' : p.diff < 0 ? '−' : '±'}${Math.abs(p.diff)}${Number.isFinite(p.se) ? ` ± ${(1.96 * p.se).toFixed(0)}` : ''}`;
+}
+
 export interface ScenarioRow {
   scenario: string;
   tags: string[];

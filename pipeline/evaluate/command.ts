@@ -8,6 +8,7 @@ import { fmtSeconds, makeProgress } from '../util/progress.js';
 import { RaftNsError } from '../util/errors.js';
 import { parseExisting } from '../util/options.js';
 import { addOutputOptions, makeOutput, type OutputFlags } from '../util/output.js';
+import { fmtExcess } from './aggregate.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationReport } from './evaluate.js';
 import { goalsMet } from './goals.js';
 import { makeEvaluationModel } from './make-model.js';
@@ -174,7 +175,7 @@ export function summaryText(r: EvaluationReport): string {
     lines.push('  goals (1 failover, 2 unnecessary elections, 3 latency, 4 Pareto, 5 safety; · not swept):');
     for (const g of r.goals.policies) {
       lines.push(`  ${g.policy.padEnd(20)} ${goalsMet(g).map((m, i) => `${i + 1}${mark(m)}`).join(' ')}`
-        + `   failover ${f({ mean: g.failover.mean_ms, ci95: Number.NaN }, 0)} ms, capture ${cap(g.failover.capture)}; unnecessary ${g.unnecessary.total} (jitter ${g.unnecessary.jitter}) vs etcd ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})`);
+        + `   failover ${f({ mean: g.failover.mean_ms, ci95: Number.NaN }, 0)} ms, capture ${cap(g.failover.capture)}; unnecessary ${g.unnecessary.total} (jitter ${g.unnecessary.jitter}) vs etcd ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})${g.policy === 'static-etcd' ? '' : `, excess ${fmtExcess(g.unnecessary.excess_vs_etcd.total)} (${fmtExcess(g.unnecessary.excess_vs_etcd.jitter)})`}`);
     }
   }
   return `${lines.join('\n')}\n`;

@@ -31,7 +31,7 @@ import { estimate, type Estimate } from '../report/stats.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
-import { perSeedMeans } from './aggregate.js';
+import { fmtExcess, perSeedMeans, unnecessaryExcess, type PairedSum } from './aggregate.js';
 import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
 import { trainAndQuantize } from './make-model.js';
 import { MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
@@ -110,9 +110,6 @@ export interface TuneRow {
   /** Per scenario: mean over seeds of latency and failover, sum of unnecessary elections. */
   per_scenario: Array<{ scenario: string; latency_ms: number; failover_ms: number; unnecessary: number }>;
 }
-
-/** A sum of paired per-run differences and its standard error. */
-export interface PairedSum { diff: number; se: number; runs: number }
 
 export interface TuneReport {
   format: 'raft-ns-tune-report';
@@ -309,23 +306,6 @@ function sameArtifact(artifactDir: string, tau: number, train: Record<string, un
   return readFileSync(cfgPath, 'utf8') === jsonText({ tau, train });
 }
 
-/** Σ (mine − etcd's) over the runs both made, paired by (scenario, seed), with the sum's standard error. */
-function pairedExcess(rs: JobResult[], etcd: JobResult[]): PairedSum {
-  const count = (r: JobResult): number => (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0);
-  const theirs = new Map(etcd.map((r) => [`${r.scenario}\u0000${r.seed}`, count(r)]));
-  const d: number[] = [];
-  for (const r of rs) {
-    const e = theirs.get(`${r.scenario}\u0000${r.seed}`);
-    if (e !== undefined) d.push(count(r) - e);
-  }
-  const n = d.length;
-  const diff = d.reduce((a, x) => a + x, 0);
-  if (n < 2) return { diff, se: Number.NaN, runs: n };
-  const mean = diff / n;
-  const sd = Math.sqrt(d.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
-  return { diff, se: Math.sqrt(n) * sd, runs: n };
-}
-
 function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<string>, tau: number | null, spread: number | null, artifactDir: string | null): TuneRow {
   const key = (k: MetricKey): Estimate => estimate(perSeedMeans(rs, k));
   const sum = (xs: JobResult[]): number => xs.reduce((a, r) => a + (Number.isFinite(r.metrics.unnecessary_elections) ? r.metrics.unnecessary_elections : 0), 0);
@@ -337,8 +317,8 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
     leaderless_s_per_hour: key('leaderless_s_per_hour'),
     unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
     unnecessary_excess: {
-      total: pairedExcess(rs, etcd),
-      jitter: pairedExcess(rs.filter((r) => jitter.has(r.scenario)), etcd.filter((r) => jitter.has(r.scenario))),
+      total: unnecessaryExcess(rs, etcd),
+      jitter: unnecessaryExcess(rs.filter((r) => jitter.has(r.scenario)), etcd.filter((r) => jitter.has(r.scenario))),
     },
     latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
     feasible: null,
@@ -353,7 +333,6 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
 /** One line of the printed table. */
 export function fmtRow(r: TuneRow): string {
   const e = (x: Estimate, d = 0): string => (Number.isFinite(x.mean) ? `${x.mean.toFixed(d)}±${Number.isFinite(x.ci95) ? x.ci95.toFixed(d) : '?'}` : '—');
-  const x = (p: PairedSum): string => `${p.diff >= 0 ? '+' : ''}${p.diff}±${Number.isFinite(p.se) ? p.se.toFixed(1) : '?'}`;
   const pct = Number.isFinite(r.latency_vs_etcd.mean) ? `${(100 * r.latency_vs_etcd.mean).toFixed(1)}%±${(100 * r.latency_vs_etcd.ci95).toFixed(1)}` : '—';
-  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.policy === 'static-etcd' ? '' : `  vs etcd ${x(r.unnecessary_excess.total)} (jitter ${x(r.unnecessary_excess.jitter)})`}${r.feasible === false ? '  [infeasible]' : ''}`;
+  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.policy === 'static-etcd' ? '' : `  vs etcd ${fmtExcess(r.unnecessary_excess.total)} (jitter ${fmtExcess(r.unnecessary_excess.jitter)})`}${r.feasible === false ? '  [infeasible]' : ''}`;
 }
