@@ -180,7 +180,7 @@ describe('the goals', () => {
   const goal = (policy: string, met: [boolean, boolean, boolean, boolean | null, boolean]) => ({
     policy,
     failover: { mean_ms: 900, best_other: 'phi-accrual', best_other_ms: 1000, capture: 0.85, met: met[0] },
-    unnecessary: { total: 3, jitter: 1, etcd_total: 4, etcd_jitter: 1, met: met[1] },
+    unnecessary: { total: 3, jitter: 1, etcd_total: 4, etcd_jitter: 1, excess_vs_etcd: { total: { diff: -1, se: 1.5, runs: 8 }, jitter: { diff: 0, se: 0, runs: 2 } }, met: met[1] },
     latency: { mean: [], p99: [], downtime_share_of_etcd: 0.6, met: met[2] },
     pareto: met[3] === null ? null : { family_points: 9, baseline_frontier_points: 11, unmatched: ['x'], unmatched_by_oracle_too: ['x'], met: met[3] },
     safety: { violations: 0, met: met[4] },
@@ -193,7 +193,7 @@ describe('the goals', () => {
       "Even the oracle (a perfect failure detector) misses: unnecessary elections, latency — out of any timeout policy's reach on this suite as written.",
     ]);
     expect(goalRows(report)[0]).toEqual({
-      policy: 'neuro-symbolic', '1. failover ms (capture)': '✓ 900 (0.85)', '2. unnecessary (jitter)': '✓ 3 (1) vs 4 (1)',
+      policy: 'neuro-symbolic', '1. failover ms (capture)': '✓ 900 (0.85)', '2. unnecessary (jitter)': '✓ 3 (1) vs 4 (1); excess −1 ± 3, 95%',
       '3. latency; waiting vs etcd': '✗ 60%', '4. Pareto': '✗ 10 of 11', '5. safety': '✓',
     });
   });
