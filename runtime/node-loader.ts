@@ -16,7 +16,7 @@ import { requireManifestSignature } from './signature.js';
  * With `publicKeyPem`, refuses an artifact whose manifest.sig is missing or does not verify. With `expect`,
  * refuses a manifest that names another model or version (a signature says who made a manifest, not which
  * version a folder holds: a signed manifest of 1.1.0 copied into 1.0.0/ verifies).
- * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.11.0', { expect: { name: 'raft-ns-default', version: '2.11.0' } });
+ * @example const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.12.0', { expect: { name: 'raft-ns-default', version: '2.12.0' } });
  */
 export async function loadArtifactFromDir(dir: string, options: ParseOptions & { publicKeyPem?: string; expect?: { name: string; version: string } } = {}): Promise<LoadedArtifact> {
   const manifestPath = join(dir, 'manifest.json');

@@ -129,7 +129,7 @@ export interface Explanation {
 
 /**
  * @example
- * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.11.0');   // node-loader.ts
+ * const art = await loadArtifactFromDir('artifacts/raft-ns-default/2.12.0');   // node-loader.ts
  * const shared = makeSharedModel(art, 'int8');
  * const policy = new NeuroSymbolicTimeout({ model: shared });
  * // every tick: policy.observe(obs); if (now - lastLeaderContact >= policy.electionTimeoutMs()) campaign();

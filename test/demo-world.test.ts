@@ -93,7 +93,7 @@ describe('demo world', () => {
     const w = new DemoWorld({ size: 5, seed: 1, policies: ['etcd', 'neuro'] }, null);
     expect(w.rules.source).toEqual(DEFAULT_RULES); // same rules in the same order: the page behaves as before
     expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1.5 });
-    expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1.5 × .* static-timeout-cap 800 ms \(follower\) · stepped-down-retry-cap 150 ms \(deposed in its term\)/);
+    expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1.75 × .* static-timeout-cap 800 ms \(follower\) · stepped-down-retry-cap 150 ms \(deposed in its term\)/);
     const z = new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 0 }, null);
     expect(z.rules.source.rules.map((r) => r.id)).toEqual(DEFAULT_RULES.rules.map((r) => r.id));
     expect(rulesInForce(z.rules)).toContain('margin 0 ×');

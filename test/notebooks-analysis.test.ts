@@ -208,24 +208,24 @@ describe('the model\'s serving knob', () => {
   const report = { sweep: [
     pt('static', 'base_ms', 150, 400, 90, true), pt('static', 'base_ms', 1000, 1600, 10, false),
     pt('neuro-symbolic', 'survived_margin', 2, 1500, 5, true), pt('neuro-symbolic', 'survived_margin', 0, 900, 40, true),
-    pt('neuro-symbolic', 'survived_margin', 1.5, 1300, 12, false), // the default rules' margin
+    pt('neuro-symbolic', 'survived_margin', 1.75, 1300, 12, false), // the default rules' margin
   ] } as unknown as EvaluationReport;
 
-  it('evaluate sweeps the model over the survived-silence margins, the default rules\' 1.5 among them', () => {
+  it('evaluate sweeps the model over the survived-silence margins, the default rules\' 1.75 among them', () => {
     const knob = sweepPolicies().filter((p) => p.family === 'neuro-symbolic');
-    expect(knob.map((p) => [p.param, p.value])).toEqual([0, 0.5, 1, 1.25, 1.5, 2, 3, 4, 6].map((v) => ['survived_margin', v]));
+    expect(knob.map((p) => [p.param, p.value])).toEqual([0, 0.5, 1, 1.25, 1.5, 1.75, 2, 3, 4, 6].map((v) => ['survived_margin', v]));
     expect(knob.every((p) => p.spec.kind === 'model')).toBe(true);
   });
 
   it('tabulates the knob by margin and says what its curve shows', () => {
     expect(modelKnobRows(report)).toEqual([
       { margin: '0', 'failover ms': '900 ± 10', 'unnecessary elections / h': '40.0', 'latency ms': '50.0 ± 1.0', frontier: 'on the frontier', served: '' },
-      { margin: '1.5', 'failover ms': '1300 ± 10', 'unnecessary elections / h': '12.0', 'latency ms': '50.0 ± 1.0', frontier: 'dominated', served: 'default rules' },
+      { margin: '1.75', 'failover ms': '1300 ± 10', 'unnecessary elections / h': '12.0', 'latency ms': '50.0 ± 1.0', frontier: 'dominated', served: 'default rules' },
       { margin: '2', 'failover ms': '1500 ± 10', 'unnecessary elections / h': '5.0', 'latency ms': '50.0 ± 1.0', frontier: 'on the frontier', served: '' },
     ]);
     expect(modelKnobFindings(report)).toEqual([
       'Survived-silence margin 0 → 2: 900 ms failover, 40.0 unnecessary elections per hour → 1500 ms failover, 5.0 unnecessary elections per hour.',
-      'The default rules serve margin 1.5: 1300 ms failover, 12.0 unnecessary elections per hour, dominated by another swept point.',
+      'The default rules serve margin 1.75: 1300 ms failover, 12.0 unnecessary elections per hour, dominated by another swept point.',
       'The model\'s margins on the frontier of every swept policy: 0, 2.',
     ]);
     const flat = { sweep: [0, 1, 2].map((v) => pt('neuro-symbolic', 'survived_margin', v, 170, 0, true)) } as unknown as EvaluationReport;

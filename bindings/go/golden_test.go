@@ -20,7 +20,7 @@ func repoPath(t testing.TB, rel string) string {
 
 // DefaultModel is the model the tests load unless RAFT_NS_ARTIFACT names another artifact folder (npm test
 // passes the default model of pipeline/run, so a new version needs no edit here).
-const DefaultModel = "raft-ns-default/2.11.0"
+const DefaultModel = "raft-ns-default/2.12.0"
 
 func artifactDir(t testing.TB) string {
 	if d := os.Getenv("RAFT_NS_ARTIFACT"); d != "" {

@@ -25,7 +25,7 @@ func ExampleDriver() {
 	defer func() { _ = os.Chdir(wd) }()
 	var id uint64 = 1
 	// --- README block begins
-	art, _ := raftns.LoadDir("artifacts/raft-ns-default/2.11.0")
+	art, _ := raftns.LoadDir("artifacts/raft-ns-default/2.12.0")
 	rules, _ := raftns.LoadRules("rules/default.rules.json")
 	seed := int64(id) // one randomization seed per node
 	provider, _ := raftns.NewProvider(raftns.Options{Artifact: art, Rules: rules, Seed: &seed})

@@ -13,7 +13,7 @@ import (
 
 // DefaultArtifact is the committed default model the harness loads (relative to the repository root) unless
 // RAFT_NS_ARTIFACT or --artifact names another folder.
-const DefaultArtifact = "artifacts/raft-ns-default/2.11.0"
+const DefaultArtifact = "artifacts/raft-ns-default/2.12.0"
 
 // ArtifactDir is RAFT_NS_ARTIFACT when set, else root/DefaultArtifact.
 func ArtifactDir(root string) string {

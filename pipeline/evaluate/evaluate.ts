@@ -4,7 +4,7 @@
  * `evaluation.json` (schemas/evaluation-report.schema.json) and a self-contained `evaluation.html`.
  *
  * @example
- *   const { report } = await evaluate({ model: 'artifacts/raft-ns-default/2.11.0', suite: 'heldout', outDir: 'out/eval' });
+ *   const { report } = await evaluate({ model: 'artifacts/raft-ns-default/2.12.0', suite: 'heldout', outDir: 'out/eval' });
  *   report.claims.latency_vs_static_etcd.relative_change
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

@@ -70,7 +70,7 @@ export function sweepPolicies(rules: SafetyRules = DEFAULT_RULES): Array<PolicyE
   // The model's serving knob: the survived-silence margin of the rules (0 = no such floor). A larger margin
   // waits longer after a leader was seen to stall: fewer spurious campaigns, slower failover. Up to 6, so the
   // curve reaches as far toward few unnecessary elections as the static family's longest timeouts do.
-  for (const margin of [0, 0.5, 1, 1.25, 1.5, 2, 3, 4, 6]) {
+  for (const margin of [0, 0.5, 1, 1.25, 1.5, 1.75, 2, 3, 4, 6]) {
     out.push({
       id: `sweep-neuro-symbolic-${margin}`, label: `neuro-symbolic, survived × ${margin}`, family: 'neuro-symbolic', param: 'survived_margin', value: margin,
       spec: { kind: 'model', guardrails: true, rules: withSurvivedMargin(rules, margin) },

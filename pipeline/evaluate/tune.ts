@@ -124,8 +124,8 @@ export interface TuneReport {
   rows: TuneRow[];
   /** The feasible candidates whose paired latency difference to the lowest-latency one is inside its 95% CI (that one included). */
   latency_tied: string[];
-  /** The incumbent's row name, and whether the rule's winner beat it beyond noise (null: no incumbent named). */
-  incumbent: { name: string; replaced: boolean; winner: string | null } | null;
+  /** The incumbent's row name, whether it was feasible, and whether another candidate is chosen instead (null: no incumbent named). */
+  incumbent: { name: string; feasible: boolean; replaced: boolean; winner: string | null } | null;
   chosen: { tau: number; spread: number; lost_threshold: number; rules_file: string | null; artifact_dir: string } | null;
 }
 
@@ -269,7 +269,7 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
   const report: TuneReport = {
     format: 'raft-ns-tune-report', tool_version: TOOL_VERSION, suite: suite.name, seeds, seed_role: seedRole(seeds, suite), scenarios: scenarios.map((s) => s.scenario.name),
     rule: SELECTION_RULE, train: trainCfg, rows, latency_tied: tied.map((r) => r.policy),
-    incumbent: opts.incumbent === undefined ? null : { name: opts.incumbent, replaced: best !== undefined && best.policy !== opts.incumbent, winner: winner?.policy ?? null },
+    incumbent: opts.incumbent === undefined ? null : { name: opts.incumbent, feasible: rows.some((r) => r.policy === opts.incumbent && r.feasible === true), replaced: best !== undefined && best.policy !== opts.incumbent, winner: winner?.policy ?? null },
     chosen: best ? { tau: best.tau!, spread: best.spread!, lost_threshold: best.lost_threshold!, rules_file: best.rules_file ?? null, artifact_dir: best.artifact_dir! } : null,
   };
   writeFileSync(join(opts.outDir, TUNE_REPORT), jsonText(JSON.parse(JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)))));
