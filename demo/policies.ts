@@ -37,7 +37,7 @@ export function isPolicyKind(s: string): s is PolicyKind {
  * the evaluation's Pareto sweep serves the model with (pipeline/evaluate/policies.ts sweepPolicies, which the
  * page may not import; test/demo-world.test.ts checks the two lists agree).
  */
-export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.25, 1.5, 2, 3, 4, 6];
+export const SURVIVED_MARGINS: readonly number[] = [0, 0.5, 1, 1.25, 1.5, 1.75, 2, 3, 4, 6];
 
 function survivedFloorOf(rules: { rules: readonly Rule[] }): SurvivedSilenceFloorRule {
   const floor = survivedSilenceFloorOf(rules);

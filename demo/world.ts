@@ -24,7 +24,7 @@ export interface DemoSettings {
   policies: PolicyKind[];
   /**
    * The neuro-symbolic lanes' survived-silence margin (policies.ts SURVIVED_MARGINS; absent = the default
-   * rules' 1.5). Fixed for a world, like the size: the page restarts the world to change it, so every lane
+   * rules' 1.75). Fixed for a world, like the size: the page restarts the world to change it, so every lane
    * and the action log start from the same instant.
    */
   survivedMargin?: number;

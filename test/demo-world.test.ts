@@ -89,10 +89,10 @@ describe('demo world', () => {
 
   it('the margin control offers the values the Pareto sweep serves the model with; the default serves the default rules unchanged', () => {
     expect(SURVIVED_MARGINS).toEqual(sweepPolicies().filter((p) => p.param === 'survived_margin').map((p) => p.value));
-    expect(DEFAULT_SURVIVED_MARGIN).toBe(1.5);
+    expect(DEFAULT_SURVIVED_MARGIN).toBe(1.75);
     const w = new DemoWorld({ size: 5, seed: 1, policies: ['etcd', 'neuro'] }, null);
     expect(w.rules.source).toEqual(DEFAULT_RULES); // same rules in the same order: the page behaves as before
-    expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1.5 });
+    expect(w.state().settings).toEqual({ size: 5, seed: 1, policies: ['etcd', 'neuro'], survivedMargin: 1.75 });
     expect(rulesInForce(w.rules)).toMatch(/survived-silence-floor margin 1.75 × .* static-timeout-cap 800 ms \(follower\) · stepped-down-retry-cap 150 ms \(deposed in its term\)/);
     const z = new DemoWorld({ size: 5, seed: 1, policies: ['neuro'], survivedMargin: 0 }, null);
     expect(z.rules.source.rules.map((r) => r.id)).toEqual(DEFAULT_RULES.rules.map((r) => r.id));

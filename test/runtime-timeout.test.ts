@@ -98,7 +98,7 @@ describe('NeuroSymbolicTimeout', () => {
   it('names the rule that changed the value and why', () => {
     // A model biased to propose ~5 ms: the Raft timing floor must lift it to 100 + 2 = 102 ms (k = 1). The
     // survived-silence floor is off here: with it, steady 100 ms gaps alone give margin × 100 ms, which a
-    // margin of 1.0 leaves under the timing floor and a larger one (the default 1.5, or 1.25) puts above it;
+    // margin of 1.0 leaves under the timing floor and a larger one (the default 1.75, or 1.25) puts above it;
     // and so is the follower floor (150 ms), which the defaults add on top.
     const low = buildFixtureArtifact(11, { qBias: Math.log(5) });
     const timingOnly = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
@@ -110,7 +110,7 @@ describe('NeuroSymbolicTimeout', () => {
     expect(p.electionTimeoutMs()).toBe(102);
     const withDefaults = new NeuroSymbolicTimeout({ model, precision: 'float32', randomization: { spread: 0 } });
     steady(withDefaults, 5);
-    expect(withDefaults.electionTimeoutMs()).toBe(150);
+    expect(withDefaults.electionTimeoutMs()).toBe(175); // the default margin 1.75 × the 100 ms gaps a live leader survived, above the 150 ms follower floor
     const withMargin = (margin: number): number => {
       const rules = JSON.parse(JSON.stringify(DEFAULT_RULES)) as SafetyRules;
       rules.rules = rules.rules.filter((r) => r.id !== 'raft-paper-follower-floor');
