@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
     await page.getByLabel('Nodes').selectOption('7');
     expect(await page.locator('#lane-1').getAttribute('data-policy')).toBe('phi');
     const s = await state();
-    expect(s.settings).toEqual({ size: 7, seed: 1, policies: ['etcd', 'phi'], survivedMargin: 1.5 });
+    expect(s.settings).toEqual({ size: 7, seed: 1, policies: ['etcd', 'phi'], survivedMargin: 1.75 });
     expect(s.lanes[1]!.nodes).toHaveLength(7);
     expect(problems).toEqual([]);
   });
@@ -254,7 +254,7 @@ describe.skipIf(!hasChromium)(`demo page in chromium${hasChromium ? '' : ' (skip
       return sum / n;
     };
     await open();
-    expect(await page.getByLabel('Survived-silence margin').inputValue()).toBe('1.5');
+    expect(await page.getByLabel('Survived-silence margin').inputValue()).toBe('1.75');
     await page.locator('#margin').focus();
     await page.keyboard.press('Home'); // the first option, margin 0: a change restarts the world
     const zero = await state();
