@@ -48,6 +48,12 @@ export function unnecessaryExcess(rs: readonly JobResult[], other: readonly JobR
   return { diff, se: Math.sqrt(n) * sd, runs: n };
 }
 
+/** The same excess in total and over the jitter scenarios' runs alone: what goal 2 and the tune table report. */
+export function unnecessaryExcessSplit(rs: readonly JobResult[], other: readonly JobResult[], jitter: ReadonlySet<string>): { total: PairedSum; jitter: PairedSum } {
+  const inJitter = (r: JobResult): boolean => jitter.has(r.scenario);
+  return { total: unnecessaryExcess(rs, other), jitter: unnecessaryExcess(rs.filter(inJitter), other.filter(inJitter)) };
+}
+
 /** "−1 ± 21": a paired excess with its 95% interval (1.96 standard errors, the normal approximation over runs). */
 export function fmtExcess(p: PairedSum): string {
   return `${p.diff > 0 ? '+' : p.diff < 0 ? '−' : '±'}${Math.abs(p.diff)}${Number.isFinite(p.se) ? ` ± ${(1.96 * p.se).toFixed(0)}` : ''}`;

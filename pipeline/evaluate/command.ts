@@ -12,6 +12,7 @@ import { fmtExcess } from './aggregate.js';
 import { evaluate, REPORT_HTML, REPORT_JSON, type EvaluationReport } from './evaluate.js';
 import { goalsMet } from './goals.js';
 import { makeEvaluationModel } from './make-model.js';
+import { BASELINE_POLICY_ID } from './policies.js';
 import { fmtRow, tune, TUNE_REPORT } from './tune.js';
 
 function intArg(name: string, min: number): (v: string) => number {
@@ -175,7 +176,7 @@ export function summaryText(r: EvaluationReport): string {
     lines.push('  goals (1 failover, 2 unnecessary elections, 3 latency, 4 Pareto, 5 safety; · not swept):');
     for (const g of r.goals.policies) {
       lines.push(`  ${g.policy.padEnd(20)} ${goalsMet(g).map((m, i) => `${i + 1}${mark(m)}`).join(' ')}`
-        + `   failover ${f({ mean: g.failover.mean_ms, ci95: Number.NaN }, 0)} ms, capture ${cap(g.failover.capture)}; unnecessary ${g.unnecessary.total} (jitter ${g.unnecessary.jitter}) vs etcd ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})${g.policy === 'static-etcd' ? '' : `, excess ${fmtExcess(g.unnecessary.excess_vs_etcd.total)} (${fmtExcess(g.unnecessary.excess_vs_etcd.jitter)})`}`);
+        + `   failover ${f({ mean: g.failover.mean_ms, ci95: Number.NaN }, 0)} ms, capture ${cap(g.failover.capture)}; unnecessary ${g.unnecessary.total} (jitter ${g.unnecessary.jitter}) vs etcd ${g.unnecessary.etcd_total} (${g.unnecessary.etcd_jitter})${g.policy === BASELINE_POLICY_ID ? '' : `, excess ${fmtExcess(g.unnecessary.excess_vs_etcd.total)} (${fmtExcess(g.unnecessary.excess_vs_etcd.jitter)})`}`);
     }
   }
   return `${lines.join('\n')}\n`;

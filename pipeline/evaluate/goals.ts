@@ -16,7 +16,7 @@
  */
 import { estimate, type Estimate } from '../report/stats.js';
 import type { JobResult, MetricKey } from './harness.js';
-import { perSeedMeans, unnecessaryExcess, type PairedSum, type PooledRow, type SweepPoint } from './aggregate.js';
+import { perSeedMeans, unnecessaryExcessSplit, type PairedSum, type PooledRow, type SweepPoint } from './aggregate.js';
 import { BASELINE_POLICY_ID, MODEL_POLICY_IDS, ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
 
 /** Goal 1's capture threshold: the share of the way from static etcd to the oracle. */
@@ -106,8 +106,7 @@ export function goalsOf(
 
     const total = sum(p, () => true);
     const jit = sum(p, (s) => jitter.has(s));
-    const mine = results.filter((r) => r.policyId === p);
-    const excess = { total: unnecessaryExcess(mine, etcdRuns), jitter: unnecessaryExcess(mine.filter((r) => jitter.has(r.scenario)), etcdRuns.filter((r) => jitter.has(r.scenario))) };
+    const excess = unnecessaryExcessSplit(results.filter((r) => r.policyId === p), etcdRuns, jitter);
     const unnecessary = { total, jitter: jit, etcd_total: etcdTotal, etcd_jitter: etcdJitter, excess_vs_etcd: excess, met: total <= etcdTotal && jit <= etcdJitter };
 
     const latMean = others.map((o) => paired(p, o, 'commit_latency_mean_ms'));

@@ -8,7 +8,7 @@ import { CAPTURE_KEYS, fmtExcess, type Capture, type CaptureKey } from './aggreg
 import { DOWNTIME_SHARE_GOAL, FAILOVER_CAPTURE_GOAL } from './goals.js';
 import type { EvaluationReport } from './types.js';
 import { METRIC_KEYS, type MetricKey } from './harness.js';
-import { ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
+import { BASELINE_POLICY_ID, ORACLE_FAMILY, ORACLE_POLICY_ID } from './policies.js';
 
 const METRIC_LABELS: Record<MetricKey, string> = {
   commit_latency_mean_ms: 'mean commit latency (ms)',
@@ -97,7 +97,7 @@ function goalsHtml(r: EvaluationReport, label: Map<string, string>): string {
     const pa = p.pareto;
     return `<tr><td>${esc(label.get(p.policy) ?? p.policy)}</td>`
       + cell(f.met, `${fmtN(f.mean_ms)} ms (best other baseline ${fmtN(f.best_other_ms)}${f.best_other ? `, ${esc(f.best_other)}` : ''}); capture ${f.capture === null ? '—' : f.capture.toFixed(2)}`)
-      + cell(u.met, `${u.total} (jitter ${u.jitter}) vs etcd ${u.etcd_total} (${u.etcd_jitter})${p.policy === 'static-etcd' ? '' : `; excess ${fmtExcess(u.excess_vs_etcd.total)} (${fmtExcess(u.excess_vs_etcd.jitter)}), 95%`}`)
+      + cell(u.met, `${u.total} (jitter ${u.jitter}) vs etcd ${u.etcd_total} (${u.etcd_jitter})${p.policy === BASELINE_POLICY_ID ? '' : `; excess ${fmtExcess(u.excess_vs_etcd.total)} (${fmtExcess(u.excess_vs_etcd.jitter)}), 95%`}`)
       + cell(l.met, `worst paired mean ${worst(l.mean)}; p99 ${worst(l.p99)}; waiting for a leader ${share} of etcd's`)
       + cell(pa === null ? null : pa.met, pa === null ? 'not swept' : `${pa.baseline_frontier_points - pa.unmatched.length} of ${pa.baseline_frontier_points} baseline frontier points matched${pa.unmatched.length ? `; not: ${esc(pa.unmatched.join(', '))}` : ''}${pa.unmatched_by_oracle_too.length ? ` (not even the oracle matches ${esc(pa.unmatched_by_oracle_too.join(', '))})` : ''}`)
       + cell(p.safety.met, `${p.safety.violations} violations`)

@@ -31,10 +31,10 @@ import { estimate, type Estimate } from '../report/stats.js';
 import { RaftNsError } from '../util/errors.js';
 import { jsonText, sha256Hex } from '../util/fs.js';
 import { TOOL_VERSION } from '../version.js';
-import { fmtExcess, perSeedMeans, unnecessaryExcess, type PairedSum } from './aggregate.js';
+import { fmtExcess, perSeedMeans, unnecessaryExcessSplit, type PairedSum } from './aggregate.js';
 import { runJobs, type Job, type JobResult, type MetricKey } from './harness.js';
 import { trainAndQuantize } from './make-model.js';
-import { MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
+import { BASELINE_POLICY_ID, MAIN_POLICIES, MODEL_POLICY_IDS } from './policies.js';
 import { assertNotHeldOut, loadSuite } from './suites.js';
 
 export interface TuneOptions {
@@ -316,10 +316,7 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
     latency_ms: key('commit_latency_mean_ms'), latency_per_seed_ms: m, failover_per_seed_ms: perSeedMeans(rs, 'failover_ms'), p99_ms: key('commit_latency_p99_ms'), failover_ms: key('failover_ms'),
     leaderless_s_per_hour: key('leaderless_s_per_hour'),
     unnecessary_total: sum(rs), unnecessary_jitter: sum(rs.filter((r) => jitter.has(r.scenario))),
-    unnecessary_excess: {
-      total: unnecessaryExcess(rs, etcd),
-      jitter: unnecessaryExcess(rs.filter((r) => jitter.has(r.scenario)), etcd.filter((r) => jitter.has(r.scenario))),
-    },
+    unnecessary_excess: unnecessaryExcessSplit(rs, etcd, jitter),
     latency_vs_etcd: estimate(m.map((x, i) => (x - b[i]!) / b[i]!)),
     feasible: null,
     per_scenario: [...new Set(rs.map((r) => r.scenario))].map((scenario) => {
@@ -334,5 +331,5 @@ function rowOf(policy: string, rs: JobResult[], etcd: JobResult[], jitter: Set<s
 export function fmtRow(r: TuneRow): string {
   const e = (x: Estimate, d = 0): string => (Number.isFinite(x.mean) ? `${x.mean.toFixed(d)}±${Number.isFinite(x.ci95) ? x.ci95.toFixed(d) : '?'}` : '—');
   const pct = Number.isFinite(r.latency_vs_etcd.mean) ? `${(100 * r.latency_vs_etcd.mean).toFixed(1)}%±${(100 * r.latency_vs_etcd.ci95).toFixed(1)}` : '—';
-  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.policy === 'static-etcd' ? '' : `  vs etcd ${fmtExcess(r.unnecessary_excess.total)} (jitter ${fmtExcess(r.unnecessary_excess.jitter)})`}${r.feasible === false ? '  [infeasible]' : ''}`;
+  return `${r.policy.padEnd(28)} latency ${e(r.latency_ms).padStart(10)} ms (vs etcd ${pct.padStart(12)})  p99 ${e(r.p99_ms).padStart(12)}  failover ${e(r.failover_ms).padStart(12)}  leaderless ${e(r.leaderless_s_per_hour).padStart(7)} s/h  unnecessary ${String(r.unnecessary_total).padStart(3)} (jitter ${r.unnecessary_jitter})${r.policy === BASELINE_POLICY_ID ? '' : `  vs etcd ${fmtExcess(r.unnecessary_excess.total)} (jitter ${fmtExcess(r.unnecessary_excess.jitter)})`}${r.feasible === false ? '  [infeasible]' : ''}`;
 }
