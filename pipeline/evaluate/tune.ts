@@ -201,9 +201,13 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
     throw new RaftNsError('usage.evaluate', `evaluate tune: --scenarios item ${unknown + 1} is not a scenario of suite ${suite.name} (${suite.source}); expected names of its scenarios`);
   }
   const scenarios = suite.scenarios.filter((s) => !opts.scenarios || opts.scenarios.includes(s.scenario.name));
+  // The model candidates, in the order they run: each τ's artifact (trained below), then --artifacts; each
+  // served with every (rules file, spread, lost threshold). Known before anything runs, so --incumbent is checked first.
+  const tauDir = (tau: number): string => join(opts.outDir, `tau-${tau}`);
+  const candidateDirs = [...opts.taus.map((t) => join(tauDir(t), 'artifact')), ...(opts.artifacts ?? [])];
+  const variants = (opts.rulesFiles ?? [null]).flatMap((rulesFile) => opts.spreads.flatMap((spread) => (opts.lostThresholds ?? [0.8]).map((lost) => ({ rulesFile, spread, lost }))));
   if (opts.incumbent !== undefined) {
-    const planned = [...opts.taus.map((t) => join(opts.outDir, `tau-${t}`, 'artifact')), ...(opts.artifacts ?? [])]
-      .flatMap((dir) => (opts.rulesFiles ?? [null]).flatMap((rf) => opts.spreads.flatMap((sp) => (opts.lostThresholds ?? [0.8]).map((l) => rowName(dir, sp, l, rf)))));
+    const planned = candidateDirs.flatMap((dir) => variants.map((v) => rowName(dir, v.spread, v.lost, v.rulesFile)));
     if (!planned.includes(opts.incumbent)) {
       throw new RaftNsError('usage.evaluate', `evaluate tune: --incumbent names no candidate of this tune; expected one of its ${planned.length} row names (a candidate's artifact, spread, lost threshold and rules file)`);
     }
@@ -233,23 +237,21 @@ export async function tune(opts: TuneOptions): Promise<TuneReport> {
 
   // 2. Each τ: train + quantize (reused when the folder already holds that τ's artifact), then each spread.
   const trainCfg = { gap_labels: 'alive-leader', ...(opts.train ?? {}) };
-  const models: string[] = [];
   for (const tau of opts.taus) {
-    const dir = join(opts.outDir, `tau-${tau}`);
+    const dir = tauDir(tau);
     const artifactDir = join(dir, 'artifact');
     if (!sameArtifact(artifactDir, tau, trainCfg)) {
       log(`tune: τ = ${tau}: train + quantize`);
       await trainAndQuantize(opts.windowsDir, dir, { train: { ...trainCfg, tau }, seed: opts.seed ?? 1, createdAt: '2026-01-01T00:00:00.000Z', log });
       writeFileSync(join(dir, 'tune-config.json'), jsonText({ tau, train: trainCfg }));
     } else log(`tune: τ = ${tau}: reusing ${artifactDir}`);
-    models.push(artifactDir);
   }
-  for (const artifactDir of [...models, ...(opts.artifacts ?? [])]) {
+  for (const artifactDir of candidateDirs) {
     const manifestBytes = new Uint8Array(readFileSync(join(artifactDir, 'manifest.json')));
     const weightsBytes = new Uint8Array(readFileSync(join(artifactDir, 'weights.bin')));
     const artifact = artifactFromBytes(manifestBytes, weightsBytes);
     const tau = artifact.manifest.architecture.outputs[0]?.tau ?? Number.NaN;
-    for (const rulesFile of opts.rulesFiles ?? [null]) for (const spread of opts.spreads) for (const lost of opts.lostThresholds ?? [0.8]) {
+    for (const { rulesFile, spread, lost } of variants) {
       const rules = rulesFile === null ? undefined : (JSON.parse(readFileSync(rulesFile, 'utf8')) as SafetyRules);
       const id = rowName(artifactDir, spread, lost, rulesFile);
       const spec: Job['spec'] = { kind: 'model', guardrails: true, spread, lost_threshold: lost, ...(rules ? { rules } : {}) };
